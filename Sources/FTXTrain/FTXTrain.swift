@@ -1,0 +1,2 @@
+// FTXTrain module — placeholder until its issue lands.
+public enum FTXTrainModule { public static let name = "FTXTrain" }

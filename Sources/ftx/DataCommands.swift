@@ -1,0 +1,5 @@
+import ArgumentParser
+
+enum DataCommands {
+    static let all: [ParsableCommand.Type] = []
+}

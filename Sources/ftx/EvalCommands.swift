@@ -1,0 +1,5 @@
+import ArgumentParser
+
+enum EvalCommands {
+    static let all: [ParsableCommand.Type] = []
+}

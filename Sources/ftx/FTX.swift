@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import FTXCore
+
+/// The root command. Each area keeps its subcommands in its own file (`*Commands.swift`) and
+/// lists them in a static array, so areas never edit each other's files.
+struct FTX: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ftx",
+        abstract: "Version, train, evaluate and deploy LoRA adapters — shaped like git.",
+        discussion: """
+        Typical day:
+          ftx init                         create .ftx/ in this directory
+          ftx data check data/all.jsonl    duplicates, contradictions, style drift, leakage
+          ftx run -c configs/lora.yaml     train -> eval -> gates -> commit
+          ftx diff HEAD~1 HEAD             did this change regress anything?
+        See docs/ for a page per concept.
+        """,
+        version: FTXVersion.string,
+        subcommands: StoreCommands.all + ModelCommands.all + TrainCommands.all
+            + DataCommands.all + EvalCommands.all + RunCommands.all
+    )
+}
+
+enum FTXVersion {
+    static let string = "0.1.0"
+}
+
+@main
+enum Entry {
+    static func main() {
+        var command: ParsableCommand
+        do {
+            command = try FTX.parseAsRoot()
+        } catch {
+            FTX.exit(withError: error)
+        }
+        do {
+            try command.run()
+        } catch let error as FTXError {
+            report(error)
+            exit(error.exitCode)
+        } catch let error as ExitCode {
+            exit(error.rawValue)
+        } catch {
+            if error is CleanExit || error is ValidationError {
+                FTX.exit(withError: error)
+            }
+            FileHandle.standardError.write(Data("ftx: \(error)\n".utf8))
+            exit(2)
+        }
+    }
+
+    /// `ftx: <what went wrong> (<where>)` and, when there is one, a hint on the next line.
+    static func report(_ error: FTXError) {
+        var text = "ftx: \(error.description)\n"
+        if let hint = error.hint { text += "hint: \(hint)\n" }
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+}

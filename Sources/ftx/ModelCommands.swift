@@ -1,0 +1,5 @@
+import ArgumentParser
+
+enum ModelCommands {
+    static let all: [ParsableCommand.Type] = []
+}

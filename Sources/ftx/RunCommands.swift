@@ -1,0 +1,5 @@
+import ArgumentParser
+
+enum RunCommands {
+    static let all: [ParsableCommand.Type] = []
+}

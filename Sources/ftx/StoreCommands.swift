@@ -1,0 +1,5 @@
+import ArgumentParser
+
+enum StoreCommands {
+    static let all: [ParsableCommand.Type] = []
+}

@@ -1,0 +1,5 @@
+import ArgumentParser
+
+enum TrainCommands {
+    static let all: [ParsableCommand.Type] = []
+}
