@@ -1,0 +1,104 @@
+import Foundation
+import XCTest
+
+/// Paths and helpers shared by every test target: the repository root, the reference fixtures in
+/// ../shared/fixtures, the real SmolLM2 model fetched by `make model`, scratch directories, and
+/// running the built `ftx` binary.
+public enum TestSupport {
+    /// The package root (the directory holding Package.swift).
+    public static let repoRoot: URL = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }  // Sources/FTXTestSupport/TestSupport.swift
+        return url
+    }()
+
+    /// `../shared/fixtures/<name>` beside the checkout (read-only reference data).
+    public static func sharedFixture(_ relative: String) throws -> URL {
+        let url = repoRoot.deletingLastPathComponent().appendingPathComponent("shared/fixtures/\(relative)")
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw XCTSkip("reference fixture \(url.path) not present")
+        }
+        return url
+    }
+
+    /// Path to SmolLM2-135M-Instruct Q4_1 (`make model`). Skips when absent, unless
+    /// FTX_REQUIRE_MODEL=1 (as `make test` sets), where a missing model is a failure.
+    public static func smolLM2Path(file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        let env = ProcessInfo.processInfo.environment
+        let path = env["FTX_SMOLLM2"] ?? repoRoot.appendingPathComponent(".cache/models/SmolLM2-135M-Instruct.Q4_1.gguf").path
+        if FileManager.default.fileExists(atPath: path) { return path }
+        if env["FTX_REQUIRE_MODEL"] == "1" {
+            XCTFail("SmolLM2 model missing at \(path); run `make model`", file: file, line: line)
+        }
+        throw XCTSkip("SmolLM2 model not fetched (run `make model`)")
+    }
+
+    /// A fresh empty directory, removed by the caller's tearDown or left in /tmp for inspection.
+    public static func makeTempDir(_ prefix: String = "ftx-test") -> URL {
+        let url = URL(fileURLWithPath: NSTemporaryDirectory())
+            .appendingPathComponent("\(prefix)-\(UUID().uuidString.prefix(8))")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// The built `ftx` binary: $FTX_BIN, else the `ftx` beside the running test bundle.
+    public static var ftxBinary: String {
+        if let p = ProcessInfo.processInfo.environment["FTX_BIN"], FileManager.default.isExecutableFile(atPath: p) {
+            return p
+        }
+        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var dir = exe.deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("ftx").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            dir.deleteLastPathComponent()
+        }
+        return repoRoot.appendingPathComponent(".build/debug/ftx").path
+    }
+
+    public struct RunResult {
+        public let status: Int32
+        public let stdout: String
+        public let stderr: String
+    }
+
+    /// Runs `ftx args…` in `cwd` and captures its output. Output is drained concurrently so a
+    /// chatty command never blocks on a full pipe.
+    @discardableResult
+    public static func runFTX(_ args: [String], cwd: URL, env: [String: String] = [:],
+                              stdin: String? = nil) throws -> RunResult {
+        try run(ftxBinary, args, cwd: cwd, env: env, stdin: stdin)
+    }
+
+    @discardableResult
+    public static func run(_ executable: String, _ args: [String], cwd: URL, env: [String: String] = [:],
+                           stdin: String? = nil) throws -> RunResult {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = args
+        p.currentDirectoryURL = cwd
+        var environment = ProcessInfo.processInfo.environment
+        for (k, v) in env { environment[k] = v }
+        p.environment = environment
+        let out = Pipe(), err = Pipe(), inp = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = inp
+        try p.run()
+        // Drain stderr on another thread while stdout is read here, so neither pipe fills up.
+        final class Box: @unchecked Sendable { var data = Data() }
+        let errBox = Box()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async { errBox.data = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        if let stdin { inp.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try? inp.fileHandleForWriting.close()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        group.wait()
+        let errData = errBox.data
+        return RunResult(status: p.terminationStatus,
+                         stdout: String(decoding: outData, as: UTF8.self),
+                         stderr: String(decoding: errData, as: UTF8.self))
+    }
+}
