@@ -1,4 +1,5 @@
 import Foundation
+import FTXCore
 
 /// The result of running a suite over a model: every case with its prompt, expected and actual
 /// output, assertion verdicts and scores; the corpus metrics; gate verdicts; who was evaluated.
@@ -76,14 +77,7 @@ public struct EvalReport: Codable, Equatable {
 
     // MARK: JSON
 
-    public func jsonData() throws -> Data {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        var d = try enc.encode(self)
-        d.append(0x0A)
-        return d
-    }
+    public func jsonData() throws -> Data { try StableJSON.encode(self) }
 
     public static func read(path: String) throws -> EvalReport {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -121,7 +115,7 @@ public struct EvalReport: Codable, Equatable {
     }
 
     public func write(to path: String) throws {
-        try AtomicFileBridge.write(try jsonData(), to: path)
+        try AtomicFile.write(try jsonData(), to: path)
     }
 }
 
@@ -164,7 +158,15 @@ public struct CaseReport: Codable, Equatable {
     }
 }
 
-import FTXCore
-enum AtomicFileBridge {
-    static func write(_ data: Data, to path: String) throws { try AtomicFile.write(data, to: path) }
+/// The one JSON encoding of reports and diffs: sorted keys (deterministic order), shortest
+/// round-trip floats, non-finite numbers as strings, a trailing newline.
+public enum StableJSON {
+    public static func encode<T: Encodable>(_ value: T) throws -> Data {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        var d = try enc.encode(value)
+        d.append(0x0A)
+        return d
+    }
 }
