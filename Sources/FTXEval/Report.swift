@@ -87,19 +87,27 @@ public struct EvalReport: Codable, Equatable {
         return try decode(data, file: path)
     }
 
+    /// Reads several reports concurrently (a diff reads two large ones); errors as `read`.
+    public static func read(paths: [String]) throws -> [EvalReport] {
+        var results = [Result<EvalReport, Error>?](repeating: nil, count: paths.count)
+        let lock = NSLock()
+        DispatchQueue.concurrentPerform(iterations: paths.count) { i in
+            let r = Result { try read(path: paths[i]) }
+            lock.lock(); results[i] = r; lock.unlock()
+        }
+        return try results.map { try $0!.get() }
+    }
+
     public static func decode(_ data: Data, file: String) throws -> EvalReport {
-        let dec = JSONDecoder()
-        dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        do {
-            let r = try dec.decode(EvalReport.self, from: data)
-            guard r.format == formatName else {
-                throw EvalError.report("unsupported report format '\(r.format)'", file: file, hint: "expected \(formatName)")
-            }
-            return r
-        } catch let e as EvalError { throw e } catch let e as DecodingError {
-            throw EvalError.report("not an ftx eval report: \(describe(e))", file: file,
+        let r: EvalReport
+        do { r = try ReportReader.decode(data) } catch let e as ReportReader.Failure {
+            throw EvalError.report("not an ftx eval report: \(e.message)", file: file,
                                    hint: "reports are written by `ftx eval --out FILE`")
         }
+        guard r.format == formatName else {
+            throw EvalError.report("unsupported report format '\(r.format)'", file: file, hint: "expected \(formatName)")
+        }
+        return r
     }
 
     static func describe(_ e: DecodingError) -> String {
