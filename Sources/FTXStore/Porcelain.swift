@@ -43,7 +43,8 @@ extension Repository {
                 for (p, st) in files.sorted(by: { $0.key < $1.key }) {
                     if let e = idx.entries[p], Repository.statMatches(e, st) { continue }
                     progress?(p)
-                    let r = try importer.importFile(at: absolutePath(p))
+                    let previous = idx.entries[p].flatMap { $0.kind == .chunked ? $0.id : nil }
+                    let r = try importer.importFile(at: absolutePath(p), previous: previous)
                     updates[p] = Repository.entry(r, st)
                 }
             }
