@@ -114,7 +114,8 @@ public final class FileImporter {
         }
         mutating func base(start s: Int, length l: Int) -> ObjectID? {
             guard !chunks.isEmpty else { return nil }
-            let t = s - drift
+            // The old offset of this chunk's middle: robust to small errors in the drift estimate.
+            let t = s + l / 2 - drift
             while j < chunks.count - 1 && starts[j] + chunks[j].size <= t { j += 1 }
             let oldEnd = starts[j] + chunks[j].size
             if abs(s + l - drift - oldEnd) <= max(4096, chunks[j].size / 8) { drift = s + l - oldEnd }
