@@ -11,6 +11,8 @@ public final class FileImporter {
     private var pack: PackWriter?
     /// Bytes of new objects written (compressed), for reporting.
     public private(set) var bytesWritten: Int = 0
+    /// Called while a large file is chunked: (path, bytes done, file size).
+    public var onProgress: ((String, Int, Int) -> Void)?
 
     public init(store: ObjectStore) { self.store = store }
 
@@ -58,7 +60,8 @@ public final class FileImporter {
         defer { munmap(map, size) }
         madvise(map, size, MADV_SEQUENTIAL)
         let old = write ? previous.flatMap { try? store.readChunkList($0) } : nil
-        let list = try chunk(UnsafeRawBufferPointer(start: map, count: size), write: write, old: old)
+        let report = onProgress.map { cb in { (done: Int) in cb(path, done, size) } }
+        let list = try chunk(UnsafeRawBufferPointer(start: map, count: size), write: write, old: old, progress: report)
         let content = list.serialized()
         let id = ObjectID.hash(type: .chunked, content: content)
         if write, !store.contains(id) {
@@ -123,7 +126,8 @@ public final class FileImporter {
         }
     }
 
-    private func chunk(_ data: UnsafeRawBufferPointer, write: Bool, old: ChunkList?) throws -> ChunkList {
+    private func chunk(_ data: UnsafeRawBufferPointer, write: Bool, old: ChunkList?,
+                       progress: ((Int) -> Void)? = nil) throws -> ChunkList {
         let writer: PackWriter? = write ? try packWriter() : nil
         let store = self.store
         let state = Pipeline()
@@ -179,6 +183,7 @@ public final class FileImporter {
             job.append((off, len, old == nil ? nil : aligner.base(start: off, length: len)))
             jobBytes += len
             if jobBytes >= 1 << 20 {
+                progress?(off + len)
                 submit(job, jobIndex)
                 jobIndex += 1
                 job = []
@@ -187,6 +192,7 @@ public final class FileImporter {
         }
         if !job.isEmpty { submit(job, jobIndex) }
         group.wait()
+        progress?(data.count)
         if let e = state.error { throw e }
         bytesWritten += state.written
         return ChunkList(chunks: state.chunks)
