@@ -18,6 +18,7 @@ public struct AddSummary: Sendable {
     public var staged: [String] = []
     public var removed: [String] = []
     public var bytesStored = 0
+    public var deltaChunks = 0, wholeChunks = 0, reusedChunks = 0
 }
 
 extension Repository {
@@ -25,11 +26,12 @@ extension Repository {
     /// durable before the index names them; the index is written through its lock.
     @discardableResult
     public func add(paths userPaths: [String], cwd: String = FileManager.default.currentDirectoryPath,
-                    progress: ((String) -> Void)? = nil) throws -> AddSummary {
+                    progress: ((_ path: String, _ done: Int, _ total: Int) -> Void)? = nil) throws -> AddSummary {
         let rels = try userPaths.map { try relativePath($0, cwd: cwd) }
         return try withLockedIndex { idx in
             var summary = AddSummary()
             let importer = FileImporter(store: objects)
+            importer.onProgress = progress
             defer { importer.abort() }
             var updates: [String: StagingIndex.Entry] = [:]
             var removals: Set<String> = []
@@ -42,13 +44,16 @@ extension Repository {
                 for p in underIndex where files[p] == nil { removals.insert(p) }
                 for (p, st) in files.sorted(by: { $0.key < $1.key }) {
                     if let e = idx.entries[p], Repository.statMatches(e, st) { continue }
-                    progress?(p)
-                    let r = try importer.importFile(at: absolutePath(p))
+                    let previous = idx.entries[p].flatMap { $0.kind == .chunked ? $0.id : nil }
+                    let r = try importer.importFile(at: absolutePath(p), previous: previous)
                     updates[p] = Repository.entry(r, st)
                 }
             }
             try importer.finish()
             summary.bytesStored = importer.bytesWritten
+            summary.deltaChunks = importer.deltaChunks
+            summary.wholeChunks = importer.wholeChunks
+            summary.reusedChunks = importer.reusedChunks
             for p in removals.sorted() { idx.entries[p] = nil; summary.removed.append(p) }
             for (p, e) in updates.sorted(by: { $0.key < $1.key }) {
                 if idx.entries[p]?.id != e.id { summary.staged.append(p) }

@@ -27,9 +27,10 @@ if [ -x "$VENV/bin/dvc" ]; then DVC="$VENV/bin/dvc"; else
 fi
 
 now() { date +%s.%N; }
+echo "load before the run: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores" >&2
 warm() { cat "$1" > /dev/null; }
 fresh() { rm -rf "$WORK/$1"; mkdir -p "$WORK/$1"; cp "$DATA" "$WORK/$1/data.jsonl"; sync; warm "$WORK/$1/data.jsonl"; }
-dirbytes() { du -sb "$@" 2>/dev/null | awk '{s+=$1} END {print s+0}'; }
+dirbytes() { du -sb "$@" 2>/dev/null | awk '{s+=$1} END {printf "%d\n", s}'; }
 
 # ftx
 fresh ftx
@@ -42,19 +43,21 @@ t0=$(now); "$FTX" add data.jsonl; "$FTX" commit -m v2 >/dev/null; t1=$(now)
 FTX_T2=$(echo "$t1 - $t0" | bc)
 STORE2=$(dirbytes .ftx/objects .ftx/packs)
 "$FTX" fsck >/dev/null
+echo "ftx: v1 ${FTX_T}s store ${STORE1}; v2 ${FTX_T2}s store ${STORE2}" >&2
 cd "$ROOT"; rm -rf "$WORK/ftx"
 
 # sha256sum | zstd -3 (one pass: hash and compress side by side)
 warm "$DATA"
 t0=$(now); tee >(sha256sum > "$WORK/sum.txt") < "$DATA" | zstd -3 -q -c > "$WORK/data.zst"; t1=$(now)
 SZ_T=$(echo "$t1 - $t0" | bc); ZST_BYTES=$(stat -c %s "$WORK/data.zst"); rm -f "$WORK/data.zst"
+echo "sha256sum|zstd -3: ${SZ_T}s" >&2
 
 # git
 GIT_T=""
 if [ "${BENCH_SKIP_GIT:-0}" != 1 ]; then
   fresh git; cd "$WORK/git"; git init -q .
   t0=$(now); git add data.jsonl; git -c user.name=b -c user.email=b@b commit -qm v1; t1=$(now)
-  GIT_T=$(echo "$t1 - $t0" | bc)
+  GIT_T=$(echo "$t1 - $t0" | bc); echo "git: ${GIT_T}s" >&2
   cd "$ROOT"; rm -rf "$WORK/git"
 fi
 
@@ -63,7 +66,7 @@ DVC_T=""; DVC_T2=""; DVC_STORE1=""; DVC_STORE2=""
 if [ -n "$DVC" ]; then
   fresh dvc; cd "$WORK/dvc"; "$DVC" init -q --no-scm
   t0=$(now); "$DVC" add -q data.jsonl; t1=$(now)
-  DVC_T=$(echo "$t1 - $t0" | bc); DVC_STORE1=$(dirbytes .dvc/cache)
+  DVC_T=$(echo "$t1 - $t0" | bc); DVC_STORE1=$(dirbytes .dvc/cache); echo "dvc: ${DVC_T}s" >&2
   rm -f data.jsonl; cp "$DATA2" data.jsonl; sync; warm data.jsonl
   t0=$(now); "$DVC" add -q data.jsonl; t1=$(now)
   DVC_T2=$(echo "$t1 - $t0" | bc); DVC_STORE2=$(dirbytes .dvc/cache)
@@ -74,7 +77,7 @@ python3 - "$BYTES" "$FTX_T" "$FTX_T2" "$STORE1" "$STORE2" "$SZ_T" "$ZST_BYTES" "
 import math, sys
 b, ft, ft2, s1, s2, szt, zb, gt, dt, dt2, ds1, ds2 = sys.argv[1:]
 b = int(b); ft, ft2, szt, gt, dt, dt2 = map(float, (ft, ft2, szt, gt, dt, dt2))
-s1, s2, zb, ds1, ds2 = map(int, (s1, s2, zb, ds1, ds2))
+s1, s2, zb, ds1, ds2 = (int(float(x)) for x in (s1, s2, zb, ds1, ds2))
 mib = b / 2**20
 print(f"dataset: {b} bytes ({mib:.0f} MiB) JSONL; second version: 1% of rows edited, spread through the file")
 print(f"{'tool':34} {'seconds':>8} {'MiB/s':>8} {'ftx speedup':>12}")
