@@ -99,6 +99,16 @@ public enum TextNormalizer {
 
     /// Word 3-shingles as 32-bit hashes, sorted and unique (texts of 1–2 words give one shingle).
     public static func shingles(_ words: [UInt64], size: Int = 3) -> [UInt32] {
+        var out = shingleHashes(words, size: size)
+        out.sort()
+        var u = 0
+        for k in 0..<out.count where u == 0 || out[u - 1] != out[k] { out[u] = out[k]; u += 1 }
+        out.removeLast(out.count - u)
+        return out
+    }
+
+    /// The shingle hashes in text order, repeats kept (MinHash does not need a set).
+    static func shingleHashes(_ words: [UInt64], size: Int = 3) -> [UInt32] {
         if words.isEmpty { return [] }
         var out: [UInt32] = []
         if words.count < size {
@@ -113,10 +123,6 @@ public enum TextNormalizer {
                 out.append(UInt32(truncatingIfNeeded: FastHash.finalize(h) >> 16))
             }
         }
-        out.sort()
-        var u = 0
-        for k in 0..<out.count where u == 0 || out[u - 1] != out[k] { out[u] = out[k]; u += 1 }
-        out.removeLast(out.count - u)
         return out
     }
 
