@@ -29,48 +29,59 @@ public enum TextNormalizer {
         return out.joined(separator: " ")
     }
 
-    // FNV-1a per byte, finalized: the same bytes give the same word hash on both paths.
-    private static let fnvOffset: UInt64 = 0xCBF2_9CE4_8422_2325
-    private static let fnvPrime: UInt64 = 0x0000_0100_0000_01B3
+    /// Streaming hash of one word's lowercased UTF-8 bytes, eight bytes per multiply. Both paths
+    /// feed it the same bytes for the same word, hence the same hash.
+    struct WordHasher {
+        private var state: UInt64 = 0x30D5
+        private var acc: UInt64 = 0
+        private var shift: UInt64 = 0
+        private(set) var count: UInt64 = 0
 
-    private static func asciiWords(_ buf: UnsafeBufferPointer<UInt8>, _ words: inout [UInt64]) {
-        var h = fnvOffset
-        var inWord = false
-        for c in buf {
-            var b = c
-            let isUpper = b >= 0x41 && b <= 0x5A
-            let isWord = isUpper || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39)
-            if isWord {
-                if isUpper { b |= 0x20 }
-                h = (h ^ UInt64(b)) &* fnvPrime
-                inWord = true
-            } else if inWord {
-                words.append(FastHash.finalize(h))
-                h = fnvOffset
-                inWord = false
+        @inline(__always) mutating func add(_ b: UInt8) {
+            acc |= UInt64(b) << shift
+            shift += 8
+            count += 1
+            if shift == 64 {
+                state = FastHash.fold(acc ^ state ^ FastHash.p1, FastHash.p2)
+                acc = 0
+                shift = 0
             }
         }
-        if inWord { words.append(FastHash.finalize(h)) }
+
+        @inline(__always) mutating func finish(into words: inout [UInt64]) {
+            guard count > 0 else { return }
+            words.append(FastHash.finalize(FastHash.fold(acc ^ state ^ FastHash.p0, count ^ FastHash.p1)))
+            self = WordHasher()
+        }
+    }
+
+    private static func asciiWords(_ buf: UnsafeBufferPointer<UInt8>, _ words: inout [UInt64]) {
+        var w = WordHasher()
+        for c in buf {
+            if c >= 0x61 && c <= 0x7A || c >= 0x30 && c <= 0x39 {
+                w.add(c)
+            } else if c >= 0x41 && c <= 0x5A {
+                w.add(c | 0x20)
+            } else {
+                w.finish(into: &words)
+            }
+        }
+        w.finish(into: &words)
     }
 
     private static func unicodeWords(_ text: String, _ words: inout [UInt64]) {
-        var h = fnvOffset
-        var inWord = false
+        var w = WordHasher()
         for s in text.unicodeScalars {
-            if isSeparator(s) {
-                if inWord { words.append(FastHash.finalize(h)); h = fnvOffset; inWord = false }
-                continue
-            }
+            if isSeparator(s) { w.finish(into: &words); continue }
             if s.isASCII {
                 var b = UInt8(s.value)
                 if b >= 0x41 && b <= 0x5A { b |= 0x20 }
-                h = (h ^ UInt64(b)) &* fnvPrime
+                w.add(b)
             } else {
-                for b in s.properties.lowercaseMapping.utf8 { h = (h ^ UInt64(b)) &* fnvPrime }
+                for b in s.properties.lowercaseMapping.utf8 { w.add(b) }
             }
-            inWord = true
         }
-        if inWord { words.append(FastHash.finalize(h)) }
+        w.finish(into: &words)
     }
 
     /// Separator: anything that is not a letter, number or combining mark.
@@ -99,6 +110,16 @@ public enum TextNormalizer {
 
     /// Word 3-shingles as 32-bit hashes, sorted and unique (texts of 1–2 words give one shingle).
     public static func shingles(_ words: [UInt64], size: Int = 3) -> [UInt32] {
+        var out = shingleHashes(words, size: size)
+        out.sort()
+        var u = 0
+        for k in 0..<out.count where u == 0 || out[u - 1] != out[k] { out[u] = out[k]; u += 1 }
+        out.removeLast(out.count - u)
+        return out
+    }
+
+    /// The shingle hashes in text order, repeats kept (MinHash does not need a set).
+    static func shingleHashes(_ words: [UInt64], size: Int = 3) -> [UInt32] {
         if words.isEmpty { return [] }
         var out: [UInt32] = []
         if words.count < size {
@@ -113,10 +134,6 @@ public enum TextNormalizer {
                 out.append(UInt32(truncatingIfNeeded: FastHash.finalize(h) >> 16))
             }
         }
-        out.sort()
-        var u = 0
-        for k in 0..<out.count where u == 0 || out[u - 1] != out[k] { out[u] = out[k]; u += 1 }
-        out.removeLast(out.count - u)
         return out
     }
 
