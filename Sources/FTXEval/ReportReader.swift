@@ -23,7 +23,9 @@ enum ReportReader {
         // Small sections: re-encode and decode with Codable.
         func small<T: Decodable>(_ key: String, _ type: T.Type) throws -> T {
             guard let v = member(key) else { throw Failure(message: "missing key '\(key)' at top level") }
-            do { return try JSONDecoder().decode(T.self, from: Data(EvalJSON(v).jsonText.utf8)) } catch let e as DecodingError {
+            let dec = JSONDecoder()
+            dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            do { return try dec.decode(T.self, from: Data(EvalJSON(v).jsonText.utf8)) } catch let e as DecodingError {
                 throw Failure(message: EvalReport.describe(e).replacingOccurrences(of: " at ", with: " at .\(key)"))
             }
         }
