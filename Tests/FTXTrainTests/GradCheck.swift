@@ -7,7 +7,7 @@ enum GradCheck {
     static func check(_ name: String, x: UnsafeMutablePointer<Float>, count: Int, analytic: [Float],
                       samples: Int = 24, h: Float = 1e-2, tol: Double = 2e-2, seed: UInt64 = 1,
                       file: StaticString = #filePath, line: UInt = #line, _ f: () -> Double) {
-        var rng = SplitMix64(seed: seed)
+        var rng = TrainRNG(seed: seed)
         let idx: [Int] = count <= samples ? Array(0..<count) : (0..<samples).map { _ in rng.below(count) }
         let scale = max(analytic.map { abs(Double($0)) }.max() ?? 0, 1e-6)
         var worst = 0.0
@@ -27,7 +27,7 @@ enum GradCheck {
         XCTAssertGreaterThan(scale, 1e-5, "\(name): gradient is identically zero, check is vacuous", file: file, line: line)
     }
 
-    static func random(_ n: Int, _ rng: inout SplitMix64, _ a: Float = 1) -> [Float] { (0..<n).map { _ in rng.uniform(-a, a) } }
+    static func random(_ n: Int, _ rng: inout TrainRNG, _ a: Float = 1) -> [Float] { (0..<n).map { _ in rng.uniform(-a, a) } }
 
     /// Σ w·y in Double.
     static func dot(_ y: UnsafePointer<Float>, _ w: [Float]) -> Double {

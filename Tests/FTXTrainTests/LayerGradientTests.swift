@@ -7,7 +7,7 @@ final class LayerGradientTests: XCTestCase {
     override func setUp() { Parallel.setThreads(2) }
 
     func testRMSNorm() {
-        var rng = SplitMix64(seed: 3)
+        var rng = TrainRNG(seed: 3)
         let n = 3, c = 16
         let x = FloatBuffer(GradCheck.random(n * c, &rng)), w = FloatBuffer(GradCheck.random(c, &rng))
         let wy = GradCheck.random(n * c, &rng)
@@ -19,7 +19,7 @@ final class LayerGradientTests: XCTestCase {
     }
 
     func testRoPEIsOrthogonalAndMatchesPairs() {
-        var rng = SplitMix64(seed: 4)
+        var rng = TrainRNG(seed: 4)
         let n = 5, heads = 2, hd = 8
         let table = RoPETable(headDim: hd, maxPositions: 16, theta: 10000)
         let pos: [Int32] = [0, 3, 7, 1, 15]
@@ -44,7 +44,7 @@ final class LayerGradientTests: XCTestCase {
     }
 
     func testSwiGLU() {
-        var rng = SplitMix64(seed: 5)
+        var rng = TrainRNG(seed: 5)
         let n = 40
         let g = FloatBuffer(GradCheck.random(n, &rng, 3)), u = FloatBuffer(GradCheck.random(n, &rng, 2))
         let wy = GradCheck.random(n, &rng), h = FloatBuffer(n), dg = FloatBuffer(n), du = FloatBuffer(n)
@@ -56,7 +56,7 @@ final class LayerGradientTests: XCTestCase {
     }
 
     func checkAttention(packed: Bool) {
-        var rng = SplitMix64(seed: packed ? 7 : 6)
+        var rng = TrainRNG(seed: packed ? 7 : 6)
         let s = AttentionShape(batch: 2, seqLen: 6, heads: 4, kvHeads: 2, headDim: 4)
         let n = s.batch * s.seqLen
         let q = FloatBuffer(GradCheck.random(n * s.qWidth, &rng)), k = FloatBuffer(GradCheck.random(n * s.kvWidth, &rng))
@@ -82,7 +82,7 @@ final class LayerGradientTests: XCTestCase {
     func testAttentionPackedSegments() { checkAttention(packed: true) }
 
     func checkLoRA(dropout: Float) {
-        var rng = SplitMix64(seed: 8)
+        var rng = TrainRNG(seed: 8)
         let n = 5, inF = 12, outF = 10, r = 3
         let base = DenseLinear(GradCheck.random(outF * inF, &rng), out: outF, in: inF)
         let x = FloatBuffer(GradCheck.random(n * inF, &rng))
@@ -122,7 +122,7 @@ final class LayerGradientTests: XCTestCase {
     func testLoRALinearWithDropout() { checkLoRA(dropout: 0.3) }
 
     func testCrossEntropyHead() {
-        var rng = SplitMix64(seed: 9)
+        var rng = TrainRNG(seed: 9)
         let n = 7, c = 8, v = 11
         let head = DenseLinear(GradCheck.random(v * c, &rng), out: v, in: c)
         let x = FloatBuffer(GradCheck.random(n * c, &rng, 2))

@@ -1,5 +1,6 @@
 import CBLAS
 import Foundation
+import FTXTensor
 
 /// Row-major sgemm and the parallel-for used by the elementwise kernels.
 /// C[M×N] = alpha · op(A) · op(B) + beta · C, every matrix row-major with its leading dimension.
@@ -14,14 +15,11 @@ func sgemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
 }
 
 public enum Parallel {
-    /// Worker count for the elementwise kernels (BLAS has its own; see `setThreads`).
-    nonisolated(unsafe) public static var threads: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// The engine-wide worker count (FTXTensor.Threads): OpenBLAS runs single-threaded inside fixed
+    /// chunks, so results never depend on scheduling.
+    public static var threads: Int { Threads.count }
 
-    /// Sets both the elementwise worker count and OpenBLAS's thread count.
-    public static func setThreads(_ n: Int) {
-        threads = max(1, n)
-        openblas_set_num_threads(Int32(threads))
-    }
+    public static func setThreads(_ n: Int) { Threads.count = max(1, n) }
 
     /// Runs body(lo, hi) over [0, count) split in contiguous chunks. Each index is owned by exactly one
     /// chunk, so results never depend on scheduling.

@@ -80,7 +80,7 @@ public enum Attention {
         }
     }
 
-    /// One worker per (sequence, kv head) group with single-threaded BLAS inside: the heads of a group
+    /// One worker per (sequence, kv head) group (BLAS is single-threaded inside): the heads of a group
     /// run in a fixed order, so dK/dV accumulation is deterministic.
     static func forEachGroup(_ s: AttentionShape, scratchPerWorker: Int,
                              _ body: (Int, Int, UnsafeMutablePointer<Float>) -> Void) {
@@ -92,9 +92,6 @@ public enum Attention {
             for gi in 0..<groups { body(gi / s.kvHeads, gi % s.kvHeads, scratch) }
             return
         }
-        let blasThreads = openblas_get_num_threads()
-        openblas_set_num_threads(1)
-        defer { openblas_set_num_threads(blasThreads) }
         DispatchQueue.concurrentPerform(iterations: workers) { w in
             var gi = w
             while gi < groups {

@@ -55,7 +55,7 @@ public final class LoRAParameters {
 
     /// PEFT's init: A ~ U(±1/√in) (kaiming-uniform with a=√5), B = 0.
     public func initialize(seed: UInt64) {
-        var rng = SplitMix64(seed: seed)
+        var rng = TrainRNG(seed: seed)
         params.zero()
         for e in entries {
             let bound = 1 / Float(e.inFeatures).squareRoot()

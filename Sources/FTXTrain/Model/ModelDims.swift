@@ -55,8 +55,8 @@ public enum LoRATarget: String, CaseIterable, Codable, Sendable, Comparable {
     public static func < (a: LoRATarget, b: LoRATarget) -> Bool { a.order < b.order }
 }
 
-/// Small deterministic PRNG (SplitMix64): adapter init, shuffling, tiny test models.
-public struct SplitMix64: Sendable, Codable, Equatable {
+/// Small deterministic PRNG (TrainRNG): adapter init, shuffling, tiny test models.
+public struct TrainRNG: Sendable, Codable, Equatable {
     public var state: UInt64
     public init(seed: UInt64) { state = seed }
     public mutating func next() -> UInt64 {

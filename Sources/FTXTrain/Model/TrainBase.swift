@@ -36,7 +36,7 @@ public final class TrainBase {
 
     /// A random f32 model (tests): weights ~ U(±scale/√in), norms around 1.
     public static func random(dims d: ModelDims, seed: UInt64, scale: Float = 1) -> TrainBase {
-        var rng = SplitMix64(seed: seed)
+        var rng = TrainRNG(seed: seed)
         func mat(_ out: Int, _ inF: Int) -> DenseLinear {
             let b = scale / Float(inF).squareRoot()
             return DenseLinear((0..<(out * inF)).map { _ in rng.uniform(-b, b) }, out: out, in: inF)

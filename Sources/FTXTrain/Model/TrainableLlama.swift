@@ -81,7 +81,7 @@ public final class TrainableLlama {
 
     func dropout(_ l: Int, _ t: LoRATarget) -> DropoutMask? {
         guard training, lora.spec.dropout > 0 else { return nil }
-        var h = SplitMix64(seed: dropoutSeed ^ (dropoutStep &* 0x1000_0000_01B3) ^ UInt64(l * 8 + t.order) << 48)
+        var h = TrainRNG(seed: dropoutSeed ^ (dropoutStep &* 0x1000_0000_01B3) ^ UInt64(l * 8 + t.order) << 48)
         return DropoutMask(p: lora.spec.dropout, seed: h.next())
     }
 
