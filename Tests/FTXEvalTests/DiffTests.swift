@@ -123,6 +123,28 @@ final class DiffTests: XCTestCase {
         XCTAssertEqual(ConfigDiff.changes(ya, yb), [.init(key: "eval.gates", a: "[\"pass_rate >= 0.8\"]", b: "[\"pass_rate >= 0.9\"]")])
     }
 
+    func testReportRoundTripWithNonFiniteNumbersAndBadFiles() throws {
+        var (a, _) = planted()
+        a.cases[0].nll = .infinity
+        a.metrics = EvalMetrics(cases: a.cases)
+        XCTAssertEqual(a.metrics.loss, .infinity)
+        let data = try a.jsonData()
+        XCTAssertTrue(String(decoding: data, as: UTF8.self).contains("\"inf\""))
+        let back = try EvalReport.decode(data, file: "a.json")
+        XCTAssertEqual(back.cases[0].nll, .infinity)
+        XCTAssertEqual(back.metrics.loss, .infinity)
+        XCTAssertEqual(back.cases, a.cases)
+        XCTAssertThrowsError(try EvalReport.decode(Data("{\"format\": 1".utf8), file: "x.json")) { e in
+            XCTAssertEqual((e as? EvalError)?.location, "x.json")
+            XCTAssertTrue((e as? EvalError)!.message.contains("invalid JSON"), "\(e)")
+        }
+        var broken = String(decoding: try Self.report([("a", true)]).jsonData(), as: UTF8.self)
+        broken = broken.replacingOccurrences(of: "\"pass\" : true", with: "\"pass\" : \"yes\"")
+        XCTAssertThrowsError(try EvalReport.decode(Data(broken.utf8), file: "x.json")) { e in
+            XCTAssertTrue((e as? EvalError)!.message.contains("wrong type at .cases[0]"), "\(e)")
+        }
+    }
+
     func testGateParsing() throws {
         XCTAssertEqual(try GateSpec.parse(expression: "pass_rate >= 0.85"), .threshold("pass_rate", .ge, 0.85))
         XCTAssertEqual(try GateSpec.parse(expression: "perplexity<=12"), .threshold("perplexity", .le, 12))
