@@ -22,7 +22,8 @@ public final class TrainableLlama {
     let acts: [BlockActivations]        // one per block, or a single reused one with recompute
     let xf: FloatBuffer, rstdF: FloatBuffer, dxf: FloatBuffer
     let scratch: BackwardScratch
-    let headChunk = 64
+    // Rows per head chunk: each chunk streams the whole (possibly quantized) vocab×hidden head once.
+    let headChunk: Int
     let headScratch: FloatBuffer
 
     public init(base: TrainBase, lora: LoRAParameters, maxBatch: Int, maxSeqLen: Int, recompute: Bool = false) {
@@ -38,6 +39,7 @@ public final class TrainableLlama {
         }
         xf = FloatBuffer(n * d.hiddenSize); rstdF = FloatBuffer(n); dxf = FloatBuffer(n * d.hiddenSize)
         scratch = BackwardScratch(dims: d, rows: n, rank: lora.spec.rank, dropout: lora.spec.dropout > 0)
+        headChunk = min(256, n)
         headScratch = FloatBuffer(headChunk * (d.hiddenSize + d.vocabSize))
     }
 
