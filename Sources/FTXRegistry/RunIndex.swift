@@ -1,0 +1,235 @@
+import Foundation
+
+/// The run index inside `index.sqlite`: one row per indexed commit (run commits and plain ones, so
+/// `log --metrics` can walk first parents without reading objects), their params, metrics and gate
+/// verdicts. Derived data only: `ftx reindex` rebuilds it from commit headers.
+public final class RunIndex {
+    public let db: SQLiteDB
+
+    /// Schema steps, applied in order once each (tracked in `registry_schema`). The store's own
+    /// tables and migrations are untouched.
+    public static let migrations: [String] = [
+        """
+        CREATE TABLE IF NOT EXISTS runs(
+            commit_id TEXT PRIMARY KEY, parent TEXT, time INTEGER NOT NULL, author TEXT NOT NULL,
+            summary TEXT NOT NULL, is_run INTEGER NOT NULL, status TEXT NOT NULL, base TEXT, base_name TEXT,
+            seed INTEGER, engine TEXT, code_commit TEXT, code_dirty INTEGER, wall_seconds REAL);
+        CREATE TABLE IF NOT EXISTS run_params(commit_id TEXT NOT NULL, name TEXT NOT NULL, value,
+            PRIMARY KEY(commit_id, name)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS run_metrics(commit_id TEXT NOT NULL, name TEXT NOT NULL, value REAL,
+            PRIMARY KEY(commit_id, name)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS run_gates(commit_id TEXT NOT NULL, ord INTEGER NOT NULL, name TEXT NOT NULL,
+            passed INTEGER NOT NULL, detail TEXT NOT NULL, PRIMARY KEY(commit_id, ord)) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS runs_time ON runs(is_run, time);
+        """,
+    ]
+
+    public init(path: String) throws {
+        db = try SQLiteDB(path: path)
+        try db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
+        try migrate()
+    }
+
+    private func migrate() throws {
+        try db.exec("CREATE TABLE IF NOT EXISTS registry_schema(version INTEGER NOT NULL)")
+        let current = try db.query("SELECT MAX(version) FROM registry_schema").first?.first?.double.map(Int.init) ?? 0
+        guard current < Self.migrations.count else { return }
+        try db.transaction {
+            for v in current..<Self.migrations.count {
+                try db.exec(Self.migrations[v])
+                try db.run("INSERT INTO registry_schema(version) VALUES (?)", [.integer(Int64(v + 1))])
+            }
+        }
+    }
+
+    /// A commit's indexable facts.
+    public struct Entry: Equatable, Sendable {
+        public var commit: String
+        public var parent: String?
+        public var time: Int64
+        public var author: String
+        public var summary: String
+        public var run: RunHeader?
+        public init(commit: String, parent: String?, time: Int64, author: String, summary: String, run: RunHeader?) {
+            self.commit = commit; self.parent = parent; self.time = time; self.author = author
+            self.summary = summary; self.run = run
+        }
+    }
+
+    /// Inserts (or replaces) entries in one transaction.
+    public func record(_ entries: [Entry]) throws {
+        try db.transaction {
+            let ins = try db.prepare("""
+                INSERT OR REPLACE INTO runs(commit_id, parent, time, author, summary, is_run, status, base, base_name,
+                  seed, engine, code_commit, code_dirty, wall_seconds) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                """)
+            let delP = try db.prepare("DELETE FROM run_params WHERE commit_id = ?")
+            let delM = try db.prepare("DELETE FROM run_metrics WHERE commit_id = ?")
+            let delG = try db.prepare("DELETE FROM run_gates WHERE commit_id = ?")
+            let insP = try db.prepare("INSERT INTO run_params(commit_id, name, value) VALUES (?,?,?)")
+            let insM = try db.prepare("INSERT INTO run_metrics(commit_id, name, value) VALUES (?,?,?)")
+            let insG = try db.prepare("INSERT INTO run_gates(commit_id, ord, name, passed, detail) VALUES (?,?,?,?,?)")
+            for e in entries {
+                let c = SQLValue.text(e.commit)
+                let r = e.run
+                try ins.execute([c, e.parent.map(SQLValue.text) ?? .null, .integer(e.time), .text(e.author),
+                                 .text(e.summary), .integer(r == nil ? 0 : 1), .text((r?.gateStatus ?? .none).rawValue),
+                                 r?.baseID.map(SQLValue.text) ?? .null, r?.baseName.map(SQLValue.text) ?? .null,
+                                 r?.seed.map { .integer(Int64($0)) } ?? .null, r?.engine.map(SQLValue.text) ?? .null,
+                                 r?.code.map { .text($0.commit) } ?? .null, r?.code.map { .integer($0.dirty ? 1 : 0) } ?? .null,
+                                 r?.wallSeconds.map(SQLValue.real) ?? .null])
+                try delP.execute([c]); try delM.execute([c]); try delG.execute([c])
+                guard let r else { continue }
+                for (k, v) in r.params.sorted(by: { $0.key < $1.key }) { try insP.execute([c, .text(k), v.sql]) }
+                for (k, v) in r.metrics.sorted(by: { $0.key < $1.key }) { try insM.execute([c, .text(k), .real(v)]) }
+                for (i, g) in r.gates.enumerated() {
+                    try insG.execute([c, .integer(Int64(i)), .text(g.name), .integer(g.passed ? 1 : 0), .text(g.detail)])
+                }
+            }
+        }
+    }
+
+    public func clear() throws {
+        try db.exec("DELETE FROM runs; DELETE FROM run_params; DELETE FROM run_metrics; DELETE FROM run_gates;")
+    }
+
+    public func contains(_ commit: String) throws -> Bool {
+        try !db.query("SELECT 1 FROM runs WHERE commit_id = ?", [.text(commit)]).isEmpty
+    }
+
+    /// A row of `ftx runs` / `ftx log --metrics`.
+    public struct Row: Equatable, Sendable {
+        public var commit: String
+        public var parent: String?
+        public var time: Int64
+        public var author: String
+        public var summary: String
+        public var isRun: Bool
+        public var status: GateStatus
+        public var baseName: String?
+        public var metrics: [String: Double]
+        public var params: [String: ParamValue]
+        public var failedGates: [String]
+    }
+
+    /// Fixed columns of `runs` that --where and --sort may name (a whitelist: names map to SQL we wrote).
+    public static let columnFields: [String: String] = [
+        "commit": "r.commit_id", "time": "r.time", "author": "r.author", "message": "r.summary",
+        "status": "r.status", "base": "r.base", "base_name": "r.base_name", "seed": "r.seed",
+        "engine": "r.engine", "code_commit": "r.code_commit", "code_dirty": "r.code_dirty",
+        "wall_seconds": "r.wall_seconds",
+    ]
+
+    public func metricNames() throws -> [String] {
+        try db.query("SELECT DISTINCT name FROM run_metrics ORDER BY name").compactMap { $0.first?.string }
+    }
+
+    public func paramNames() throws -> [String] {
+        try db.query("SELECT DISTINCT name FROM run_params ORDER BY name").compactMap { $0.first?.string }
+    }
+
+    /// SQL for a field name: a fixed column, `metrics.X`, `params.X`, or a bare metric/param name.
+    func fieldSQL(_ name: String, metrics: Set<String>, params: Set<String>) throws -> (sql: String, bindings: [RunQuery.Binding]) {
+        if let col = Self.columnFields[name] { return (col, []) }
+        let metricSQL = "(SELECT value FROM run_metrics m WHERE m.commit_id = r.commit_id AND m.name = ?)"
+        let paramSQL = "(SELECT value FROM run_params p WHERE p.commit_id = r.commit_id AND p.name = ?)"
+        if name.hasPrefix("metrics.") { return (metricSQL, [.text(String(name.dropFirst(8)))]) }
+        if name.hasPrefix("params.") { return (paramSQL, [.text(String(name.dropFirst(7)))]) }
+        if metrics.contains(name) { return (metricSQL, [.text(name)]) }
+        if params.contains(name) { return (paramSQL, [.text(name)]) }
+        let all = Array(Self.columnFields.keys) + Array(metrics) + Array(params)
+        throw RegistryError.unknownField(name, suggestion: suggestion(for: name, among: all))
+    }
+
+    public struct Sort: Equatable, Sendable {
+        public var field: String
+        public var descending: Bool
+        /// `pass_rate` (highest first), `pass_rate:asc`, `loss:asc`, `-loss` (lowest first), `+x`/`x:desc`.
+        public init(parsing text: String) {
+            var f = text, desc = true
+            if f.hasSuffix(":asc") { f.removeLast(4); desc = false } else if f.hasSuffix(":desc") { f.removeLast(5) }
+            if f.hasPrefix("-") { f.removeFirst(); desc = false } else if f.hasPrefix("+") { f.removeFirst() }
+            field = f; descending = desc
+        }
+    }
+
+    /// Run commits matching `filter`, sorted by `sort` (runs without the field last), newest first otherwise.
+    public func runs(where filter: RunQuery?, sort: Sort?, limit: Int?) throws -> [Row] {
+        let metrics = Set(try metricNames()), params = Set(try paramNames())
+        var sql = "SELECT r.commit_id FROM runs r WHERE r.is_run = 1"
+        var bindings: [SQLValue] = []
+        func bind(_ b: [RunQuery.Binding]) {
+            bindings += b.map { switch $0 { case .number(let d): return .real(d); case .text(let s): return .text(s) } }
+        }
+        if let filter {
+            let c = try filter.sql { try self.fieldSQL($0, metrics: metrics, params: params) }
+            sql += " AND \(c.sql)"
+            bind(c.bindings)
+        }
+        if let sort {
+            let f = try fieldSQL(sort.field, metrics: metrics, params: params)
+            sql += " ORDER BY (\(f.sql)) IS NULL, \(f.sql) \(sort.descending ? "DESC" : "ASC"), r.time DESC, r.commit_id"
+            bind(f.bindings + f.bindings)
+        } else {
+            sql += " ORDER BY r.time DESC, r.commit_id"
+        }
+        if let limit { sql += " LIMIT ?"; bindings.append(.integer(Int64(limit))) }
+        let ids = try db.query(sql, bindings).compactMap { $0.first?.string }
+        return try rows(for: ids)
+    }
+
+    /// Full rows for commits, in the given order (missing ones are skipped).
+    public func rows(for ids: [String]) throws -> [Row] {
+        guard !ids.isEmpty else { return [] }
+        var base: [String: Row] = [:]
+        // Temp table keeps the statement size bounded for any number of ids.
+        try db.exec("CREATE TEMP TABLE IF NOT EXISTS wanted(commit_id TEXT PRIMARY KEY) WITHOUT ROWID; DELETE FROM wanted;")
+        try db.transaction {
+            let ins = try db.prepare("INSERT OR IGNORE INTO wanted(commit_id) VALUES (?)")
+            for id in ids { try ins.execute([.text(id)]) }
+        }
+        for r in try db.query("""
+            SELECT r.commit_id, r.parent, r.time, r.author, r.summary, r.is_run, r.status, r.base_name
+            FROM runs r JOIN wanted w ON w.commit_id = r.commit_id
+            """) {
+            let id = r[0].string ?? ""
+            base[id] = Row(commit: id, parent: r[1].string, time: Int64(r[2].double ?? 0), author: r[3].string ?? "",
+                           summary: r[4].string ?? "", isRun: r[5] == .integer(1),
+                           status: GateStatus(rawValue: r[6].string ?? "") ?? .none, baseName: r[7].string,
+                           metrics: [:], params: [:], failedGates: [])
+        }
+        for m in try db.query("SELECT m.commit_id, m.name, m.value FROM run_metrics m JOIN wanted w ON w.commit_id = m.commit_id") {
+            if let id = m[0].string, let n = m[1].string, let v = m[2].double { base[id]?.metrics[n] = v }
+        }
+        for p in try db.query("SELECT p.commit_id, p.name, p.value FROM run_params p JOIN wanted w ON w.commit_id = p.commit_id") {
+            guard let id = p[0].string, let n = p[1].string else { continue }
+            switch p[2] {
+            case .real(let d): base[id]?.params[n] = .number(d)
+            case .integer(let i): base[id]?.params[n] = .number(Double(i))
+            case .text(let s): base[id]?.params[n] = .text(s)
+            case .null: break
+            }
+        }
+        for g in try db.query("""
+            SELECT g.commit_id, g.name FROM run_gates g JOIN wanted w ON w.commit_id = g.commit_id
+            WHERE g.passed = 0 ORDER BY g.commit_id, g.ord
+            """) {
+            if let id = g[0].string, let n = g[1].string { base[id]?.failedGates.append(n) }
+        }
+        return ids.compactMap { base[$0] }
+    }
+
+    /// First-parent history from `start` as far as the index knows it, newest first, at most `limit`
+    /// (one recursive query; `log --metrics` needs no object reads when the index is current).
+    public func firstParentChain(from start: String, limit: Int?) throws -> [String] {
+        let rows = try db.query("""
+            WITH RECURSIVE chain(id, n) AS (
+              SELECT ?, 0
+              UNION ALL
+              SELECT r.parent, chain.n + 1 FROM chain JOIN runs r ON r.commit_id = chain.id
+              WHERE r.parent IS NOT NULL AND (? < 0 OR chain.n + 1 < ?))
+            SELECT id FROM chain ORDER BY n
+            """, [.text(start), .integer(Int64(limit ?? -1)), .integer(Int64(limit ?? -1))])
+        return rows.compactMap { $0.first?.string }
+    }
+}
