@@ -1,3 +1,4 @@
+import FTXStore
 import Foundation
 
 /// The run index inside `index.sqlite`: one row per indexed commit (run commits and plain ones, so
@@ -6,40 +7,28 @@ import Foundation
 public final class RunIndex {
     public let db: SQLiteDB
 
-    /// Schema steps, applied in order once each (tracked in `registry_schema`). The store's own
-    /// tables and migrations are untouched.
-    public static let migrations: [String] = [
-        """
-        CREATE TABLE IF NOT EXISTS runs(
-            commit_id TEXT PRIMARY KEY, parent TEXT, time INTEGER NOT NULL, author TEXT NOT NULL,
-            summary TEXT NOT NULL, is_run INTEGER NOT NULL, status TEXT NOT NULL, base TEXT, base_name TEXT,
-            seed INTEGER, engine TEXT, code_commit TEXT, code_dirty INTEGER, wall_seconds REAL);
-        CREATE TABLE IF NOT EXISTS run_params(commit_id TEXT NOT NULL, name TEXT NOT NULL, value,
-            PRIMARY KEY(commit_id, name)) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS run_metrics(commit_id TEXT NOT NULL, name TEXT NOT NULL, value REAL,
-            PRIMARY KEY(commit_id, name)) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS run_gates(commit_id TEXT NOT NULL, ord INTEGER NOT NULL, name TEXT NOT NULL,
-            passed INTEGER NOT NULL, detail TEXT NOT NULL, PRIMARY KEY(commit_id, ord)) WITHOUT ROWID;
-        CREATE INDEX IF NOT EXISTS runs_time ON runs(is_run, time);
-        """,
+    /// The run tables, added to index.sqlite through the store's migrations list (applied once
+    /// each, recorded in `ftx_migrations`). Value columns carry numeric affinity so values written
+    /// as text through the store's connection (during `reindex`) are stored as numbers.
+    public static let migrations: [SQLiteIndex.Migration] = [
+        SQLiteIndex.Migration("registry-v1-runs", """
+            CREATE TABLE runs(
+                commit_id TEXT PRIMARY KEY, parent TEXT, time INTEGER NOT NULL, author TEXT NOT NULL,
+                summary TEXT NOT NULL, is_run INTEGER NOT NULL, status TEXT NOT NULL, base TEXT, base_name TEXT,
+                seed INTEGER, engine TEXT, code_commit TEXT, code_dirty INTEGER, wall_seconds REAL);
+            CREATE TABLE run_params(commit_id TEXT NOT NULL, name TEXT NOT NULL, value NUMERIC,
+                PRIMARY KEY(commit_id, name)) WITHOUT ROWID;
+            CREATE TABLE run_metrics(commit_id TEXT NOT NULL, name TEXT NOT NULL, value REAL,
+                PRIMARY KEY(commit_id, name)) WITHOUT ROWID;
+            CREATE TABLE run_gates(commit_id TEXT NOT NULL, ord INTEGER NOT NULL, name TEXT NOT NULL,
+                passed INTEGER NOT NULL, detail TEXT NOT NULL, PRIMARY KEY(commit_id, ord)) WITHOUT ROWID;
+            CREATE INDEX runs_time ON runs(is_run, time);
+            """),
     ]
 
     public init(path: String) throws {
+        _ = try SQLiteIndex(path: path, migrations: Self.migrations)  // store schema + ours, applied once
         db = try SQLiteDB(path: path)
-        try db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
-        try migrate()
-    }
-
-    private func migrate() throws {
-        try db.exec("CREATE TABLE IF NOT EXISTS registry_schema(version INTEGER NOT NULL)")
-        let current = try db.query("SELECT MAX(version) FROM registry_schema").first?.first?.double.map(Int.init) ?? 0
-        guard current < Self.migrations.count else { return }
-        try db.transaction {
-            for v in current..<Self.migrations.count {
-                try db.exec(Self.migrations[v])
-                try db.run("INSERT INTO registry_schema(version) VALUES (?)", [.integer(Int64(v + 1))])
-            }
-        }
     }
 
     /// A commit's indexable facts.
@@ -58,39 +47,61 @@ public final class RunIndex {
 
     /// Inserts (or replaces) entries in one transaction.
     public func record(_ entries: [Entry]) throws {
-        try db.transaction {
-            let ins = try db.prepare("""
-                INSERT OR REPLACE INTO runs(commit_id, parent, time, author, summary, is_run, status, base, base_name,
-                  seed, engine, code_commit, code_dirty, wall_seconds) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-                """)
-            let delP = try db.prepare("DELETE FROM run_params WHERE commit_id = ?")
-            let delM = try db.prepare("DELETE FROM run_metrics WHERE commit_id = ?")
-            let delG = try db.prepare("DELETE FROM run_gates WHERE commit_id = ?")
-            let insP = try db.prepare("INSERT INTO run_params(commit_id, name, value) VALUES (?,?,?)")
-            let insM = try db.prepare("INSERT INTO run_metrics(commit_id, name, value) VALUES (?,?,?)")
-            let insG = try db.prepare("INSERT INTO run_gates(commit_id, ord, name, passed, detail) VALUES (?,?,?,?,?)")
-            for e in entries {
-                let c = SQLValue.text(e.commit)
-                let r = e.run
-                try ins.execute([c, e.parent.map(SQLValue.text) ?? .null, .integer(e.time), .text(e.author),
-                                 .text(e.summary), .integer(r == nil ? 0 : 1), .text((r?.gateStatus ?? .none).rawValue),
-                                 r?.baseID.map(SQLValue.text) ?? .null, r?.baseName.map(SQLValue.text) ?? .null,
-                                 r?.seed.map { .integer(Int64($0)) } ?? .null, r?.engine.map(SQLValue.text) ?? .null,
-                                 r?.code.map { .text($0.commit) } ?? .null, r?.code.map { .integer($0.dirty ? 1 : 0) } ?? .null,
-                                 r?.wallSeconds.map(SQLValue.real) ?? .null])
-                try delP.execute([c]); try delM.execute([c]); try delG.execute([c])
-                guard let r else { continue }
-                for (k, v) in r.params.sorted(by: { $0.key < $1.key }) { try insP.execute([c, .text(k), v.sql]) }
-                for (k, v) in r.metrics.sorted(by: { $0.key < $1.key }) { try insM.execute([c, .text(k), .real(v)]) }
-                for (i, g) in r.gates.enumerated() {
-                    try insG.execute([c, .integer(Int64(i)), .text(g.name), .integer(g.passed ? 1 : 0), .text(g.detail)])
-                }
+        try db.transaction { try insert(entries) }
+    }
+
+    private func insert(_ entries: [Entry]) throws {
+        var cache: [String: SQLiteStatement] = [:]
+        for e in entries {
+            try Self.write(e) { sql, values in
+                let st: SQLiteStatement
+                if let c = cache[sql] { st = c } else { st = try db.prepare(sql); cache[sql] = st }
+                try st.execute(values)
             }
         }
     }
 
-    public func clear() throws {
-        try db.exec("DELETE FROM runs; DELETE FROM run_params; DELETE FROM run_metrics; DELETE FROM run_gates;")
+    /// The statements that index one commit, handed to `run` (our connection, or the store's during
+    /// `reindex`, which binds text: column affinity turns numbers back into numbers).
+    static func write(_ e: Entry, run: (String, [SQLValue]) throws -> Void) throws {
+        let c = SQLValue.text(e.commit)
+        let r = e.run
+        try run("""
+            INSERT OR REPLACE INTO runs(commit_id, parent, time, author, summary, is_run, status, base, base_name,
+              seed, engine, code_commit, code_dirty, wall_seconds) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+            """,
+            [c, e.parent.map(SQLValue.text) ?? .null, .integer(e.time), .text(e.author),
+             .text(e.summary), .integer(r == nil ? 0 : 1), .text((r?.gateStatus ?? .none).rawValue),
+             r?.baseID.map(SQLValue.text) ?? .null, r?.baseName.map(SQLValue.text) ?? .null,
+             r?.seed.map { .integer(Int64($0)) } ?? .null, r?.engine.map(SQLValue.text) ?? .null,
+             r?.code.map { .text($0.commit) } ?? .null, r?.code.map { .integer($0.dirty ? 1 : 0) } ?? .null,
+             r?.wallSeconds.map(SQLValue.real) ?? .null])
+        try run("DELETE FROM run_params WHERE commit_id = ?", [c])
+        try run("DELETE FROM run_metrics WHERE commit_id = ?", [c])
+        try run("DELETE FROM run_gates WHERE commit_id = ?", [c])
+        guard let r else { return }
+        for (k, v) in r.params.sorted(by: { $0.key < $1.key }) {
+            try run("INSERT INTO run_params(commit_id, name, value) VALUES (?,?,?)", [c, .text(k), v.sql])
+        }
+        for (k, v) in r.metrics.sorted(by: { $0.key < $1.key }) {
+            try run("INSERT INTO run_metrics(commit_id, name, value) VALUES (?,?,?)", [c, .text(k), .real(v)])
+        }
+        for (i, g) in r.gates.enumerated() {
+            try run("INSERT INTO run_gates(commit_id, ord, name, passed, detail) VALUES (?,?,?,?,?)",
+                    [c, .integer(Int64(i)), .text(g.name), .integer(g.passed ? 1 : 0), .text(g.detail)])
+        }
+    }
+
+    public static let clearSQL = "DELETE FROM runs; DELETE FROM run_params; DELETE FROM run_metrics; DELETE FROM run_gates;"
+
+    public func clear() throws { try db.exec(Self.clearSQL) }
+
+    /// Replaces every row in one transaction (a reader sees the old index or the new one).
+    public func replaceAll(_ entries: [Entry]) throws {
+        try db.transaction {
+            try clear()
+            try insert(entries)
+        }
     }
 
     public func contains(_ commit: String) throws -> Bool {

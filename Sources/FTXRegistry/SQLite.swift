@@ -90,6 +90,14 @@ public enum SQLValue: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Exact text form (round-trips through SQLite's numeric affinity).
+    public var exactText: String? {
+        switch self {
+        case .real(let d): return "\(d)"
+        default: return string
+        }
+    }
+
     public var description: String { string ?? "" }
 }
 
