@@ -1,0 +1,39 @@
+/// Config changes key by key (nested keys flattened as a.b.c, lists as a[0]) and dataset changes
+/// (rows added/removed per split, by row id).
+public enum ConfigDiff {
+    public static func flatten(_ v: JSONValue, prefix: String = "", into out: inout [String: String]) {
+        switch v {
+        case .object(let pairs):
+            if pairs.isEmpty && !prefix.isEmpty { out[prefix] = "{}" }
+            for (k, x) in pairs { flatten(x, prefix: prefix.isEmpty ? k : "\(prefix).\(k)", into: &out) }
+        case .array(let items):
+            if items.allSatisfy({ if case .object = $0 { return false }; if case .array = $0 { return false }; return true }) {
+                out[prefix] = v.jsonText  // short scalar lists read best whole
+            } else {
+                for (i, x) in items.enumerated() { flatten(x, prefix: "\(prefix)[\(i)]", into: &out) }
+            }
+        default: out[prefix] = v.plainText
+        }
+    }
+
+    public static func changes(_ a: JSONValue?, _ b: JSONValue?) -> [ReportDiff.ConfigChange] {
+        guard a != nil || b != nil else { return [] }
+        var fa: [String: String] = [:], fb: [String: String] = [:]
+        if let a { flatten(a, into: &fa) }
+        if let b { flatten(b, into: &fb) }
+        return Set(fa.keys).union(fb.keys).sorted().compactMap { k in
+            fa[k] == fb[k] ? nil : ReportDiff.ConfigChange(key: k, a: fa[k], b: fb[k])
+        }
+    }
+
+    public static func datasetChanges(_ a: [String: [String]]?, _ b: [String: [String]]?) -> [ReportDiff.DatasetChange] {
+        guard a != nil || b != nil else { return [] }
+        let sa = a ?? [:], sb = b ?? [:]
+        return Set(sa.keys).union(sb.keys).sorted().compactMap { split in
+            let x = Set(sa[split] ?? []), y = Set(sb[split] ?? [])
+            let added = y.subtracting(x).count, removed = x.subtracting(y).count
+            return ReportDiff.DatasetChange(split: split, added: added, removed: removed,
+                                            rowsA: sa[split]?.count ?? 0, rowsB: sb[split]?.count ?? 0)
+        }
+    }
+}

@@ -1,0 +1,224 @@
+import Foundation
+
+/// Case-by-case comparison of two reports (A = old/baseline, B = new): metric deltas with seeded
+/// paired-bootstrap 95% CIs, McNemar's exact test on pass/fail flips, Wilson intervals, the flipped
+/// cases side by side, cases on one side only, and (when given) config and dataset changes.
+public struct ReportDiff: Codable {
+    public struct Side: Codable, Equatable {
+        public var model: ModelIdentity
+        public var suite: String
+        public var cases: Int
+        public var passRate: Double
+        /// Wilson 95% interval of the pass rate over the paired cases.
+        public var passRateWilson: Statistics.Interval
+        enum CodingKeys: String, CodingKey { case model, suite, cases, passRate = "pass_rate", passRateWilson = "pass_rate_wilson" }
+    }
+    public struct MetricDelta: Codable, Equatable {
+        public var name: String
+        public var a: Double?
+        public var b: Double?
+        public var delta: Double?
+        /// 95% paired-bootstrap interval of b − a (nil for metrics without per-case values).
+        public var ci: Statistics.Interval?
+        public var higherIsBetter: Bool
+        /// The CI excludes zero.
+        public var significant: Bool
+        /// Significant, in the bad direction, and larger than the gate tolerance.
+        public var regressed: Bool
+        enum CodingKeys: String, CodingKey { case name, a, b, delta, ci, higherIsBetter = "higher_is_better", significant, regressed }
+    }
+    public struct McNemar: Codable, Equatable {
+        /// Pass in A, fail in B (regressions).
+        public var b: Int
+        /// Fail in A, pass in B (fixes).
+        public var c: Int
+        public var p: Double
+    }
+    public struct FlippedCase: Codable, Equatable {
+        public var id: String
+        public var prompt: String
+        public var expected: String
+        public var outputA: String
+        public var outputB: String
+        public var scoreA: Double
+        public var scoreB: Double
+        /// Assertions failing on the failing side, e.g. "json-field: $.category is \"x\", expected \"y\"".
+        public var failed: [String]
+        enum CodingKeys: String, CodingKey { case id, prompt, expected, outputA = "output_a", outputB = "output_b", scoreA = "score_a", scoreB = "score_b", failed }
+    }
+    public struct ConfigChange: Codable, Equatable {
+        public var key: String
+        public var a: String?
+        public var b: String?
+    }
+    public struct DatasetChange: Codable, Equatable {
+        public var split: String
+        public var added: Int
+        public var removed: Int
+        public var rowsA: Int
+        public var rowsB: Int
+        enum CodingKeys: String, CodingKey { case split, added, removed, rowsA = "rows_a", rowsB = "rows_b" }
+    }
+
+    public var a: Side
+    public var b: Side
+    public var pairedCases: Int
+    public var onlyInA: [String]
+    public var onlyInB: [String]
+    public var metrics: [MetricDelta]
+    /// Per-assertion pass rates A → B (no CI).
+    public var assertionMetrics: [MetricDelta]
+    public var mcnemar: McNemar
+    public var regressed: [FlippedCase]
+    public var fixed: [FlippedCase]
+    public var configChanges: [ConfigChange]
+    public var datasetChanges: [DatasetChange]
+    public var gates: [GateResult]
+    public var bootstrap: BootstrapInfo
+    /// True when any gate failed: `ftx diff` exits 1.
+    public var gateRegressed: Bool
+
+    public struct BootstrapInfo: Codable, Equatable { public var resamples: Int; public var seed: UInt64 }
+
+    enum CodingKeys: String, CodingKey {
+        case a, b, pairedCases = "paired_cases", onlyInA = "only_in_a", onlyInB = "only_in_b", metrics
+        case assertionMetrics = "assertion_metrics", mcnemar, regressed, fixed, configChanges = "config_changes"
+        case datasetChanges = "dataset_changes", gates, bootstrap, gateRegressed = "gate_regressed"
+    }
+
+    /// Optional context: the two run configs (flattened key by key) and datasets (row ids per split).
+    public struct Context {
+        public var configA: JSONValue?
+        public var configB: JSONValue?
+        public var datasetsA: [String: [String]]?
+        public var datasetsB: [String: [String]]?
+        public init(configA: JSONValue? = nil, configB: JSONValue? = nil,
+                    datasetsA: [String: [String]]? = nil, datasetsB: [String: [String]]? = nil) {
+            self.configA = configA; self.configB = configB; self.datasetsA = datasetsA; self.datasetsB = datasetsB
+        }
+    }
+
+    /// Compares A (baseline) with B. `gates`: the regression/threshold gates to evaluate (threshold
+    /// gates against B); when empty, B's declared gates are used, and when B declares none either,
+    /// the default is `max_drop: 0` on pass_rate, exact_match and mean_score (any significant drop).
+    public init(_ ra: EvalReport, _ rb: EvalReport, gates: [GateSpec] = [], context: Context = .init(),
+                bootstrap: PairedBootstrap = PairedBootstrap()) {
+        // Pair by id (first occurrence wins; ids are unique in well-formed reports).
+        var indexA: [String: Int] = [:]
+        for (i, c) in ra.cases.enumerated() where indexA[c.id] == nil { indexA[c.id] = i }
+        var indexB: [String: Int] = [:]
+        for (i, c) in rb.cases.enumerated() where indexB[c.id] == nil { indexB[c.id] = i }
+        var pairs: [(Int, Int)] = []
+        pairs.reserveCapacity(rb.cases.count)
+        for (i, c) in ra.cases.enumerated() where indexA[c.id] == i {
+            if let j = indexB[c.id] { pairs.append((i, j)) }
+        }
+        onlyInA = ra.cases.enumerated().filter { indexA[$0.element.id] == $0.offset && indexB[$0.element.id] == nil }.map(\.element.id)
+        onlyInB = rb.cases.enumerated().filter { indexB[$0.element.id] == $0.offset && indexA[$0.element.id] == nil }.map(\.element.id)
+        pairedCases = pairs.count
+
+        // Per-case rows for the bootstrap: Δpass, Δexact, Δscore, nllA, tokA, nllB, tokB.
+        var rows = [SIMD8<Double>]()
+        rows.reserveCapacity(pairs.count)
+        var sums = SIMD8<Double>.zero
+        var passA = 0, passB = 0, flipsDown = 0, flipsUp = 0
+        var hasNLL = !pairs.isEmpty
+        var regressedCases: [FlippedCase] = [], fixedCases: [FlippedCase] = []
+        var exactA = 0, exactB = 0, scoreA = 0.0, scoreB = 0.0
+        for (i, j) in pairs {
+            let x = ra.cases[i], y = rb.cases[j]
+            let pa = x.pass ? 1.0 : 0, pb = y.pass ? 1.0 : 0
+            let ea = x.exactMatch ? 1.0 : 0, eb = y.exactMatch ? 1.0 : 0
+            if x.nll == nil || y.nll == nil || x.scoredTokens == nil || y.scoredTokens == nil { hasNLL = false }
+            let row = SIMD8<Double>(pb - pa, eb - ea, y.score - x.score,
+                                    x.nll ?? 0, Double(x.scoredTokens ?? 0), y.nll ?? 0, Double(y.scoredTokens ?? 0), 0)
+            rows.append(row)
+            sums += row
+            passA += x.pass ? 1 : 0; passB += y.pass ? 1 : 0
+            exactA += x.exactMatch ? 1 : 0; exactB += y.exactMatch ? 1 : 0
+            scoreA += x.score; scoreB += y.score
+            if x.pass && !y.pass { flipsDown += 1; regressedCases.append(Self.flipped(x, y, failing: y)) }
+            if !x.pass && y.pass { flipsUp += 1; fixedCases.append(Self.flipped(x, y, failing: x)) }
+        }
+        regressed = regressedCases
+        fixed = fixedCases
+        mcnemar = McNemar(b: flipsDown, c: flipsUp, p: Statistics.mcNemarExact(b: flipsDown, c: flipsUp))
+        let n = pairs.count, nd = Double(max(n, 1))
+        a = Side(model: ra.model, suite: ra.suite.name, cases: ra.cases.count, passRate: Double(passA) / nd,
+                 passRateWilson: Statistics.wilson(successes: passA, n: n))
+        b = Side(model: rb.model, suite: rb.suite.name, cases: rb.cases.count, passRate: Double(passB) / nd,
+                 passRateWilson: Statistics.wilson(successes: passB, n: n))
+        self.bootstrap = BootstrapInfo(resamples: bootstrap.resamples, seed: bootstrap.seed)
+
+        // Bootstrap distributions of each delta.
+        let resampled = n > 0 ? bootstrap.resampleSums(rows) : []
+        func ci(_ f: (SIMD8<Double>) -> Double) -> Statistics.Interval? {
+            guard !resampled.isEmpty else { return nil }
+            var v = resampled.map(f)
+            return PairedBootstrap.percentileInterval(&v)
+        }
+        let lossA = sums[4] > 0 ? sums[3] / sums[4] : 0, lossB = sums[6] > 0 ? sums[5] / sums[6] : 0
+        var deltas: [MetricDelta] = [
+            Self.delta("pass_rate", Double(passA) / nd, Double(passB) / nd, ci { $0[0] / nd }, true),
+            Self.delta("exact_match", Double(exactA) / nd, Double(exactB) / nd, ci { $0[1] / nd }, true),
+            Self.delta("mean_score", scoreA / nd, scoreB / nd, ci { $0[2] / nd }, true),
+        ]
+        if hasNLL && sums[4] > 0 && sums[6] > 0 {
+            func ratio(_ s: SIMD8<Double>, _ k: Int) -> Double { s[k + 1] > 0 ? s[k] / s[k + 1] : 0 }
+            deltas.append(Self.delta("loss", lossA, lossB, ci { ratio($0, 5) - ratio($0, 3) }, false))
+            deltas.append(Self.delta("perplexity", exp(lossA), exp(lossB), ci { exp(ratio($0, 5)) - exp(ratio($0, 3)) }, false))
+        }
+        // Throughput is wall-clock: shown, never significance-tested.
+        deltas.append(Self.delta("tokens_per_second", ra.timing.tokensPerSecond, rb.timing.tokensPerSecond, nil, true))
+
+        // Per-assertion pass rates over all cases of each report.
+        let keys = Set(ra.metrics.assertionPassRates.keys).union(rb.metrics.assertionPassRates.keys).sorted()
+        assertionMetrics = keys.map {
+            Self.delta("assert.\($0)", ra.metrics.assertionPassRates[$0], rb.metrics.assertionPassRates[$0], nil, true)
+        }
+
+        configChanges = ConfigDiff.changes(context.configA, context.configB)
+        datasetChanges = ConfigDiff.datasetChanges(context.datasetsA, context.datasetsB)
+
+        // Gates: explicit, else B's declared ones, else the default significant-drop gate.
+        var specs = gates
+        if specs.isEmpty { specs = rb.gates.map(\.spec) }
+        if !specs.contains(where: \.isRegression) {
+            specs.append(.regression(vs: "A", maxDrop: 0))
+        }
+        var results: [GateResult] = []
+        for spec in specs {
+            if spec.isRegression {
+                let (r, marked) = GateEvaluator.regression(spec, metrics: deltas, mcnemar: mcnemar)
+                results.append(r)
+                for name in marked { if let k = deltas.firstIndex(where: { $0.name == name }) { deltas[k].regressed = true } }
+            } else {
+                results.append(GateEvaluator.threshold(spec, report: rb))
+            }
+        }
+        metrics = deltas
+        self.gates = results
+        gateRegressed = results.contains { $0.status == .fail }
+    }
+
+    static func delta(_ name: String, _ a: Double?, _ b: Double?, _ ci: Statistics.Interval?, _ higher: Bool) -> MetricDelta {
+        let d = (a != nil && b != nil) ? b! - a! : nil
+        let sig = ci.map { !$0.contains(0) } ?? false
+        return MetricDelta(name: name, a: a, b: b, delta: d, ci: ci, higherIsBetter: higher, significant: sig, regressed: false)
+    }
+
+    static func flipped(_ x: CaseReport, _ y: CaseReport, failing: CaseReport) -> FlippedCase {
+        FlippedCase(id: x.id, prompt: y.prompt, expected: y.expected, outputA: x.output, outputB: y.output,
+                    scoreA: x.score, scoreB: y.score,
+                    failed: failing.assertions.filter { !$0.pass }.map { "\($0.type): \($0.reason ?? "failed")" })
+    }
+
+    public func jsonData() throws -> Data {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        var d = try enc.encode(self)
+        d.append(0x0A)
+        return d
+    }
+}
