@@ -1,4 +1,5 @@
 import FTXCore
+import FTXEval
 import FTXStore
 import Foundation
 
@@ -190,6 +191,59 @@ public struct BaseRegistry {
             throw RegistryError.base("not a GGUF file (bad magic at byte 0)", location: path,
                                      hint: "base models are GGUF files, e.g. SmolLM2-135M-Instruct.Q4_1.gguf")
         }
+    }
+
+    // MARK: Base eval reports (one per base and suite, kept in the base's tree)
+
+    /// The stored report of base `b` on the suite with key `suiteKey`, or nil.
+    public func storedReport(_ b: Base, suiteKey: String) throws -> EvalReport? {
+        let fresh = try base(named: b.name)
+        let c = try repo.objects.readCommit(fresh.commit)
+        guard let data = try registry.file("eval/\(suiteKey)/report.json", in: c) else { return nil }
+        return try EvalReport.decode(data, file: "\(Self.refPrefix)\(b.name):eval/\(suiteKey)/report.json")
+    }
+
+    /// Every stored base report (suite key → report), newest registration of the default base first.
+    public func storedReports(_ b: Base) throws -> [String: EvalReport] {
+        let c = try repo.objects.readCommit(try base(named: b.name).commit)
+        guard let e = try registry.entry("eval", in: c), e.kind == .tree else { return [:] }
+        var out: [String: EvalReport] = [:]
+        for sub in try repo.objects.readTree(e.id).entries where sub.kind == .tree {
+            if let r = try repo.objects.readTree(sub.id)["report.json"] {
+                out[sub.name] = try EvalReport.decode(try registry.readFile(r), file: "eval/\(sub.name)/report.json")
+            }
+        }
+        return out
+    }
+
+    /// Adds `report` under eval/<suiteKey>/report.json of the base's record (a new commit on its ref).
+    public func storeReport(_ report: EvalReport, for b: Base, suiteKey: String, who: Signature = .current()) throws {
+        let ref = Self.refPrefix + b.name
+        for _ in 0..<10 {
+            guard let old = try repo.refs.resolve(ref).id else { throw RegistryError.base("base '\(b.name)' vanished", location: ref, hint: nil) }
+            let c = try repo.objects.readCommit(old)
+            var top = try repo.objects.readTree(c.tree).entries.filter { $0.name != "eval" }
+            var evalEntries = try registry.entry("eval", in: c).map { try repo.objects.readTree($0.id).entries } ?? []
+            let reportID = try repo.objects.write(type: .blob, content: try report.jsonData())
+            let sub = try repo.objects.write(tree: Tree(entries: [TreeEntry(name: "report.json", kind: .blob, id: reportID)]))
+            evalEntries.removeAll { $0.name == suiteKey }
+            evalEntries.append(try TreeEntry(name: suiteKey, kind: .tree, id: sub))
+            top.append(try TreeEntry(name: "eval", kind: .tree, id: repo.objects.write(tree: Tree(entries: evalEntries))))
+            let tree = try repo.objects.write(tree: Tree(entries: top))
+            let nc = Commit(tree: tree, parents: [old], author: who, extraHeaders: c.extraHeaders,
+                            message: "base \(b.name): eval report for suite \(suiteKey)\n")
+            let id = try repo.objects.write(commit: nc)
+            do {
+                try repo.refs.update(ref, to: id, expect: .value(old), who: who, reason: "base eval \(suiteKey)")
+                return
+            } catch StoreError.casFailed { continue }
+        }
+        throw RegistryError.base("could not record the base report (concurrent updates)", location: ref, hint: "retry")
+    }
+
+    /// Key of a suite + its cases (from their hashes), naming where a base report is kept.
+    public static func suiteKey(suiteSHA256: String, casesSHA256: String) -> String {
+        String(ObjectID.hash(type: .blob, content: Data("\(suiteSHA256):\(casesSHA256)".utf8)).hex.prefix(16))
     }
 
     /// The `base` revision: the default registered base (an external target; it has no history).
