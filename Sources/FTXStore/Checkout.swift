@@ -1,0 +1,137 @@
+import FTXCore
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public struct CheckoutSummary: Sendable {
+    public var commit: ObjectID
+    public var branch: String?
+    public var written: [String] = []
+    public var deleted: [String] = []
+}
+
+extension Repository {
+    /// Switches the work tree, index and HEAD to `rev`. A branch name attaches HEAD to it; anything
+    /// else detaches HEAD. Refuses to overwrite uncommitted changes (staged, unstaged, or an
+    /// untracked file in the way) unless `force`.
+    @discardableResult
+    public func checkout(_ rev: String, force: Bool = false) throws -> CheckoutSummary {
+        let target = try resolveCommit(rev)
+        let targetFiles = try flatten(tree: objects.readCommit(target).tree)
+        let branchRef: String? = (try? RefStore.validate(name: "refs/heads/\(rev)")) != nil
+            && FileManager.default.fileExists(atPath: refs.path("refs/heads/\(rev)")) ? "refs/heads/\(rev)" : nil
+        var summary = CheckoutSummary(commit: target, branch: branchRef)
+        try withLockedIndex { idx in
+            let head = try headFiles()
+            let files = scanFiles(under: "")
+            var dirty = Set(try unstagedChanges(idx, files: files).map(\.path))
+            for p in Set(head.keys).union(idx.entries.keys) where head[p]?.id != idx.entries[p]?.id { dirty.insert(p) }
+            let untrackedInWay = targetFiles.keys.filter { files[$0] != nil && idx.entries[$0] == nil
+                && head[$0] == nil }
+            var changing = Set<String>()
+            for p in Set(head.keys).union(targetFiles.keys) where head[p]?.id != targetFiles[p]?.id || head[p]?.kind != targetFiles[p]?.kind {
+                changing.insert(p)
+            }
+            let conflicts = (dirty.intersection(changing).union(untrackedInWay.filter { changing.contains($0) })).sorted()
+            if !conflicts.isEmpty && !force { throw StoreError.wouldOverwrite(paths: conflicts) }
+
+            // Paths to rewrite: everything that changes, plus (with --force) every dirty path.
+            var toUpdate = changing
+            if force { toUpdate.formUnion(dirty) }
+            var newIndex = StagingIndex()
+            // Untouched paths keep their index state (HEAD equals the target there).
+            for p in targetFiles.keys where !toUpdate.contains(p) { newIndex.entries[p] = idx.entries[p] }
+            // Keep staged-but-uncommitted entries of paths this checkout does not touch.
+            for (p, e) in idx.entries where !toUpdate.contains(p) && targetFiles[p] == nil && head[p] == nil {
+                newIndex.entries[p] = e
+            }
+            for p in toUpdate.sorted() {
+                if let t = targetFiles[p] {
+                    newIndex.entries[p] = try materialize(path: p, kind: t.kind, id: t.id, force: force)
+                    summary.written.append(p)
+                } else if head[p] != nil || idx.entries[p] != nil {
+                    unlink(absolutePath(p))
+                    removeEmptyParents(of: p)
+                    summary.deleted.append(p)
+                }
+            }
+            idx = newIndex
+        }
+        let who = Signature.current()
+        let from = (try? refs.currentBranch()).flatMap { $0 }.map { String($0.dropFirst("refs/heads/".count)) }
+            ?? ((try? headCommit()).flatMap { $0 }?.short ?? "nothing")
+        try refs.setHEAD(branchRef.map { .symbolic($0) } ?? .direct(target), who: who,
+                         reason: "checkout: moving from \(from) to \(rev)")
+        return summary
+    }
+
+    /// Restores `paths` (files or directories) from `rev` into the work tree and the index,
+    /// leaving HEAD alone. Local modifications of those paths are refused unless `force`.
+    @discardableResult
+    public func checkoutPaths(_ rev: String, paths userPaths: [String], force: Bool = false,
+                              cwd: String = FileManager.default.currentDirectoryPath) throws -> [String] {
+        let target = try resolveCommit(rev)
+        let targetFiles = try flatten(tree: objects.readCommit(target).tree)
+        let rels = try userPaths.map { try relativePath($0, cwd: cwd) }
+        return try withLockedIndex { idx in
+            var selected: [String] = []
+            for (rel, user) in zip(rels, userPaths) {
+                let m = targetFiles.keys.filter { rel.isEmpty || $0 == rel || $0.hasPrefix(rel + "/") }
+                if m.isEmpty { throw StoreError.invalidPath(user, reason: "not in \(rev)") }
+                selected.append(contentsOf: m)
+            }
+            selected = Array(Set(selected)).sorted()
+            let files = scanFiles(under: "")
+            var sub = StagingIndex()
+            for p in selected { if let e = idx.entries[p] { sub.entries[p] = e } }
+            var dirty = Set(try unstagedChanges(sub, files: files).map(\.path))
+            for p in selected where files[p] != nil && idx.entries[p] == nil { dirty.insert(p) }
+            let conflicts = selected.filter { dirty.contains($0) && targetFiles[$0]?.id != idx.entries[$0]?.id }
+            if !conflicts.isEmpty && !force { throw StoreError.wouldOverwrite(paths: conflicts) }
+            for p in selected {
+                let t = targetFiles[p]!
+                idx.entries[p] = try materialize(path: p, kind: t.kind, id: t.id, force: force)
+            }
+            return selected
+        }
+    }
+
+    /// Writes one file from the store, atomically, never outside the work tree: every component
+    /// is a validated name, and no parent directory may be a symbolic link.
+    func materialize(path rel: String, kind: EntryKind, id: ObjectID, force: Bool) throws -> StagingIndex.Entry {
+        try StagingIndex.validate(path: rel)
+        let comps = rel.split(separator: "/").map(String.init)
+        var dir = workTree
+        for c in comps.dropLast() {
+            dir += "/" + c
+            var st = stat()
+            if lstat(dir, &st) == 0 {
+                let type = st.st_mode & S_IFMT
+                if type == S_IFDIR { continue }
+                if type == S_IFLNK && !force {
+                    throw StoreError.invalidPath(rel, reason: "parent '\(dir)' is a symbolic link; refusing to write through it")
+                }
+                unlink(dir)  // a file (or, with --force, a link) where the tree has a directory
+            }
+            if mkdir(dir, 0o755) != 0 && errno != EEXIST {
+                throw StoreError.io(path: dir, reason: "cannot create directory: \(String(cString: strerror(errno)))")
+            }
+        }
+        let full = absolutePath(rel)
+        var st = stat()
+        if lstat(full, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR {
+            guard force else { throw StoreError.invalidPath(rel, reason: "a directory is in the way") }
+            try FileManager.default.removeItem(atPath: full)
+        }
+        var size = 0
+        try AtomicFile.write(to: full) { fd in
+            try objects.streamFile(kind: kind, id: id) { data in
+                size += data.count
+                try data.withUnsafeBytes { try AtomicFile.writeAll(fd: fd, $0, path: full) }
+            }
+        }
+        guard lstat(full, &st) == 0 else { throw StoreError.io(path: full, reason: "file vanished after writing") }
+        return Repository.entry(FileImporter.Result(kind: kind, id: id, size: size), st)
+    }
+}

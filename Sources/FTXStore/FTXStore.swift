@@ -1,2 +1,0 @@
-// FTXStore module — placeholder until its issue lands.
-public enum FTXStoreModule { public static let name = "FTXStore" }

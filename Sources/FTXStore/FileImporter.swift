@@ -1,0 +1,157 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Turns work-tree files into objects. Small files become loose blobs; files ≥ 1 MiB are memory-
+/// mapped, cut by FastCDC, and their chunks hashed and compressed in parallel, then appended in
+/// file order to one pack per import (one fsync for thousands of chunks instead of one each).
+public final class FileImporter {
+    public let store: ObjectStore
+    private var pack: PackWriter?
+    /// Bytes of new objects written (compressed), for reporting.
+    public private(set) var bytesWritten: Int = 0
+
+    public init(store: ObjectStore) { self.store = store }
+
+    deinit { pack?.abort() }
+
+    public struct Result: Sendable { public let kind: EntryKind; public let id: ObjectID; public let size: Int }
+
+    /// Stores (or, with `write: false`, only hashes) the file at `path`.
+    public func importFile(at path: String, write: Bool = true) throws -> Result {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw StoreError.io(path: path, reason: "cannot open: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw StoreError.io(path: path, reason: "cannot stat") }
+        let size = Int(st.st_size)
+        if size < FastCDC.chunkingThreshold {
+            var data = Data(count: size)
+            var got = 0
+            try data.withUnsafeMutableBytes { buf in
+                while got < size {
+                    let n = read(fd, buf.baseAddress! + got, size - got)
+                    if n < 0 && errno == EINTR { continue }
+                    if n < 0 { throw StoreError.io(path: path, reason: "read failed: \(String(cString: strerror(errno)))") }
+                    if n == 0 { break }
+                    got += n
+                }
+            }
+            if got != size { throw StoreError.io(path: path, reason: "file changed while reading") }
+            if write {
+                let id = ObjectID.hash(type: .blob, content: data)
+                if !store.contains(id) {
+                    try store.write(type: .blob, content: data)
+                    bytesWritten += size
+                }
+                return Result(kind: .blob, id: id, size: size)
+            }
+            return Result(kind: .blob, id: ObjectID.hash(type: .blob, content: data), size: size)
+        }
+        guard let map = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), map != MAP_FAILED else {
+            throw StoreError.io(path: path, reason: "cannot map file: \(String(cString: strerror(errno)))")
+        }
+        defer { munmap(map, size) }
+        madvise(map, size, MADV_SEQUENTIAL)
+        let list = try chunk(UnsafeRawBufferPointer(start: map, count: size), write: write)
+        let content = list.serialized()
+        let id = ObjectID.hash(type: .chunked, content: content)
+        if write, !store.contains(id) {
+            let writer = try packWriter()
+            if !writer.ids.contains(id) {
+                let frame = content.withUnsafeBytes { store.frame(type: .chunked, content: $0) }
+                try writer.add(id: id, frame: frame)
+                bytesWritten += frame.count
+            }
+        }
+        return Result(kind: .chunked, id: id, size: size)
+    }
+
+    private func packWriter() throws -> PackWriter {
+        if let pack { return pack }
+        let p = try PackWriter(directory: store.packsDirectory)
+        pack = p
+        return p
+    }
+
+    /// Makes the objects of this import durable (finishes the pack, if one was started).
+    public func finish() throws {
+        guard let p = pack else { return }
+        pack = nil
+        if p.isEmpty { p.abort(); return }
+        try p.finish()
+        store.reloadPacks()
+    }
+
+    public func abort() { pack?.abort(); pack = nil }
+
+    /// Shared state of the parallel chunk pipeline: results are drained in file order.
+    private final class Pipeline: @unchecked Sendable {
+        let lock = NSLock()
+        var pending: [Int: [(ObjectID, Int, Data?)]] = [:]
+        var next = 0
+        var chunks: [ChunkList.Chunk] = []
+        var error: Error?
+        var written = 0
+    }
+
+    private func chunk(_ data: UnsafeRawBufferPointer, write: Bool) throws -> ChunkList {
+        let writer: PackWriter? = write ? try packWriter() : nil
+        let store = self.store
+        let state = Pipeline()
+        let group = DispatchGroup()
+        let inflight = DispatchSemaphore(value: 2 * ProcessInfo.processInfo.activeProcessorCount + 2)
+        let queue = DispatchQueue.global(qos: .userInitiated)
+        nonisolated(unsafe) let base = data.baseAddress!
+        var jobIndex = 0
+        var job: [(Int, Int)] = []
+        var jobBytes = 0
+
+        func submit(_ ranges: [(Int, Int)], _ index: Int) {
+            inflight.wait()
+            group.enter()
+            queue.async {
+                var results: [(ObjectID, Int, Data?)] = []
+                results.reserveCapacity(ranges.count)
+                for (off, len) in ranges {
+                    let raw = UnsafeRawBufferPointer(start: base + off, count: len)
+                    let id = ObjectID.hash(type: .blob, content: raw)
+                    var frame: Data? = nil
+                    if write && !store.contains(id) { frame = store.frame(type: .blob, content: raw) }
+                    results.append((id, len, frame))
+                }
+                state.lock.lock()
+                state.pending[index] = results
+                while let ready = state.pending.removeValue(forKey: state.next) {
+                    for (id, len, frame) in ready {
+                        state.chunks.append(ChunkList.Chunk(id: id, size: len))
+                        if let frame, let writer, state.error == nil, !writer.ids.contains(id) {
+                            do { try writer.add(id: id, frame: frame); state.written += frame.count } catch { state.error = error }
+                        }
+                    }
+                    state.next += 1
+                }
+                state.lock.unlock()
+                inflight.signal()
+                group.leave()
+            }
+        }
+
+        FastCDC.forEachChunk(data) { off, len in
+            job.append((off, len))
+            jobBytes += len
+            if jobBytes >= 1 << 20 {
+                submit(job, jobIndex)
+                jobIndex += 1
+                job = []
+                jobBytes = 0
+            }
+        }
+        if !job.isEmpty { submit(job, jobIndex) }
+        group.wait()
+        if let e = state.error { throw e }
+        bytesWritten += state.written
+        return ChunkList(chunks: state.chunks)
+    }
+}

@@ -1,0 +1,201 @@
+import FTXCore
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Content-addressed objects: loose zstd files under objects/ab/cdef… and packs under packs/.
+/// Every read verifies the id; decompression is bounded by `maxObjectSize`.
+public final class ObjectStore: @unchecked Sendable {
+    public let objectsDirectory: String
+    public let packsDirectory: String
+    /// The largest object content we agree to decompress (chunks are ≤ 256 KiB, blobs < 1 MiB;
+    /// the rest are trees, commits and chunk lists).
+    public var maxObjectSize: UInt64
+    private var packsCache: [PackReader]?
+    private let lock = NSLock()
+    let compressors = CompressorPool(level: 3)
+
+    public init(ftxDirectory: String, maxObjectSize: UInt64 = 256 << 20) {
+        objectsDirectory = ftxDirectory + "/objects"
+        packsDirectory = ftxDirectory + "/packs"
+        self.maxObjectSize = maxObjectSize
+    }
+
+    // MARK: Paths and listing
+
+    public func loosePath(_ id: ObjectID) -> String {
+        let h = id.hex
+        return "\(objectsDirectory)/\(h.prefix(2))/\(h.dropFirst(2))"
+    }
+
+    /// The packs with an index, loaded once (call `reloadPacks` after gc or a pack write).
+    func packs() throws -> [PackReader] {
+        lock.lock(); defer { lock.unlock() }
+        if let packsCache { return packsCache }
+        var readers: [PackReader] = []
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: packsDirectory)) ?? []
+        for name in names.sorted() where name.hasPrefix("pack-") && name.hasSuffix(".idx") {
+            readers.append(try PackReader(idxPath: "\(packsDirectory)/\(name)"))
+        }
+        packsCache = readers
+        return readers
+    }
+
+    public func reloadPacks() { lock.lock(); packsCache = nil; lock.unlock() }
+
+    /// Every loose object id (files whose names are not ids, like temp files, are skipped).
+    public func looseIDs() -> [ObjectID] {
+        var out: [ObjectID] = []
+        let fm = FileManager.default
+        for dir in ((try? fm.contentsOfDirectory(atPath: objectsDirectory)) ?? []).sorted() where dir.utf8.count == 2 && isHexString(dir) {
+            for name in ((try? fm.contentsOfDirectory(atPath: "\(objectsDirectory)/\(dir)")) ?? []).sorted() {
+                if let id = ObjectID(hex: dir + name) { out.append(id) }
+            }
+        }
+        return out
+    }
+
+    public func allIDs() throws -> Set<ObjectID> {
+        var s = Set(looseIDs())
+        for p in try packs() { s.formUnion(p.ids) }
+        return s
+    }
+
+    // MARK: Presence and prefix lookup
+
+    public func contains(_ id: ObjectID) -> Bool {
+        if access(loosePath(id), F_OK) == 0 { return true }
+        return ((try? packs()) ?? []).contains { $0.contains(id) }
+    }
+
+    /// Resolves a unique hex prefix of at least 6 digits (or a full id).
+    public func resolvePrefix(_ prefix: String) throws -> ObjectID {
+        let p = prefix.lowercased()
+        guard p.count >= 6, p.count <= 64, isHexString(p) else {
+            throw StoreError.badRevision(prefix, reason: "an object id needs 6 to 64 hex digits")
+        }
+        if let full = ObjectID(hex: p) {
+            guard contains(full) else { throw StoreError.objectNotFound(p) }
+            return full
+        }
+        var found = Set<ObjectID>()
+        let dir = "\(objectsDirectory)/\(p.prefix(2))"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where (p.prefix(2) + name).hasPrefix(p) {
+            if let id = ObjectID(hex: String(p.prefix(2)) + name) { found.insert(id) }
+        }
+        for pack in try packs() {
+            let b = Int(hexValue(p.utf8.first!)! << 4 | hexValue(Array(p.utf8)[1])!)
+            let lo = b == 0 ? 0 : Int(pack.fanout[b - 1]), hi = Int(pack.fanout[b])
+            for i in lo..<hi where pack.ids[i].hex.hasPrefix(p) { found.insert(pack.ids[i]) }
+        }
+        if found.count > 1 { throw StoreError.ambiguousPrefix(prefix, candidates: found.count) }
+        guard let id = found.first else { throw StoreError.objectNotFound(prefix) }
+        return id
+    }
+
+    // MARK: Reading
+
+    /// The stored zstd frame of `id` and a name for it in messages, or nil when absent.
+    func withFrame<T>(_ id: ObjectID, _ body: (UnsafeRawBufferPointer, String) throws -> T) throws -> T? {
+        let path = loosePath(id)
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd >= 0 {
+            defer { close(fd) }
+            var st = stat()
+            fstat(fd, &st)
+            let size = Int(st.st_size)
+            // A compressed frame can never need more than ~maxObjectSize bytes.
+            guard UInt64(size) <= maxObjectSize + (maxObjectSize >> 6) + 4096 else {
+                throw StoreError.objectTooLarge(path: path, claimed: UInt64(size), limit: maxObjectSize)
+            }
+            var buf = [UInt8](repeating: 0, count: size)
+            var got = 0
+            while got < size {
+                let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + got, size - got) }
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { break }
+                got += n
+            }
+            return try buf.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<got]), path) }
+        }
+        for pack in try packs() {
+            if let i = pack.index(of: id) {
+                return try body(try pack.frame(at: i), "\(pack.packPath) (object \(id.short))")
+            }
+        }
+        return nil
+    }
+
+    /// Reads and verifies an object.
+    public func read(_ id: ObjectID) throws -> (type: ObjectType, content: Data) {
+        guard let r = try withFrame(id, { frame, path in
+            try ZstdFrame.decodeObject(frame, path: path, limit: maxObjectSize, expected: id)
+        }) else { throw StoreError.objectNotFound(id.hex) }
+        return (r.0, r.1)
+    }
+
+    public func read(_ id: ObjectID, expecting type: ObjectType) throws -> Data {
+        let (t, content) = try read(id)
+        guard t == type else { throw StoreError.wrongType(id: id.hex, expected: type.rawValue, actual: t.rawValue) }
+        return content
+    }
+
+    public func type(of id: ObjectID) throws -> ObjectType { try read(id).type }
+
+    public func readTree(_ id: ObjectID) throws -> Tree { try Tree.parse(read(id, expecting: .tree), id: id.hex) }
+    public func readCommit(_ id: ObjectID) throws -> Commit { try Commit.parse(read(id, expecting: .commit), id: id.hex) }
+    public func readTag(_ id: ObjectID) throws -> Tag { try Tag.parse(read(id, expecting: .tag), id: id.hex) }
+    public func readChunkList(_ id: ObjectID) throws -> ChunkList { try ChunkList.parse(read(id, expecting: .chunked), id: id.hex) }
+
+    // MARK: Writing
+
+    /// Writes a loose object (temp → fsync → rename); a no-op when it already exists.
+    @discardableResult
+    public func write(type: ObjectType, content: Data) throws -> ObjectID {
+        let id = ObjectID.hash(type: type, content: content)
+        if contains(id) { return id }
+        let frame = content.withUnsafeBytes { raw in
+            compressors.withCompressor { $0.compress(header: ObjectHeader.encode(type: type, size: raw.count), content: raw) }
+        }
+        try AtomicFile.write(frame, to: loosePath(id))
+        return id
+    }
+
+    public func write(tree: Tree) throws -> ObjectID { try write(type: .tree, content: tree.serialized()) }
+    public func write(commit: Commit) throws -> ObjectID { try write(type: .commit, content: try commit.serialized()) }
+    public func write(tag: Tag) throws -> ObjectID { try write(type: .tag, content: tag.serialized()) }
+
+    /// Compressed frame for content (used by pack writers).
+    func frame(type: ObjectType, content: UnsafeRawBufferPointer) -> Data {
+        compressors.withCompressor { $0.compress(header: ObjectHeader.encode(type: type, size: content.count), content: content) }
+    }
+
+    // MARK: File contents
+
+    /// Streams the bytes of a file entry (blob or chunk list) to `sink`.
+    public func streamFile(kind: EntryKind, id: ObjectID, _ sink: (Data) throws -> Void) throws {
+        switch kind {
+        case .blob: try sink(read(id, expecting: .blob))
+        case .chunked:
+            let list = try readChunkList(id)
+            for c in list.chunks {
+                let d = try read(c.id, expecting: .blob)
+                guard d.count == c.size else {
+                    throw StoreError.badObject(id: id.hex, reason: "chunk \(c.id.short) is \(d.count) bytes, list says \(c.size)")
+                }
+                try sink(d)
+            }
+        case .tree: throw StoreError.wrongType(id: id.hex, expected: "file", actual: "tree")
+        }
+    }
+
+    /// Size of the file an entry describes (chunk lists know it without reading chunks).
+    public func fileSize(kind: EntryKind, id: ObjectID) throws -> Int {
+        switch kind {
+        case .blob: return try read(id, expecting: .blob).count
+        case .chunked: return try readChunkList(id).totalSize
+        case .tree: return 0
+        }
+    }
+}

@@ -1,0 +1,237 @@
+import Crypto
+import FTXCore
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Pack files (see docs/store.md, "Pack format"):
+///   pack: "FTXPACK1", then per object [u64 LE frame length][zstd frame as stored loose],
+///         then a trailer [u64 LE object count][SHA-256 of every byte before it].
+///   idx:  "FTXIDX01", u64 count, u64 pack size, 256 × u32 fanout, count × 32-byte sorted ids,
+///         count × u64 offsets (of each entry's length field), the pack's SHA-256, then the
+///         SHA-256 of every idx byte before it.
+enum PackFormat {
+    static let packMagic = Array("FTXPACK1".utf8)
+    static let idxMagic = Array("FTXIDX01".utf8)
+    static let trailerSize = 8 + 32
+    static func idxSize(count: Int) -> Int { 8 + 8 + 8 + 1024 + count * 40 + 64 }
+}
+
+/// Streams objects into a new pack under a temporary name; `finish` writes the idx and renames
+/// both into place (pack first: a reader only sees packs whose idx exists).
+final class PackWriter {
+    let directory: String
+    private let tmpPath: String
+    private let fd: Int32
+    private var hasher = SHA256()
+    private var buffer = Data()
+    private(set) var offset: UInt64 = 0
+    private(set) var entries: [(ObjectID, UInt64)] = []
+    private(set) var ids = Set<ObjectID>()
+    private var closed = false
+
+    init(directory: String) throws {
+        self.directory = directory
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        tmpPath = "\(directory)/.tmp-pack-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        fd = open(tmpPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw StoreError.io(path: tmpPath, reason: "cannot create pack: \(String(cString: strerror(errno)))") }
+        buffer.reserveCapacity(1 << 20)
+        append(bytes: PackFormat.packMagic)
+    }
+
+    deinit { if !closed { abort() } }
+
+    var isEmpty: Bool { entries.isEmpty }
+
+    private func append(bytes: [UInt8]) { bytes.withUnsafeBytes { append(raw: $0) } }
+
+    private func append(raw: UnsafeRawBufferPointer) {
+        hasher.update(bufferPointer: raw)
+        buffer.append(contentsOf: raw)
+        offset += UInt64(raw.count)
+    }
+
+    private func flush() throws {
+        guard !buffer.isEmpty else { return }
+        try buffer.withUnsafeBytes { try AtomicFile.writeAll(fd: fd, $0, path: tmpPath) }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Adds one object's zstd frame (skipped when the pack already holds the id).
+    func add(id: ObjectID, frame: UnsafeRawBufferPointer) throws {
+        guard !ids.contains(id) else { return }
+        ids.insert(id)
+        entries.append((id, offset))
+        var len = UInt64(frame.count).littleEndian
+        withUnsafeBytes(of: &len) { append(raw: $0) }
+        append(raw: frame)
+        if buffer.count >= 1 << 20 { try flush() }
+    }
+
+    func add(id: ObjectID, frame: Data) throws {
+        try frame.withUnsafeBytes { try add(id: id, frame: $0) }
+    }
+
+    /// Completes the pack; returns the final pack path (named by its checksum).
+    @discardableResult
+    func finish() throws -> String {
+        var count = UInt64(entries.count).littleEndian
+        withUnsafeBytes(of: &count) { append(raw: $0) }
+        let sum = hasher.finalize()
+        let sumBytes = Array(sum)
+        buffer.append(contentsOf: sumBytes)
+        offset += 32
+        try flush()
+        guard fsync(fd) == 0 else { throw StoreError.io(path: tmpPath, reason: "fsync failed") }
+        close(fd)
+        closed = true
+        let name = "pack-" + ObjectID(digest: sum).hex
+        let packPath = "\(directory)/\(name).pack"
+        let idxPath = "\(directory)/\(name).idx"
+
+        var idx = Data(PackFormat.idxMagic)
+        func u64(_ v: UInt64) { var le = v.littleEndian; withUnsafeBytes(of: &le) { idx.append(contentsOf: $0) } }
+        let sorted = entries.sorted { $0.0 < $1.0 }
+        u64(UInt64(sorted.count))
+        u64(offset)
+        var fanout = [UInt32](repeating: 0, count: 256)
+        for (id, _) in sorted { fanout[Int(id.firstByte)] += 1 }
+        var running: UInt32 = 0
+        for i in 0..<256 {
+            running += fanout[i]
+            var le = running.littleEndian
+            withUnsafeBytes(of: &le) { idx.append(contentsOf: $0) }
+        }
+        for (id, _) in sorted { id.appendBytes(to: &idx) }
+        for (_, off) in sorted { u64(off) }
+        idx.append(contentsOf: sumBytes)
+        idx.append(contentsOf: Array(SHA256.hash(data: idx)))
+
+        if rename(tmpPath, packPath) != 0 {
+            unlink(tmpPath)
+            throw StoreError.io(path: packPath, reason: "cannot rename pack into place: \(String(cString: strerror(errno)))")
+        }
+        try AtomicFile.write(idx, to: idxPath)
+        return packPath
+    }
+
+    func abort() {
+        if !closed { close(fd); closed = true }
+        unlink(tmpPath)
+    }
+}
+
+/// A pack opened for reading: the idx in memory, the pack memory-mapped.
+final class PackReader: @unchecked Sendable {
+    let packPath: String
+    let idxPath: String
+    let ids: [ObjectID]
+    let offsets: [UInt64]
+    let fanout: [UInt32]
+    let packSize: Int
+    let packChecksum: [UInt8]
+    private let map: UnsafeMutableRawPointer
+    let modificationDate: Date
+
+    init(idxPath: String) throws {
+        self.idxPath = idxPath
+        packPath = String(idxPath.dropLast(4)) + ".pack"
+        guard let idx = FileManager.default.contents(atPath: idxPath) else {
+            throw StoreError.corruptPack(path: idxPath, reason: "cannot read index file")
+        }
+        let bytes = [UInt8](idx)
+        func u64(_ o: Int) -> UInt64 { var v: UInt64 = 0; for i in 0..<8 { v |= UInt64(bytes[o + i]) << UInt64(8 * i) }; return v }
+        func u32(_ o: Int) -> UInt32 { var v: UInt32 = 0; for i in 0..<4 { v |= UInt32(bytes[o + i]) << UInt32(8 * i) }; return v }
+        guard bytes.count >= PackFormat.idxSize(count: 0), Array(bytes[0..<8]) == PackFormat.idxMagic else {
+            throw StoreError.corruptPack(path: idxPath, reason: "truncated or not an ftx pack index (\(bytes.count) bytes)")
+        }
+        let rawCount = u64(8)
+        guard rawCount < UInt64(bytes.count), PackFormat.idxSize(count: Int(rawCount)) == bytes.count else {
+            throw StoreError.corruptPack(path: idxPath, reason: "index is \(bytes.count) bytes but claims \(rawCount) objects (truncated?)")
+        }
+        let count = Int(rawCount)
+        let body = bytes.count - 32
+        let sum = Array(SHA256.hash(data: idx.prefix(body)))
+        guard sum == Array(bytes[body...]) else {
+            throw StoreError.corruptPack(path: idxPath, reason: "index checksum mismatch")
+        }
+        packSize = Int(u64(16))
+        var fan = [UInt32](repeating: 0, count: 256)
+        for i in 0..<256 { fan[i] = u32(24 + 4 * i) }
+        fanout = fan
+        let idsStart = 24 + 1024
+        var ids = [ObjectID]()
+        ids.reserveCapacity(count)
+        bytes.withUnsafeBytes { raw in
+            for i in 0..<count { ids.append(ObjectID(bytes: UnsafeRawBufferPointer(rebasing: raw[(idsStart + 32 * i)..<(idsStart + 32 * i + 32)]))) }
+        }
+        self.ids = ids
+        let offStart = idsStart + 32 * count
+        offsets = (0..<count).map { u64(offStart + 8 * $0) }
+        packChecksum = Array(bytes[(offStart + 8 * count)..<(offStart + 8 * count + 32)])
+
+        let fd = open(packPath, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw StoreError.corruptPack(path: packPath, reason: "pack file missing for its index") }
+        defer { close(fd) }
+        var st = stat()
+        fstat(fd, &st)
+        modificationDate = Date(timeIntervalSince1970: TimeInterval(st.st_mtim.tv_sec))
+        guard Int(st.st_size) == packSize else {
+            throw StoreError.corruptPack(path: packPath, reason: "pack is \(st.st_size) bytes, its index expects \(packSize) (truncated?)")
+        }
+        guard packSize >= 8 + PackFormat.trailerSize,
+              let m = mmap(nil, packSize, PROT_READ, MAP_SHARED, fd, 0), m != MAP_FAILED else {
+            throw StoreError.corruptPack(path: packPath, reason: "cannot map pack")
+        }
+        map = m
+        let raw = UnsafeRawBufferPointer(start: m, count: packSize)
+        guard Array(raw[0..<8]) == PackFormat.packMagic,
+              Array(raw[(packSize - 32)..<packSize]) == packChecksum else {
+            munmap(m, packSize)
+            throw StoreError.corruptPack(path: packPath, reason: "pack header or trailer does not match its index")
+        }
+    }
+
+    deinit { munmap(map, packSize) }
+
+    var count: Int { ids.count }
+
+    /// Position of `id` in the sorted id list.
+    func index(of id: ObjectID) -> Int? {
+        let b = Int(id.firstByte)
+        var lo = b == 0 ? 0 : Int(fanout[b - 1]), hi = Int(fanout[b])
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if ids[mid] == id { return mid }
+            if ids[mid] < id { lo = mid + 1 } else { hi = mid }
+        }
+        return nil
+    }
+
+    func contains(_ id: ObjectID) -> Bool { index(of: id) != nil }
+
+    /// The stored frame of the object at sorted position `i` (bounds checked against the pack).
+    func frame(at i: Int) throws -> UnsafeRawBufferPointer {
+        let off = Int(offsets[i])
+        let limit = packSize - PackFormat.trailerSize
+        guard off >= 8, off + 8 <= limit else {
+            throw StoreError.corruptPack(path: packPath, reason: "offset \(off) of \(ids[i].short) is outside the pack")
+        }
+        var len: UInt64 = 0
+        withUnsafeMutableBytes(of: &len) { $0.copyMemory(from: UnsafeRawBufferPointer(start: map + off, count: 8)) }
+        len = UInt64(littleEndian: len)
+        guard len <= UInt64(limit - off - 8) else {
+            throw StoreError.corruptPack(path: packPath, reason: "entry of \(ids[i].short) at offset \(off) runs past the end of the pack")
+        }
+        return UnsafeRawBufferPointer(start: map + off + 8, count: Int(len))
+    }
+
+    /// Recomputes the pack's SHA-256 (fsck).
+    func verifyChecksum() -> Bool {
+        var h = SHA256()
+        h.update(bufferPointer: UnsafeRawBufferPointer(start: map, count: packSize - 32))
+        return Array(h.finalize()) == packChecksum
+    }
+}

@@ -1,0 +1,163 @@
+import CZstd
+import Foundation
+
+/// zstd frames for objects: compression with a reusable context, and bounded decompression that
+/// never trusts the size a frame claims (a crafted frame cannot make us allocate gigabytes).
+final class ZstdCompressor {
+    private let cctx: OpaquePointer
+    let level: Int32
+
+    init(level: Int32 = 3) {
+        cctx = ZSTD_createCCtx()
+        self.level = level
+    }
+
+    deinit { ZSTD_freeCCtx(cctx) }
+
+    /// One zstd frame holding `header` followed by `content`, with the total size recorded in the frame.
+    func compress(header: [UInt8], content: UnsafeRawBufferPointer) -> Data {
+        let total = header.count + content.count
+        let bound = ZSTD_compressBound(total)
+        var out = Data(count: bound)
+        var written = 0
+        ZSTD_CCtx_reset(cctx, ZSTD_reset_session_only)
+        ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level)
+        ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 0)
+        ZSTD_CCtx_setPledgedSrcSize(cctx, UInt64(total))
+        out.withUnsafeMutableBytes { dst in
+            var output = ZSTD_outBuffer(dst: dst.baseAddress, size: bound, pos: 0)
+            header.withUnsafeBytes { h in
+                var input = ZSTD_inBuffer(src: h.baseAddress, size: h.count, pos: 0)
+                while input.pos < input.size {
+                    _ = ZSTD_compressStream2(cctx, &output, &input, ZSTD_e_continue)
+                }
+            }
+            var input = ZSTD_inBuffer(src: content.baseAddress, size: content.count, pos: 0)
+            while true {
+                let r = ZSTD_compressStream2(cctx, &output, &input, ZSTD_e_end)
+                if ZSTD_isError(r) != 0 || r == 0 { break }
+            }
+            written = output.pos
+        }
+        out.count = written
+        return out
+    }
+}
+
+/// A small pool so parallel workers each get a context without creating one per chunk.
+final class CompressorPool: @unchecked Sendable {
+    private var free: [ZstdCompressor] = []
+    private let lock = NSLock()
+    let level: Int32
+    init(level: Int32 = 3) { self.level = level }
+
+    func withCompressor<T>(_ body: (ZstdCompressor) throws -> T) rethrows -> T {
+        lock.lock()
+        let c = free.popLast() ?? ZstdCompressor(level: level)
+        lock.unlock()
+        defer { lock.lock(); free.append(c); lock.unlock() }
+        return try body(c)
+    }
+}
+
+enum ZstdFrame {
+    static let contentSizeUnknown = UInt64.max
+    static let contentSizeError = UInt64.max - 1
+
+    /// Decompresses an object frame, checking the typed header, the size limit and (when `expected`
+    /// is given) the hash. Returns the type and the content without its header.
+    static func decodeObject(_ frame: UnsafeRawBufferPointer, path: String, limit: UInt64,
+                             expected: ObjectID?) throws -> (ObjectType, Data) {
+        guard frame.count > 0, let base = frame.baseAddress else {
+            throw StoreError.corruptObject(path: path, reason: "empty file")
+        }
+        let claimed = ZSTD_getFrameContentSize(base, frame.count)
+        if claimed == contentSizeError {
+            throw StoreError.corruptObject(path: path, reason: "not a zstd frame")
+        }
+        if claimed != contentSizeUnknown && claimed > limit + 64 {
+            throw StoreError.objectTooLarge(path: path, claimed: claimed, limit: limit)
+        }
+        guard let ds = ZSTD_createDStream() else {
+            throw StoreError.io(path: path, reason: "cannot allocate a zstd decoder")
+        }
+        defer { ZSTD_freeDStream(ds) }
+        ZSTD_initDStream(ds)
+        // Cap the window so a frame cannot demand a huge decoder buffer either (2^27 = 128 MiB).
+        ZSTD_DCtx_setParameter(ds, ZSTD_d_windowLogMax, 27)
+        var input = ZSTD_inBuffer(src: base, size: frame.count, pos: 0)
+
+        // Phase 1: just enough output to read the typed header.
+        var head = [UInt8](repeating: 0, count: 40)
+        var headLen = 0
+        var frameDone = false
+        try head.withUnsafeMutableBytes { hb in
+            var out = ZSTD_outBuffer(dst: hb.baseAddress, size: hb.count, pos: 0)
+            while out.pos < out.size {
+                let r = ZSTD_decompressStream(ds, &out, &input)
+                if ZSTD_isError(r) != 0 {
+                    throw StoreError.corruptObject(path: path, reason: "zstd: \(String(cString: ZSTD_getErrorName(r)))")
+                }
+                if r == 0 { frameDone = true; break }
+                if input.pos == input.size && out.pos < out.size {
+                    throw StoreError.corruptObject(path: path, reason: "truncated zstd frame")
+                }
+            }
+            headLen = out.pos
+        }
+        guard let (type, size, hlen) = head.withUnsafeBytes({ ObjectHeader.decode(UnsafeRawBufferPointer(rebasing: $0[0..<headLen])) }) else {
+            throw StoreError.corruptObject(path: path, reason: "missing or malformed \"<type> <size>\" header")
+        }
+        if UInt64(size) > limit {
+            throw StoreError.objectTooLarge(path: path, claimed: UInt64(size), limit: limit)
+        }
+        if claimed != contentSizeUnknown && claimed != UInt64(hlen + size) {
+            throw StoreError.corruptObject(path: path, reason: "frame size \(claimed) disagrees with header size \(hlen + size)")
+        }
+        var content = Data(count: size)
+        let already = headLen - hlen
+        if already > size {
+            throw StoreError.corruptObject(path: path, reason: "content longer than its header says")
+        }
+        try content.withUnsafeMutableBytes { cb in
+            if already > 0 {
+                head.withUnsafeBytes { hb in
+                    cb.baseAddress!.copyMemory(from: hb.baseAddress! + hlen, byteCount: already)
+                }
+            }
+            var out = ZSTD_outBuffer(dst: cb.baseAddress, size: size, pos: already)
+            while !frameDone && out.pos < out.size {
+                let r = ZSTD_decompressStream(ds, &out, &input)
+                if ZSTD_isError(r) != 0 {
+                    throw StoreError.corruptObject(path: path, reason: "zstd: \(String(cString: ZSTD_getErrorName(r)))")
+                }
+                if r == 0 { frameDone = true; break }
+                if input.pos == input.size && out.pos < out.size {
+                    throw StoreError.corruptObject(path: path, reason: "truncated zstd frame (\(out.pos) of \(size) bytes)")
+                }
+            }
+            if out.pos < size {
+                throw StoreError.corruptObject(path: path, reason: "truncated object (\(out.pos) of \(size) bytes)")
+            }
+            // The frame must end exactly here: one spare byte of output must stay empty.
+            if !frameDone {
+                var spare: UInt8 = 0
+                let r = withUnsafeMutableBytes(of: &spare) { sp -> Int in
+                    var o = ZSTD_outBuffer(dst: sp.baseAddress, size: 1, pos: 0)
+                    let r = ZSTD_decompressStream(ds, &o, &input)
+                    if ZSTD_isError(r) != 0 { return -1 }
+                    return o.pos > 0 ? -2 : Int(r)
+                }
+                if r == -2 { throw StoreError.corruptObject(path: path, reason: "content longer than its header says") }
+                if r != 0 { throw StoreError.corruptObject(path: path, reason: "truncated zstd frame") }
+            }
+            if let expected {
+                let actual = ObjectID.hash(type: type, content: UnsafeRawBufferPointer(cb))
+                if actual != expected {
+                    throw StoreError.hashMismatch(path: path, expected: expected.hex, actual: actual.hex)
+                }
+            }
+        }
+        return (type, content)
+    }
+}

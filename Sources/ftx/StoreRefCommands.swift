@@ -1,0 +1,141 @@
+import ArgumentParser
+import Foundation
+import FTXCore
+import FTXStore
+
+struct CheckoutCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "checkout",
+        abstract: "Switch the work tree to a revision, or restore paths from it.",
+        discussion: """
+        A branch name attaches HEAD to the branch; any other revision detaches HEAD. Uncommitted
+        changes that the switch would overwrite (and untracked files in the way) make it refuse
+        unless --force. Trees are validated: a crafted object can never write outside the work tree.
+
+        Examples:
+          ftx checkout main
+          ftx checkout HEAD~2
+          ftx checkout prod@{1}
+          ftx checkout v1 -- data/train.jsonl
+        """)
+    @Flag(name: .shortAndLong, help: "Discard uncommitted changes that would be overwritten.") var force = false
+    @Argument(help: "A revision.") var revision: String
+    @Argument(parsing: .postTerminator, help: "Paths to restore (after --).") var paths: [String] = []
+
+    func run() throws {
+        let repo = try StoreCLI.repository()
+        if !paths.isEmpty {
+            let restored = try repo.checkoutPaths(revision, paths: paths, force: force)
+            StoreCLI.err("Restored \(restored.count) path(s) from \(revision)")
+            return
+        }
+        let s = try repo.checkout(revision, force: force)
+        if let b = s.branch { StoreCLI.err("Switched to branch '\(StoreCLI.shortBranch(b)!)'") } else {
+            StoreCLI.err("HEAD is now at \(s.commit.short) (detached)")
+        }
+    }
+}
+
+struct BranchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "branch",
+        abstract: "List, create or delete branches.",
+        discussion: """
+        Examples:
+          ftx branch                      list (* marks the current branch)
+          ftx branch experiment           create at HEAD
+          ftx branch fix HEAD~2           create at a revision
+          ftx branch -d experiment
+          ftx branch --json
+        """)
+    @Flag(name: .short, help: "Delete the branch.") var delete = false
+    @Flag(help: "Machine-readable output.") var json = false
+    @Argument(help: "Branch to create or delete.") var name: String?
+    @Argument(help: "Start revision (default HEAD).") var start: String = "HEAD"
+
+    func run() throws {
+        let repo = try StoreCLI.repository()
+        let current = try repo.refs.currentBranch()
+        guard let name else {
+            let branches = try repo.refs.list(prefix: "refs/heads/")
+            if json {
+                StoreCLI.printJSON(branches.map { ["name": String($0.0.dropFirst(11)), "id": $0.1.hex, "current": $0.0 == current] as [String: Any] })
+                return
+            }
+            for (ref, id) in branches {
+                StoreCLI.out("\(ref == current ? "*" : " ") \(ref.dropFirst(11))  \(id.short)")
+            }
+            return
+        }
+        try RefStore.validate(shortName: name)
+        let ref = "refs/heads/\(name)"
+        if delete {
+            guard ref != current else { throw StoreError.usage("cannot delete the branch '\(name)' that HEAD is on") }
+            guard let id = try repo.refs.resolve(ref).id else { throw StoreError.badRevision(name, reason: "no such branch") }
+            try repo.refs.delete(ref, expect: id)
+            StoreCLI.out("Deleted branch \(name) (was \(id.short))")
+            return
+        }
+        let id = try repo.resolveCommit(start)
+        do {
+            try repo.refs.update(ref, to: id, expect: .absent, who: .current(), reason: "branch: created from \(start)")
+        } catch StoreError.casFailed {
+            throw StoreError.usage("a branch named '\(name)' already exists")
+        }
+    }
+}
+
+struct TagCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tag",
+        abstract: "List, create (lightweight or annotated) or delete tags.",
+        discussion: """
+        Examples:
+          ftx tag                           list
+          ftx tag v1                        lightweight tag at HEAD
+          ftx tag -a v2 -m "shipped" HEAD~1 annotated tag object (tagger, date, message)
+          ftx tag -d v1
+        """)
+    @Flag(name: .short, help: "Create an annotated tag object.") var annotate = false
+    @Option(name: .short, help: "Message of an annotated tag.") var message: String?
+    @Flag(name: .short, help: "Delete the tag.") var delete = false
+    @Flag(help: "Machine-readable output.") var json = false
+    @Argument(help: "Tag name.") var name: String?
+    @Argument(help: "Revision to tag (default HEAD).") var revision: String = "HEAD"
+
+    func run() throws {
+        let repo = try StoreCLI.repository()
+        guard let name else {
+            let tags = try repo.refs.list(prefix: "refs/tags/")
+            if json {
+                StoreCLI.printJSON(tags.map { (ref, id) -> [String: Any] in
+                    let type = (try? repo.objects.type(of: id))?.rawValue ?? "missing"
+                    return ["name": String(ref.dropFirst(10)), "id": id.hex, "type": type]
+                })
+                return
+            }
+            for (ref, _) in tags { StoreCLI.out(String(ref.dropFirst(10))) }
+            return
+        }
+        try RefStore.validate(shortName: name)
+        let ref = "refs/tags/\(name)"
+        if delete {
+            guard let id = try repo.refs.resolve(ref).id else { throw StoreError.badRevision(name, reason: "no such tag") }
+            try repo.refs.delete(ref, expect: id)
+            StoreCLI.out("Deleted tag '\(name)' (was \(id.short))")
+            return
+        }
+        var id = try repo.resolveObject(revision)
+        if annotate || message != nil {
+            guard let message else { throw ValidationError("an annotated tag needs -m <message>") }
+            let type = try repo.objects.type(of: id)
+            id = try repo.objects.write(tag: Tag(object: id, type: type, name: name, tagger: .current(),
+                                                 message: message.hasSuffix("\n") ? message : message + "\n"))
+        }
+        do {
+            try repo.refs.update(ref, to: id, expect: .absent, who: .current(), reason: "tag: \(name)")
+        } catch StoreError.casFailed {
+            throw StoreError.usage("tag '\(name)' already exists")
+        }
+    }
+}
