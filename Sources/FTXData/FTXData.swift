@@ -1,2 +1,0 @@
-// FTXData module — placeholder until its issue lands.
-public enum FTXDataModule { public static let name = "FTXData" }

@@ -1,0 +1,36 @@
+import Dispatch
+import Foundation
+
+/// Order-preserving parallel map over 0..<count, split into contiguous chunks so each worker
+/// touches its own slice (results are identical whatever the thread count).
+enum Parallel {
+    static var workers: Int {
+        if let s = ProcessInfo.processInfo.environment["FTX_THREADS"], let n = Int(s), n > 0 { return n }
+        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }
+
+    static func map<T>(_ count: Int, minChunk: Int = 64, _ body: (Int) -> T) -> [T] {
+        if count == 0 { return [] }
+        let chunks = min(max(1, count / minChunk), workers * 4)
+        if chunks <= 1 { return (0..<count).map(body) }
+        var out = [T?](repeating: nil, count: count)
+        out.withUnsafeMutableBufferPointer { buf in
+            let b = buf
+            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                let lo = count * c / chunks, hi = count * (c + 1) / chunks
+                for k in lo..<hi { b[k] = body(k) }
+            }
+        }
+        return out.map { $0! }
+    }
+
+    /// Runs `body(chunkIndex, range)` over `chunks` contiguous ranges of 0..<count in parallel.
+    static func forChunks(_ count: Int, chunks requested: Int? = nil, _ body: (Int, Range<Int>) -> Void) {
+        if count == 0 { return }
+        let chunks = max(1, min(count, requested ?? workers))
+        if chunks == 1 { body(0, 0..<count); return }
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            body(c, (count * c / chunks)..<(count * (c + 1) / chunks))
+        }
+    }
+}
