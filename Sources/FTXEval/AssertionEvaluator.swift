@@ -42,7 +42,7 @@ public enum AssertionEvaluator {
     }
 
     static func check(_ spec: AssertionSpec, _ out: CaseOutput, _ ctx: inout CaseContext) -> (Bool, Double, String?) {
-        let value: JSONValue?
+        let value: EvalJSON?
         do {
             value = try spec.value.map { try Template.resolve($0, &ctx) }
         } catch let e as Template.Unresolved {
@@ -57,7 +57,7 @@ public enum AssertionEvaluator {
                 let b = s.trimmingCharacters(in: .whitespacesAndNewlines)
                 return binary(a == b, "output differs from \(short(b))")
             }
-            guard let got = JSONValue.parse(text) else { return (false, 0, "output is not JSON") }
+            guard let got = EvalJSON.parse(text) else { return (false, 0, "output is not JSON") }
             return binary(got == want, "JSON differs from \(short(want.jsonText))")
         case .contains:
             let s = value?.plainText ?? ""
@@ -81,15 +81,15 @@ public enum AssertionEvaluator {
             let range = NSRange(text.startIndex..., in: text)
             return binary(re.firstMatch(in: text, range: range) != nil, "output does not match /\(pattern)/")
         case .isJSON, .jsonSchema:
-            guard let json = JSONValue.parse(text) else { return (false, 0, "output is not valid JSON") }
+            guard let json = EvalJSON.parse(text) else { return (false, 0, "output is not valid JSON") }
             var schema = spec.schema
             if let v = value, Template.hasPlaceholders(spec.value ?? .null) { schema = try? JSONSchemaSubset(v) }
             if let schema, let why = schema.violation(of: json) { return (false, 0, "schema: \(why)") }
             return (true, 1, nil)
         case .jsonField:
             guard let path = spec.path else { return (false, 0, "no path") }
-            guard let json = JSONValue.parse(text) else { return (false, 0, "output is not valid JSON") }
-            let want: JSONValue
+            guard let json = EvalJSON.parse(text) else { return (false, 0, "output is not valid JSON") }
+            let want: EvalJSON
             if let v = value { want = v } else {
                 guard let e = ctx.expectedJSON, let w = path.lookup(e) else {
                     return (false, 0, "expected output has no field \(path) to compare with")

@@ -24,7 +24,7 @@ public struct AssertionSpec: @unchecked Sendable {
     public var kind: AssertionKind
     public var negated: Bool
     /// `value:` as written; strings may hold `{{…}}` templates resolved per case (see Template).
-    public var value: JSONValue?
+    public var value: EvalJSON?
     public var threshold: Double?
     public var weight: Double
     /// promptfoo's `metric`: a name under which this assertion's pass rate is reported.

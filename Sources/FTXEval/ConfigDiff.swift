@@ -1,7 +1,7 @@
 /// Config changes key by key (nested keys flattened as a.b.c, lists as a[0]) and dataset changes
 /// (rows added/removed per split, by row id).
 public enum ConfigDiff {
-    public static func flatten(_ v: JSONValue, prefix: String = "", into out: inout [String: String]) {
+    public static func flatten(_ v: EvalJSON, prefix: String = "", into out: inout [String: String]) {
         switch v {
         case .object(let pairs):
             if pairs.isEmpty && !prefix.isEmpty { out[prefix] = "{}" }
@@ -16,7 +16,7 @@ public enum ConfigDiff {
         }
     }
 
-    public static func changes(_ a: JSONValue?, _ b: JSONValue?) -> [ReportDiff.ConfigChange] {
+    public static func changes(_ a: EvalJSON?, _ b: EvalJSON?) -> [ReportDiff.ConfigChange] {
         guard a != nil || b != nil else { return [] }
         var fa: [String: String] = [:], fb: [String: String] = [:]
         if let a { flatten(a, into: &fa) }

@@ -53,7 +53,7 @@ public struct JSONPath: Equatable, Sendable, CustomStringConvertible {
     public struct PathError: Error, Equatable { public let path: String; public let reason: String }
 
     /// The value at this path, or nil when any step is missing.
-    public func lookup(_ value: JSONValue) -> JSONValue? {
+    public func lookup(_ value: EvalJSON) -> EvalJSON? {
         var cur = value
         for step in steps {
             switch (step, cur) {

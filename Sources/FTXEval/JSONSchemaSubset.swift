@@ -3,28 +3,28 @@
 /// Any other keyword is rejected when the suite is loaded, so a schema never silently checks less
 /// than its author thinks.
 public struct JSONSchemaSubset: Sendable {
-    public let schema: JSONValue
+    public let schema: EvalJSON
 
     static let typeNames = ["string", "number", "integer", "boolean", "object", "array", "null"]
     static let supported = ["type", "required", "properties", "enum", "items"]
     static let annotations = ["$schema", "$id", "title", "description", "default", "examples", "$comment"]
 
     /// Validates the schema itself; the error names the JSON-pointer-ish place inside the schema.
-    public init(_ schema: JSONValue) throws {
+    public init(_ schema: EvalJSON) throws {
         try JSONSchemaSubset.check(schema, at: "schema")
         self.schema = schema
     }
 
     public struct SchemaError: Error { public let message: String; public let hint: String? }
 
-    static func check(_ s: JSONValue, at place: String) throws {
+    static func check(_ s: EvalJSON, at place: String) throws {
         guard case .object(let pairs) = s else {
             throw SchemaError(message: "\(place) must be a mapping, got \(s.typeName)", hint: nil)
         }
         for (k, v) in pairs {
             switch k {
             case "type":
-                let names: [JSONValue]
+                let names: [EvalJSON]
                 if case .array(let a) = v { names = a } else { names = [v] }
                 for n in names {
                     guard case .string(let t) = n, typeNames.contains(t) else {
@@ -57,11 +57,11 @@ public struct JSONSchemaSubset: Sendable {
     }
 
     /// Nil when `value` conforms; otherwise the first violation, e.g. "$.category: not one of enum".
-    public func violation(of value: JSONValue) -> String? {
+    public func violation(of value: EvalJSON) -> String? {
         JSONSchemaSubset.violation(schema, value, at: "$")
     }
 
-    static func violation(_ s: JSONValue, _ v: JSONValue, at path: String) -> String? {
+    static func violation(_ s: EvalJSON, _ v: EvalJSON, at path: String) -> String? {
         if let t = s["type"] {
             let names: [String]
             if case .array(let a) = t { names = a.map(\.plainText) } else { names = [t.plainText] }
@@ -70,7 +70,7 @@ public struct JSONSchemaSubset: Sendable {
             if !ok { return "\(path): expected \(names.joined(separator: " or ")), got \(actual)" }
         }
         if case .array(let options)? = s["enum"], !options.contains(v) {
-            return "\(path): \(v.jsonText) is not one of \(JSONValue.array(options).jsonText)"
+            return "\(path): \(v.jsonText) is not one of \(EvalJSON.array(options).jsonText)"
         }
         if case .object = v {
             if case .array(let req)? = s["required"] {

@@ -6,7 +6,7 @@ import Yams
 /// carry that row's line.
 public struct LocatedNode {
     public indirect enum Kind {
-        case scalar(JSONValue)
+        case scalar(EvalJSON)
         case mapping([(String, LocatedNode)])
         case sequence([LocatedNode])
     }
@@ -38,7 +38,7 @@ public struct LocatedNode {
     }
 
     /// From a JSON value, every node at `line`.
-    public init(json: JSONValue, line: Int?) {
+    public init(json: EvalJSON, line: Int?) {
         self.line = line
         switch json {
         case .object(let pairs): kind = .mapping(pairs.map { ($0.0, LocatedNode(json: $0.1, line: line)) })
@@ -47,7 +47,7 @@ public struct LocatedNode {
         }
     }
 
-    public var json: JSONValue {
+    public var json: EvalJSON {
         switch kind {
         case .scalar(let v): return v
         case .mapping(let pairs): return .object(pairs.map { ($0.0, $0.1.json) })
@@ -57,7 +57,7 @@ public struct LocatedNode {
 
     public var mapping: [(String, LocatedNode)]? { if case .mapping(let m) = kind { return m }; return nil }
     public var sequence: [LocatedNode]? { if case .sequence(let s) = kind { return s }; return nil }
-    public var scalar: JSONValue? { if case .scalar(let v) = kind { return v }; return nil }
+    public var scalar: EvalJSON? { if case .scalar(let v) = kind { return v }; return nil }
     public var string: String? { if case .scalar(.string(let s)) = kind { return s }; return nil }
     public var number: Double? { if case .scalar(.number(let d)) = kind { return d }; return nil }
     public var bool: Bool? { if case .scalar(.bool(let b)) = kind { return b }; return nil }

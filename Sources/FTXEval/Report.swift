@@ -50,6 +50,16 @@ public struct EvalReport: Codable, Equatable {
         /// Per case, in `cases` order: the wall time of its generation (its batch's, when batched).
         public var caseLatencyMs: [Double] = []
         public init() {}
+        /// Every timing field is optional on input (a report without timings is still a report).
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            totalSeconds = try c.decodeIfPresent(Double.self, forKey: .totalSeconds) ?? 0
+            generationSeconds = try c.decodeIfPresent(Double.self, forKey: .generationSeconds) ?? 0
+            scoringSeconds = try c.decodeIfPresent(Double.self, forKey: .scoringSeconds) ?? 0
+            tokensPerSecond = try c.decodeIfPresent(Double.self, forKey: .tokensPerSecond) ?? 0
+            casesPerSecond = try c.decodeIfPresent(Double.self, forKey: .casesPerSecond) ?? 0
+            caseLatencyMs = try c.decodeIfPresent([Double].self, forKey: .caseLatencyMs) ?? []
+        }
         enum CodingKeys: String, CodingKey {
             case totalSeconds = "total_seconds", generationSeconds = "generation_seconds"
             case scoringSeconds = "scoring_seconds", tokensPerSecond = "tokens_per_second"

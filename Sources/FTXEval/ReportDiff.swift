@@ -88,11 +88,11 @@ public struct ReportDiff: Codable {
 
     /// Optional context: the two run configs (flattened key by key) and datasets (row ids per split).
     public struct Context {
-        public var configA: JSONValue?
-        public var configB: JSONValue?
+        public var configA: EvalJSON?
+        public var configB: EvalJSON?
         public var datasetsA: [String: [String]]?
         public var datasetsB: [String: [String]]?
-        public init(configA: JSONValue? = nil, configB: JSONValue? = nil,
+        public init(configA: EvalJSON? = nil, configB: EvalJSON? = nil,
                     datasetsA: [String: [String]]? = nil, datasetsB: [String: [String]]? = nil) {
             self.configA = configA; self.configB = configB; self.datasetsA = datasetsA; self.datasetsB = datasetsB
         }

@@ -42,6 +42,20 @@ public struct EvalSuite {
             case chatTemplate = "chat_template", systemPrompt = "system_prompt", batchSize = "batch_size"
         }
 
+        /// Missing keys take their defaults (reports written by other tools or older versions).
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            maxTokens = try c.decodeIfPresent(Int.self, forKey: .maxTokens) ?? maxTokens
+            temperature = try c.decodeIfPresent(Double.self, forKey: .temperature) ?? temperature
+            topK = try c.decodeIfPresent(Int.self, forKey: .topK) ?? topK
+            topP = try c.decodeIfPresent(Double.self, forKey: .topP) ?? topP
+            seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? seed
+            stop = try c.decodeIfPresent([String].self, forKey: .stop) ?? stop
+            chatTemplate = try c.decodeIfPresent(Bool.self, forKey: .chatTemplate) ?? chatTemplate
+            systemPrompt = try c.decodeIfPresent(String.self, forKey: .systemPrompt)
+            batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? batchSize
+        }
+
         public var params: EvalGenerationParams {
             EvalGenerationParams(maxTokens: maxTokens, temperature: temperature, topK: topK, topP: topP, seed: seed, stop: stop)
         }

@@ -12,7 +12,7 @@ public struct CaseContext {
     public var input: String
     public var expected: String
     public var fields: [String: String]
-    public private(set) lazy var expectedJSON: JSONValue? = JSONValue.parse(expected)
+    public private(set) lazy var expectedJSON: EvalJSON? = EvalJSON.parse(expected)
 
     public init(id: String, input: String, expected: String, fields: [String: String]) {
         self.id = id; self.input = input; self.expected = expected; self.fields = fields
@@ -20,7 +20,7 @@ public struct CaseContext {
 }
 
 public enum Template {
-    public static func hasPlaceholders(_ v: JSONValue) -> Bool {
+    public static func hasPlaceholders(_ v: EvalJSON) -> Bool {
         switch v {
         case .string(let s): return s.contains("{{")
         case .array(let a): return a.contains(where: hasPlaceholders)
@@ -32,7 +32,7 @@ public enum Template {
     public struct Unresolved: Error { public let name: String }
 
     /// Resolves placeholders in strings anywhere inside `v` (schemas may use them too).
-    public static func resolve(_ v: JSONValue, _ ctx: inout CaseContext) throws -> JSONValue {
+    public static func resolve(_ v: EvalJSON, _ ctx: inout CaseContext) throws -> EvalJSON {
         switch v {
         case .string(let s):
             guard s.contains("{{") else { return v }
@@ -54,7 +54,7 @@ public enum Template {
         }
     }
 
-    static func lookup(_ raw: String, _ ctx: inout CaseContext) throws -> JSONValue {
+    static func lookup(_ raw: String, _ ctx: inout CaseContext) throws -> EvalJSON {
         let name = raw.trimmingCharacters(in: .whitespaces)
         if name == "expected" { return .string(ctx.expected) }
         if name == "input" { return .string(ctx.input) }

@@ -1,5 +1,161 @@
 import ArgumentParser
+import Foundation
+import FTXCore
+import FTXEval
 
 enum EvalCommands {
-    static let all: [ParsableCommand.Type] = []
+    static let all: [ParsableCommand.Type] = [EvalCommand.self, DiffCommand.self]
+}
+
+/// `ftx eval`: run a suite over a model and write a report.
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Run an eval suite over a model and write a report (metrics, per-case verdicts, gates).",
+        discussion: """
+        The suite (YAML) names a JSONL split of cases, generation settings and assertions
+        (equals, contains, icontains, starts-with, regex, is-json, json-schema, json-field,
+        similar, max-tokens, latency-ms; prefix not- to negate). See docs/eval.md.
+
+        Examples:
+          ftx eval --model models/SmolLM2-135M-Instruct.Q4_1.gguf --suite evals/suite.yaml --out report.json
+          ftx eval --model base.gguf --adapter out/adapter --suite evals/suite.yaml --gate "pass_rate >= 0.85"
+          ftx eval --model base.gguf --suite evals/suite.yaml --config configs/lora.yaml --baseline base.json
+
+        Exit status: 0 when every gate passes (or none is declared), 1 when a gate fails, 2 on errors.
+        """)
+
+    @Argument(help: "A revision to evaluate (needs an ftx repository; use --model for a GGUF file).")
+    var revision: String?
+
+    @Flag(name: .customLong("base"), help: "Evaluate the registered base model (needs an ftx repository).")
+    var base = false
+
+    @Option(name: .long, help: "Base model GGUF file.")
+    var model: String?
+
+    @Option(name: .long, help: "LoRA adapter directory (PEFT) or GGUF LoRA file applied on top of --model.")
+    var adapter: String?
+
+    @Option(name: .long, help: "Eval suite YAML (default: eval.suite of --config).")
+    var suite: String?
+
+    @Option(name: .long, help: "Run config whose eval.gates (and eval.suite) apply.")
+    var config: String?
+
+    @Option(name: .customLong("gate"), help: "A gate such as 'pass_rate >= 0.85' (repeatable).")
+    var gateExpressions: [String] = []
+
+    @Option(name: .long, help: "Baseline report for regression gates.")
+    var baseline: String?
+
+    @Option(name: .long, help: "Write the report JSON here (atomically).")
+    var out: String?
+
+    @Flag(name: .long, help: "Print the whole report as JSON on stdout instead of the summary.")
+    var json = false
+
+    @Flag(name: .customLong("no-score"), help: "Skip loss/perplexity of the expected outputs.")
+    var noScore = false
+
+    func run() throws {
+        if revision != nil || base {
+            throw EvalError.other("evaluating \(base ? "--base" : "revision '\(revision!)'") needs an ftx repository",
+                                  location: nil, hint: "run it inside a repository (ftx init), or pass --model FILE.gguf [--adapter DIR]")
+        }
+        var gates = try gateExpressions.map { try GateSpec.parse(expression: $0) }
+        var suitePath = suite
+        if let config {
+            let fromConfig = try GateSpec.fromRunConfig(path: config)
+            gates = fromConfig.gates + gates
+            if suitePath == nil, let s = fromConfig.suite {
+                let dir = (config as NSString).deletingLastPathComponent
+                suitePath = s.hasPrefix("/") || dir.isEmpty ? s : (dir as NSString).appendingPathComponent(s)
+            }
+        }
+        guard let suitePath else { throw ValidationError("--suite is required (or a --config with eval.suite)") }
+        guard let model else { throw ValidationError("--model FILE.gguf is required outside a repository") }
+        // Validate everything (suite, cases, baseline) before loading the model.
+        let loadedSuite = try SuiteLoader.load(path: suitePath)
+        let cases = try CaseLoader.load(suite: loadedSuite)
+        let baselineReport = try baseline.map { try EvalReport.read(path: $0) }
+        let evalModel = try EvalModelLoading.load(model: model, adapter: adapter)
+        let runner = EvalRunner(suite: loadedSuite, gates: gates, baseline: baselineReport, scoreExpected: !noScore)
+        let report = try runner.run(model: evalModel, cases: cases.cases, casesSHA256: cases.sha256)
+        if let out { try report.write(to: out) }
+        if json {
+            FileHandle.standardOutput.write(try report.jsonData())
+        } else {
+            print(EvalSummary.render(report), terminator: "")
+            if let out { print("report: \(out)") }
+        }
+        if report.gates.contains(where: { $0.status == .fail }) { throw ExitCode(1) }
+    }
+}
+
+/// `ftx diff`: compare two reports case by case.
+struct DiffCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "diff",
+        abstract: "Compare two eval reports: metric deltas with 95% CIs, McNemar, flipped cases.",
+        discussion: """
+        Cases are paired by id. Each metric is shown A → B with its delta and a 95% CI from a
+        seeded paired bootstrap (10,000 resamples); pass/fail flips get McNemar's exact test and
+        pass rates Wilson intervals. A metric regresses only when its CI excludes zero and the drop
+        exceeds the gate tolerance. Gates come from --max-drop/--max-flips, else from B's report,
+        else the default: any significant drop of pass_rate, exact_match or mean_score.
+
+        Examples:
+          ftx diff base.json tuned.json
+          ftx diff base.json tuned.json --max-drop 0.02 --max-flips 3 --html diff.html
+          ftx diff a.json b.json --json | jq .mcnemar
+
+        Exit status: 0 when no gate regressed, 1 when one did (for CI), 2 on errors.
+        """)
+
+    @Argument(help: "Report A (the baseline): a report JSON file. Revisions need an ftx repository.")
+    var a: String
+    @Argument(help: "Report B (the candidate).")
+    var b: String
+
+    @Option(name: .customLong("max-drop"), help: "Regression gate: largest allowed drop of pass_rate, exact_match, mean_score.")
+    var maxDrop: Double?
+    @Option(name: .customLong("max-flips"), help: "Regression gate: most cases allowed to flip pass → fail.")
+    var maxFlips: Int?
+    @Option(name: .customLong("metric"), help: "Metrics --max-drop applies to (repeatable; default the rate metrics).")
+    var metrics: [String] = []
+    @Option(name: .long, help: "Bootstrap resamples.")
+    var resamples = 10_000
+    @Option(name: .long, help: "Bootstrap seed.")
+    var seed: UInt64 = PairedBootstrap().seed
+
+    @Flag(name: .long, help: "Print the diff as JSON.")
+    var json = false
+    @Option(name: .long, help: "Also write a self-contained HTML page here.")
+    var html: String?
+    @Option(name: .customLong("max-cases"), help: "Flipped cases shown per list in the text output.")
+    var maxCases = 10
+
+    func run() throws {
+        for path in [a, b] where !FileManager.default.fileExists(atPath: path) {
+            throw EvalError.other("'\(path)' is not a report file", location: path,
+                                  hint: "comparing revisions needs an ftx repository; pass two report files written by `ftx eval --out`")
+        }
+        guard resamples >= 100 else { throw ValidationError("--resamples must be at least 100") }
+        let ra = try EvalReport.read(path: a), rb = try EvalReport.read(path: b)
+        var gates: [GateSpec] = []
+        if maxDrop != nil || maxFlips != nil {
+            for m in metrics { _ = try GateSpec.parse(expression: "\(m) >= 0") }
+            gates.append(.regression(vs: a, maxDrop: maxDrop, maxFlips: maxFlips, metrics: metrics.isEmpty ? nil : metrics))
+        }
+        let diff = ReportDiff(ra, rb, gates: gates, bootstrap: PairedBootstrap(resamples: resamples, seed: seed))
+        if let html { try AtomicFile.write(Data(DiffHTML.render(diff).utf8), to: html) }
+        if json {
+            FileHandle.standardOutput.write(try diff.jsonData())
+        } else {
+            print(DiffText.render(diff, maxCases: maxCases), terminator: "")
+            if let html { print("html: \(html)") }
+        }
+        if diff.gateRegressed { throw ExitCode(1) }
+    }
 }

@@ -1,0 +1,96 @@
+import XCTest
+import FTXTestSupport
+
+/// `ftx diff` / `ftx eval` end to end on the built binary: exit codes, --json, --html, errors.
+final class EvalCLITests: XCTestCase {
+    var dir: URL!
+    override func setUp() { dir = TestSupport.makeTempDir("ftx-eval-cli") }
+    override func tearDown() { try? FileManager.default.removeItem(at: dir) }
+
+    /// A minimal valid report with `passes` as its cases' verdicts.
+    func writeReport(_ name: String, _ passes: [Bool]) throws -> String {
+        let cases = passes.enumerated().map { i, p in
+            """
+            {"id": "c\(i)", "prompt": "p\(i)", "expected": "yes", "output": "\(p ? "yes" : "no")", "pass": \(p),
+             "score": \(p ? 1 : 0), "exact_match": \(p), "output_tokens": 1, "prompt_tokens": 2, "finish_reason": "stop",
+             "assertions": [{"type": "equals", "pass": \(p), "score": \(p ? 1 : 0), "weight": 1}]}
+            """
+        }.joined(separator: ",\n")
+        let n = passes.count, k = passes.filter { $0 }.count
+        let json = """
+        {"format": "ftx-eval-report/1",
+         "suite": {"name": "s", "path": "s.yaml", "sha256": "", "cases_path": "t.jsonl", "cases_sha256": "", "generation": {}},
+         "model": {"name": "\(name)"},
+         "cases": [\(cases)],
+         "metrics": {"cases": \(n), "passed": \(k), "pass_rate": \(Double(k) / Double(n)), "exact_match": \(Double(k) / Double(n)),
+                     "mean_score": \(Double(k) / Double(n)), "scored_tokens": 0, "output_tokens": \(n), "assertion_pass_rates": {"equals": \(Double(k) / Double(n))}},
+         "gates": [],
+         "timing": {}}
+        """
+        let path = dir.appendingPathComponent("\(name).json").path
+        try json.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func testDiffExitCodesJSONAndHTML() throws {
+        let base = (0..<60).map { $0 < 45 }
+        var worse = base
+        for i in 0..<12 { worse[i] = false }  // 12 regressions, significant
+        var same = base
+        same[0] = false; same[50] = true     // one each way
+        let a = try writeReport("base", base), b = try writeReport("worse", worse), c = try writeReport("same", same)
+
+        let ok = try TestSupport.runFTX(["diff", a, c], cwd: dir)
+        XCTAssertEqual(ok.status, 0, ok.stderr + ok.stdout)
+        XCTAssertTrue(ok.stdout.contains("McNemar exact: 1 pass→fail, 1 fail→pass, p = 1.0000"), ok.stdout)
+
+        let bad = try TestSupport.runFTX(["diff", a, b], cwd: dir)
+        XCTAssertEqual(bad.status, 1, bad.stderr)
+        XCTAssertTrue(bad.stdout.contains("REGRESSED"), bad.stdout)
+        XCTAssertTrue(bad.stdout.contains("c0"), bad.stdout)
+
+        // A tolerance larger than the drop (0.2) lets it through.
+        XCTAssertEqual(try TestSupport.runFTX(["diff", a, b, "--max-drop", "0.25"], cwd: dir).status, 0)
+
+        let js = try TestSupport.runFTX(["diff", a, b, "--json"], cwd: dir)
+        XCTAssertEqual(js.status, 1)
+        let obj = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(js.stdout.utf8)) as? [String: Any])
+        let mc = try XCTUnwrap(obj["mcnemar"] as? [String: Any])
+        XCTAssertEqual(mc["b"] as? Int, 12)
+        XCTAssertEqual(mc["c"] as? Int, 0)
+        XCTAssertEqual((obj["regressed"] as? [Any])?.count, 12)
+        XCTAssertEqual(obj["gate_regressed"] as? Bool, true)
+
+        let html = dir.appendingPathComponent("d.html").path
+        let h = try TestSupport.runFTX(["diff", a, b, "--html", html], cwd: dir)
+        XCTAssertEqual(h.status, 1)
+        let page = try String(contentsOfFile: html, encoding: .utf8)
+        XCTAssertTrue(page.contains("<svg"))
+        XCTAssertTrue(page.contains("Regressed (pass → fail): 12"))
+    }
+
+    func testDiffErrors() throws {
+        let a = try writeReport("a", [true, false])
+        let missing = try TestSupport.runFTX(["diff", a, "HEAD"], cwd: dir)
+        XCTAssertEqual(missing.status, 2)
+        XCTAssertTrue(missing.stderr.contains("ftx: 'HEAD' is not a report file"), missing.stderr)
+        XCTAssertTrue(missing.stderr.contains("hint:"), missing.stderr)
+        let junk = dir.appendingPathComponent("junk.json").path
+        try "{\"format\": \"ftx-eval-report/1\"}".write(toFile: junk, atomically: true, encoding: .utf8)
+        let bad = try TestSupport.runFTX(["diff", a, junk], cwd: dir)
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertTrue(bad.stderr.contains("not an ftx eval report: missing key 'suite'"), bad.stderr)
+    }
+
+    func testEvalValidatesSuiteBeforeTouchingTheModel() throws {
+        try "{\"prompt\": \"p\", \"completion\": \"c\"}\n".write(toFile: dir.appendingPathComponent("t.jsonl").path, atomically: true, encoding: .utf8)
+        try "cases: t.jsonl\nassert:\n  - type: containz\n    value: x\n".write(toFile: dir.appendingPathComponent("s.yaml").path, atomically: true, encoding: .utf8)
+        let r = try TestSupport.runFTX(["eval", "--model", "does-not-exist.gguf", "--suite", "s.yaml"], cwd: dir)
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stderr.contains("unknown assertion type 'containz' (s.yaml:3)"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("hint: did you mean 'contains'?"), r.stderr)
+        let rev = try TestSupport.runFTX(["eval", "HEAD", "--suite", "s.yaml"], cwd: dir)
+        XCTAssertEqual(rev.status, 2)
+        XCTAssertTrue(rev.stderr.contains("needs an ftx repository"), rev.stderr)
+    }
+}
