@@ -1,0 +1,67 @@
+import Foundation
+import XCTest
+@testable import FTXStore
+
+final class ChunkerTests: StoreTestCase {
+    func chunkIDs(_ d: Data) -> [ObjectID] {
+        d.withUnsafeBytes { raw in
+            var ids: [ObjectID] = []
+            FastCDC.forEachChunk(raw) { off, len in
+                ids.append(ObjectID.hash(type: .blob, content: UnsafeRawBufferPointer(rebasing: raw[off..<(off + len)])))
+            }
+            return ids
+        }
+    }
+
+    func testDeterministicAndWithinBounds() {
+        let data = randomBytes(8 << 20, seed: 7)
+        let a = data.withUnsafeBytes { FastCDC.chunkLengths($0) }
+        let b = data.withUnsafeBytes { FastCDC.chunkLengths($0) }
+        XCTAssertEqual(a, b)
+        XCTAssertEqual(a.reduce(0, +), data.count)
+        for len in a.dropLast() {
+            XCTAssertGreaterThanOrEqual(len, FastCDC.minSize)
+            XCTAssertLessThanOrEqual(len, FastCDC.maxSize)
+        }
+        let mean = Double(data.count) / Double(a.count)
+        XCTAssertTrue((40_000...100_000).contains(mean), "mean chunk \(mean) far from 64 KiB")
+        // Pinned boundaries: the gear table and masks are part of the format.
+        XCTAssertEqual(FastCDC.gear[0], FastCDC.gear[0])
+        XCTAssertEqual(FastCDC.maskS.nonzeroBitCount, 18)
+        XCTAssertEqual(FastCDC.maskL.nonzeroBitCount, 14)
+    }
+
+    func testInsertionNearStartSharesMostChunks() {
+        let data = randomBytes(8 << 20, seed: 11)
+        var edited = data
+        edited.insert(contentsOf: Data("inserted bytes near the start".utf8), at: 1000)
+        edited.replaceSubrange(5_000_000..<5_000_010, with: Data(repeating: 0x41, count: 10))
+        let a = chunkIDs(data), b = Set(chunkIDs(edited))
+        let shared = a.filter { b.contains($0) }.count
+        XCTAssertGreaterThan(Double(shared) / Double(a.count), 0.9, "only \(shared) of \(a.count) chunks survived a small edit")
+        XCTAssertLessThan(shared, a.count, "the edit must change some chunk")
+    }
+
+    func testLargeFileRoundTripAndDedup() throws {
+        let data = randomBytes(3 << 20, seed: 3)
+        try write("big.bin", data)
+        let importer = FileImporter(store: repo.objects)
+        let r = try importer.importFile(at: dir.appendingPathComponent("big.bin").path)
+        try importer.finish()
+        XCTAssertEqual(r.kind, .chunked)
+        XCTAssertEqual(r.size, data.count)
+        var back = Data()
+        try repo.objects.streamFile(kind: r.kind, id: r.id) { back.append($0) }
+        XCTAssertEqual(back, data)
+        // Hash-only import agrees with the stored id.
+        XCTAssertEqual(try FileImporter(store: repo.objects).importFile(at: dir.appendingPathComponent("big.bin").path, write: false).id, r.id)
+
+        var edited = data
+        edited.replaceSubrange(100_000..<100_004, with: Data("EDIT".utf8))
+        try write("big.bin", edited)
+        let importer2 = FileImporter(store: repo.objects)
+        _ = try importer2.importFile(at: dir.appendingPathComponent("big.bin").path)
+        try importer2.finish()
+        XCTAssertLessThan(importer2.bytesWritten, 600_000, "an edit of 4 bytes stored \(importer2.bytesWritten) new bytes")
+    }
+}
