@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "FTXTrain", dependencies: ["FTXCore", "FTXModel", "FTXTensor", "FTXData", "Yams"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         .target(name: "FTXData", dependencies: [
-            "FTXCore",
+            "FTXCore", "Yams",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "FTXEval", dependencies: ["FTXCore", "FTXModel", "FTXData", "Yams", .product(name: "Crypto", package: "swift-crypto")]),
