@@ -28,10 +28,13 @@ let package = Package(
             "FTXCore", "CZstd", "CSQLite",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // The engine's SIMD kernels need AVX2/FMA/F16C (x86-64-v3; every x86 server since 2013).
         .target(name: "FTXTensor", dependencies: ["FTXCore", "CBLAS"],
-                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+                                .unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c"])]),
         .target(name: "FTXModel", dependencies: ["FTXCore", "FTXTensor"],
-                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+                                .unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c"])]),
         .target(name: "FTXTrain", dependencies: ["FTXCore", "FTXModel", "FTXTensor", "FTXData", "Yams"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         .target(name: "FTXData", dependencies: [

@@ -1,5 +1,71 @@
 import ArgumentParser
+import Foundation
+import FTXCore
+import FTXTrain
 
 enum TrainCommands {
-    static let all: [ParsableCommand.Type] = []
+    static let all: [ParsableCommand.Type] = [TrainCommand.self]
+}
+
+/// Set by SIGINT; the trainer polls it after each optimizer step.
+nonisolated(unsafe) private var interruptRequested: sig_atomic_t = 0
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a LoRA/QLoRA adapter from a YAML config.",
+        discussion: """
+        Reads the config (base_model, data {train, valid}, lora_r, learning_rate, … — see docs/training.md),
+        checks every example before the first step, then trains with a progress bar (step, loss, lr,
+        tokens/s, ETA). Writes into output_dir: adapter_model.safetensors + adapter_config.json (PEFT),
+        adapter.gguf (with export_gguf: true), train_log.jsonl, config.yaml (resolved), checkpoint.bin.
+        Ctrl-C saves a checkpoint and exits; --resume continues exactly where it stopped.
+
+        Example:
+          ftx train -c configs/lora.yaml
+          ftx train -c configs/lora.yaml --resume
+        """)
+
+    @Option(name: [.short, .customLong("config")], help: "Training config (YAML).")
+    var config: String
+
+    @Flag(help: "Continue from output_dir/checkpoint.bin.")
+    var resume = false
+
+    @Option(name: .customLong("output-dir"), help: "Override output_dir from the config.")
+    var outputDir: String?
+
+    @Flag(help: "Print the result as JSON on stdout.")
+    var json = false
+
+    @Flag(name: .customLong("no-progress"), help: "Do not draw the progress bar.")
+    var noProgress = false
+
+    func run() throws {
+        var cfg = try TrainConfig.load(path: config)
+        if let outputDir { cfg.outputDir = outputDir }
+        let trainer = try Trainer(config: cfg)
+        signal(SIGINT) { _ in interruptRequested = 1 }
+        defer { signal(SIGINT, SIG_DFL) }
+        var opts = Trainer.Options(resume: resume, progress: !noProgress)
+        opts.shouldStop = { interruptRequested != 0 }
+        let r = try trainer.run(opts)
+        if json {
+            var obj: [String: Any] = ["steps": r.steps, "total_steps": r.totalSteps, "interrupted": r.interrupted,
+                                      "early_stopped": r.earlyStopped, "output_dir": r.outputDir]
+            if let l = r.lastLoss { obj["loss"] = l }
+            if let v = r.validLoss { obj["valid_loss"] = v }
+            let d = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
+            print(String(decoding: d, as: UTF8.self))
+        } else if r.interrupted {
+            print("interrupted at step \(r.steps)/\(r.totalSteps); checkpoint saved in \(r.outputDir) (resume with --resume)")
+        } else {
+            var line = "trained \(r.steps) steps"
+            if let l = r.lastLoss { line += String(format: ", loss %.4f", l) }
+            if let v = r.validLoss { line += String(format: ", valid_loss %.4f", v) }
+            if r.earlyStopped { line += " (early stopped)" }
+            print(line + "; adapter written to \(r.outputDir)")
+        }
+        if r.interrupted { throw ExitCode(130) }
+    }
 }

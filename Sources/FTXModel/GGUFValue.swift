@@ -1,0 +1,61 @@
+/// A GGUF metadata value (all 13 value types of the format).
+public indirect enum GGUFValue: Sendable, Equatable, CustomStringConvertible {
+    case uint8(UInt8), int8(Int8), uint16(UInt16), int16(Int16), uint32(UInt32), int32(Int32)
+    case float32(Float), bool(Bool), string(String), array([GGUFValue])
+    case uint64(UInt64), int64(Int64), float64(Double)
+
+    /// Any integer value as Int (nil for non-integers or values that do not fit).
+    public var int: Int? {
+        switch self {
+        case .uint8(let v): return Int(v)
+        case .int8(let v): return Int(v)
+        case .uint16(let v): return Int(v)
+        case .int16(let v): return Int(v)
+        case .uint32(let v): return Int(v)
+        case .int32(let v): return Int(v)
+        case .uint64(let v): return Int(exactly: v)
+        case .int64(let v): return Int(v)
+        case .bool(let v): return v ? 1 : 0
+        default: return nil
+        }
+    }
+    public var double: Double? {
+        switch self {
+        case .float32(let v): return Double(v)
+        case .float64(let v): return v
+        default: return int.map(Double.init)
+        }
+    }
+    public var string: String? { if case .string(let s) = self { return s }; return nil }
+    public var bool: Bool? { if case .bool(let b) = self { return b }; return int.map { $0 != 0 } }
+    public var array: [GGUFValue]? { if case .array(let a) = self { return a }; return nil }
+
+    public var typeName: String {
+        switch self {
+        case .uint8: return "u8"
+        case .int8: return "i8"
+        case .uint16: return "u16"
+        case .int16: return "i16"
+        case .uint32: return "u32"
+        case .int32: return "i32"
+        case .float32: return "f32"
+        case .bool: return "bool"
+        case .string: return "str"
+        case .array(let a): return "arr[\(a.first?.typeName ?? "")]"
+        case .uint64: return "u64"
+        case .int64: return "i64"
+        case .float64: return "f64"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .string(let s): return s.count > 60 ? String(s.prefix(57)) + "..." : s
+        case .array(let a): return "[\(a.count) × \(a.first?.typeName ?? "?")]"
+        case .float32(let v): return "\(v)"
+        case .float64(let v): return "\(v)"
+        case .bool(let b): return "\(b)"
+        default: return int.map { "\($0)" } ?? "?"
+        }
+    }
+}

@@ -1,0 +1,120 @@
+import FTXTensor
+
+/// A frozen (out × in) weight, f32 or quantized blocks as loaded. Quantized weights stay in blocks:
+/// a few rows of activations go through the direct-on-blocks kernel; larger batches dequantize
+/// tiles of rows into scratch f32 and run OpenBLAS sgemm on them.
+public final class LinearWeight: @unchecked Sendable {
+    public let outFeatures: Int, inFeatures: Int
+    public let type: QuantType
+    /// Row 0 of the weight; rows are `rowBytes` apart.
+    public let data: UnsafeRawPointer
+    public let rowBytes: Int
+    private let owner: AnyObject?
+    private let ownedF32: UnsafeMutablePointer<Float>?
+
+    /// Activation rows up to which the direct quantized kernel is used (above it: tiles + sgemm).
+    public static var directKernelMaxRows = 6
+    /// Weight rows per dequantized tile (each tile is tileRows × in floats of scratch).
+    static let tileRows = 64
+
+    public init(f32 data: [Float], out: Int, in: Int) {
+        precondition(data.count == out * `in`, "LinearWeight: \(data.count) values for \(out)×\(`in`)")
+        outFeatures = out; inFeatures = `in`; type = .f32; rowBytes = 4 * `in`
+        let p = UnsafeMutablePointer<Float>.allocate(capacity: max(1, data.count))
+        p.initialize(from: data, count: data.count)
+        ownedF32 = p
+        self.data = UnsafeRawPointer(p)
+        owner = nil
+    }
+
+    /// A view of blocks owned by `owner` (a mapped GGUF file or a byte buffer).
+    public init(type: QuantType, data: UnsafeRawPointer, out: Int, in: Int, owner: AnyObject) {
+        outFeatures = out; inFeatures = `in`; self.type = type
+        rowBytes = type.rowBytes(`in`) ?? 0
+        self.data = data; self.owner = owner; ownedF32 = nil
+    }
+
+    deinit { ownedF32?.deallocate() }
+
+    var f32: UnsafePointer<Float> { data.assumingMemoryBound(to: Float.self) }
+
+    /// Y[n×out] (+)= X[n×in] · Wᵀ
+    public func forward(_ x: UnsafePointer<Float>, rows n: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        guard n > 0, outFeatures > 0 else { return }
+        let beta: Float = accumulate ? 1 : 0
+        if type == .f32 {
+            BLAS.sgemm(m: n, n: outFeatures, k: inFeatures, a: x, lda: inFeatures, b: f32, ldb: inFeatures,
+                       transB: true, beta: beta, c: y, ldc: outFeatures)
+            return
+        }
+        let out = outFeatures, cols = inFeatures, rb = rowBytes, t = type, w = data
+        if n <= Self.directKernelMaxRows {
+            Threads.parallelFor(out, granularity: 16) { s, e in
+                quantMatVecRows(t, w: w, rowBytes: rb, cols: cols, rowStart: s, rowEnd: e,
+                                x: x, ldx: cols, nVec: n, y: y, ldy: out, accumulate: accumulate)
+            }
+            return
+        }
+        let tile = Self.tileRows
+        Threads.parallelFor(out, granularity: tile) { s, e in
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: tile * cols)
+            defer { scratch.deallocate() }
+            var r = s
+            while r < e {
+                let rows = min(tile, e - r)
+                for i in 0..<rows { dequantizeRow(t, w + (r + i) * rb, scratch + i * cols, count: cols) }
+                BLAS.sgemm(m: n, n: rows, k: cols, a: x, lda: cols, b: scratch, ldb: cols, transB: true,
+                           beta: beta, c: y + r, ldc: out, parallel: false)
+                r += rows
+            }
+        }
+    }
+
+    /// dX[n×in] (+)= dY[n×out] · W
+    public func backwardInput(_ dy: UnsafePointer<Float>, rows n: Int, into dx: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        guard n > 0, inFeatures > 0 else { return }
+        let beta: Float = accumulate ? 1 : 0
+        if type == .f32 {
+            BLAS.sgemm(m: n, n: inFeatures, k: outFeatures, a: dy, lda: outFeatures, b: f32, ldb: inFeatures,
+                       transB: false, beta: beta, c: dx, ldc: inFeatures)
+            return
+        }
+        if outFeatures == 0 {
+            if !accumulate { dx.update(repeating: 0, count: n * inFeatures) }
+            return
+        }
+        // Split the input columns (block-aligned) across threads; each walks all weight rows in tiles,
+        // accumulating into its own columns of dX — no shared writes, fixed order.
+        let out = outFeatures, cols = inFeatures, rb = rowBytes, t = type, w = data
+        let bs = t.blockSize, tile = 256
+        Threads.parallelFor(cols, granularity: max(bs, 32)) { cs, ce in
+            let width = ce - cs
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: tile * width)
+            defer { scratch.deallocate() }
+            let byteStart = (cs / bs) * t.blockBytes
+            var r = 0
+            while r < out {
+                let rows = min(tile, out - r)
+                for i in 0..<rows { dequantizeRow(t, w + (r + i) * rb + byteStart, scratch + i * width, count: width) }
+                BLAS.sgemm(m: n, n: width, k: rows, a: dy + r, lda: out, b: scratch, ldb: width, transB: false,
+                           beta: (r == 0 && !accumulate) ? 0 : 1, c: dx + cs, ldc: cols, parallel: false)
+                r += rows
+            }
+        }
+    }
+
+    /// Row `r` as f32 (embedding lookup).
+    public func row(_ r: Int, into out: UnsafeMutablePointer<Float>) {
+        dequantizeRow(type, data + r * rowBytes, out, count: inFeatures)
+    }
+
+    /// out×in row-major f32 copy, for tests and export.
+    public func dequantized() -> [Float] {
+        var out = [Float](repeating: 0, count: outFeatures * inFeatures)
+        out.withUnsafeMutableBufferPointer { b in
+            guard let base = b.baseAddress else { return }
+            for r in 0..<outFeatures { row(r, into: base + r * inFeatures) }
+        }
+        return out
+    }
+}

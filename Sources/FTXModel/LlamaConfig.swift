@@ -1,0 +1,56 @@
+/// Shape and hyper-parameters of a Llama-architecture model.
+public struct LlamaConfig: Sendable, Codable, Equatable {
+    public var vocabSize: Int
+    public var hiddenSize: Int
+    public var intermediateSize: Int
+    public var numLayers: Int
+    public var numHeads: Int
+    public var numKVHeads: Int
+    public var headDim: Int
+    public var ropeTheta: Float
+    public var rmsNormEps: Float
+    public var contextLength: Int
+    public var tiedEmbeddings: Bool
+
+    public init(vocabSize: Int, hiddenSize: Int, intermediateSize: Int, numLayers: Int, numHeads: Int,
+                numKVHeads: Int, headDim: Int? = nil, ropeTheta: Float = 10000, rmsNormEps: Float = 1e-5,
+                contextLength: Int = 2048, tiedEmbeddings: Bool = true) {
+        self.vocabSize = vocabSize; self.hiddenSize = hiddenSize; self.intermediateSize = intermediateSize
+        self.numLayers = numLayers; self.numHeads = numHeads; self.numKVHeads = numKVHeads
+        self.headDim = headDim ?? hiddenSize / numHeads
+        self.ropeTheta = ropeTheta; self.rmsNormEps = rmsNormEps
+        self.contextLength = contextLength; self.tiedEmbeddings = tiedEmbeddings
+    }
+
+    public var qDim: Int { numHeads * headDim }
+    public var kvDim: Int { numKVHeads * headDim }
+
+    /// A tiny shape for unit tests (vocab of the tiny byte-level tokenizer).
+    public static func tiny(vocabSize: Int = Tokenizer.tinyByteLevel().vocabSize) -> LlamaConfig {
+        LlamaConfig(vocabSize: vocabSize, hiddenSize: 64, intermediateSize: 96, numLayers: 2, numHeads: 4,
+                    numKVHeads: 2, headDim: 16, ropeTheta: 10000, rmsNormEps: 1e-5, contextLength: 256,
+                    tiedEmbeddings: true)
+    }
+
+    /// Output features of a projection.
+    public func outFeatures(_ p: Projection) -> Int {
+        switch p {
+        case .q: return qDim
+        case .k, .v: return kvDim
+        case .o, .down: return hiddenSize
+        case .gate, .up: return intermediateSize
+        }
+    }
+    public func inFeatures(_ p: Projection) -> Int {
+        switch p {
+        case .q, .k, .v, .gate, .up: return hiddenSize
+        case .o: return qDim
+        case .down: return intermediateSize
+        }
+    }
+}
+
+/// The seven adaptable projections of a Llama block.
+public enum Projection: String, CaseIterable, Codable, Sendable {
+    case q, k, v, o, gate, up, down
+}

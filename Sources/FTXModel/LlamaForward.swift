@@ -1,0 +1,219 @@
+import Foundation
+import FTXTensor
+
+/// Which positions' logits a forward pass returns.
+public enum LogitRows: Sendable { case none, last, all }
+
+/// One sequence's part of a batched forward: its cache and the new tokens appended to it.
+public struct ForwardSegment {
+    public let cache: KVCache
+    public let tokens: [Int]
+    public init(cache: KVCache, tokens: [Int]) { self.cache = cache; self.tokens = tokens }
+}
+
+extension LlamaModel {
+    /// Runs the new tokens of every segment through the model in one batch (all matmuls see every
+    /// row; attention is per sequence against its own cache), appends their keys/values to the
+    /// caches, and returns logits: for `.last`, one row per segment; for `.all`, every new token.
+    /// `observe(stage, x, rows)` sees the residual stream: 0 = embeddings, l+1 after block l,
+    /// numLayers+1 = after the final norm (all rows).
+    public func forward(_ segments: [ForwardSegment], logits which: LogitRows,
+                        observe: ((Int, UnsafePointer<Float>, Int) -> Void)? = nil) throws -> [Float] {
+        let c = config
+        let rows = segments.reduce(0) { $0 + $1.tokens.count }
+        guard rows > 0 else { return [] }
+        for s in segments {
+            for t in s.tokens where t < 0 || t >= c.vocabSize {
+                throw ModelError.generation("token id \(t) is outside the vocabulary (\(c.vocabSize))")
+            }
+            guard s.cache.length + s.tokens.count <= s.cache.maxLength else {
+                throw ModelError.generation("sequence of \(s.cache.length + s.tokens.count) tokens exceeds the context length \(s.cache.maxLength)")
+            }
+        }
+        let H = c.hiddenSize, qD = c.qDim, kvD = c.kvDim, F = c.intermediateSize, hd = c.headDim
+        // Row bookkeeping: start row and position of each segment.
+        var segStart: [Int] = [], segPos: [Int] = []
+        var positions = [Int](repeating: 0, count: rows)
+        var r0 = 0
+        for s in segments {
+            segStart.append(r0); segPos.append(s.cache.length)
+            s.cache.ensure(s.cache.length + s.tokens.count)
+            for j in 0..<s.tokens.count { positions[r0 + j] = s.cache.length + j }
+            r0 += s.tokens.count
+        }
+        let x = UnsafeMutablePointer<Float>.allocate(capacity: rows * H); defer { x.deallocate() }
+        let xn = UnsafeMutablePointer<Float>.allocate(capacity: rows * H); defer { xn.deallocate() }
+        let q = UnsafeMutablePointer<Float>.allocate(capacity: rows * qD); defer { q.deallocate() }
+        let k = UnsafeMutablePointer<Float>.allocate(capacity: rows * kvD); defer { k.deallocate() }
+        let v = UnsafeMutablePointer<Float>.allocate(capacity: rows * kvD); defer { v.deallocate() }
+        let att = UnsafeMutablePointer<Float>.allocate(capacity: rows * qD); defer { att.deallocate() }
+        let gate = UnsafeMutablePointer<Float>.allocate(capacity: rows * F); defer { gate.deallocate() }
+        let up = UnsafeMutablePointer<Float>.allocate(capacity: rows * F); defer { up.deallocate() }
+        let rope = RopeTable(positions: positions, invFreq: ropeInvFreq)
+
+        // Embeddings.
+        var flat: [Int] = []
+        flat.reserveCapacity(rows)
+        for s in segments { flat += s.tokens }
+        let emb = weights.tokenEmbedding
+        Threads.parallelFor(rows, maxChunks: rows < 8 ? 1 : nil) { s, e in
+            for r in s..<e { emb.row(flat[r], into: x + r * H) }
+        }
+        observe?(0, x, rows)
+
+        let lora = adapter
+        for (l, layer) in weights.layers.enumerated() {
+            let ad = lora.flatMap { l < $0.layers.count ? $0.layers[l] : nil }
+            layer.attnNorm.withUnsafeBufferPointer { VectorOps.rmsNormRows(x, $0.baseAddress!, rows: rows, n: H, eps: c.rmsNormEps, into: xn) }
+            project(layer.q, ad?[.q], xn, rows, q, accumulate: false)
+            project(layer.k, ad?[.k], xn, rows, k, accumulate: false)
+            project(layer.v, ad?[.v], xn, rows, v, accumulate: false)
+            rope.apply(q, rows: rows, heads: c.numHeads, headDim: hd)
+            rope.apply(k, rows: rows, heads: c.numKVHeads, headDim: hd)
+            for (si, s) in segments.enumerated() {
+                let n = s.tokens.count, p0 = segPos[si], rs = segStart[si]
+                (s.cache.keys[l] + p0 * kvD).update(from: k + rs * kvD, count: n * kvD)
+                (s.cache.values[l] + p0 * kvD).update(from: v + rs * kvD, count: n * kvD)
+            }
+            attention(segments: segments, layer: l, segStart: segStart, segPos: segPos, q: q, out: att)
+            project(layer.o, ad?[.o], att, rows, x, accumulate: true)
+            layer.ffnNorm.withUnsafeBufferPointer { VectorOps.rmsNormRows(x, $0.baseAddress!, rows: rows, n: H, eps: c.rmsNormEps, into: xn) }
+            project(layer.gate, ad?[.gate], xn, rows, gate, accumulate: false)
+            project(layer.up, ad?[.up], xn, rows, up, accumulate: false)
+            VectorOps.swiglu(gate, up, count: rows * F)
+            project(layer.down, ad?[.down], gate, rows, x, accumulate: true)
+            observe?(l + 1, x, rows)
+        }
+        for s in segments { s.cache.length += s.tokens.count }
+
+        // Final norm and output head on the requested rows only.
+        var sel: [Int] = []
+        switch which {
+        case .none: break
+        case .last: sel = segments.indices.map { segStart[$0] + segments[$0].tokens.count - 1 }
+        case .all: sel = Array(0..<rows)
+        }
+        if let observe {
+            weights.outputNorm.withUnsafeBufferPointer { VectorOps.rmsNormRows(x, $0.baseAddress!, rows: rows, n: H, eps: c.rmsNormEps, into: xn) }
+            observe(c.numLayers + 1, xn, rows)
+        }
+        guard !sel.isEmpty else { return [] }
+        let picked = UnsafeMutablePointer<Float>.allocate(capacity: sel.count * H); defer { picked.deallocate() }
+        weights.outputNorm.withUnsafeBufferPointer { w in
+            for (i, r) in sel.enumerated() { VectorOps.rmsNorm(x + r * H, w.baseAddress!, H, eps: c.rmsNormEps, into: picked + i * H) }
+        }
+        var logits = [Float](repeating: 0, count: sel.count * c.vocabSize)
+        logits.withUnsafeMutableBufferPointer { weights.output.forward(picked, rows: sel.count, into: $0.baseAddress!, accumulate: false) }
+        return logits
+    }
+
+    /// y (+)= x·Wᵀ, plus scale·(x·Aᵀ)·Bᵀ when an adapter pair is present.
+    func project(_ w: LinearWeight, _ pair: LoRAPair?, _ x: UnsafePointer<Float>, _ rows: Int,
+                 _ y: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        w.forward(x, rows: rows, into: y, accumulate: accumulate)
+        guard let p = pair, p.rank > 0 else { return }
+        let tmp = UnsafeMutablePointer<Float>.allocate(capacity: rows * p.rank); defer { tmp.deallocate() }
+        p.a.withUnsafeBufferPointer { a in
+            BLAS.sgemm(m: rows, n: p.rank, k: p.inFeatures, a: x, lda: p.inFeatures, b: a.baseAddress!, ldb: p.inFeatures,
+                       transB: true, beta: 0, c: tmp, ldc: p.rank)
+        }
+        p.b.withUnsafeBufferPointer { b in
+            BLAS.sgemm(m: rows, n: p.outFeatures, k: p.rank, alpha: p.scale, a: tmp, lda: p.rank, b: b.baseAddress!, ldb: p.rank,
+                       transB: true, beta: 1, c: y, ldc: p.outFeatures)
+        }
+    }
+
+    /// Causal grouped-query attention of each segment's new queries against its cache (which already
+    /// holds the new keys/values). Parallel over (segment, head); each task has a fixed order.
+    func attention(segments: [ForwardSegment], layer l: Int, segStart: [Int], segPos: [Int],
+                   q: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
+        let c = config, hd = c.headDim, qD = c.qDim, kvD = c.kvDim
+        let heads = c.numHeads, group = c.numHeads / c.numKVHeads
+        let scale = 1 / Float(hd).squareRoot()
+        let tasks = segments.count * heads
+        Threads.parallelFor(tasks) { ts, te in
+            var scratch: UnsafeMutablePointer<Float>? = nil
+            var scratchCap = 0
+            defer { scratch?.deallocate() }
+            for task in ts..<te {
+                let si = task / heads, h = task % heads
+                let seg = segments[si]
+                let n = seg.tokens.count, p0 = segPos[si], total = p0 + n
+                let kvh = h / group
+                let K = UnsafePointer(seg.cache.keys[l]) + kvh * hd
+                let V = UnsafePointer(seg.cache.values[l]) + kvh * hd
+                let Q = UnsafePointer(q) + segStart[si] * qD + h * hd
+                let O = out + segStart[si] * qD + h * hd
+                if n * total > scratchCap {
+                    scratch?.deallocate()
+                    scratchCap = n * total
+                    scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchCap)
+                }
+                let S = scratch!
+                if n >= 4 {
+                    BLAS.sgemm(m: n, n: total, k: hd, alpha: scale, a: Q, lda: qD, b: K, ldb: kvD, transB: true,
+                               beta: 0, c: S, ldc: total, parallel: false)
+                    for t in 0..<n {
+                        let row = S + t * total
+                        let visible = p0 + t + 1
+                        VectorOps.softmax(row, visible)
+                        for j in visible..<total { row[j] = 0 }
+                    }
+                    BLAS.sgemm(m: n, n: hd, k: total, a: S, lda: total, b: V, ldb: kvD, transB: false,
+                               beta: 0, c: O, ldc: qD, parallel: false)
+                } else {
+                    for t in 0..<n {
+                        let visible = p0 + t + 1
+                        let row = S + t * total
+                        let qt = Q + t * qD
+                        for j in 0..<visible { row[j] = dotF32(qt, K + j * kvD, hd) * scale }
+                        VectorOps.softmax(row, visible)
+                        let o = O + t * qD
+                        o.update(repeating: 0, count: hd)
+                        for j in 0..<visible {
+                            let p = row[j], vj = V + j * kvD
+                            for d in 0..<hd { o[d] += p * vj[d] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// cos/sin of position·θ_i for every row, applied to adjacent pairs (x[2i], x[2i+1]) of each head —
+/// llama.cpp's "normal" RoPE, which matches the permuted q/k rows of GGUF llama files.
+struct RopeTable {
+    let half: Int
+    var cos: [Float], sin: [Float]
+
+    init(positions: [Int], invFreq: [Double]) {
+        half = invFreq.count
+        cos = [Float](repeating: 0, count: positions.count * half)
+        sin = cos
+        for (r, p) in positions.enumerated() {
+            for i in 0..<half {
+                let a = Double(p) * invFreq[i]
+                cos[r * half + i] = Float(Foundation.cos(a))
+                sin[r * half + i] = Float(Foundation.sin(a))
+            }
+        }
+    }
+
+    func apply(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, headDim: Int) {
+        cos.withUnsafeBufferPointer { cb in sin.withUnsafeBufferPointer { sb in
+            let cp = cb.baseAddress!, sp = sb.baseAddress!
+            for r in 0..<rows {
+                let cr = cp + r * half, sr = sp + r * half
+                for h in 0..<heads {
+                    let v = x + (r * heads + h) * headDim
+                    for i in 0..<half {
+                        let a = v[2 * i], b = v[2 * i + 1]
+                        v[2 * i] = a * cr[i] - b * sr[i]
+                        v[2 * i + 1] = a * sr[i] + b * cr[i]
+                    }
+                }
+            }
+        } }
+    }
+}

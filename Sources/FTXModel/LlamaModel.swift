@@ -1,0 +1,148 @@
+import Foundation
+import FTXTensor
+
+/// A Llama-architecture model ready to run: weights, tokenizer, chat template, optional adapter.
+public final class LlamaModel: @unchecked Sendable {
+    public let config: LlamaConfig
+    public let weights: LlamaWeights
+    public let tokenizer: Tokenizer
+    public let chatTemplate: ChatTemplate?
+    /// Applied unmerged in forward (y += scale·B·(A·x)).
+    public var adapter: LoRAWeights?
+    /// The GGUF the model came from (nil for in-process models).
+    public let gguf: GGUFFile?
+    /// Precomputed RoPE inverse frequencies (headDim/2).
+    let ropeInvFreq: [Double]
+
+    public init(config: LlamaConfig, weights: LlamaWeights, tokenizer: Tokenizer, chatTemplate: ChatTemplate?,
+                gguf: GGUFFile? = nil) {
+        self.config = config; self.weights = weights; self.tokenizer = tokenizer
+        self.chatTemplate = chatTemplate; self.gguf = gguf
+        let half = config.headDim / 2
+        ropeInvFreq = (0..<half).map { i in pow(Double(config.ropeTheta), -2.0 * Double(i) / Double(config.headDim)) }
+    }
+
+    /// Loads a Llama-architecture GGUF file (memory-mapped; quantized weights stay in blocks).
+    public static func load(path: String) throws -> LlamaModel {
+        let g = try GGUFFile(path: path)
+        return try load(gguf: g)
+    }
+
+    public static func load(gguf g: GGUFFile) throws -> LlamaModel {
+        let path = g.path
+        let arch = g.string("general.architecture") ?? "llama"
+        guard ["llama", "mistral"].contains(arch) else {
+            throw ModelError.unsupported(path: path, "architecture \(arch) (only llama-style models run)")
+        }
+        let p = arch + "."
+        let hidden = try g.requireInt(p + "embedding_length")
+        let layers = try g.requireInt(p + "block_count")
+        let heads = try g.requireInt(p + "attention.head_count")
+        let kvHeads = g.int(p + "attention.head_count_kv") ?? heads
+        let ffn = try g.requireInt(p + "feed_forward_length")
+        guard hidden > 0, layers > 0, layers <= 1024, heads > 0, kvHeads > 0, heads % kvHeads == 0,
+              hidden % heads == 0, ffn > 0 else {
+            throw ModelError.badMetadata(path: path, key: p + "attention.head_count",
+                                         "inconsistent shape: hidden \(hidden), heads \(heads), kv heads \(kvHeads), layers \(layers)")
+        }
+        let headDim = g.int(p + "attention.key_length") ?? hidden / heads
+        guard headDim > 0, headDim % 2 == 0, headDim <= 1024 else {
+            throw ModelError.badMetadata(path: path, key: p + "attention.key_length", "head dimension \(headDim)")
+        }
+        guard let embInfo = g.tensor("token_embd.weight") else {
+            throw ModelError.badTensor(path: path, tensor: "token_embd.weight", "missing")
+        }
+        let vocab = g.int(p + "vocab_size") ?? embInfo.rows
+        let tokenizer = try Tokenizer.fromGGUF(g)
+        let hasOutput = g.tensor("output.weight") != nil
+        let config = LlamaConfig(
+            vocabSize: vocab, hiddenSize: hidden, intermediateSize: ffn, numLayers: layers, numHeads: heads,
+            numKVHeads: kvHeads, headDim: headDim,
+            ropeTheta: Float(g.double(p + "rope.freq_base") ?? 10000),
+            rmsNormEps: Float(g.double(p + "attention.layer_norm_rms_epsilon") ?? 1e-5),
+            contextLength: g.int(p + "context_length") ?? 2048, tiedEmbeddings: !hasOutput)
+
+        func linear(_ name: String, out: Int, in inF: Int) throws -> LinearWeight {
+            guard let t = g.tensor(name) else { throw ModelError.badTensor(path: path, tensor: name, "missing") }
+            guard t.dims.count <= 2, t.cols == inF, t.rows == out else {
+                throw ModelError.badTensor(path: path, tensor: name, "shape \(t.dims) where [\(inF), \(out)] was expected")
+            }
+            return LinearWeight(type: t.type, data: g.pointer(t), out: out, in: inF, owner: g.file)
+        }
+        func vector(_ name: String, _ n: Int) throws -> [Float] {
+            guard let t = g.tensor(name) else { throw ModelError.badTensor(path: path, tensor: name, "missing") }
+            guard t.elementCount == n else {
+                throw ModelError.badTensor(path: path, tensor: name, "has \(t.elementCount) values where \(n) were expected")
+            }
+            var out = [Float](repeating: 0, count: n)
+            out.withUnsafeMutableBufferPointer { dequantizeRow(t.type, g.pointer(t), $0.baseAddress!, count: n) }
+            return out
+        }
+        let embedding = try linear("token_embd.weight", out: vocab, in: hidden)
+        var blocks: [LlamaLayerWeights] = []
+        for l in 0..<layers {
+            let b = "blk.\(l)."
+            blocks.append(LlamaLayerWeights(
+                attnNorm: try vector(b + "attn_norm.weight", hidden),
+                q: try linear(b + "attn_q.weight", out: heads * headDim, in: hidden),
+                k: try linear(b + "attn_k.weight", out: kvHeads * headDim, in: hidden),
+                v: try linear(b + "attn_v.weight", out: kvHeads * headDim, in: hidden),
+                o: try linear(b + "attn_output.weight", out: hidden, in: heads * headDim),
+                ffnNorm: try vector(b + "ffn_norm.weight", hidden),
+                gate: try linear(b + "ffn_gate.weight", out: ffn, in: hidden),
+                up: try linear(b + "ffn_up.weight", out: ffn, in: hidden),
+                down: try linear(b + "ffn_down.weight", out: hidden, in: ffn)))
+        }
+        let output = hasOutput ? try linear("output.weight", out: vocab, in: hidden) : embedding
+        let weights = LlamaWeights(config: config, tokenEmbedding: embedding, layers: blocks,
+                                   outputNorm: try vector("output_norm.weight", hidden), output: output)
+        let template = g.string("tokenizer.chat_template").map { ChatTemplate(source: $0, bosToken: tokenizer.bosID.map(tokenizer.piece), eosToken: tokenizer.eosID.map(tokenizer.piece)) }
+        return LlamaModel(config: config, weights: weights, tokenizer: tokenizer, chatTemplate: template, gguf: g)
+    }
+
+    /// A model with random f32 weights (deterministic in `seed`), for fast unit tests.
+    /// Norm weights are 1; projections are N(0, 0.02·√(64/in))-ish uniform; a ChatML template is attached.
+    public static func random(config: LlamaConfig, seed: UInt64, tokenizer: Tokenizer) -> LlamaModel {
+        var rng = SplitMix64(seed: seed)
+        func lin(_ out: Int, _ inF: Int, scale: Float? = nil) -> LinearWeight {
+            let s = scale ?? (1 / Float(inF).squareRoot())
+            let data = (0..<(out * inF)).map { _ in (rng.nextFloat() * 2 - 1) * s * 1.7 }
+            return LinearWeight(f32: data, out: out, in: inF)
+        }
+        let c = config
+        let emb = lin(c.vocabSize, c.hiddenSize, scale: 1)
+        var blocks: [LlamaLayerWeights] = []
+        for _ in 0..<c.numLayers {
+            blocks.append(LlamaLayerWeights(
+                attnNorm: [Float](repeating: 1, count: c.hiddenSize),
+                q: lin(c.qDim, c.hiddenSize), k: lin(c.kvDim, c.hiddenSize), v: lin(c.kvDim, c.hiddenSize),
+                o: lin(c.hiddenSize, c.qDim),
+                ffnNorm: [Float](repeating: 1, count: c.hiddenSize),
+                gate: lin(c.intermediateSize, c.hiddenSize), up: lin(c.intermediateSize, c.hiddenSize),
+                down: lin(c.hiddenSize, c.intermediateSize)))
+        }
+        let out = c.tiedEmbeddings ? emb : lin(c.vocabSize, c.hiddenSize)
+        let w = LlamaWeights(config: c, tokenEmbedding: emb, layers: blocks,
+                             outputNorm: [Float](repeating: 1, count: c.hiddenSize), output: out)
+        return LlamaModel(config: c, weights: w, tokenizer: tokenizer,
+                          chatTemplate: ChatTemplate(source: ChatTemplate.chatML,
+                                                     bosToken: tokenizer.bosID.map(tokenizer.piece),
+                                                     eosToken: tokenizer.eosID.map(tokenizer.piece)))
+    }
+}
+
+/// Small deterministic RNG (SplitMix64) used for random models and sampling.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// Uniform in [0, 1).
+    public mutating func nextFloat() -> Float { Float(next() >> 40) / Float(1 << 24) }
+    public mutating func nextDouble() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}

@@ -1,0 +1,171 @@
+import Foundation
+
+/// The shared tables behind a `Tokenizer`: vocabulary, merge ranks, special-token matcher, caches.
+final class TokenizerCore: @unchecked Sendable {
+    let kind: Tokenizer.Kind
+    let tokens: [String]
+    let types: [Tokenizer.TokenType]
+    let scores: [Float]
+    let tokenToID: [String: Int]
+    let pre: PreTokenizer
+    let addSpacePrefix: Bool
+    /// (left << 32 | right) → (rank, merged id)
+    private var mergeRanks: [UInt64: (Int32, Int32)] = [:]
+    /// Specials by first scalar, longest first.
+    private var specials: [UInt32: [([Unicode.Scalar], Int)]] = [:]
+    private(set) var byteIDs = [Int](repeating: -1, count: 256)
+    let unknownID: Int?
+    private var cache: [String: [Int]] = [:]
+    private let lock = NSLock()
+
+    enum Segment { case special(Int), text(String) }
+
+    init(kind: Tokenizer.Kind, tokens: [String], types: [Tokenizer.TokenType], scores: [Float], merges: [String],
+         pre: PreTokenizer, addSpacePrefix: Bool) {
+        self.kind = kind; self.tokens = tokens
+        self.types = types.count == tokens.count ? types : [Tokenizer.TokenType](repeating: .normal, count: tokens.count)
+        self.scores = scores; self.pre = pre; self.addSpacePrefix = addSpacePrefix
+        var map: [String: Int] = [:]
+        map.reserveCapacity(tokens.count)
+        for (i, t) in tokens.enumerated() where map[t] == nil { map[t] = i }
+        tokenToID = map
+        unknownID = self.types.firstIndex(of: .unknown)
+        for (i, t) in tokens.enumerated() {
+            let ty = self.types[i]
+            if ty == .control || ty == .userDefined, !t.isEmpty {
+                let sc = Array(t.unicodeScalars)
+                specials[sc[0].value, default: []].append((sc, i))
+            }
+        }
+        for k in specials.keys { specials[k]!.sort { $0.0.count > $1.0.count } }
+        switch kind {
+        case .byteLevelBPE:
+            for b in 0..<256 { byteIDs[b] = map[ByteLevel.encode([UInt8(b)])] ?? -1 }
+            for (rank, m) in merges.enumerated() {
+                guard let sp = m.firstIndex(of: " ") else { continue }
+                let l = String(m[..<sp]), r = String(m[m.index(after: sp)...])
+                guard let li = map[l], let ri = map[r], let mi = map[l + r] else { continue }
+                let key = UInt64(li) << 32 | UInt64(ri)
+                if mergeRanks[key] == nil { mergeRanks[key] = (Int32(rank), Int32(mi)) }
+            }
+        case .sentencePiece:
+            for b in 0..<256 { byteIDs[b] = map[String(format: "<0x%02X>", b)] ?? -1 }
+        }
+    }
+
+    /// Splits text at special tokens (when parsing them) into specials and plain text runs.
+    func segments(_ text: String, parseSpecial: Bool) -> [Segment] {
+        guard parseSpecial, !specials.isEmpty else { return [.text(text)] }
+        let sc = Array(text.unicodeScalars)
+        var out: [Segment] = []
+        var start = 0, i = 0
+        while i < sc.count {
+            if let cands = specials[sc[i].value] {
+                var matched: (Int, Int)? = nil
+                for (pat, id) in cands where i + pat.count <= sc.count {
+                    var ok = true
+                    for j in 1..<pat.count where sc[i + j] != pat[j] { ok = false; break }
+                    if ok { matched = (pat.count, id); break }
+                }
+                if let (len, id) = matched {
+                    if start < i { out.append(.text(String(String.UnicodeScalarView(sc[start..<i])))) }
+                    out.append(.special(id))
+                    i += len; start = i
+                    continue
+                }
+            }
+            i += 1
+        }
+        if start < sc.count { out.append(.text(String(String.UnicodeScalarView(sc[start..<sc.count])))) }
+        return out
+    }
+
+    func encodePlain(_ text: String, into ids: inout [Int]) {
+        switch kind {
+        case .byteLevelBPE:
+            let sc = Array(text.unicodeScalars)
+            for r in pre.split(sc) {
+                let word = String(String.UnicodeScalarView(sc[r]))
+                lock.lock()
+                let hit = cache[word]
+                lock.unlock()
+                if let hit { ids += hit; continue }
+                let w = bpeWord(word)
+                lock.lock()
+                if cache.count > 100_000 { cache.removeAll() }
+                cache[word] = w
+                lock.unlock()
+                ids += w
+            }
+        case .sentencePiece:
+            encodeSPM(text, into: &ids)
+        }
+    }
+
+    private func bpeWord(_ word: String) -> [Int] {
+        var syms: [Int32] = []
+        for b in word.utf8 {
+            let id = byteIDs[Int(b)]
+            if id >= 0 { syms.append(Int32(id)) } else if let u = unknownID { syms.append(Int32(u)) }
+        }
+        // Llama 3 (llama-bpe) takes a word that is itself a token as is (llama.cpp's ignore_merges).
+        if pre == .llama3, let whole = tokenToID[ByteLevel.encode(word.utf8)] { return [whole] }
+        while syms.count > 1 {
+            var best = -1
+            var bestRank = Int32.max, bestID: Int32 = 0
+            for i in 0..<(syms.count - 1) {
+                let key = UInt64(UInt32(syms[i])) << 32 | UInt64(UInt32(syms[i + 1]))
+                if let (rank, mid) = mergeRanks[key], rank < bestRank { bestRank = rank; best = i; bestID = mid }
+            }
+            if best < 0 { break }
+            syms[best] = bestID
+            syms.remove(at: best + 1)
+        }
+        return syms.map(Int.init)
+    }
+
+    /// SentencePiece BPE as llama.cpp does it: start from characters, repeatedly merge the adjacent
+    /// pair whose concatenation is the highest-scoring vocabulary entry; unknown pieces become bytes.
+    private func encodeSPM(_ text: String, into ids: inout [Int]) {
+        var t = text.replacingOccurrences(of: " ", with: "▁")
+        if addSpacePrefix { t = "▁" + t }
+        var syms = t.map { String($0) }
+        while syms.count > 1 {
+            var best = -1
+            var bestScore = -Float.infinity
+            for i in 0..<(syms.count - 1) {
+                if let id = tokenToID[syms[i] + syms[i + 1]] {
+                    let s = id < scores.count ? scores[id] : 0
+                    if s > bestScore { bestScore = s; best = i }
+                }
+            }
+            if best < 0 { break }
+            syms[best] += syms[best + 1]
+            syms.remove(at: best + 1)
+        }
+        for s in syms {
+            if let id = tokenToID[s] { ids.append(id); continue }
+            for b in s.utf8 {
+                let id = byteIDs[Int(b)]
+                if id >= 0 { ids.append(id) } else if let u = unknownID { ids.append(u) }
+            }
+        }
+    }
+
+    func appendBytes(_ id: Int, into out: inout [UInt8]) {
+        guard id >= 0, id < tokens.count else { return }
+        let t = tokens[id]
+        let ty = types[id]
+        if ty == .control || ty == .userDefined || ty == .unknown { out += Array(t.utf8); return }
+        switch kind {
+        case .byteLevelBPE:
+            ByteLevel.decode(t, into: &out)
+        case .sentencePiece:
+            if ty == .byte, t.count == 6, t.hasPrefix("<0x"), let b = UInt8(t.dropFirst(3).prefix(2), radix: 16) {
+                out.append(b)
+            } else {
+                out += Array(t.replacingOccurrences(of: "▁", with: " ").utf8)
+            }
+        }
+    }
+}

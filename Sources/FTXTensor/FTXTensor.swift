@@ -1,2 +1,0 @@
-// FTXTensor module — placeholder until its issue lands.
-public enum FTXTensorModule { public static let name = "FTXTensor" }

@@ -1,0 +1,25 @@
+import FTXCore
+
+/// Errors of the tensor layer: bad block layouts, sizes that do not fit a type's block structure.
+public enum TensorError: FTXError {
+    case unsupportedType(UInt32, tensor: String?)
+    case badShape(String, tensor: String?)
+
+    public var message: String {
+        switch self {
+        case .unsupportedType(let t, _): return "unsupported tensor type \(t)"
+        case .badShape(let s, _): return "bad tensor shape: \(s)"
+        }
+    }
+    public var location: String? {
+        switch self {
+        case .unsupportedType(_, let t), .badShape(_, let t): return t.map { "tensor \($0)" }
+        }
+    }
+    public var hint: String? {
+        switch self {
+        case .unsupportedType: return "supported types: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K, Q6_K"
+        case .badShape: return nil
+        }
+    }
+}

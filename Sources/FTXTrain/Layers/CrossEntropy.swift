@@ -1,0 +1,56 @@
+import Foundation
+
+/// Output head + masked cross-entropy, fused and chunked so B·T·V logits never exist at once:
+/// only rows with a target are projected, `chunk` rows at a time, and each chunk's logit gradient is
+/// turned into a hidden-state gradient before the next chunk.
+public enum CrossEntropyHead {
+    /// Returns Σ −log p(target) over rows with target ≥ 0 (in Double, fixed order).
+    /// When dx is non-nil: dx[N×C] (+)= ∂(lossScale·Σ)/∂x. `scratch` must hold chunk·(C + V) floats.
+    public static func forwardBackward(x: UnsafePointer<Float>, targets: UnsafePointer<Int32>, rows n: Int,
+                                       head: FrozenLinear, lossScale: Float, dx: UnsafeMutablePointer<Float>?,
+                                       chunk: Int, scratch: UnsafeMutablePointer<Float>) -> Double {
+        let c = head.inFeatures, v = head.outFeatures
+        let xs = scratch, logits = scratch + chunk * c
+        var rowsIdx = [Int](); rowsIdx.reserveCapacity(chunk)
+        var total = 0.0
+        var start = 0
+        let partial = UnsafeMutablePointer<Double>.allocate(capacity: chunk)
+        defer { partial.deallocate() }
+        while start < n {
+            rowsIdx.removeAll(keepingCapacity: true)
+            var r = start
+            while r < n && rowsIdx.count < chunk { if targets[r] >= 0 { rowsIdx.append(r) }; r += 1 }
+            start = r
+            let m = rowsIdx.count
+            if m == 0 { continue }
+            for (i, row) in rowsIdx.enumerated() { (xs + i * c).update(from: x + row * c, count: c) }
+            head.forward(xs, rows: m, into: logits, accumulate: false)
+            rowsIdx.withUnsafeBufferPointer { idx in
+                Parallel.rows(m, minChunk: 4) { lo, hi in
+                    for i in lo..<hi {
+                        let l = logits + i * v, tgt = Int(targets[idx[i]])
+                        var mx = -Float.infinity
+                        for j in 0..<v { mx = max(mx, l[j]) }
+                        var sum: Float = 0
+                        for j in 0..<v { sum += expf(l[j] - mx) }
+                        let lse = mx + logf(sum)
+                        partial[i] = Double(lse - l[tgt])
+                        if dx != nil {
+                            for j in 0..<v { l[j] = expf(l[j] - lse) * lossScale }
+                            l[tgt] -= lossScale
+                        }
+                    }
+                }
+            }
+            for i in 0..<m { total += partial[i] }
+            if let dx {
+                head.backwardInput(logits, rows: m, into: xs, accumulate: false)
+                for (i, row) in rowsIdx.enumerated() {
+                    let d = dx + row * c, s = xs + i * c
+                    for j in 0..<c { d[j] += s[j] }
+                }
+            }
+        }
+        return total
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+
+/// Views of one LoRA pair inside the flat parameter / gradient buffers.
+/// A is (rank × in), B is (out × rank), row-major, as PEFT.
+public struct LoRAView {
+    public let a: UnsafeMutablePointer<Float>, b: UnsafeMutablePointer<Float>
+    public let da: UnsafeMutablePointer<Float>, db: UnsafeMutablePointer<Float>
+    public let rank: Int, inFeatures: Int, outFeatures: Int
+    public let scale: Float
+}
+
+/// Inverted dropout whose mask is a pure function of (seed, element index): recomputation
+/// (gradient checkpointing) and resume regenerate exactly the same mask without storing it.
+public struct DropoutMask {
+    public let p: Float, seed: UInt64
+    @inline(__always) public func keep(_ i: Int) -> Bool {
+        var z = seed &+ UInt64(i) &* 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        return Float(z >> 40) * (1.0 / 16_777_216.0) >= p
+    }
+}
+
+/// y = W·x + s·B·A·dropout(x)
+public enum LoRALinear {
+    /// y[n×out] ← x[n×in]; saves u = A·dropout(x) [n×rank]. With dropout, `tmp` [n×in] is scratch
+    /// (the dropped input is regenerated in backward rather than stored).
+    public static func forward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows n: Int,
+                               base: FrozenLinear, lora: LoRAView?, u: UnsafeMutablePointer<Float>?,
+                               dropout: DropoutMask?, tmp: UnsafeMutablePointer<Float>?) {
+        base.forward(x, rows: n, into: y, accumulate: false)
+        guard let l = lora, let u else { return }
+        let src = applyDropout(x, count: n * l.inFeatures, dropout, tmp)
+        sgemm(false, true, n, l.rank, l.inFeatures, 1, src, l.inFeatures, l.a, l.inFeatures, 0, u, l.rank)
+        sgemm(false, true, n, l.outFeatures, l.rank, l.scale, u, l.rank, l.b, l.rank, 1, y, l.outFeatures)
+    }
+
+    /// dA, dB += parameter gradients; dx[n×in] += input gradient (when dx is non-nil).
+    /// `du` is scratch [n×rank]; `tmp` is scratch [n×in] needed only with dropout.
+    public static func backward(_ dx: UnsafeMutablePointer<Float>?, _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
+                                rows n: Int, base: FrozenLinear, lora: LoRAView?, u: UnsafePointer<Float>?,
+                                dropout: DropoutMask?, du: UnsafeMutablePointer<Float>, tmp: UnsafeMutablePointer<Float>?) {
+        if let dx { base.backwardInput(dy, rows: n, into: dx, accumulate: true) }
+        guard let l = lora, let u else { return }
+        sgemm(true, false, l.outFeatures, l.rank, n, l.scale, dy, l.outFeatures, u, l.rank, 1, l.db, l.rank) // dB += s·dyᵀ·u
+        sgemm(false, false, n, l.rank, l.outFeatures, l.scale, dy, l.outFeatures, l.b, l.rank, 0, du, l.rank) // du = s·dy·B
+        let src = applyDropout(x, count: n * l.inFeatures, dropout, tmp)
+        sgemm(true, false, l.rank, l.inFeatures, n, 1, du, l.rank, src, l.inFeatures, 1, l.da, l.inFeatures) // dA += duᵀ·x̃
+        guard let dx else { return }
+        if let d = dropout, d.p > 0, let tmp {
+            sgemm(false, false, n, l.inFeatures, l.rank, 1, du, l.rank, l.a, l.inFeatures, 0, tmp, l.inFeatures)
+            let inv = 1 / (1 - d.p), count = n * l.inFeatures
+            Parallel.rows(count, minChunk: 4096) { lo, hi in
+                for i in lo..<hi where d.keep(i) { dx[i] += tmp[i] * inv }
+            }
+        } else {
+            sgemm(false, false, n, l.inFeatures, l.rank, 1, du, l.rank, l.a, l.inFeatures, 1, dx, l.inFeatures) // dx += du·A
+        }
+    }
+
+    /// x̃ = dropout(x) written into tmp, or x itself without dropout.
+    static func applyDropout(_ x: UnsafePointer<Float>, count: Int, _ dropout: DropoutMask?,
+                             _ tmp: UnsafeMutablePointer<Float>?) -> UnsafePointer<Float> {
+        guard let d = dropout, d.p > 0, let tmp else { return x }
+        let inv = 1 / (1 - d.p)
+        Parallel.rows(count, minChunk: 4096) { lo, hi in
+            for i in lo..<hi { tmp[i] = d.keep(i) ? x[i] * inv : 0 }
+        }
+        return UnsafePointer(tmp)
+    }
+}

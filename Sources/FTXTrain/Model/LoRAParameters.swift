@@ -1,0 +1,86 @@
+import Foundation
+
+/// Which projections of which blocks carry an adapter, and its rank/scale.
+public struct LoRASpec: Codable, Equatable, Sendable {
+    public var rank: Int
+    public var alpha: Float
+    public var useRSLoRA: Bool
+    public var dropout: Float
+    public var targets: [LoRATarget]
+    /// Blocks that carry adapters (nil = all).
+    public var layers: [Int]?
+    public init(rank: Int, alpha: Float, useRSLoRA: Bool = false, dropout: Float = 0,
+                targets: [LoRATarget] = LoRATarget.allCases, layers: [Int]? = nil) {
+        self.rank = rank; self.alpha = alpha; self.useRSLoRA = useRSLoRA; self.dropout = dropout
+        self.targets = targets.sorted(); self.layers = layers
+    }
+    /// s = alpha/r, or alpha/√r with rsLoRA.
+    public var scale: Float { useRSLoRA ? alpha / Float(rank).squareRoot() : alpha / Float(rank) }
+}
+
+/// All LoRA parameters in one flat f32 buffer (and gradients in another of the same layout), so the
+/// optimizer, clipping, checkpoints and determinism checks see a single vector.
+/// Order: block 0..L−1, within a block q,k,v,o,gate,up,down, within a pair A then B.
+public final class LoRAParameters {
+    public struct Entry: Equatable {
+        public let layer: Int, target: LoRATarget
+        public let offsetA: Int, offsetB: Int, inFeatures: Int, outFeatures: Int
+    }
+    public let spec: LoRASpec
+    public let dims: ModelDims
+    public let entries: [Entry]
+    public let params: FloatBuffer
+    public let grads: FloatBuffer
+    private var index: [Int: Int] = [:]   // layer*8+target → entry
+
+    public init(dims: ModelDims, spec: LoRASpec) {
+        self.dims = dims; self.spec = spec
+        var es: [Entry] = []
+        var off = 0
+        let layerSet = Set(spec.layers ?? Array(0..<dims.numLayers))
+        for l in 0..<dims.numLayers where layerSet.contains(l) {
+            for t in LoRATarget.allCases where spec.targets.contains(t) {
+                let (o, i) = dims.shape(of: t)
+                es.append(Entry(layer: l, target: t, offsetA: off, offsetB: off + spec.rank * i, inFeatures: i, outFeatures: o))
+                off += spec.rank * (i + o)
+            }
+        }
+        entries = es
+        params = FloatBuffer(off)
+        grads = FloatBuffer(off)
+        for (n, e) in es.enumerated() { index[e.layer * 8 + e.target.order] = n }
+    }
+
+    public var count: Int { params.count }
+
+    /// PEFT's init: A ~ U(±1/√in) (kaiming-uniform with a=√5), B = 0.
+    public func initialize(seed: UInt64) {
+        var rng = TrainRNG(seed: seed)
+        params.zero()
+        for e in entries {
+            let bound = 1 / Float(e.inFeatures).squareRoot()
+            for j in 0..<(spec.rank * e.inFeatures) { params.p[e.offsetA + j] = rng.uniform(-bound, bound) }
+        }
+    }
+
+    public func entry(layer: Int, target: LoRATarget) -> Entry? {
+        index[layer * 8 + target.order].map { entries[$0] }
+    }
+
+    func view(layer: Int, target: LoRATarget) -> LoRAView? {
+        guard let e = entry(layer: layer, target: target) else { return nil }
+        return LoRAView(a: params.p + e.offsetA, b: params.p + e.offsetB, da: grads.p + e.offsetA, db: grads.p + e.offsetB,
+                        rank: spec.rank, inFeatures: e.inFeatures, outFeatures: e.outFeatures, scale: spec.scale)
+    }
+
+    /// Copies of A and B for one entry.
+    public func a(_ e: Entry) -> [Float] { Array(UnsafeBufferPointer(start: params.p + e.offsetA, count: spec.rank * e.inFeatures)) }
+    public func b(_ e: Entry) -> [Float] { Array(UnsafeBufferPointer(start: params.p + e.offsetB, count: spec.rank * e.outFeatures)) }
+    public func gradA(_ e: Entry) -> [Float] { Array(UnsafeBufferPointer(start: grads.p + e.offsetA, count: spec.rank * e.inFeatures)) }
+    public func gradB(_ e: Entry) -> [Float] { Array(UnsafeBufferPointer(start: grads.p + e.offsetB, count: spec.rank * e.outFeatures)) }
+    public func setA(_ e: Entry, _ v: [Float]) { for (j, x) in v.enumerated() { params.p[e.offsetA + j] = x } }
+    public func setB(_ e: Entry, _ v: [Float]) { for (j, x) in v.enumerated() { params.p[e.offsetB + j] = x } }
+
+    /// Raw little-endian bytes of the parameters (determinism checks, checkpoints).
+    public var parameterBytes: Data { Data(bytes: params.p, count: params.count * 4) }
+}

@@ -1,0 +1,78 @@
+import Foundation
+
+/// The shape of a Llama-architecture model as the training engine needs it.
+public struct ModelDims: Codable, Equatable, Sendable {
+    public var vocabSize, hiddenSize, intermediateSize, numLayers, numHeads, numKVHeads, headDim: Int
+    public var ropeTheta: Float, rmsNormEps: Float
+    public init(vocabSize: Int, hiddenSize: Int, intermediateSize: Int, numLayers: Int, numHeads: Int,
+                numKVHeads: Int, headDim: Int, ropeTheta: Float, rmsNormEps: Float) {
+        self.vocabSize = vocabSize; self.hiddenSize = hiddenSize; self.intermediateSize = intermediateSize
+        self.numLayers = numLayers; self.numHeads = numHeads; self.numKVHeads = numKVHeads; self.headDim = headDim
+        self.ropeTheta = ropeTheta; self.rmsNormEps = rmsNormEps
+    }
+    var qWidth: Int { numHeads * headDim }
+    var kvWidth: Int { numKVHeads * headDim }
+
+    /// (out, in) of a projection.
+    public func shape(of t: LoRATarget) -> (out: Int, in: Int) {
+        switch t {
+        case .q: return (qWidth, hiddenSize)
+        case .k, .v: return (kvWidth, hiddenSize)
+        case .o: return (hiddenSize, qWidth)
+        case .gate, .up: return (intermediateSize, hiddenSize)
+        case .down: return (hiddenSize, intermediateSize)
+        }
+    }
+}
+
+/// The seven projections LoRA can target, in the engine's fixed order.
+public enum LoRATarget: String, CaseIterable, Codable, Sendable, Comparable {
+    case q, k, v, o, gate, up, down
+
+    /// PEFT / HF module name (`q_proj`, …, `down_proj`).
+    public var peftName: String { rawValue + "_proj" }
+    /// The HF submodule holding it.
+    public var peftParent: String { self == .gate || self == .up || self == .down ? "mlp" : "self_attn" }
+    /// llama.cpp tensor base name (`attn_q`, `ffn_gate`, …).
+    public var ggufName: String {
+        switch self {
+        case .q: return "attn_q"
+        case .k: return "attn_k"
+        case .v: return "attn_v"
+        case .o: return "attn_output"
+        case .gate: return "ffn_gate"
+        case .up: return "ffn_up"
+        case .down: return "ffn_down"
+        }
+    }
+    /// Accepts `q`, `q_proj`, `self_attn.q_proj`, `attn_q`.
+    public init?(name: String) {
+        let n = name.split(separator: ".").last.map(String.init) ?? name
+        for t in LoRATarget.allCases where n == t.rawValue || n == t.peftName || n == t.ggufName { self = t; return }
+        return nil
+    }
+    var order: Int { LoRATarget.allCases.firstIndex(of: self)! }
+    public static func < (a: LoRATarget, b: LoRATarget) -> Bool { a.order < b.order }
+}
+
+/// Small deterministic PRNG (TrainRNG): adapter init, shuffling, tiny test models.
+public struct TrainRNG: Sendable, Codable, Equatable {
+    public var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// Uniform in [0, 1).
+    public mutating func nextFloat() -> Float { Float(next() >> 40) * (1.0 / 16_777_216.0) }
+    public mutating func uniform(_ lo: Float, _ hi: Float) -> Float { lo + (hi - lo) * nextFloat() }
+    public mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+    /// Fisher–Yates.
+    public mutating func shuffle<T>(_ a: inout [T]) {
+        guard a.count > 1 else { return }
+        for i in stride(from: a.count - 1, to: 0, by: -1) { a.swapAt(i, below(i + 1)) }
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+
+/// The frozen base model: norms in f32, projections behind `FrozenLinear` (f32, GGUF blocks or NF4).
+public final class BaseLayer {
+    public let attnNorm: FloatBuffer, ffnNorm: FloatBuffer
+    public let q, k, v, o, gate, up, down: FrozenLinear
+    public init(attnNorm: [Float], q: FrozenLinear, k: FrozenLinear, v: FrozenLinear, o: FrozenLinear,
+                ffnNorm: [Float], gate: FrozenLinear, up: FrozenLinear, down: FrozenLinear) {
+        self.attnNorm = FloatBuffer(attnNorm); self.ffnNorm = FloatBuffer(ffnNorm)
+        self.q = q; self.k = k; self.v = v; self.o = o; self.gate = gate; self.up = up; self.down = down
+    }
+    public func linear(_ t: LoRATarget) -> FrozenLinear {
+        switch t {
+        case .q: return q
+        case .k: return k
+        case .v: return v
+        case .o: return o
+        case .gate: return gate
+        case .up: return up
+        case .down: return down
+        }
+    }
+}
+
+public final class TrainBase {
+    public let dims: ModelDims
+    public let embedding: EmbeddingTable
+    public let layers: [BaseLayer]
+    public let outputNorm: FloatBuffer
+    public let output: FrozenLinear
+
+    public init(dims: ModelDims, embedding: EmbeddingTable, layers: [BaseLayer], outputNorm: [Float], output: FrozenLinear) {
+        self.dims = dims; self.embedding = embedding; self.layers = layers
+        self.outputNorm = FloatBuffer(outputNorm); self.output = output
+    }
+
+    /// A random f32 model (tests): weights ~ U(±scale/√in), norms around 1.
+    public static func random(dims d: ModelDims, seed: UInt64, scale: Float = 1) -> TrainBase {
+        var rng = TrainRNG(seed: seed)
+        func mat(_ out: Int, _ inF: Int) -> DenseLinear {
+            let b = scale / Float(inF).squareRoot()
+            return DenseLinear((0..<(out * inF)).map { _ in rng.uniform(-b, b) }, out: out, in: inF)
+        }
+        func norm(_ n: Int) -> [Float] { (0..<n).map { _ in rng.uniform(0.8, 1.2) } }
+        let emb = (0..<(d.vocabSize * d.hiddenSize)).map { _ in rng.uniform(-1, 1) }
+        var layers: [BaseLayer] = []
+        for _ in 0..<d.numLayers {
+            layers.append(BaseLayer(attnNorm: norm(d.hiddenSize), q: mat(d.qWidth, d.hiddenSize),
+                                    k: mat(d.kvWidth, d.hiddenSize), v: mat(d.kvWidth, d.hiddenSize),
+                                    o: mat(d.hiddenSize, d.qWidth), ffnNorm: norm(d.hiddenSize),
+                                    gate: mat(d.intermediateSize, d.hiddenSize), up: mat(d.intermediateSize, d.hiddenSize),
+                                    down: mat(d.hiddenSize, d.intermediateSize)))
+        }
+        return TrainBase(dims: d, embedding: DenseEmbedding(emb, vocab: d.vocabSize, width: d.hiddenSize),
+                         layers: layers, outputNorm: norm(d.hiddenSize), output: mat(d.vocabSize, d.hiddenSize))
+    }
+}

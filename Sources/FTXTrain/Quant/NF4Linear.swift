@@ -1,0 +1,152 @@
+import Foundation
+import FTXTensor
+
+/// QLoRA's 4-bit NormalFloat storage for a frozen (out × in) weight: blocks of 64 weights share an
+/// absmax; the absmax values are themselves quantized (double quantization) to int8 in groups of 256
+/// blocks around their global mean (linear int8 here, where bitsandbytes uses dynamic 8-bit floats).
+/// Memory: 0.5 byte per weight + ~1 byte per 64. The matmuls dequantize tiles of rows into scratch
+/// f32 and run sgemm on them, so no f32 copy of the weight exists.
+public final class NF4Linear: FrozenLinear, @unchecked Sendable {
+    public static let blockSize = 64
+    public static let groupSize = 256
+    /// The 16 NF4 levels (quantiles of N(0,1) scaled to [−1, 1]) from the QLoRA paper.
+    public static let levels: [Float] = [
+        -1.0, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453, -0.28444138169288635,
+        -0.18477343022823334, -0.09105003625154495, 0.0, 0.07958029955625534, 0.16093020141124725,
+        0.24611230194568634, 0.33791524171829224, 0.44070982933044434, 0.5626170039176941,
+        0.7229568362236023, 1.0,
+    ]
+
+    public let outFeatures: Int, inFeatures: Int
+    let blocksPerRow: Int
+    let codes: [UInt8]          // 2 codes per byte, rows padded to whole blocks
+    let qAbsmax: [Int8]         // one per block
+    let groupScale: [Float]     // one per 256 blocks
+    let absmaxMean: Float
+
+    public init(quantizing w: [Float], out: Int, in inF: Int) {
+        outFeatures = out; inFeatures = inF
+        let bs = Self.blockSize
+        blocksPerRow = (inF + bs - 1) / bs
+        let nBlocks = out * blocksPerRow
+        var absmax = [Float](repeating: 0, count: nBlocks)
+        var codes = [UInt8](repeating: 0, count: nBlocks * bs / 2)
+        for r in 0..<out {
+            for b in 0..<blocksPerRow {
+                let lo = b * bs, hi = min(inF, lo + bs)
+                var m: Float = 0
+                for j in lo..<hi { m = max(m, abs(w[r * inF + j])) }
+                absmax[r * blocksPerRow + b] = m
+            }
+        }
+        // Double quantization of the absmax values.
+        let mean = absmax.isEmpty ? 0 : absmax.reduce(0, +) / Float(absmax.count)
+        let groups = (nBlocks + Self.groupSize - 1) / Self.groupSize
+        var scales = [Float](repeating: 0, count: groups)
+        var q = [Int8](repeating: 0, count: nBlocks)
+        for g in 0..<groups {
+            let lo = g * Self.groupSize, hi = min(nBlocks, lo + Self.groupSize)
+            var m: Float = 0
+            for i in lo..<hi { m = max(m, abs(absmax[i] - mean)) }
+            scales[g] = m / 127
+            for i in lo..<hi { q[i] = m == 0 ? 0 : Int8(max(-127, min(127, ((absmax[i] - mean) / scales[g]).rounded()))) }
+        }
+        absmaxMean = mean
+        groupScale = scales
+        qAbsmax = q
+        // Codes against the dequantized absmax, so rounding sees the scale actually used.
+        for r in 0..<out {
+            for b in 0..<blocksPerRow {
+                let bi = r * blocksPerRow + b
+                let am = Float(q[bi]) * scales[bi / Self.groupSize] + mean
+                for k in 0..<bs {
+                    let j = b * bs + k
+                    let x: Float = j < inF && am > 0 ? w[r * inF + j] / am : 0
+                    var best = 0, bestErr = Float.infinity
+                    for (ci, level) in Self.levels.enumerated() where abs(level - x) < bestErr { best = ci; bestErr = abs(level - x) }
+                    let idx = bi * bs + k
+                    if idx % 2 == 0 { codes[idx / 2] |= UInt8(best) } else { codes[idx / 2] |= UInt8(best) << 4 }
+                }
+            }
+        }
+        self.codes = codes
+    }
+
+    /// Bytes held for the weight (codes + block constants).
+    public var storageBytes: Int { codes.count + qAbsmax.count + 4 * groupScale.count }
+
+    /// Columns [c0, c1) of row r as f32 (c0 a multiple of the block size).
+    @inline(__always)
+    func dequantizeRow(_ r: Int, from c0: Int, to c1: Int, into out: UnsafeMutablePointer<Float>,
+                       codes: UnsafePointer<UInt8>, qa: UnsafePointer<Int8>, gs: UnsafePointer<Float>, lv: UnsafePointer<Float>) {
+        let bs = Self.blockSize
+        var j = c0
+        while j < c1 {
+            let b = j / bs, bi = r * blocksPerRow + b
+            let am = Float(qa[bi]) * gs[bi / Self.groupSize] + absmaxMean
+            let end = min(c1, (b + 1) * bs)
+            for c in j..<end {
+                let idx = bi * bs + (c - b * bs)
+                let byte = codes[idx >> 1]
+                let code = idx & 1 == 0 ? byte & 0x0F : byte >> 4
+                out[c - c0] = lv[Int(code)] * am
+            }
+            j = end
+        }
+    }
+
+    func withTables<R>(_ body: (UnsafePointer<UInt8>, UnsafePointer<Int8>, UnsafePointer<Float>, UnsafePointer<Float>) -> R) -> R {
+        codes.withUnsafeBufferPointer { c in qAbsmax.withUnsafeBufferPointer { q in groupScale.withUnsafeBufferPointer { g in
+            Self.levels.withUnsafeBufferPointer { l in body(c.baseAddress!, q.baseAddress!, g.baseAddress!, l.baseAddress!) } } } }
+    }
+
+    /// Y[n×out] (+)= X·Wᵀ: threads split output rows; each dequantizes 64-row tiles and runs sgemm.
+    public func forward(_ x: UnsafePointer<Float>, rows n: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        let cols = inFeatures, out = outFeatures, tile = 64
+        withTables { c, q, g, l in
+            Threads.parallelFor(out, granularity: tile) { s, e in
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: tile * cols)
+                defer { scratch.deallocate() }
+                var r = s
+                while r < e {
+                    let rows = min(tile, e - r)
+                    for i in 0..<rows { dequantizeRow(r + i, from: 0, to: cols, into: scratch + i * cols, codes: c, qa: q, gs: g, lv: l) }
+                    BLAS.sgemm(m: n, n: rows, k: cols, a: x, lda: cols, b: scratch, ldb: cols, transB: true,
+                               beta: accumulate ? 1 : 0, c: y + r, ldc: out, parallel: false)
+                    r += rows
+                }
+            }
+        }
+    }
+
+    /// dX[n×in] (+)= dY·W: threads split input columns (block-aligned) and walk all rows in tiles,
+    /// each writing only its own columns, in a fixed order.
+    public func backwardInput(_ dy: UnsafePointer<Float>, rows n: Int, into dx: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        let cols = inFeatures, out = outFeatures, tile = 256
+        withTables { c, q, g, l in
+            Threads.parallelFor(cols, granularity: Self.blockSize) { cs, ce in
+                let width = ce - cs
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: tile * width)
+                defer { scratch.deallocate() }
+                var r = 0
+                while r < out {
+                    let rows = min(tile, out - r)
+                    for i in 0..<rows { dequantizeRow(r + i, from: cs, to: ce, into: scratch + i * width, codes: c, qa: q, gs: g, lv: l) }
+                    BLAS.sgemm(m: n, n: width, k: rows, a: dy + r, lda: out, b: scratch, ldb: width, transB: false,
+                               beta: (r == 0 && !accumulate) ? 0 : 1, c: dx + cs, ldc: cols, parallel: false)
+                    r += rows
+                }
+            }
+        }
+    }
+
+    public func dequantized() -> [Float] {
+        var out = [Float](repeating: 0, count: outFeatures * inFeatures)
+        withTables { c, q, g, l in
+            out.withUnsafeMutableBufferPointer { o in
+                for r in 0..<outFeatures { dequantizeRow(r, from: 0, to: inFeatures, into: o.baseAddress! + r * inFeatures, codes: c, qa: q, gs: g, lv: l) }
+            }
+        }
+        return out
+    }
+}

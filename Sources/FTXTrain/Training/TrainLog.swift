@@ -1,0 +1,36 @@
+import Foundation
+import FTXCore
+
+/// train_log.jsonl: one JSON object per line (sorted keys): step, loss, lr, grad_norm, tokens,
+/// tokens_per_s, epoch; and {step, valid_loss} lines after each evaluation.
+public final class TrainLog {
+    public let path: String
+    private var lines: [String] = []
+
+    /// Starts empty, or (resuming) keeps the existing lines up to and including `keepThrough`.
+    public init(path: String, keepThrough step: Int?) throws {
+        self.path = path
+        if let step, let data = FileManager.default.contents(atPath: path) {
+            for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+                guard let obj = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any],
+                      let s = obj["step"] as? Int, s <= step else { continue }
+                lines.append(String(line))
+            }
+        }
+        try flush()
+    }
+
+    public func append(_ fields: [String: Any]) throws {
+        let d = try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
+        lines.append(String(decoding: d, as: UTF8.self))
+        try flush()
+    }
+
+    public var entries: [[String: Any]] {
+        lines.compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
+    }
+
+    func flush() throws {
+        try AtomicFile.write(Data((lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")).utf8), to: path)
+    }
+}

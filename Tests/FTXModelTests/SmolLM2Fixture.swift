@@ -1,0 +1,28 @@
+import Foundation
+import XCTest
+import FTXTestSupport
+@testable import FTXModel
+
+/// The real SmolLM2 model, loaded once per test process (loading maps 98 MB and parses the vocab).
+enum SmolLM2 {
+    nonisolated(unsafe) private static var cached: LlamaModel?
+    static func model() throws -> LlamaModel {
+        let path = try TestSupport.smolLM2Path()
+        if let m = cached { return m }
+        let m = try LlamaModel.load(path: path)
+        cached = m
+        return m
+    }
+
+    static func json(_ name: String) throws -> [String: Any] {
+        let url = try TestSupport.sharedFixture("smollm2/\(name)")
+        let data = try Data(contentsOf: url)
+        return try JSONSerialization.jsonObject(with: data) as! [String: Any]
+    }
+
+    static func floats(_ name: String) throws -> [Float] {
+        let url = try TestSupport.sharedFixture("smollm2/\(name)")
+        let data = try Data(contentsOf: url)
+        return data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+    }
+}

@@ -1,0 +1,88 @@
+import XCTest
+@testable import FTXTensor
+
+final class DequantizeTests: XCTestCase {
+    /// A Q4_1 block built by hand: element j = low nibble of byte j, element j+16 = high nibble.
+    func testQ4_1BlockLayout() {
+        var block = [UInt8](repeating: 0, count: 20)
+        let d = floatToHalf(0.5), m = floatToHalf(-1)
+        block[0] = UInt8(d & 0xff); block[1] = UInt8(d >> 8)
+        block[2] = UInt8(m & 0xff); block[3] = UInt8(m >> 8)
+        for j in 0..<16 { block[4 + j] = UInt8(j) | UInt8(15 - j) << 4 }
+        var out = [Float](repeating: 0, count: 32)
+        block.withUnsafeBytes { b in out.withUnsafeMutableBufferPointer { dequantizeRow(.q4_1, b.baseAddress!, $0.baseAddress!, count: 32) } }
+        for j in 0..<16 {
+            XCTAssertEqual(out[j], Float(j) * 0.5 - 1)
+            XCTAssertEqual(out[j + 16], Float(15 - j) * 0.5 - 1)
+        }
+    }
+
+    func testQ4_0AndQ8_0() {
+        var q40 = [UInt8](repeating: 0, count: 18)
+        let d = floatToHalf(0.25)
+        q40[0] = UInt8(d & 0xff); q40[1] = UInt8(d >> 8)
+        for j in 0..<16 { q40[2 + j] = UInt8(j) | 3 << 4 }
+        var out = [Float](repeating: 0, count: 32)
+        q40.withUnsafeBytes { b in out.withUnsafeMutableBufferPointer { dequantizeRow(.q4_0, b.baseAddress!, $0.baseAddress!, count: 32) } }
+        XCTAssertEqual(out[0], -2); XCTAssertEqual(out[15], 1.75); XCTAssertEqual(out[16], -1.25)
+        var q8 = [UInt8](repeating: 0, count: 34)
+        q8[0] = UInt8(d & 0xff); q8[1] = UInt8(d >> 8)
+        for j in 0..<32 { q8[2 + j] = UInt8(bitPattern: Int8(j - 16)) }
+        q8.withUnsafeBytes { b in out.withUnsafeMutableBufferPointer { dequantizeRow(.q8_0, b.baseAddress!, $0.baseAddress!, count: 32) } }
+        for j in 0..<32 { XCTAssertEqual(out[j], Float(j - 16) * 0.25) }
+    }
+
+    func testHalfAndBF16() {
+        XCTAssertEqual(halfToFloat(0x3c00), 1)
+        XCTAssertEqual(halfToFloat(0xc000), -2)
+        XCTAssertEqual(bf16ToFloat(0x3f80), 1)
+        XCTAssertEqual(floatToBF16(1.0), 0x3f80)
+    }
+
+    /// The direct-on-blocks kernel equals dequantize-then-dot for 1…9 vectors.
+    func testQuantMatVecMatchesDequantizedDot() {
+        var rng = SystemRandomNumberGenerator()
+        for type in [QuantType.q4_0, .q4_1, .q8_0] {
+            let rows = 5, cols = 96
+            let rb = type.rowBytes(cols)!
+            var w = [UInt8](repeating: 0, count: rb * rows)
+            for i in 0..<w.count { w[i] = UInt8.random(in: 0...255, using: &rng) }
+            for r in 0..<rows * (cols / 32) {   // sane scales
+                let off = r * type.blockBytes
+                let h = floatToHalf(Float.random(in: 0.01...0.1))
+                w[off] = UInt8(h & 0xff); w[off + 1] = UInt8(h >> 8)
+                if type == .q4_1 { let m = floatToHalf(-0.3); w[off + 2] = UInt8(m & 0xff); w[off + 3] = UInt8(m >> 8) }
+            }
+            for nVec in 1...9 {
+                let x = (0..<(nVec * cols)).map { _ in Float.random(in: -1...1) }
+                var y = [Float](repeating: 0, count: nVec * rows)
+                w.withUnsafeBytes { wb in x.withUnsafeBufferPointer { xb in y.withUnsafeMutableBufferPointer { yb in
+                    quantMatVecRows(type, w: wb.baseAddress!, rowBytes: rb, cols: cols, rowStart: 0, rowEnd: rows,
+                                    x: xb.baseAddress!, ldx: cols, nVec: nVec, y: yb.baseAddress!, ldy: rows, accumulate: false)
+                } } }
+                for r in 0..<rows {
+                    var deq = [Float](repeating: 0, count: cols)
+                    w.withUnsafeBytes { wb in deq.withUnsafeMutableBufferPointer { dequantizeRow(type, wb.baseAddress! + r * rb, $0.baseAddress!, count: cols) } }
+                    for v in 0..<nVec {
+                        var ref = 0.0
+                        for i in 0..<cols { ref += Double(deq[i]) * Double(x[v * cols + i]) }
+                        XCTAssertEqual(Double(y[v * rows + r]), ref, accuracy: 1e-4, "\(type) nVec \(nVec)")
+                    }
+                }
+            }
+        }
+    }
+
+    func testParallelSgemmMatchesNaive() {
+        let m = 7, n = 300, k = 33
+        let a = (0..<(m * k)).map { _ in Float.random(in: -1...1) }
+        let b = (0..<(n * k)).map { _ in Float.random(in: -1...1) }
+        var c = [Float](repeating: 0, count: m * n)
+        BLAS.sgemm(m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k, transB: true, beta: 0, c: &c, ldc: n)
+        for i in 0..<m { for j in 0..<n {
+            var r: Float = 0
+            for t in 0..<k { r += a[i * k + t] * b[j * k + t] }
+            XCTAssertEqual(c[i * n + j], r, accuracy: 1e-4)
+        } }
+    }
+}
