@@ -17,6 +17,7 @@ public struct RunConfigLoader {
 
     public func load(path: String?, overrides: [String], message: String?) throws -> RunPlan {
         var raw: [String: Any] = [:]
+        var originalText: String?
         let source: String
         if let path {
             source = path
@@ -38,11 +39,12 @@ public struct RunConfigLoader {
                 }
                 raw = map
             }
+            originalText = text
         } else {
             source = "--set"
         }
         for o in overrides { try Self.apply(override: o, to: &raw) }
-        let resolved = try resolver.resolve(raw, source: source)
+        let resolved = try resolver.resolve(raw, originalText: overrides.isEmpty ? originalText : nil, source: source)
         return try plan(from: resolved, source: source, message: message)
     }
 
@@ -55,7 +57,7 @@ public struct RunConfigLoader {
         switch config["data"] {
         case let s as String: splits["all"] = absolute(s)
         case let m as [String: Any]:
-            for (k, v) in m {
+            for (k, v) in m where !(v is NSNull) {
                 guard let p = v as? String else {
                     throw RegistryError.config("data.\(k) must be a JSONL path", location: source, hint: nil)
                 }
@@ -150,7 +152,7 @@ public struct RunConfigLoader {
 /// the registry's own defaults (seed 0). FTXTrain's resolver replaces it to add every training default.
 public struct PassThroughConfigResolver: RunConfigResolver {
     public init() {}
-    public func resolve(_ config: [String: Any], source: String) throws -> [String: Any] {
+    public func resolve(_ config: [String: Any], originalText: String?, source: String) throws -> [String: Any] {
         var c = config
         if c["seed"] == nil { c["seed"] = 0 }
         return c

@@ -7,8 +7,9 @@ import Foundation
 /// (checks, splits), FTXModel + FTXEval (evaluation).
 public protocol RunConfigResolver {
     /// Fills every default and validates keys and types (unknown keys are errors with a
-    /// did-you-mean), returning the resolved mapping. `source` names the file for messages.
-    func resolve(_ config: [String: Any], source: String) throws -> [String: Any]
+    /// did-you-mean), returning the resolved mapping. `source` names the file for messages;
+    /// `originalText` is the file's text when no override changed it (so errors get exact lines).
+    func resolve(_ config: [String: Any], originalText: String?, source: String) throws -> [String: Any]
 }
 
 public protocol RunDataChecker {

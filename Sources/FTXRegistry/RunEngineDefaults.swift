@@ -11,7 +11,7 @@ extension RunEngine {
     /// stops with a clear error before training.
     public static func standard(trainer: RunTrainer? = nil, config: RunConfigResolver? = nil,
                                 modelLoader: EvalSuiteEvaluator.ModelLoader? = nil) -> RunEngine {
-        RunEngine(config: config ?? PassThroughConfigResolver(), data: ReaderDataChecker(),
+        RunEngine(config: config ?? TrainConfigResolver(), data: ReaderDataChecker(),
                   trainer: trainer ?? UnavailableTrainer(),
                   evaluator: EvalSuiteEvaluator(modelLoader: modelLoader))
     }
@@ -90,6 +90,10 @@ public struct EvalSuiteEvaluator: RunEvaluator {
 
     public func validate(suitePath: String) throws {
         _ = try CaseLoader.load(suite: SuiteLoader.load(path: suitePath))
+        guard modelLoader != nil else {
+            throw RegistryError.missing("this build has no inference engine to evaluate eval.suite with (nothing was trained)",
+                                        hint: "remove eval.suite (and eval.gates) from the config to train without evaluation")
+        }
     }
 
     public func evaluate(suitePath: String, basePath: String, baseID: String, adapterDirectory: String?,

@@ -6,7 +6,7 @@ import FTXRegistry
 /// Registry porcelain: runs, the run index, base models, deploy and rollback, lineage.
 enum RunCommands {
     static let all: [ParsableCommand.Type] = [
-        RunRunCommand.self, RunDeployCommand.self, RunBaseCommand.self, RunRunsCommand.self,
+        RunRunCommand.self, RunReproduceCommand.self, RunDeployCommand.self, RunBaseCommand.self, RunRunsCommand.self,
     ]
 }
 

@@ -61,5 +61,6 @@ struct RunRunCommand: ParsableCommand {
 /// Where `ftx run` gets its engine pieces; FTXTrain's trainer/config and FTXModel's eval model
 /// plug in here as they land.
 enum RunEngineWiring {
-    static func engine() -> RunEngine { .standard() }
+    static var trainer: RunTrainer { FTXTrainRunTrainer(engineVersion: "ftx \(FTXVersion.string)") }
+    static func engine() -> RunEngine { .standard(trainer: trainer, config: TrainConfigResolver()) }
 }
