@@ -29,6 +29,8 @@ public final class RunIndex {
     public init(path: String) throws {
         _ = try SQLiteIndex(path: path, migrations: Self.migrations)  // store schema + ours, applied once
         db = try SQLiteDB(path: path)
+        // Read-mostly: map the file and keep pages cached instead of a pread per page.
+        try db.exec("PRAGMA mmap_size=268435456; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;")
     }
 
     /// A commit's indexable facts.
@@ -189,45 +191,45 @@ public final class RunIndex {
         return try rows(for: ids)
     }
 
-    /// Full rows for commits, in the given order (missing ones are skipped).
+    /// Full rows for commits, in the given order (missing ones are skipped). Large requests read
+    /// the tables whole (cheaper than joining thousands of ids); small ones join a temp table.
     public func rows(for ids: [String]) throws -> [Row] {
         guard !ids.isEmpty else { return [] }
-        var base: [String: Row] = [:]
-        // Temp table keeps the statement size bounded for any number of ids.
-        try db.exec("CREATE TEMP TABLE IF NOT EXISTS wanted(commit_id TEXT PRIMARY KEY) WITHOUT ROWID; DELETE FROM wanted;")
-        try db.transaction {
+        var position: [String: Int] = [:]
+        position.reserveCapacity(ids.count)
+        for (i, id) in ids.enumerated() where position[id] == nil { position[id] = i }
+        var rows = [Row?](repeating: nil, count: ids.count)
+        let whole = ids.count > 500
+        let join: (String) -> String = { whole ? "" : " JOIN wanted w ON w.commit_id = \($0).commit_id" }
+        if !whole {
+            try db.exec("CREATE TEMP TABLE IF NOT EXISTS wanted(commit_id TEXT PRIMARY KEY) WITHOUT ROWID; DELETE FROM wanted;")
             let ins = try db.prepare("INSERT OR IGNORE INTO wanted(commit_id) VALUES (?)")
             for id in ids { try ins.execute([.text(id)]) }
         }
-        for r in try db.query("""
-            SELECT r.commit_id, r.parent, r.time, r.author, r.summary, r.is_run, r.status, r.base_name
-            FROM runs r JOIN wanted w ON w.commit_id = r.commit_id
-            """) {
-            let id = r[0].string ?? ""
-            base[id] = Row(commit: id, parent: r[1].string, time: Int64(r[2].double ?? 0), author: r[3].string ?? "",
-                           summary: r[4].string ?? "", isRun: r[5] == .integer(1),
-                           status: GateStatus(rawValue: r[6].string ?? "") ?? .none, baseName: r[7].string,
-                           metrics: [:], params: [:], failedGates: [])
+        try db.forEachRow("SELECT r.commit_id, r.parent, r.time, r.author, r.summary, r.is_run, r.status, r.base_name FROM runs r" + join("r")) { st in
+            guard let id = st.text(0), let i = position[id] else { return }
+            rows[i] = Row(commit: id, parent: st.text(1), time: st.int(2), author: st.text(3) ?? "", summary: st.text(4) ?? "",
+                          isRun: st.int(5) == 1, status: GateStatus(rawValue: st.text(6) ?? "") ?? .none, baseName: st.text(7),
+                          metrics: [:], params: [:], failedGates: [])
         }
-        for m in try db.query("SELECT m.commit_id, m.name, m.value FROM run_metrics m JOIN wanted w ON w.commit_id = m.commit_id") {
-            if let id = m[0].string, let n = m[1].string, let v = m[2].double { base[id]?.metrics[n] = v }
+        try db.forEachRow("SELECT m.commit_id, m.name, m.value FROM run_metrics m" + join("m")) { st in
+            guard let id = st.text(0), let i = position[id], rows[i] != nil, let n = st.text(1), !st.isNull(2) else { return }
+            rows[i]!.metrics[n] = st.double(2)
         }
-        for p in try db.query("SELECT p.commit_id, p.name, p.value FROM run_params p JOIN wanted w ON w.commit_id = p.commit_id") {
-            guard let id = p[0].string, let n = p[1].string else { continue }
-            switch p[2] {
-            case .real(let d): base[id]?.params[n] = .number(d)
-            case .integer(let i): base[id]?.params[n] = .number(Double(i))
-            case .text(let s): base[id]?.params[n] = .text(s)
+        try db.forEachRow("SELECT p.commit_id, p.name, p.value FROM run_params p" + join("p")) { st in
+            guard let id = st.text(0), let i = position[id], rows[i] != nil, let n = st.text(1) else { return }
+            switch st.value(2) {
+            case .real(let d): rows[i]!.params[n] = .number(d)
+            case .integer(let v): rows[i]!.params[n] = .number(Double(v))
+            case .text(let t): rows[i]!.params[n] = .text(t)
             case .null: break
             }
         }
-        for g in try db.query("""
-            SELECT g.commit_id, g.name FROM run_gates g JOIN wanted w ON w.commit_id = g.commit_id
-            WHERE g.passed = 0 ORDER BY g.commit_id, g.ord
-            """) {
-            if let id = g[0].string, let n = g[1].string { base[id]?.failedGates.append(n) }
+        try db.forEachRow("SELECT g.commit_id, g.name FROM run_gates g" + join("g") + " WHERE g.passed = 0 ORDER BY g.commit_id, g.ord") { st in
+            guard let id = st.text(0), let i = position[id], rows[i] != nil, let n = st.text(1) else { return }
+            rows[i]!.failedGates.append(n)
         }
-        return ids.compactMap { base[$0] }
+        return rows.compactMap { $0 }
     }
 
     /// First-parent history from `start` as far as the index knows it, newest first, at most `limit`

@@ -60,6 +60,18 @@ public final class SQLiteDB {
         return rows
     }
 
+    /// Steps through rows calling `body` with the statement positioned on each (no per-row arrays).
+    public func forEachRow(_ sql: String, _ bindings: [SQLValue] = [], _ body: (SQLiteStatement) throws -> Void) throws {
+        let st = try prepare(sql)
+        try st.bind(bindings)
+        while true {
+            let rc = sqlite3_step(st.stmt)
+            if rc == SQLITE_DONE { return }
+            guard rc == SQLITE_ROW else { throw RegistryError.index("index error: \(lastError)", location: path) }
+            try body(st)
+        }
+    }
+
     public func run(_ sql: String, _ bindings: [SQLValue] = []) throws {
         let st = try prepare(sql)
         try st.bind(bindings)
@@ -111,6 +123,20 @@ public final class SQLiteStatement {
     deinit { sqlite3_finalize(stmt) }
 
     public func reset() { sqlite3_reset(stmt); sqlite3_clear_bindings(stmt) }
+
+    /// Column accessors for the current row (inside `forEachRow`).
+    public func text(_ c: Int32) -> String? { sqlite3_column_text(stmt, c).map { String(cString: $0) } }
+    public func double(_ c: Int32) -> Double { sqlite3_column_double(stmt, c) }
+    public func int(_ c: Int32) -> Int64 { sqlite3_column_int64(stmt, c) }
+    public func isNull(_ c: Int32) -> Bool { sqlite3_column_type(stmt, c) == SQLITE_NULL }
+    public func value(_ c: Int32) -> SQLValue {
+        switch sqlite3_column_type(stmt, c) {
+        case SQLITE_INTEGER: return .integer(sqlite3_column_int64(stmt, c))
+        case SQLITE_FLOAT: return .real(sqlite3_column_double(stmt, c))
+        case SQLITE_NULL: return .null
+        default: return .text(String(cString: sqlite3_column_text(stmt, c)))
+        }
+    }
 
     public func bind(_ values: [SQLValue]) throws {
         for (i, v) in values.enumerated() {

@@ -29,7 +29,7 @@ struct RunRunsCommand: ParsableCommand {
     @Option(help: "Field to sort by (NAME, NAME:asc, NAME:desc).")
     var sort: String?
 
-    @Option(name: [.short, .customLong("limit")], help: "At most N rows.")
+    @Option(name: [.customShort("n"), .customLong("limit")], help: "At most N rows.")
     var limit: Int?
 
     @Option(help: "Show the first-parent history of this revision with metrics (as log --metrics).")

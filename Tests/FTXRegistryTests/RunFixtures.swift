@@ -46,9 +46,12 @@ final class FakeTrainer: RunTrainer {
 final class FakeEvaluator: RunEvaluator {
     var baseEvaluations = 0
 
+    func suiteSHA(_ suitePath: String) -> String {
+        ObjectID.hash(type: .blob, content: FileManager.default.contents(atPath: suitePath) ?? Data()).hex
+    }
+
     func suiteKey(suitePath: String) throws -> String {
-        BaseRegistry.suiteKey(suiteSHA256: ObjectID.hash(type: .blob, content: FileManager.default.contents(atPath: suitePath) ?? Data()).hex,
-                              casesSHA256: "cases")
+        BaseRegistry.suiteKey(suiteSHA256: suiteSHA(suitePath), casesSHA256: "cases")
     }
 
     func validate(suitePath: String) throws {
@@ -71,7 +74,7 @@ final class FakeEvaluator: RunEvaluator {
             CaseReport(id: "c\(i)", prompt: "p\(i)", expected: "e\(i)", output: i < passing ? "e\(i)" : "x", pass: i < passing,
                        score: i < passing ? 1 : 0, exactMatch: i < passing)
         }
-        return EvalReport(suite: .init(name: "fake", path: suitePath), model: ModelIdentity(name: baseID, adapter: adapterDirectory),
+        return EvalReport(suite: .init(name: "fake", path: suitePath, sha256: suiteSHA(suitePath), casesSHA256: "cases"), model: ModelIdentity(name: baseID, adapter: adapterDirectory),
                           cases: cases, metrics: EvalMetrics(cases: cases))
     }
 }
