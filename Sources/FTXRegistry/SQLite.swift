@@ -182,5 +182,9 @@ public final class SQLiteStatement {
 /// Numbers as people write them: integers without ".0", others with up to 6 significant digits.
 public func formatNumber(_ d: Double) -> String {
     if d.isFinite && d == d.rounded() && abs(d) < 1e15 { return String(Int64(d)) }
-    return String(format: "%.6g", d)
+    guard d.isFinite else { return String(d) }
+    // 6 significant digits, printed in Swift's shortest round-trip form (String(format:) is slow).
+    let scale = pow(10, 5 - floor(log10(abs(d))))
+    let r = (d * scale).rounded() / scale
+    return r == r.rounded() && abs(r) < 1e15 ? String(Int64(r)) : String(r)
 }

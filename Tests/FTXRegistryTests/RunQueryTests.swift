@@ -34,3 +34,16 @@ final class RunQueryTests: XCTestCase {
         XCTAssertEqual(c.bindings, [.text("'; DROP TABLE runs; --"), .text("lora_r"), .number(16)])
     }
 }
+
+final class RunTableTests: XCTestCase {
+    func testDayAndNumberFormatting() {
+        XCTAssertEqual(RunTable.day(0), "1970-01-01 00:00")
+        XCTAssertEqual(RunTable.day(1_700_000_000), "2023-11-14 22:13")
+        XCTAssertEqual(RunTable.day(951_827_696), "2000-02-29 12:34")
+        XCTAssertEqual(formatNumber(8), "8")
+        XCTAssertEqual(formatNumber(0.8734), "0.8734")
+        XCTAssertEqual(formatNumber(1.0 / 3), "0.333333")
+        XCTAssertEqual(formatNumber(0.0002), "0.0002")
+        XCTAssertEqual(formatNumber(-2.5), "-2.5")
+    }
+}
