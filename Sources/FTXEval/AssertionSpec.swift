@@ -112,8 +112,10 @@ public struct AssertionSpec: @unchecked Sendable {
         case .equals, .similar:
             break  // default value: {{expected}}
         case .contains, .icontains, .startsWith:
-            guard let v = value, case .string = v else {
-                throw fail("'\(typeName)' needs a string 'value'", line, nil)
+            // Any scalar reads as its text (`value: 42`, `value: yes`); lists and mappings do not.
+            switch value {
+            case nil, .null?, .array?, .object?: throw fail("'\(typeName)' needs a string 'value'", line, nil)
+            default: break
             }
         case .regex:
             guard let v = value, case .string(let pattern) = v else {

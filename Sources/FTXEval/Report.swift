@@ -1,4 +1,5 @@
 import Foundation
+import FTXCore
 
 /// The result of running a suite over a model: every case with its prompt, expected and actual
 /// output, assertion verdicts and scores; the corpus metrics; gate verdicts; who was evaluated.
@@ -76,14 +77,7 @@ public struct EvalReport: Codable, Equatable {
 
     // MARK: JSON
 
-    public func jsonData() throws -> Data {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        var d = try enc.encode(self)
-        d.append(0x0A)
-        return d
-    }
+    public func jsonData() throws -> Data { try StableJSON.encode(self) }
 
     public static func read(path: String) throws -> EvalReport {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -93,19 +87,27 @@ public struct EvalReport: Codable, Equatable {
         return try decode(data, file: path)
     }
 
+    /// Reads several reports concurrently (a diff reads two large ones); errors as `read`.
+    public static func read(paths: [String]) throws -> [EvalReport] {
+        var results = [Result<EvalReport, Error>?](repeating: nil, count: paths.count)
+        let lock = NSLock()
+        DispatchQueue.concurrentPerform(iterations: paths.count) { i in
+            let r = Result { try read(path: paths[i]) }
+            lock.lock(); results[i] = r; lock.unlock()
+        }
+        return try results.map { try $0!.get() }
+    }
+
     public static func decode(_ data: Data, file: String) throws -> EvalReport {
-        let dec = JSONDecoder()
-        dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        do {
-            let r = try dec.decode(EvalReport.self, from: data)
-            guard r.format == formatName else {
-                throw EvalError.report("unsupported report format '\(r.format)'", file: file, hint: "expected \(formatName)")
-            }
-            return r
-        } catch let e as EvalError { throw e } catch let e as DecodingError {
-            throw EvalError.report("not an ftx eval report: \(describe(e))", file: file,
+        let r: EvalReport
+        do { r = try ReportReader.decode(data) } catch let e as ReportReader.Failure {
+            throw EvalError.report("not an ftx eval report: \(e.message)", file: file,
                                    hint: "reports are written by `ftx eval --out FILE`")
         }
+        guard r.format == formatName else {
+            throw EvalError.report("unsupported report format '\(r.format)'", file: file, hint: "expected \(formatName)")
+        }
+        return r
     }
 
     static func describe(_ e: DecodingError) -> String {
@@ -121,7 +123,7 @@ public struct EvalReport: Codable, Equatable {
     }
 
     public func write(to path: String) throws {
-        try AtomicFileBridge.write(try jsonData(), to: path)
+        try AtomicFile.write(try jsonData(), to: path)
     }
 }
 
@@ -164,7 +166,15 @@ public struct CaseReport: Codable, Equatable {
     }
 }
 
-import FTXCore
-enum AtomicFileBridge {
-    static func write(_ data: Data, to path: String) throws { try AtomicFile.write(data, to: path) }
+/// The one JSON encoding of reports and diffs: sorted keys (deterministic order), shortest
+/// round-trip floats, non-finite numbers as strings, a trailing newline.
+public enum StableJSON {
+    public static func encode<T: Encodable>(_ value: T) throws -> Data {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        var d = try enc.encode(value)
+        d.append(0x0A)
+        return d
+    }
 }

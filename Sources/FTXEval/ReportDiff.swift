@@ -213,12 +213,5 @@ public struct ReportDiff: Codable {
                     failed: failing.assertions.filter { !$0.pass }.map { "\($0.type): \($0.reason ?? "failed")" })
     }
 
-    public func jsonData() throws -> Data {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        var d = try enc.encode(self)
-        d.append(0x0A)
-        return d
-    }
+    public func jsonData() throws -> Data { try StableJSON.encode(self) }
 }

@@ -15,7 +15,8 @@ public struct ChatTemplate: Sendable {
     """
 
     public func render(messages: [(role: String, content: String)], addGenerationPrompt: Bool) throws -> String {
-        let program = try JinjaParser(source: source).parse()
+        var parser = JinjaParser(source: source)
+        let program = try parser.parse()
         var ctx: [String: JinjaValue] = [
             "messages": .list(messages.map { .dict(["role": .string($0.role), "content": .string($0.content)]) }),
             "add_generation_prompt": .bool(addGenerationPrompt),
@@ -23,6 +24,7 @@ public struct ChatTemplate: Sendable {
             "eos_token": .string(eosToken ?? ""),
         ]
         ctx["tools"] = .none
-        return try JinjaInterpreter(globals: ctx).run(program)
+        var interp = JinjaInterpreter(globals: ctx)
+        return try interp.run(program)
     }
 }

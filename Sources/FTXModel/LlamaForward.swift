@@ -2,7 +2,11 @@ import Foundation
 import FTXTensor
 
 /// Which positions' logits a forward pass returns.
-public enum LogitRows: Sendable { case none, last, all }
+public enum LogitRows: Sendable {
+    case none, last, all
+    /// Specific rows of the flattened batch (segment after segment), in the order given.
+    case rows([Int])
+}
 
 /// One sequence's part of a batched forward: its cache and the new tokens appended to it.
 public struct ForwardSegment {
@@ -92,6 +96,9 @@ extension LlamaModel {
         case .none: break
         case .last: sel = segments.indices.map { segStart[$0] + segments[$0].tokens.count - 1 }
         case .all: sel = Array(0..<rows)
+        case .rows(let r):
+            for i in r where i < 0 || i >= rows { throw ModelError.generation("logit row \(i) outside the batch of \(rows)") }
+            sel = r
         }
         if let observe {
             weights.outputNorm.withUnsafeBufferPointer { VectorOps.rmsNormRows(x, $0.baseAddress!, rows: rows, n: H, eps: c.rmsNormEps, into: xn) }

@@ -110,7 +110,7 @@ public final class LlamaModel: @unchecked Sendable {
             return LinearWeight(f32: data, out: out, in: inF)
         }
         let c = config
-        let emb = lin(c.vocabSize, c.hiddenSize, scale: 1)
+        let emb = lin(c.vocabSize, c.hiddenSize, scale: 0.5)
         var blocks: [LlamaLayerWeights] = []
         for _ in 0..<c.numLayers {
             blocks.append(LlamaLayerWeights(

@@ -29,9 +29,18 @@ public enum VectorOps {
     /// gate[i] = silu(gate[i]) · up[i]
     public static func swiglu(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count: Int) {
         Threads.parallelFor(count, granularity: 1024, maxChunks: count < 1 << 14 ? 1 : nil) { s, e in
-            for i in s..<e {
+            var i = s
+            let one = SIMD16<Float>(repeating: 1)
+            while i + 16 <= e {
+                let g = loadX(UnsafePointer(gate + i))
+                let v = g / (one + simdExp(-g)) * loadX(up + i)
+                UnsafeMutableRawPointer(gate + i).storeBytes(of: v, as: SIMD16<Float>.self)
+                i += 16
+            }
+            while i < e {
                 let g = gate[i]
                 gate[i] = g / (1 + expf(-g)) * up[i]
+                i += 1
             }
         }
     }
@@ -48,16 +57,31 @@ public enum VectorOps {
         while i < count { y[i] += x[i]; i += 1 }
     }
 
-    /// In-place softmax of one row; returns nothing. Max-subtracted for stability.
+    /// In-place softmax of one row. Max-subtracted for stability; fixed summation order.
     @inline(__always)
     public static func softmax(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
         guard n > 0 else { return }
         var m = -Float.infinity
         for i in 0..<n where x[i] > m { m = x[i] }
-        var sum: Float = 0
-        for i in 0..<n { let e = expf(x[i] - m); x[i] = e; sum += e }
+        let mv = SIMD16<Float>(repeating: m)
+        var acc = SIMD16<Float>()
+        var i = 0
+        while i + 16 <= n {
+            let e = simdExp(loadX(UnsafePointer(x + i)) - mv)
+            UnsafeMutableRawPointer(x + i).storeBytes(of: e, as: SIMD16<Float>.self)
+            acc += e
+            i += 16
+        }
+        var sum = acc.sum()
+        while i < n { let e = expf(x[i] - m); x[i] = e; sum += e; i += 1 }
         let inv = 1 / sum
-        for i in 0..<n { x[i] *= inv }
+        i = 0
+        let iv = SIMD16<Float>(repeating: inv)
+        while i + 16 <= n {
+            UnsafeMutableRawPointer(x + i).storeBytes(of: loadX(UnsafePointer(x + i)) * iv, as: SIMD16<Float>.self)
+            i += 16
+        }
+        while i < n { x[i] *= inv; i += 1 }
     }
 
     /// log Σ exp(x) over one row, in double for scoring.

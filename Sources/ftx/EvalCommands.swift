@@ -142,7 +142,8 @@ struct DiffCommand: ParsableCommand {
                                   hint: "comparing revisions needs an ftx repository; pass two report files written by `ftx eval --out`")
         }
         guard resamples >= 100 else { throw ValidationError("--resamples must be at least 100") }
-        let ra = try EvalReport.read(path: a), rb = try EvalReport.read(path: b)
+        let reports = try EvalReport.read(paths: [a, b])
+        let ra = reports[0], rb = reports[1]
         var gates: [GateSpec] = []
         if maxDrop != nil || maxFlips != nil {
             for m in metrics { _ = try GateSpec.parse(expression: "\(m) >= 0") }

@@ -42,6 +42,7 @@ final class AssertionTests: XCTestCase {
         try assertPasses("type: contains\nvalue: Refund", pass: "Refund issued", fail: "refund issued")
         try assertPasses("type: icontains\nvalue: Refund", pass: "REFUND issued", fail: "credit issued")
         try assertPasses("type: starts-with\nvalue: '{'", pass: "  {\"a\":1}", fail: "Sure! {\"a\":1}")
+        try assertPasses("type: contains\nvalue: 42", pass: "the answer is 42", fail: "the answer is 41")  // scalars read as text
     }
 
     func testTemplateFieldsAndExpectedJSON() throws {

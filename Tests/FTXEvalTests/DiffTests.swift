@@ -103,7 +103,7 @@ final class DiffTests: XCTestCase {
         XCTAssertFalse(html.contains("<script"))
     }
 
-    func testConfigAndDatasetChanges() {
+    func testConfigAndDatasetChanges() throws {
         let (a, b) = planted()
         let ctx = ReportDiff.Context(
             configA: EvalJSON.parse("{\"lora_r\": 8, \"learning_rate\": 0.0002, \"data\": {\"train\": \"a.jsonl\"}, \"lora_target_modules\": [\"q\", \"v\"]}"),
@@ -117,6 +117,32 @@ final class DiffTests: XCTestCase {
         XCTAssertNil(d.configChanges[2].a)
         XCTAssertEqual(d.datasetChanges.first { $0.split == "train" }, .init(split: "train", added: 2, removed: 1, rowsA: 3, rowsB: 4))
         XCTAssertEqual(d.datasetChanges.first { $0.split == "test" }?.added, 0)
+        // Configs as stored in commits (YAML).
+        let ya = try ReportDiff.Context.config(yaml: "lora_r: 8\neval:\n  gates: [pass_rate >= 0.8]\n")
+        let yb = try ReportDiff.Context.config(yaml: "lora_r: 8\neval:\n  gates: [pass_rate >= 0.9]\n")
+        XCTAssertEqual(ConfigDiff.changes(ya, yb), [.init(key: "eval.gates", a: "[\"pass_rate >= 0.8\"]", b: "[\"pass_rate >= 0.9\"]")])
+    }
+
+    func testReportRoundTripWithNonFiniteNumbersAndBadFiles() throws {
+        var (a, _) = planted()
+        a.cases[0].nll = .infinity
+        a.metrics = EvalMetrics(cases: a.cases)
+        XCTAssertEqual(a.metrics.loss, .infinity)
+        let data = try a.jsonData()
+        XCTAssertTrue(String(decoding: data, as: UTF8.self).contains("\"inf\""))
+        let back = try EvalReport.decode(data, file: "a.json")
+        XCTAssertEqual(back.cases[0].nll, .infinity)
+        XCTAssertEqual(back.metrics.loss, .infinity)
+        XCTAssertEqual(back.cases, a.cases)
+        XCTAssertThrowsError(try EvalReport.decode(Data("{\"format\": 1".utf8), file: "x.json")) { e in
+            XCTAssertEqual((e as? EvalError)?.location, "x.json")
+            XCTAssertTrue((e as? EvalError)!.message.contains("invalid JSON"), "\(e)")
+        }
+        var broken = String(decoding: try Self.report([("a", true)]).jsonData(), as: UTF8.self)
+        broken = broken.replacingOccurrences(of: "\"pass\" : true", with: "\"pass\" : \"yes\"")
+        XCTAssertThrowsError(try EvalReport.decode(Data(broken.utf8), file: "x.json")) { e in
+            XCTAssertTrue((e as? EvalError)!.message.contains("wrong type at .cases[0]"), "\(e)")
+        }
     }
 
     func testGateParsing() throws {

@@ -44,13 +44,17 @@ final class ForwardFixtureTests: XCTestCase {
         let H = model.config.hiddenSize, T = ids.count
         var worst: [Float] = []
         _ = try model.forward([ForwardSegment(cache: KVCache(config: model.config), tokens: ids)], logits: .none) { stage, x, rows in
-            var m: Float = 0
-            for i in 0..<(rows * H) { m = max(m, abs(x[i] - ref[stage * T * H + i])) }
-            worst.append(m)
+            // The residual stream reaches ~2e4 in a few channels: compare relative to the stage's scale.
+            var m: Float = 0, scale: Float = 0
+            for i in 0..<(rows * H) {
+                m = max(m, abs(x[i] - ref[stage * T * H + i]))
+                scale = max(scale, abs(ref[stage * T * H + i]))
+            }
+            worst.append(m / max(1, scale))
         }
         XCTAssertEqual(worst.count, 32)
         for (stage, e) in worst.enumerated() {
-            XCTAssertLessThan(e, 2e-3, "hidden state stage \(stage)")
+            XCTAssertLessThan(e, 2e-5, "hidden state stage \(stage): max error relative to the largest value")
         }
         print("hidden state max errors", worst)
     }

@@ -86,3 +86,35 @@ final class DequantizeTests: XCTestCase {
         } }
     }
 }
+
+final class VectorOpsTests: XCTestCase {
+    func testSimdExpIsAccurate() {
+        var worst: Float = 0
+        var x: Float = -90
+        while x < 88 {
+            var v = SIMD16<Float>()
+            for i in 0..<16 { v[i] = x + Float(i) * 0.0137 }
+            let e = simdExp(v)
+            for i in 0..<16 {
+                let ref = Float(exp(Double(v[i])))
+                if ref > 1e-30 { worst = max(worst, abs(e[i] - ref) / ref) }
+                else { XCTAssertLessThan(e[i], 1e-30) }
+            }
+            x += 0.219
+        }
+        XCTAssertLessThan(worst, 3e-7)
+    }
+
+    func testSoftmaxAndSwiGLU() {
+        var row: [Float] = (0..<37).map { Float($0 % 7) - 3 }
+        let ref = row.map { exp(Double($0)) }
+        let z = ref.reduce(0, +)
+        row.withUnsafeMutableBufferPointer { VectorOps.softmax($0.baseAddress!, 37) }
+        for i in 0..<37 { XCTAssertEqual(Double(row[i]), ref[i] / z, accuracy: 1e-6) }
+        var g: [Float] = (0..<40).map { Float($0) / 4 - 5 }
+        let u: [Float] = (0..<40).map { Float($0) / 10 }
+        let want = zip(g, u).map { Double($0) / (1 + exp(-Double($0))) * Double($1) }
+        g.withUnsafeMutableBufferPointer { VectorOps.swiglu($0.baseAddress!, u, count: 40) }
+        for i in 0..<40 { XCTAssertEqual(Double(g[i]), want[i], accuracy: 1e-5) }
+    }
+}

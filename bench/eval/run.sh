@@ -17,15 +17,15 @@ N=${N:-10000}
 python3 bench/eval/make_reports.py "$N" "$WORK/a.json" "$WORK/b.json"
 echo "reports: $N cases each, $(du -h "$WORK/a.json" | cut -f1) per file"
 
-best=""
+best=""; best_cpu=""
 for run in 1 2 3 4 5; do
-  start=$(date +%s.%N)
-  "$BIN" diff "$WORK/a.json" "$WORK/b.json" --json > "$WORK/diff.json" || [ $? -eq 1 ]
-  end=$(date +%s.%N)
-  t=$(echo "$end - $start" | bc -l)
-  if [ -z "$best" ] || (( $(echo "$t < $best" | bc -l) )); then best=$t; fi
+  /usr/bin/time -f "%e %U %S" -o "$WORK/time" "$BIN" diff "$WORK/a.json" "$WORK/b.json" --json > "$WORK/diff.json" || [ $? -eq 1 ]
+  read -r wall user sys < "$WORK/time"
+  cpu=$(echo "$user + $sys" | bc -l)
+  if [ -z "$best" ] || (( $(echo "$wall < $best" | bc -l) )); then best=$wall; best_cpu=$cpu; fi
 done
-printf 'ftx diff, %d cases x 2, 10000 bootstrap resamples: best of 5 = %.3f s (target < 0.3 s)\n' "$N" "$best"
+printf 'ftx diff, %d cases x 2, 10000 bootstrap resamples: best of 5 = %.3f s wall (%.3f s CPU, 2 threads; target < 0.3 s wall)\n' "$N" "$best" "$best_cpu"
+printf '  machine load while measuring: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 python3 -c "import json,sys; d=json.load(open('$WORK/diff.json')); m=d['mcnemar']; pr=[x for x in d['metrics'] if x['name']=='pass_rate'][0]; print('  mcnemar b=%d c=%d p=%.3g; pass_rate %.4f -> %.4f, 95%% CI [%.4f, %.4f]' % (m['b'], m['c'], m['p'], pr['a'], pr['b'], pr['ci']['low'], pr['ci']['high']))"
 
 if [ -x bench/eval/throughput.sh ]; then

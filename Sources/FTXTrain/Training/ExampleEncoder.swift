@@ -92,12 +92,33 @@ public struct ExampleEncoder {
             let p = bos + tokenizer.encode(head, parseSpecial: false)
             return (p, p + tokenizer.encode(msgs.last!.content, parseSpecial: false) + eos)
         }
+        var promptText: String, fullText: String
         do {
-            let promptText = try t.render(messages: Array(msgs.dropLast()), addGenerationPrompt: true)
-            let fullText = try t.render(messages: msgs, addGenerationPrompt: false)
-            return (bos + tokenizer.encode(promptText, parseSpecial: true), bos + tokenizer.encode(fullText, parseSpecial: true))
+            promptText = try t.render(messages: Array(msgs.dropLast()), addGenerationPrompt: true)
+            fullText = try t.render(messages: msgs, addGenerationPrompt: false)
         } catch {
-            throw TrainError.data("chat template failed: \(error)", at: loc)
+            // A ChatML template the Jinja interpreter cannot run is rendered directly.
+            guard t.source.contains("<|im_start|>") else { throw TrainError.data("chat template failed: \(error)", at: loc) }
+            promptText = Self.chatML(Array(msgs.dropLast()), generationPrompt: true, template: t.source)
+            fullText = Self.chatML(msgs, generationPrompt: false, template: t.source)
         }
+        return (bos + tokenizer.encode(promptText, parseSpecial: true), bos + tokenizer.encode(fullText, parseSpecial: true))
+    }
+
+    /// ChatML as SmolLM2's template writes it (including its default system turn when it has one).
+    static func chatML(_ msgs: [(role: String, content: String)], generationPrompt: Bool, template: String) -> String {
+        var out = ""
+        if msgs.first?.role != "system" {
+            for marker in ["<|im_start|>system\\n", "<|im_start|>system\n"] {
+                guard let r = template.range(of: marker),
+                      let end = template.range(of: "<|im_end|>", range: r.upperBound..<template.endIndex) else { continue }
+                let system = template[r.upperBound..<end.lowerBound].replacingOccurrences(of: "\\n", with: "\n")
+                out += "<|im_start|>system\n" + system + "<|im_end|>\n"
+                break
+            }
+        }
+        for m in msgs { out += "<|im_start|>\(m.role)\n\(m.content)<|im_end|>\n" }
+        if generationPrompt { out += "<|im_start|>assistant\n" }
+        return out
     }
 }

@@ -1,0 +1,81 @@
+import Crypto
+import Foundation
+import FTXModel
+
+/// EvalModel over FTXModel's engine: prompts rendered through the GGUF's chat template, batched
+/// greedy/sampled generation, and NLL of expected outputs for loss/perplexity.
+public final class LlamaEvalModel: EvalModel {
+    public let model: LlamaModel
+    public let identity: ModelIdentity
+
+    public init(model: LlamaModel, identity: ModelIdentity) {
+        self.model = model
+        self.identity = identity
+    }
+
+    /// Loads a GGUF and names it by file name and SHA-256 of its bytes.
+    public static func load(path: String) throws -> LlamaEvalModel {
+        let model = try LlamaModel.load(path: path)
+        return LlamaEvalModel(model: model, identity: ModelIdentity(name: (path as NSString).lastPathComponent,
+                                                                    sha256: try fileSHA256(path)))
+    }
+
+    /// Streaming SHA-256 of a file (models are hundreds of MB: never read whole).
+    public static func fileSHA256(_ path: String) throws -> String {
+        guard let h = FileHandle(forReadingAtPath: path) else {
+            throw EvalError.model("cannot read \(path)")
+        }
+        defer { try? h.close() }
+        var hasher = SHA256()
+        while true {
+            let chunk = h.readData(ofLength: 4 << 20)
+            if chunk.isEmpty { break }
+            hasher.update(data: chunk)
+        }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    public func renderChat(_ messages: [EvalMessage]) throws -> String {
+        guard let template = model.chatTemplate else {
+            throw EvalError.model("the model has no chat template", hint: "set generation.chat_template: false in the suite")
+        }
+        do {
+            return try template.render(messages: messages.map { (role: $0.role, content: $0.content) }, addGenerationPrompt: true)
+        } catch {
+            throw EvalError.model("chat template failed: \(error)", hint: "set generation.chat_template: false to feed raw inputs")
+        }
+    }
+
+    func promptTokens(_ text: String) -> [Int] {
+        var ids = model.tokenizer.encode(text, parseSpecial: true)
+        if model.tokenizer.addBOS, let bos = model.tokenizer.bosID, ids.first != bos { ids.insert(bos, at: 0) }
+        return ids
+    }
+
+    public func generate(_ prompts: [String], params: EvalGenerationParams) throws -> [GenerationOutput] {
+        let p = GenerationParams(maxTokens: params.maxTokens, temperature: Float(params.temperature), topK: params.topK,
+                                 topP: Float(params.topP), seed: params.seed, stop: params.stop)
+        let results = try model.generate(prompts: prompts.map(promptTokens), params: p)
+        return results.map {
+            GenerationOutput(text: $0.text, outputTokens: $0.tokenIDs.count, promptTokens: $0.promptTokens,
+                             finishReason: $0.finishReason, seconds: $0.seconds)
+        }
+    }
+
+    public func score(prompt: String, expected: String) throws -> (nll: Double, tokens: Int) {
+        let p = promptTokens(prompt)
+        let e = model.tokenizer.encode(expected, parseSpecial: false)
+        guard !e.isEmpty else { return (0, 0) }
+        // Keep within the context: drop the oldest prompt tokens if needed.
+        var tokens = p + e
+        var mask = [Bool](repeating: false, count: p.count) + [Bool](repeating: true, count: e.count)
+        let limit = model.config.contextLength
+        if tokens.count > limit {
+            let cut = tokens.count - limit
+            tokens.removeFirst(cut)
+            mask.removeFirst(cut)
+        }
+        let r = try model.score(tokens: tokens, targetMask: mask)
+        return (r.nll, r.count)
+    }
+}

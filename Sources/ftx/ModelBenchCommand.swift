@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import FTXModel
+import FTXTensor
+
+/// Engine throughput on a model: prefill, single-sequence decode, batched generation.
+struct ModelBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure the engine's prefill, decode and batched-generation speed on a model.",
+        discussion: """
+        Prompts are synthetic token ids (deterministic), so the figures do not depend on text.
+        bench/engine/run.sh runs this beside llama.cpp and prints the ratios.
+
+        Example:
+          ftx model bench -m SmolLM2-135M-Instruct.Q4_1.gguf --threads 2 --json
+        """)
+
+    @OptionGroup var file: ModelFileOptions
+    @Option(help: "Prompt tokens for the prefill measurement.") var promptTokens = 512
+    @Option(help: "Tokens decoded after a short prompt.") var decodeTokens = 128
+    @Option(help: "Prompts in the batched measurement.") var batch = 32
+    @Option(help: "Tokens generated per prompt in the batched measurement.") var batchTokens = 64
+    @Option(help: "Repetitions (the best is reported).") var repeats = 2
+    @Flag(help: "Print as JSON.") var json = false
+
+    func run() throws {
+        let model = try file.load()
+        let V = model.config.vocabSize
+        var rng = SplitMix64(seed: 1)
+        func tokens(_ n: Int) -> [Int] { (0..<n).map { _ in 200 + Int(rng.next() % UInt64(min(V, 20000) - 200)) } }
+        func best(_ body: () throws -> Double) rethrows -> Double {
+            var b = Double.infinity
+            for _ in 0..<max(1, repeats) { b = min(b, try body()) }
+            return b
+        }
+        // Warm up (page in the weights).
+        _ = try model.generate(prompts: [tokens(16)], params: GenerationParams(maxTokens: 4, stopAtEOS: false))
+
+        let prompt = tokens(promptTokens)
+        let prefillS = try best {
+            let t = Date()
+            _ = try model.forward([ForwardSegment(cache: KVCache(config: model.config, reserve: promptTokens), tokens: prompt)], logits: .last)
+            return Date().timeIntervalSince(t)
+        }
+        let short = tokens(16)
+        let decodeS = try best {
+            let cache = KVCache(config: model.config, reserve: 16 + decodeTokens)
+            var logits = try model.forward([ForwardSegment(cache: cache, tokens: short)], logits: .last)
+            let t = Date()
+            for _ in 0..<decodeTokens {
+                var bestID = 0
+                for i in 1..<V where logits[i] > logits[bestID] { bestID = i }
+                logits = try model.forward([ForwardSegment(cache: cache, tokens: [bestID])], logits: .last)
+            }
+            return Date().timeIntervalSince(t)
+        }
+        let prompts = (0..<batch).map { _ in tokens(16 + Int(rng.next() % 17)) }
+        var generated = 0
+        let batchS = try best {
+            let t = Date()
+            let r = try model.generate(prompts: prompts, params: GenerationParams(maxTokens: batchTokens, stopAtEOS: false))
+            generated = r.reduce(0) { $0 + $1.tokenIDs.count }
+            return Date().timeIntervalSince(t)
+        }
+        let out: [String: Any] = [
+            "threads": Threads.count,
+            "prefill_tokens": promptTokens, "prefill_tok_s": Double(promptTokens) / prefillS,
+            "decode_tokens": decodeTokens, "decode_tok_s": Double(decodeTokens) / decodeS,
+            "batch_prompts": batch, "batch_tokens_each": batchTokens, "batch_generated": generated,
+            "batch_seconds": batchS, "batch_tok_s": Double(generated) / batchS,
+        ]
+        if json {
+            let data = try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print(String(format: "prefill  %d tokens: %.1f tok/s", promptTokens, Double(promptTokens) / prefillS))
+            print(String(format: "decode   %d tokens: %.1f tok/s", decodeTokens, Double(decodeTokens) / decodeS))
+            print(String(format: "batched  %d × %d tokens: %.1f tok/s (%.2fs)", batch, batchTokens, Double(generated) / batchS, batchS))
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import FTXModel
+
+struct ModelTokenizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tokenize",
+        abstract: "Show the token ids and pieces of a text under a model's tokenizer.",
+        discussion: """
+        Special tokens written in the text (e.g. <|im_start|>) are parsed as specials unless
+        --no-special. No BOS is added.
+
+        Examples:
+          ftx tokenize -m SmolLM2-135M-Instruct.Q4_1.gguf "Hello world"
+          ftx tokenize -m SmolLM2-135M-Instruct.Q4_1.gguf --json "<|im_start|>user"
+        """)
+
+    @Option(name: .shortAndLong, help: "The GGUF model file.") var model: String
+    @Flag(help: "Treat special-token text as plain text.") var noSpecial = false
+    @Flag(help: "Print as JSON.") var json = false
+    @Argument(help: "The text.") var text: String
+
+    func run() throws {
+        let tok = try Tokenizer.fromGGUF(try GGUFFile(path: model))
+        let ids = tok.encode(text, parseSpecial: !noSpecial)
+        let pieces = ids.map { tok.decode([$0]) }
+        if json {
+            let obj: [String: Any] = ["ids": ids, "pieces": pieces, "count": ids.count]
+            let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        print("\(ids.count) tokens")
+        for (id, p) in zip(ids, pieces) {
+            print(String(format: "%8d  ", id) + p.debugDescription)
+        }
+    }
+}
+
+struct ModelScoreCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "score",
+        abstract: "Mean cross-entropy (nats per predicted token) and perplexity of a text under a model.",
+        discussion: """
+        Every token after the first is predicted from the ones before it. Special tokens in the
+        text are parsed; the model's BOS is prepended when its tokenizer asks for one.
+
+        Examples:
+          ftx score -m SmolLM2-135M-Instruct.Q4_1.gguf "The quick brown fox jumps over the lazy dog."
+          ftx score -m SmolLM2-135M-Instruct.Q4_1.gguf --json "$(cat notes.txt)"
+        """)
+
+    @OptionGroup var file: ModelFileOptions
+    @Flag(help: "Print as JSON.") var json = false
+    @Argument(help: "The text.") var text: String
+
+    func run() throws {
+        let model = try file.load()
+        var ids = model.tokenizer.encode(text)
+        if model.tokenizer.addBOS, let bos = model.tokenizer.bosID, ids.first != bos { ids.insert(bos, at: 0) }
+        let (nll, count) = try model.score(tokens: ids, targetMask: ids.indices.map { $0 > 0 })
+        let mean = count > 0 ? nll / Double(count) : 0
+        if json {
+            let obj: [String: Any] = ["tokens": ids.count, "predicted": count, "nll": nll,
+                                      "mean_cross_entropy": mean, "perplexity": exp(mean)]
+            let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        print("tokens              \(ids.count) (\(count) predicted)")
+        print(String(format: "mean cross-entropy  %.4f nats/token", mean))
+        print(String(format: "perplexity          %.3f", exp(mean)))
+    }
+}

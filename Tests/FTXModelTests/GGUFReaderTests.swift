@@ -1,0 +1,123 @@
+import Foundation
+import XCTest
+import FTXTestSupport
+@testable import FTXModel
+import FTXTensor
+
+/// The GGUF reader on a corpus of tiny hand-built files (Corpus/make_corpus.py), hostile variants,
+/// and a bounded fuzz of mutated headers and truncations.
+final class GGUFReaderTests: XCTestCase {
+    static let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Corpus")
+    func path(_ name: String) -> String { Self.corpus.appendingPathComponent(name).path }
+
+    func testValidTinyModelsLoadAndRun() throws {
+        for name in ["valid-tiny.gguf", "valid-tiny-v2-align64.gguf"] {
+            let g = try GGUFFile(path: path(name))
+            XCTAssertEqual(g.tensors.count, 11)
+            XCTAssertEqual(g.string("general.name"), "tiny")
+            let m = try LlamaModel.load(gguf: g)
+            XCTAssertEqual(m.config.numLayers, 1)
+            XCTAssertEqual(m.config.vocabSize, 259)
+            XCTAssertTrue(m.config.tiedEmbeddings)
+            XCTAssertEqual(Set(g.tensors.map(\.type)), [.q8_0, .f32, .q4_1, .q4_0, .f16])
+            let ids = m.tokenizer.encode("hi<|im_end|>")
+            XCTAssertEqual(ids, [104, 105, 258])
+            let logits = try m.forward([ForwardSegment(cache: KVCache(config: m.config), tokens: ids)], logits: .all)
+            XCTAssertEqual(logits.count, 3 * 259)
+            XCTAssertTrue(logits.allSatisfy { $0.isFinite })
+            let text = try XCTUnwrap(m.chatTemplate).render(messages: [("user", "x")], addGenerationPrompt: false)
+            XCTAssertEqual(text, "<|im_start|>user\nx<|im_end|>\n")
+        }
+        XCTAssertEqual(try GGUFFile(path: path("valid-tiny-v2-align64.gguf")).alignment, 64)
+    }
+
+    func testWriterRoundTripsEveryValueType() throws {
+        var w = GGUFWriter()
+        let values: [String: GGUFValue] = [
+            "a.u8": .uint8(200), "a.i8": .int8(-5), "a.u16": .uint16(60000), "a.i16": .int16(-300),
+            "a.u32": .uint32(4_000_000_000), "a.i32": .int32(-7), "a.f32": .float32(1.5), "a.bool": .bool(true),
+            "a.str": .string("héllo"), "a.arr": .array([.int32(1), .int32(2)]), "a.u64": .uint64(1 << 40),
+            "a.i64": .int64(-(1 << 40)), "a.f64": .float64(2.25), "a.nested": .array([.array([.string("x")])]),
+        ]
+        for k in values.keys.sorted() { w.set(k, values[k]!) }
+        w.addTensor("t", dims: [4, 2], f32: [1, 2, 3, 4, 5, 6, 7, 8])
+        let g = try GGUFFile(file: MappedFile(bytes: w.bytes()), path: "mem")
+        for (k, v) in values { XCTAssertEqual(g.metadata[k], v, k) }
+        let t = try XCTUnwrap(g.tensor("t"))
+        XCTAssertEqual(t.rows, 2); XCTAssertEqual(t.cols, 4)
+        XCTAssertEqual(g.metadataKeys, values.keys.sorted())
+    }
+
+    /// Each hostile file is refused with a ModelError that names what and where.
+    func testHostileFilesGiveClearErrors() throws {
+        let expect: [(String, String)] = [
+            ("truncated-header.gguf", "cannot fit in the file"),
+            ("truncated-data.gguf", "runs past the end of the file"),
+            ("bad-magic.gguf", "bad magic"),
+            ("version-1.gguf", "unsupported GGUF version 1"),
+            ("absurd-tensor-count.gguf", "tensor count"),
+            ("absurd-kv-count.gguf", "metadata count"),
+            ("offset-past-end.gguf", "runs past the end of the file"),
+            ("misaligned-offset.gguf", "not aligned"),
+            ("unknown-type.gguf", "unsupported type 99"),
+            ("row-not-whole-blocks.gguf", "not a multiple"),
+            ("huge-string-length.gguf", "string length"),
+            ("unknown-value-type.gguf", "unknown metadata value type 77"),
+            ("missing-tensor.gguf", "missing"),
+            ("wrong-shape.gguf", "shape"),
+            ("bad-alignment.gguf", "power of two"),
+            ("bos-out-of-vocab.gguf", "outside the vocabulary"),
+        ]
+        for (name, fragment) in expect {
+            do {
+                _ = try LlamaModel.load(path: path(name))
+                XCTFail("\(name) loaded")
+            } catch let e as ModelError {
+                XCTAssertTrue(e.description.contains(fragment), "\(name): \(e.description)")
+                XCTAssertTrue(e.description.contains(name), "\(name): the error names the file: \(e.description)")
+            }
+        }
+        XCTAssertThrowsError(try GGUFFile(path: path("no-such-file.gguf")))
+    }
+
+    /// Random byte mutations and truncations of the tiny model (and of the real model's header when
+    /// present) must never crash: either a clean error or a model that runs.
+    func testFuzzMutatedHeadersAndTruncations() throws {
+        var rng = SplitMix64(seed: 99)
+        let tiny = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path("valid-tiny.gguf"))))
+        var seeds: [[UInt8]] = [tiny]
+        if let real = try? TestSupport.smolLM2Path(), let h = FileHandle(forReadingAtPath: real) {
+            // The real header (metadata + tensor directory) without the weights.
+            seeds.append([UInt8](h.readData(ofLength: 1_790_000)))
+            try? h.close()
+        }
+        let deadline = Date().addingTimeInterval(3)
+        var runs = 0, loaded = 0
+        while Date() < deadline || runs < 50 {
+            let base = seeds[runs % seeds.count]
+            var b = base
+            let headerLen = min(b.count, base.count == tiny.count ? 6000 : 1_790_000)
+            switch rng.next() % 3 {
+            case 0: b = Array(b.prefix(Int(rng.next() % UInt64(b.count))))
+            case 1:
+                for _ in 0..<(1 + rng.next() % 8) { b[Int(rng.next() % UInt64(headerLen))] = UInt8(truncatingIfNeeded: rng.next()) }
+            default:
+                // Overwrite a 64-bit field with an extreme value.
+                let at = Int(rng.next() % UInt64(max(1, headerLen - 8)))
+                let v: UInt64 = [0, 1, UInt64.max, 1 << 62, UInt64(UInt32.max), 0x7fff_ffff][Int(rng.next() % 6)]
+                withUnsafeBytes(of: v.littleEndian) { for i in 0..<8 { b[at + i] = $0[i] } }
+            }
+            runs += 1
+            guard let g = try? GGUFFile(file: MappedFile(bytes: b), path: "fuzz") else { continue }
+            guard let m = try? LlamaModel.load(gguf: g) else { continue }
+            loaded += 1
+            if m.config.hiddenSize <= 64 && m.config.vocabSize <= 1024 {
+                let ids = m.tokenizer.encode("ab").filter { $0 < m.config.vocabSize }
+                if !ids.isEmpty { _ = try? m.forward([ForwardSegment(cache: KVCache(config: m.config), tokens: ids)], logits: .last) }
+            }
+            if Date() > deadline.addingTimeInterval(5) { break }
+        }
+        XCTAssertGreaterThan(runs, 20)
+        print("fuzz: \(runs) mutated files, \(loaded) still loaded")
+    }
+}
