@@ -3,40 +3,6 @@
 // with the low nibble of byte j giving element j and the high nibble element j+16 of a 32-block.
 // q·d is exact in f32 (≤ 8-bit × 11-bit mantissas), so each value rounds once, like a float64 reference.
 
-@inline(__always) func nibbles(_ p: UnsafeRawPointer) -> (lo: SIMD16<Float>, hi: SIMD16<Float>) {
-    let bytes = p.loadUnaligned(as: SIMD16<UInt8>.self)
-    let lo = SIMD16<Int32>(truncatingIfNeeded: bytes & 0x0F)
-    let hi = SIMD16<Int32>(truncatingIfNeeded: bytes &>> 4)
-    return (SIMD16<Float>(lo), SIMD16<Float>(hi))
-}
-
-@inline(__always) func storeF(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
-}
-
-/// Decodes one 32-element block of Q4_0/Q4_1/Q8_0 into two SIMD16 halves (elements 0–15, 16–31).
-@inline(__always) func decodeBlock32(_ type: QuantType, _ b: UnsafeRawPointer) -> (SIMD16<Float>, SIMD16<Float>) {
-    switch type {
-    case .q4_1:
-        let d = halfToFloat(loadU16(b, 0)), m = halfToFloat(loadU16(b, 2))
-        let (lo, hi) = nibbles(b + 4)
-        let dv = SIMD16<Float>(repeating: d), mv = SIMD16<Float>(repeating: m)
-        return (mv.addingProduct(lo, dv), mv.addingProduct(hi, dv))
-    case .q4_0:
-        let d = halfToFloat(loadU16(b, 0))
-        let (lo, hi) = nibbles(b + 2)
-        let dv = SIMD16<Float>(repeating: d), eight = SIMD16<Float>(repeating: 8)
-        return ((lo - eight) * dv, (hi - eight) * dv)
-    default: // q8_0
-        let d = halfToFloat(loadU16(b, 0))
-        let q0 = (b + 2).loadUnaligned(as: SIMD16<Int8>.self)
-        let q1 = (b + 18).loadUnaligned(as: SIMD16<Int8>.self)
-        let dv = SIMD16<Float>(repeating: d)
-        return (SIMD16<Float>(SIMD16<Int32>(truncatingIfNeeded: q0)) * dv,
-                SIMD16<Float>(SIMD16<Int32>(truncatingIfNeeded: q1)) * dv)
-    }
-}
-
 /// Dequantizes `count` elements (a whole number of blocks) starting at `src` into `dst`.
 public func dequantizeRow(_ type: QuantType, _ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, count: Int) {
     switch type {
@@ -46,13 +12,9 @@ public func dequantizeRow(_ type: QuantType, _ src: UnsafeRawPointer, _ dst: Uns
         for i in 0..<count { dst[i] = halfToFloat(loadU16(src, 2 * i)) }
     case .bf16:
         for i in 0..<count { dst[i] = bf16ToFloat(loadU16(src, 2 * i)) }
-    case .q4_0, .q4_1, .q8_0:
-        let nb = count / 32, bb = type.blockBytes
-        for blk in 0..<nb {
-            let (a, b) = decodeBlock32(type, src + blk * bb)
-            storeF(a, dst + blk * 32)
-            storeF(b, dst + blk * 32 + 16)
-        }
+    case .q4_0: dequantRow32(BlockQ4_0.self, src, dst, count)
+    case .q4_1: dequantRow32(BlockQ4_1.self, src, dst, count)
+    case .q8_0: dequantRow32(BlockQ8_0.self, src, dst, count)
     case .q4_K:
         for blk in 0..<(count / 256) { dequantQ4K(src + blk * 144, dst + blk * 256) }
     case .q6_K:

@@ -42,8 +42,11 @@ public enum QuantType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
     }
 }
 
-/// Half-precision and bfloat16 bit patterns to Float.
-@inline(__always) public func halfToFloat(_ bits: UInt16) -> Float { Float(Float16(bitPattern: bits)) }
+import _Builtin_intrinsics.intel
+
+/// Half-precision and bfloat16 bit patterns to Float (F16C vcvtph2ps; Swift's Float(Float16) is a
+/// generic, slow path on this platform).
+@inline(__always) public func halfToFloat(_ bits: UInt16) -> Float { _cvtsh_ss(bits) }
 @inline(__always) public func bf16ToFloat(_ bits: UInt16) -> Float { Float(bitPattern: UInt32(bits) << 16) }
 @inline(__always) public func floatToHalf(_ x: Float) -> UInt16 { Float16(x).bitPattern }
 @inline(__always) public func floatToBF16(_ x: Float) -> UInt16 {

@@ -1,0 +1,126 @@
+import _Builtin_intrinsics.intel
+
+// AVX2 decoders of the 32-element block formats. Each turns one block into four 8-float vectors
+// (elements 0–7, 8–15, 16–23, 24–31) with exact values: q·d (+ m) rounds once, as the reference does.
+// Swift's generic SIMD integer→float conversions are scalar loops, so the widening goes through
+// the x86 intrinsics (vpmovzxbd / vpmovsxbd / vcvtdq2ps).
+
+typealias F8 = SIMD8<Float>
+
+protocol Block32 {
+    static var blockBytes: Int { get }
+    static func decode(_ b: UnsafeRawPointer) -> (F8, F8, F8, F8)
+}
+
+@inline(__always) func splitNibbles(_ p: UnsafeRawPointer) -> (lo: __m128i, hi: __m128i) {
+    let v = _mm_loadu_si128(p.assumingMemoryBound(to: __m128i.self))
+    let mask = _mm_set1_epi8(0x0F)
+    return (_mm_and_si128(v, mask), _mm_and_si128(_mm_srli_epi16(v, 4), mask))
+}
+
+/// 8 unsigned bytes (the low 8 of `v`) → 8 floats; then the high 8.
+@inline(__always) func u8ToF8(_ v: __m128i) -> (F8, F8) {
+    (_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(v)), _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_unpackhi_epi64(v, v))))
+}
+@inline(__always) func i8ToF8(_ v: __m128i) -> (F8, F8) {
+    (_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(v)), _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_unpackhi_epi64(v, v))))
+}
+
+struct BlockQ4_1: Block32 {
+    static var blockBytes: Int { 20 }
+    @inline(__always) static func decode(_ b: UnsafeRawPointer) -> (F8, F8, F8, F8) {
+        let d = F8(repeating: halfToFloat(loadU16(b, 0))), m = F8(repeating: halfToFloat(loadU16(b, 2)))
+        let (lo, hi) = splitNibbles(b + 4)
+        let (a0, a1) = u8ToF8(lo), (b0, b1) = u8ToF8(hi)
+        return (m.addingProduct(a0, d), m.addingProduct(a1, d), m.addingProduct(b0, d), m.addingProduct(b1, d))
+    }
+}
+
+struct BlockQ4_0: Block32 {
+    static var blockBytes: Int { 18 }
+    @inline(__always) static func decode(_ b: UnsafeRawPointer) -> (F8, F8, F8, F8) {
+        let d = F8(repeating: halfToFloat(loadU16(b, 0)))
+        let (lo, hi) = splitNibbles(b + 2)
+        let eight = _mm_set1_epi8(8)
+        let (a0, a1) = i8ToF8(_mm_sub_epi8(lo, eight)), (b0, b1) = i8ToF8(_mm_sub_epi8(hi, eight))
+        return (a0 * d, a1 * d, b0 * d, b1 * d)
+    }
+}
+
+struct BlockQ8_0: Block32 {
+    static var blockBytes: Int { 34 }
+    @inline(__always) static func decode(_ b: UnsafeRawPointer) -> (F8, F8, F8, F8) {
+        let d = F8(repeating: halfToFloat(loadU16(b, 0)))
+        let (a0, a1) = i8ToF8(_mm_loadu_si128((b + 2).assumingMemoryBound(to: __m128i.self)))
+        let (b0, b1) = i8ToF8(_mm_loadu_si128((b + 18).assumingMemoryBound(to: __m128i.self)))
+        return (a0 * d, a1 * d, b0 * d, b1 * d)
+    }
+}
+
+@inline(__always) func load8(_ p: UnsafePointer<Float>) -> F8 { UnsafeRawPointer(p).loadUnaligned(as: F8.self) }
+@inline(__always) func store8(_ v: F8, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: F8.self) }
+
+@inline(__always) func dequantRow32<B: Block32>(_: B.Type, _ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ count: Int) {
+    for blk in 0..<(count / 32) {
+        let (w0, w1, w2, w3) = B.decode(src + blk * B.blockBytes)
+        let o = dst + blk * 32
+        store8(w0, o); store8(w1, o + 8); store8(w2, o + 16); store8(w3, o + 24)
+    }
+}
+
+/// Y[v, r] (+)= row r · X[v] for rows [rs, re) and `nVec` vectors; blocks decoded once per row and
+/// shared by up to four vectors.
+@inline(__always) func matVecRows32<B: Block32>(_: B.Type, w: UnsafeRawPointer, rowBytes: Int, cols: Int, rs: Int, re: Int,
+                                                 x: UnsafePointer<Float>, ldx: Int, nVec: Int,
+                                                 y: UnsafeMutablePointer<Float>, ldy: Int, accumulate: Bool) {
+    let nb = cols / 32
+    var v = 0
+    while v < nVec {
+        let g = min(4, nVec - v)
+        let x0 = x + v * ldx
+        if g == 4 {
+            let x1 = x0 + ldx, x2 = x1 + ldx, x3 = x2 + ldx
+            for r in rs..<re {
+                let row = w + r * rowBytes
+                var a0 = F8(), a1 = F8(), a2 = F8(), a3 = F8()
+                var c0 = F8(), c1 = F8(), c2 = F8(), c3 = F8()
+                for blk in 0..<nb {
+                    let (w0, w1, w2, w3) = B.decode(row + blk * B.blockBytes)
+                    let o = blk * 32
+                    a0 = a0.addingProduct(w0, load8(x0 + o)).addingProduct(w1, load8(x0 + o + 8))
+                    c0 = c0.addingProduct(w2, load8(x0 + o + 16)).addingProduct(w3, load8(x0 + o + 24))
+                    a1 = a1.addingProduct(w0, load8(x1 + o)).addingProduct(w1, load8(x1 + o + 8))
+                    c1 = c1.addingProduct(w2, load8(x1 + o + 16)).addingProduct(w3, load8(x1 + o + 24))
+                    a2 = a2.addingProduct(w0, load8(x2 + o)).addingProduct(w1, load8(x2 + o + 8))
+                    c2 = c2.addingProduct(w2, load8(x2 + o + 16)).addingProduct(w3, load8(x2 + o + 24))
+                    a3 = a3.addingProduct(w0, load8(x3 + o)).addingProduct(w1, load8(x3 + o + 8))
+                    c3 = c3.addingProduct(w2, load8(x3 + o + 16)).addingProduct(w3, load8(x3 + o + 24))
+                }
+                let yr = y + v * ldy + r
+                let s0 = (a0 + c0).sum(), s1 = (a1 + c1).sum(), s2 = (a2 + c2).sum(), s3 = (a3 + c3).sum()
+                if accumulate { yr[0] += s0; yr[ldy] += s1; yr[2 * ldy] += s2; yr[3 * ldy] += s3 }
+                else { yr[0] = s0; yr[ldy] = s1; yr[2 * ldy] = s2; yr[3 * ldy] = s3 }
+            }
+        } else {
+            for u in 0..<g {
+                let xu = x0 + u * ldx
+                for r in rs..<re {
+                    let row = w + r * rowBytes
+                    var a = F8(), b = F8(), c = F8(), d = F8()
+                    for blk in 0..<nb {
+                        let (w0, w1, w2, w3) = B.decode(row + blk * B.blockBytes)
+                        let o = blk * 32
+                        a = a.addingProduct(w0, load8(xu + o))
+                        b = b.addingProduct(w1, load8(xu + o + 8))
+                        c = c.addingProduct(w2, load8(xu + o + 16))
+                        d = d.addingProduct(w3, load8(xu + o + 24))
+                    }
+                    let s = ((a + b) + (c + d)).sum()
+                    let yr = y + (v + u) * ldy + r
+                    yr.pointee = accumulate ? yr.pointee + s : s
+                }
+            }
+        }
+        v += g
+    }
+}
