@@ -11,6 +11,8 @@ public final class FileImporter {
     private var pack: PackWriter?
     /// Bytes of new objects written (compressed), for reporting.
     public private(set) var bytesWritten: Int = 0
+    /// Called while a large file is chunked: (path, bytes done, file size).
+    public var onProgress: ((String, Int, Int) -> Void)?
 
     public init(store: ObjectStore) { self.store = store }
 
@@ -18,8 +20,11 @@ public final class FileImporter {
 
     public struct Result: Sendable { public let kind: EntryKind; public let id: ObjectID; public let size: Int }
 
-    /// Stores (or, with `write: false`, only hashes) the file at `path`.
-    public func importFile(at path: String, write: Bool = true) throws -> Result {
+    /// Stores (or, with `write: false`, only hashes) the file at `path`. `previous`, the chunk
+    /// list of the file's last stored version, lets changed chunks be stored as zstd deltas
+    /// against the chunk they replace (a 1% row edit touches most 64 KiB chunks of a dataset,
+    /// but each delta is only a few hundred bytes).
+    public func importFile(at path: String, write: Bool = true, previous: ObjectID? = nil) throws -> Result {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw StoreError.io(path: path, reason: "cannot open: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
@@ -54,7 +59,9 @@ public final class FileImporter {
         }
         defer { munmap(map, size) }
         madvise(map, size, MADV_SEQUENTIAL)
-        let list = try chunk(UnsafeRawBufferPointer(start: map, count: size), write: write)
+        let old = write ? previous.flatMap { try? store.readChunkList($0) } : nil
+        let report = onProgress.map { cb in { (done: Int) in cb(path, done, size) } }
+        let list = try chunk(UnsafeRawBufferPointer(start: map, count: size), write: write, old: old, progress: report)
         let content = list.serialized()
         let id = ObjectID.hash(type: .chunked, content: content)
         if write, !store.contains(id) {
@@ -89,14 +96,38 @@ public final class FileImporter {
     /// Shared state of the parallel chunk pipeline: results are drained in file order.
     private final class Pipeline: @unchecked Sendable {
         let lock = NSLock()
-        var pending: [Int: [(ObjectID, Int, Data?)]] = [:]
+        var pending: [Int: [(ObjectID, Int, Data?, ObjectID?)]] = [:]
         var next = 0
         var chunks: [ChunkList.Chunk] = []
         var error: Error?
         var written = 0
     }
 
-    private func chunk(_ data: UnsafeRawBufferPointer, write: Bool) throws -> ChunkList {
+    /// Pairs each new chunk with the old chunk covering the same content, tracking the offset
+    /// drift edits introduce (re-aligning whenever a chunk's end matches an old chunk's end).
+    struct BaseAligner {
+        let chunks: [ChunkList.Chunk]
+        var starts: [Int] = []
+        var j = 0
+        var drift = 0
+        init(_ list: ChunkList?) {
+            chunks = list?.chunks ?? []
+            var o = 0
+            for c in chunks { starts.append(o); o += c.size }
+        }
+        mutating func base(start s: Int, length l: Int) -> ObjectID? {
+            guard !chunks.isEmpty else { return nil }
+            // The old offset of this chunk's middle: robust to small errors in the drift estimate.
+            let t = s + l / 2 - drift
+            while j < chunks.count - 1 && starts[j] + chunks[j].size <= t { j += 1 }
+            let oldEnd = starts[j] + chunks[j].size
+            if abs(s + l - drift - oldEnd) <= max(4096, chunks[j].size / 8) { drift = s + l - oldEnd }
+            return chunks[j].id
+        }
+    }
+
+    private func chunk(_ data: UnsafeRawBufferPointer, write: Bool, old: ChunkList?,
+                       progress: ((Int) -> Void)? = nil) throws -> ChunkList {
         let writer: PackWriter? = write ? try packWriter() : nil
         let store = self.store
         let state = Pipeline()
@@ -105,29 +136,39 @@ public final class FileImporter {
         let queue = DispatchQueue.global(qos: .userInitiated)
         nonisolated(unsafe) let base = data.baseAddress!
         var jobIndex = 0
-        var job: [(Int, Int)] = []
+        var job: [(Int, Int, ObjectID?)] = []
+        var aligner = BaseAligner(old)
         var jobBytes = 0
 
-        func submit(_ ranges: [(Int, Int)], _ index: Int) {
+        func submit(_ ranges: [(Int, Int, ObjectID?)], _ index: Int) {
             inflight.wait()
             group.enter()
             queue.async {
-                var results: [(ObjectID, Int, Data?)] = []
+                var results: [(ObjectID, Int, Data?, ObjectID?)] = []
                 results.reserveCapacity(ranges.count)
-                for (off, len) in ranges {
+                for (off, len, deltaBase) in ranges {
                     let raw = UnsafeRawBufferPointer(start: base + off, count: len)
                     let id = ObjectID.hash(type: .blob, content: raw)
                     var frame: Data? = nil
-                    if write && !store.contains(id) { frame = store.frame(type: .blob, content: raw) }
-                    results.append((id, len, frame))
+                    var usedBase: ObjectID? = nil
+                    if write && !store.contains(id) {
+                        if let deltaBase, store.deltaDepth(deltaBase) < ObjectStore.deltaChainLimit,
+                           let prefix = try? store.read(deltaBase, expecting: .blob) {
+                            frame = prefix.withUnsafeBytes { store.frame(type: .blob, content: raw, chunk: true, prefix: $0) }
+                            usedBase = deltaBase
+                        } else {
+                            frame = store.frame(type: .blob, content: raw, chunk: true)
+                        }
+                    }
+                    results.append((id, len, frame, usedBase))
                 }
                 state.lock.lock()
                 state.pending[index] = results
                 while let ready = state.pending.removeValue(forKey: state.next) {
-                    for (id, len, frame) in ready {
+                    for (id, len, frame, deltaBase) in ready {
                         state.chunks.append(ChunkList.Chunk(id: id, size: len))
                         if let frame, let writer, state.error == nil, !writer.ids.contains(id) {
-                            do { try writer.add(id: id, frame: frame); state.written += frame.count } catch { state.error = error }
+                            do { try writer.add(id: id, frame: frame, base: deltaBase); state.written += frame.count } catch { state.error = error }
                         }
                     }
                     state.next += 1
@@ -139,9 +180,10 @@ public final class FileImporter {
         }
 
         FastCDC.forEachChunk(data) { off, len in
-            job.append((off, len))
+            job.append((off, len, old == nil ? nil : aligner.base(start: off, length: len)))
             jobBytes += len
             if jobBytes >= 1 << 20 {
+                progress?(off + len)
                 submit(job, jobIndex)
                 jobIndex += 1
                 job = []
@@ -150,6 +192,7 @@ public final class FileImporter {
         }
         if !job.isEmpty { submit(job, jobIndex) }
         group.wait()
+        progress?(data.count)
         if let e = state.error { throw e }
         bytesWritten += state.written
         return ChunkList(chunks: state.chunks)

@@ -39,10 +39,10 @@ extension Repository {
         var known: [ObjectID: ObjectLinks] = [:]
         let fm = FileManager.default
 
-        func check(_ id: ObjectID, frame: UnsafeRawBufferPointer, path: String) {
+        func check(_ id: ObjectID, frame: UnsafeRawBufferPointer, path: String, base: ObjectID? = nil) {
             report.objectsChecked += 1
             do {
-                let (type, content) = try ZstdFrame.decodeObject(frame, path: path, limit: objects.maxObjectSize, expected: id)
+                let (type, content) = try objects.decode(id, frame: frame, path: path, base: base)
                 known[id] = ObjectLinks(type: type, links: try links(of: id, type: type, content: content))
             } catch {
                 report.errors.append("\(path): \(describe(error))")
@@ -90,8 +90,8 @@ extension Repository {
                 if !pack.verifyChecksum() { report.errors.append("\(pack.packPath): pack checksum mismatch") }
                 for i in 0..<pack.count {
                     do {
-                        let frame = try pack.frame(at: i)
-                        check(pack.ids[i], frame: frame, path: "\(pack.packPath) (object \(pack.ids[i].hex))")
+                        let (frame, base) = try pack.frame(at: i)
+                        check(pack.ids[i], frame: frame, path: "\(pack.packPath) (object \(pack.ids[i].hex))", base: base)
                     } catch {
                         report.errors.append("\(pack.packPath): \(describe(error))")
                     }

@@ -66,9 +66,15 @@ extension Repository {
         let writer = try PackWriter(directory: objects.packsDirectory)
         defer { writer.abort() }
         for id in reachable.sorted() {
-            let done = try objects.withFrame(id) { frame, path -> Bool in
-                _ = try ZstdFrame.decodeObject(frame, path: path, limit: objects.maxObjectSize, expected: id)
-                try writer.add(id: id, frame: frame)
+            let done = try objects.withFrame(id) { frame, path, base -> Bool in
+                let (type, content) = try objects.decode(id, frame: frame, path: path, base: base)
+                if let base, !reachable.contains(base) {
+                    // The base goes away: store this object whole.
+                    let whole = content.withUnsafeBytes { objects.frame(type: type, content: $0) }
+                    try writer.add(id: id, frame: whole)
+                } else {
+                    try writer.add(id: id, frame: frame, base: base)
+                }
                 return true
             }
             if done == true { packed.append(id) }
@@ -81,7 +87,14 @@ extension Repository {
                 if packAge < gracePeriod {
                     let path = objects.loosePath(id)
                     if !fm.fileExists(atPath: path) {
-                        try AtomicFileSyncWrite.write(Data(try pack.frame(at: i)), to: path, mtime: pack.modificationDate)
+                        // Loose objects are always whole frames.
+                        let (frame, base) = try pack.frame(at: i)
+                        var data = Data(frame)
+                        if base != nil {
+                            let (type, content) = try objects.decode(id, frame: frame, path: pack.packPath, base: base)
+                            data = content.withUnsafeBytes { objects.frame(type: type, content: $0) }
+                        }
+                        try AtomicFileSyncWrite.write(data, to: path, mtime: pack.modificationDate)
                     }
                     keptLoose.insert(id)
                 } else {

@@ -15,6 +15,13 @@ public final class ObjectStore: @unchecked Sendable {
     private var packsCache: [PackReader]?
     private let lock = NSLock()
     let compressors = CompressorPool(level: 3)
+    /// Chunks of large files: zstd level from FTX_CHUNK_ZSTD_LEVEL (default below; negative = zstd's fast levels).
+    let chunkCompressors = CompressorPool(level: ObjectStore.chunkLevel)
+
+    public static let defaultChunkLevel: Int32 = 1
+    static var chunkLevel: Int32 {
+        ProcessInfo.processInfo.environment["FTX_CHUNK_ZSTD_LEVEL"].flatMap { Int32($0) } ?? defaultChunkLevel
+    }
 
     public init(ftxDirectory: String, maxObjectSize: UInt64 = 256 << 20) {
         objectsDirectory = ftxDirectory + "/objects"
@@ -96,8 +103,14 @@ public final class ObjectStore: @unchecked Sendable {
 
     // MARK: Reading
 
-    /// The stored zstd frame of `id` and a name for it in messages, or nil when absent.
-    func withFrame<T>(_ id: ObjectID, _ body: (UnsafeRawBufferPointer, String) throws -> T) throws -> T? {
+    /// Longest chain of deltas a read follows (a crafted pack cannot loop forever).
+    static let maxDeltaDepth = 64
+    /// Deltas are only made against bases with a shorter chain than this.
+    static let deltaChainLimit = 16
+
+    /// The stored zstd frame of `id`, a name for it in messages, and (packed deltas) the base id;
+    /// nil when absent.
+    func withFrame<T>(_ id: ObjectID, _ body: (UnsafeRawBufferPointer, String, ObjectID?) throws -> T) throws -> T? {
         let path = loosePath(id)
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd >= 0 {
@@ -117,22 +130,49 @@ public final class ObjectStore: @unchecked Sendable {
                 if n <= 0 { break }
                 got += n
             }
-            return try buf.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<got]), path) }
+            return try buf.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<got]), path, nil) }
         }
         for pack in try packs() {
             if let i = pack.index(of: id) {
-                return try body(try pack.frame(at: i), "\(pack.packPath) (object \(id.short))")
+                let (frame, base) = try pack.frame(at: i)
+                return try body(frame, "\(pack.packPath) (object \(id.short))", base)
             }
         }
         return nil
     }
 
+    /// Decodes a stored frame, resolving a delta's base first.
+    func decode(_ id: ObjectID, frame: UnsafeRawBufferPointer, path: String, base: ObjectID?, depth: Int = 0) throws -> (ObjectType, Data) {
+        var prefix: Data? = nil
+        if let base {
+            guard depth < ObjectStore.maxDeltaDepth, base != id else {
+                throw StoreError.corruptPack(path: path, reason: "delta chain too long or cyclic")
+            }
+            do { prefix = try read(base, depth: depth + 1).content } catch StoreError.objectNotFound {
+                throw StoreError.corruptObject(path: path, reason: "delta base \(base.hex) is missing")
+            }
+        }
+        return try ZstdFrame.decodeObject(frame, path: path, limit: maxObjectSize, expected: id, prefix: prefix)
+    }
+
     /// Reads and verifies an object.
-    public func read(_ id: ObjectID) throws -> (type: ObjectType, content: Data) {
-        guard let r = try withFrame(id, { frame, path in
-            try ZstdFrame.decodeObject(frame, path: path, limit: maxObjectSize, expected: id)
+    public func read(_ id: ObjectID) throws -> (type: ObjectType, content: Data) { try read(id, depth: 0) }
+
+    func read(_ id: ObjectID, depth: Int) throws -> (type: ObjectType, content: Data) {
+        guard let r = try withFrame(id, { frame, path, base in
+            try decode(id, frame: frame, path: path, base: base, depth: depth)
         }) else { throw StoreError.objectNotFound(id.hex) }
         return (r.0, r.1)
+    }
+
+    /// How many deltas must be resolved to read `id` (0 for a whole object).
+    func deltaDepth(_ id: ObjectID) -> Int {
+        var current = id
+        for depth in 0..<ObjectStore.maxDeltaDepth {
+            guard let base = (try? withFrame(current, { _, _, base in base })) ?? nil else { return depth }
+            current = base
+        }
+        return ObjectStore.maxDeltaDepth
     }
 
     public func read(_ id: ObjectID, expecting type: ObjectType) throws -> Data {
@@ -167,8 +207,11 @@ public final class ObjectStore: @unchecked Sendable {
     public func write(tag: Tag) throws -> ObjectID { try write(type: .tag, content: tag.serialized()) }
 
     /// Compressed frame for content (used by pack writers).
-    func frame(type: ObjectType, content: UnsafeRawBufferPointer) -> Data {
-        compressors.withCompressor { $0.compress(header: ObjectHeader.encode(type: type, size: content.count), content: content) }
+    func frame(type: ObjectType, content: UnsafeRawBufferPointer, chunk: Bool = false,
+               prefix: UnsafeRawBufferPointer? = nil) -> Data {
+        (chunk ? chunkCompressors : compressors).withCompressor {
+            $0.compress(header: ObjectHeader.encode(type: type, size: content.count), content: content, prefix: prefix)
+        }
     }
 
     // MARK: File contents

@@ -6,7 +6,9 @@ import Glibc
 #endif
 
 /// Pack files (see docs/store.md, "Pack format"):
-///   pack: "FTXPACK1", then per object [u64 LE frame length][zstd frame as stored loose],
+///   pack: "FTXPACK1", then per object [u8 kind: 0 whole, 1 delta][delta: 32-byte base id]
+///         [u64 LE frame length][zstd frame] (a delta frame was compressed with the base object's
+///         content as a zstd prefix),
 ///         then a trailer [u64 LE object count][SHA-256 of every byte before it].
 ///   idx:  "FTXIDX01", u64 count, u64 pack size, 256 × u32 fanout, count × 32-byte sorted ids,
 ///         count × u64 offsets (of each entry's length field), the pack's SHA-256, then the
@@ -60,18 +62,26 @@ final class PackWriter {
     }
 
     /// Adds one object's zstd frame (skipped when the pack already holds the id).
-    func add(id: ObjectID, frame: UnsafeRawBufferPointer) throws {
+    func add(id: ObjectID, frame: UnsafeRawBufferPointer, base: ObjectID? = nil) throws {
         guard !ids.contains(id) else { return }
         ids.insert(id)
         entries.append((id, offset))
+        if let base {
+            append(bytes: [1])
+            var b = Data()
+            base.appendBytes(to: &b)
+            b.withUnsafeBytes { append(raw: $0) }
+        } else {
+            append(bytes: [0])
+        }
         var len = UInt64(frame.count).littleEndian
         withUnsafeBytes(of: &len) { append(raw: $0) }
         append(raw: frame)
         if buffer.count >= 1 << 20 { try flush() }
     }
 
-    func add(id: ObjectID, frame: Data) throws {
-        try frame.withUnsafeBytes { try add(id: id, frame: $0) }
+    func add(id: ObjectID, frame: Data, base: ObjectID? = nil) throws {
+        try frame.withUnsafeBytes { try add(id: id, frame: $0, base: base) }
     }
 
     /// Completes the pack; returns the final pack path (named by its checksum).
@@ -212,12 +222,28 @@ final class PackReader: @unchecked Sendable {
 
     func contains(_ id: ObjectID) -> Bool { index(of: id) != nil }
 
-    /// The stored frame of the object at sorted position `i` (bounds checked against the pack).
-    func frame(at i: Int) throws -> UnsafeRawBufferPointer {
-        let off = Int(offsets[i])
+    /// The stored frame of the object at sorted position `i` and, for a delta, its base id
+    /// (bounds checked against the pack).
+    func frame(at i: Int) throws -> (frame: UnsafeRawBufferPointer, base: ObjectID?) {
+        var off = Int(offsets[i])
         let limit = packSize - PackFormat.trailerSize
-        guard off >= 8, off + 8 <= limit else {
+        guard off >= 8, off + 9 <= limit else {
             throw StoreError.corruptPack(path: packPath, reason: "offset \(off) of \(ids[i].short) is outside the pack")
+        }
+        let kind = map.load(fromByteOffset: off, as: UInt8.self)
+        off += 1
+        var base: ObjectID? = nil
+        if kind == 1 {
+            guard off + 32 + 8 <= limit else {
+                throw StoreError.corruptPack(path: packPath, reason: "entry of \(ids[i].short) runs past the end of the pack")
+            }
+            base = ObjectID(bytes: UnsafeRawBufferPointer(start: map + off, count: 32))
+            off += 32
+        } else if kind != 0 {
+            throw StoreError.corruptPack(path: packPath, reason: "entry of \(ids[i].short) at offset \(off - 1) has unknown kind \(kind)")
+        }
+        guard off + 8 <= limit else {
+            throw StoreError.corruptPack(path: packPath, reason: "entry of \(ids[i].short) runs past the end of the pack")
         }
         var len: UInt64 = 0
         withUnsafeMutableBytes(of: &len) { $0.copyMemory(from: UnsafeRawBufferPointer(start: map + off, count: 8)) }
@@ -225,7 +251,7 @@ final class PackReader: @unchecked Sendable {
         guard len <= UInt64(limit - off - 8) else {
             throw StoreError.corruptPack(path: packPath, reason: "entry of \(ids[i].short) at offset \(off) runs past the end of the pack")
         }
-        return UnsafeRawBufferPointer(start: map + off + 8, count: Int(len))
+        return (UnsafeRawBufferPointer(start: map + off + 8, count: Int(len)), base)
     }
 
     /// Recomputes the pack's SHA-256 (fsck).

@@ -25,11 +25,12 @@ extension Repository {
     /// durable before the index names them; the index is written through its lock.
     @discardableResult
     public func add(paths userPaths: [String], cwd: String = FileManager.default.currentDirectoryPath,
-                    progress: ((String) -> Void)? = nil) throws -> AddSummary {
+                    progress: ((_ path: String, _ done: Int, _ total: Int) -> Void)? = nil) throws -> AddSummary {
         let rels = try userPaths.map { try relativePath($0, cwd: cwd) }
         return try withLockedIndex { idx in
             var summary = AddSummary()
             let importer = FileImporter(store: objects)
+            importer.onProgress = progress
             defer { importer.abort() }
             var updates: [String: StagingIndex.Entry] = [:]
             var removals: Set<String> = []
@@ -42,8 +43,8 @@ extension Repository {
                 for p in underIndex where files[p] == nil { removals.insert(p) }
                 for (p, st) in files.sorted(by: { $0.key < $1.key }) {
                     if let e = idx.entries[p], Repository.statMatches(e, st) { continue }
-                    progress?(p)
-                    let r = try importer.importFile(at: absolutePath(p))
+                    let previous = idx.entries[p].flatMap { $0.kind == .chunked ? $0.id : nil }
+                    let r = try importer.importFile(at: absolutePath(p), previous: previous)
                     updates[p] = Repository.entry(r, st)
                 }
             }

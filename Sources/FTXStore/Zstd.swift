@@ -15,7 +15,7 @@ final class ZstdCompressor {
     deinit { ZSTD_freeCCtx(cctx) }
 
     /// One zstd frame holding `header` followed by `content`, with the total size recorded in the frame.
-    func compress(header: [UInt8], content: UnsafeRawBufferPointer) -> Data {
+    func compress(header: [UInt8], content: UnsafeRawBufferPointer, prefix: UnsafeRawBufferPointer? = nil) -> Data {
         let total = header.count + content.count
         let bound = ZSTD_compressBound(total)
         var out = Data(count: bound)
@@ -24,6 +24,8 @@ final class ZstdCompressor {
         ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level)
         ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 0)
         ZSTD_CCtx_setPledgedSrcSize(cctx, UInt64(total))
+        // A delta: the base object's content is a prefix the frame may copy from (next frame only).
+        if let prefix, let base = prefix.baseAddress { ZSTD_CCtx_refPrefix(cctx, base, prefix.count) }
         out.withUnsafeMutableBytes { dst in
             var output = ZSTD_outBuffer(dst: dst.baseAddress, size: bound, pos: 0)
             header.withUnsafeBytes { h in
@@ -67,7 +69,15 @@ enum ZstdFrame {
     /// Decompresses an object frame, checking the typed header, the size limit and (when `expected`
     /// is given) the hash. Returns the type and the content without its header.
     static func decodeObject(_ frame: UnsafeRawBufferPointer, path: String, limit: UInt64,
-                             expected: ObjectID?) throws -> (ObjectType, Data) {
+                             expected: ObjectID?, prefix: Data? = nil) throws -> (ObjectType, Data) {
+        if let prefix {
+            return try prefix.withUnsafeBytes { try decodeObject(frame, path: path, limit: limit, expected: expected, prefixBytes: $0) }
+        }
+        return try decodeObject(frame, path: path, limit: limit, expected: expected, prefixBytes: nil)
+    }
+
+    static func decodeObject(_ frame: UnsafeRawBufferPointer, path: String, limit: UInt64,
+                             expected: ObjectID?, prefixBytes: UnsafeRawBufferPointer?) throws -> (ObjectType, Data) {
         guard frame.count > 0, let base = frame.baseAddress else {
             throw StoreError.corruptObject(path: path, reason: "empty file")
         }
@@ -83,6 +93,7 @@ enum ZstdFrame {
         }
         defer { ZSTD_freeDStream(ds) }
         ZSTD_initDStream(ds)
+        if let prefixBytes, let p = prefixBytes.baseAddress { ZSTD_DCtx_refPrefix(ds, p, prefixBytes.count) }
         // Cap the window so a frame cannot demand a huge decoder buffer either (2^27 = 128 MiB).
         ZSTD_DCtx_setParameter(ds, ZSTD_d_windowLogMax, 27)
         var input = ZSTD_inBuffer(src: base, size: frame.count, pos: 0)

@@ -86,7 +86,16 @@ struct AddCommand: ParsableCommand {
 
     func run() throws {
         let repo = try StoreCLI.repository()
-        let summary = try repo.add(paths: paths)
+        var reporter: ProgressReporter?
+        var current = ""
+        let summary = try repo.add(paths: paths) { path, done, total in
+            // Only large (chunked) files report progress; one bar per file, in MiB.
+            if path != current || reporter == nil {
+                current = path
+                reporter = ProgressReporter(label: "add \((path as NSString).lastPathComponent)", total: max(total >> 20, 1))
+            }
+            reporter?.update(done >> 20, done >= total ? [] : [], force: done >= total)
+        }
         if verbose {
             for p in summary.staged { StoreCLI.out("add '\(p)'") }
             for p in summary.removed { StoreCLI.out("remove '\(p)'") }

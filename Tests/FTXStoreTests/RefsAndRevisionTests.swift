@@ -100,8 +100,8 @@ final class RefsAndRevisionTests: StoreTestCase {
     func testConcurrentCommitsInProcessNeverLoseOne() throws {
         try commitFiles(["a.txt": "base"], "base")
         let group = DispatchGroup()
-        let lock = NSLock()
-        var ids: [ObjectID] = []
+        final class Results: @unchecked Sendable { let lock = NSLock(); var ids: [ObjectID] = [] }
+        let results = Results()
         let path = dir.path
         for i in 0..<8 {
             group.enter()
@@ -109,13 +109,13 @@ final class RefsAndRevisionTests: StoreTestCase {
                 defer { group.leave() }
                 let r = Repository(workTree: path)
                 if let id = try? r.commit(message: "c\(i)", allowEmpty: true, author: Signature(ident: "T", time: Int64(1000 + i))) {
-                    lock.lock(); ids.append(id); lock.unlock()
+                    results.lock.lock(); results.ids.append(id); results.lock.unlock()
                 }
             }
         }
         group.wait()
         let history = Set(try repo.history(from: try repo.resolveCommit("main")).map(\.id))
-        for id in ids { XCTAssertTrue(history.contains(id)) }
-        XCTAssertEqual(history.count, ids.count + 1)
+        for id in results.ids { XCTAssertTrue(history.contains(id)) }
+        XCTAssertEqual(history.count, results.ids.count + 1)
     }
 }
