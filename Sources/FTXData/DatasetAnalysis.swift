@@ -125,7 +125,7 @@ final class DatasetAnalysis {
         let parallelTokens = options.tokenCounterIsThreadSafe ? options.tokenCounter : nil
         let computed: [Computed] = cBands.withUnsafeMutableBufferPointer { cb in
             iBands.withUnsafeMutableBufferPointer { ib in
-                let cbp = cb.baseAddress, ibp = ib.baseAddress
+                let cbp = wantContent ? cb.baseAddress : nil, ibp = wantInput ? ib.baseAddress : nil
                 return Parallel.map(examples.count, minChunk: 16) { k -> Computed in
                     let e = examples[k], span = spans[k]
                     let words = ExampleWords(e, wantInputNoSystem: wantInput)
@@ -145,11 +145,11 @@ final class DatasetAnalysis {
                     r.style = style
                     if let tc = parallelTokens { r.tokens = Int32(clamping: tc(Self.tokenText(e))) }
                     if let cbp {
-                        let sh = TextNormalizer.shingles(words.content)
+                        let sh = TextNormalizer.shingleHashes(words.content)
                         if !sh.isEmpty { MinHash.bandHashes(sh, params: params, into: cbp + k * nb) }
                     }
                     if let ibp {
-                        let sh = TextNormalizer.shingles(words.inputNoSystem)
+                        let sh = TextNormalizer.shingleHashes(words.inputNoSystem)
                         if !sh.isEmpty { MinHash.bandHashes(sh, params: params, into: ibp + k * nb) }
                     }
                     return Computed(record: r, shape: shape)

@@ -101,9 +101,12 @@ enum ExampleFeatures {
     }
 
     static func scalarCount(_ s: String) -> Int {
-        var n = 0
-        for b in s.utf8 where b & 0xC0 != 0x80 { n += 1 }
-        return n
+        if let n = s.utf8.withContiguousStorageIfAvailable({ buf -> Int in
+            var n = 0
+            for b in buf where b & 0xC0 != 0x80 { n += 1 }
+            return n
+        }) { return n }
+        return s.unicodeScalars.count
     }
 
     /// Style bits and, for JSON outputs, a shape description ("{key:type,…}" or "[type,…]").

@@ -52,7 +52,7 @@ enum NearDuplicateSearch {
                 let band = bands[b]
                 var keys = [UInt64](repeating: 0, count: members.count)
                 for (k, m) in members.enumerated() { keys[k] = UInt64(band[m]) << 32 | UInt64(UInt32(m)) }
-                keys.sort()
+                RadixSort.sortByHigh32(&keys)  // members ascend, so equal hashes stay in index order
                 var pairs: [UInt64] = []
                 var start = 0
                 while start < keys.count {
@@ -115,5 +115,33 @@ enum NearDuplicateSearch {
             return j >= threshold ? SimilarPair(a: a, b: b, jaccard: j) : nil
         }
         return results.compactMap { $0 }
+    }
+}
+
+/// LSD radix sort of UInt64 keys by their high 32 bits (stable: ties keep their input order).
+enum RadixSort {
+    static func sortByHigh32(_ keys: inout [UInt64]) {
+        let n = keys.count
+        if n < 256 { keys.sort(); return }
+        var tmp = [UInt64](repeating: 0, count: n)
+        keys.withUnsafeMutableBufferPointer { a in
+            tmp.withUnsafeMutableBufferPointer { b in
+                var src = a, dst = b
+                for pass in 0..<4 {
+                    let shift = UInt64(32 + 8 * pass)
+                    var counts = [Int](repeating: 0, count: 256)
+                    for x in src { counts[Int((x >> shift) & 0xFF)] += 1 }
+                    var sum = 0
+                    for d in 0..<256 { let c = counts[d]; counts[d] = sum; sum += c }
+                    for x in src {
+                        let d = Int((x >> shift) & 0xFF)
+                        dst[counts[d]] = x
+                        counts[d] += 1
+                    }
+                    swap(&src, &dst)
+                }
+                // Four passes: the result is back in `a`.
+            }
+        }
     }
 }

@@ -13,15 +13,15 @@ enum Parallel {
         if count == 0 { return [] }
         let chunks = min(max(1, count / minChunk), workers * 4)
         if chunks <= 1 { return (0..<count).map(body) }
-        var out = [T?](repeating: nil, count: count)
-        out.withUnsafeMutableBufferPointer { buf in
-            let b = buf
+        // Each slot is initialized exactly once by the worker that owns its chunk.
+        return [T](unsafeUninitializedCapacity: count) { buf, initialized in
+            let base = buf.baseAddress
             DispatchQueue.concurrentPerform(iterations: chunks) { c in
                 let lo = count * c / chunks, hi = count * (c + 1) / chunks
-                for k in lo..<hi { b[k] = body(k) }
+                for k in lo..<hi { (base! + k).initialize(to: body(k)) }
             }
+            initialized = count
         }
-        return out.map { $0! }
     }
 
     /// Runs `body(chunkIndex, range)` over `chunks` contiguous ranges of 0..<count in parallel.

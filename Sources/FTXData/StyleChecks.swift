@@ -67,7 +67,8 @@ extension CheckContext {
         return (findings.isEmpty ? "consistent endings" : findings.map(\.message).joined(separator: "; "), findings)
     }
 
-    /// Robust outliers of log output length: |0.6745·(x − median)| / MAD > z (Iglewicz–Hoaglin).
+    /// Robust outliers of log output length: |0.6745·(x − median)| / MAD > z (Iglewicz–Hoaglin),
+    /// and at least twice or half the median length.
     func lengthOutliers() -> (String, [Finding]) {
         let pop = outputs.filter { !records[$0].style.contains(.empty) }
         guard pop.count >= 8 else { return ("too few outputs to judge lengths", []) }
@@ -82,7 +83,8 @@ extension CheckContext {
         var findings: [Finding] = []
         for (k, i) in pop.enumerated() {
             let z = (logs[k] - med) / scale
-            if abs(z) > config.lengthOutlierZ {
+            // Also at least 2× (or ½) the median: tight distributions make tiny differences "significant".
+            if abs(z) > config.lengthOutlierZ && abs(logs[k] - med) >= log(2.0) {
                 let chars = Int(records[i].outputChars)
                 findings.append(Finding(message: "output of \(chars) characters is unusually \(z > 0 ? "long" : "short") (median \(medianChars))",
                                         locations: [loc(i)], details: ["chars": "\(chars)", "z": String(format: "%.1f", z)]))

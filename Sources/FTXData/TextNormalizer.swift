@@ -29,48 +29,60 @@ public enum TextNormalizer {
         return out.joined(separator: " ")
     }
 
-    // FNV-1a per byte, finalized: the same bytes give the same word hash on both paths.
-    private static let fnvOffset: UInt64 = 0xCBF2_9CE4_8422_2325
-    private static let fnvPrime: UInt64 = 0x0000_0100_0000_01B3
+    // Each word's lowercased UTF-8 bytes are gathered into a small buffer and hashed 8 bytes at a
+    // time; both paths produce the same bytes for the same word, hence the same hash.
+    private struct WordBuffer {
+        var bytes: [UInt8] = []
+        init() { bytes.reserveCapacity(64) }
+        @inline(__always) mutating func flush(into words: inout [UInt64]) {
+            if bytes.isEmpty { return }
+            words.append(bytes.withUnsafeBytes { FastHash.bytes($0, seed: 0x30D5) })
+            bytes.removeAll(keepingCapacity: true)
+        }
+    }
 
     private static func asciiWords(_ buf: UnsafeBufferPointer<UInt8>, _ words: inout [UInt64]) {
-        var h = fnvOffset
-        var inWord = false
-        for c in buf {
-            var b = c
-            let isUpper = b >= 0x41 && b <= 0x5A
-            let isWord = isUpper || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39)
-            if isWord {
-                if isUpper { b |= 0x20 }
-                h = (h ^ UInt64(b)) &* fnvPrime
-                inWord = true
-            } else if inWord {
-                words.append(FastHash.finalize(h))
-                h = fnvOffset
-                inWord = false
+        guard let p = buf.baseAddress else { return }
+        let n = buf.count
+        var i = 0
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256) { tmp in
+            guard let t = tmp.baseAddress else { return }
+            while i < n {
+                // Skip separators.
+                while i < n && !isWordByte(p[i]) { i += 1 }
+                if i >= n { break }
+                var len = 0
+                let start = i
+                while i < n && isWordByte(p[i]) { i += 1 }
+                if i - start <= 256 {
+                    while len < i - start { let c = p[start + len]; t[len] = (c >= 0x41 && c <= 0x5A) ? c | 0x20 : c; len += 1 }
+                    words.append(FastHash.bytes(UnsafeRawBufferPointer(start: t, count: len), seed: 0x30D5))
+                } else {
+                    var long = [UInt8](UnsafeBufferPointer(start: p + start, count: i - start))
+                    for k in 0..<long.count where long[k] >= 0x41 && long[k] <= 0x5A { long[k] |= 0x20 }
+                    words.append(long.withUnsafeBytes { FastHash.bytes($0, seed: 0x30D5) })
+                }
             }
         }
-        if inWord { words.append(FastHash.finalize(h)) }
+    }
+
+    @inline(__always) private static func isWordByte(_ b: UInt8) -> Bool {
+        (b >= 0x61 && b <= 0x7A) || (b >= 0x41 && b <= 0x5A) || (b >= 0x30 && b <= 0x39)
     }
 
     private static func unicodeWords(_ text: String, _ words: inout [UInt64]) {
-        var h = fnvOffset
-        var inWord = false
+        var w = WordBuffer()
         for s in text.unicodeScalars {
-            if isSeparator(s) {
-                if inWord { words.append(FastHash.finalize(h)); h = fnvOffset; inWord = false }
-                continue
-            }
+            if isSeparator(s) { w.flush(into: &words); continue }
             if s.isASCII {
                 var b = UInt8(s.value)
                 if b >= 0x41 && b <= 0x5A { b |= 0x20 }
-                h = (h ^ UInt64(b)) &* fnvPrime
+                w.bytes.append(b)
             } else {
-                for b in s.properties.lowercaseMapping.utf8 { h = (h ^ UInt64(b)) &* fnvPrime }
+                w.bytes.append(contentsOf: s.properties.lowercaseMapping.utf8)
             }
-            inWord = true
         }
-        if inWord { words.append(FastHash.finalize(h)) }
+        w.flush(into: &words)
     }
 
     /// Separator: anything that is not a letter, number or combining mark.
@@ -99,6 +111,16 @@ public enum TextNormalizer {
 
     /// Word 3-shingles as 32-bit hashes, sorted and unique (texts of 1–2 words give one shingle).
     public static func shingles(_ words: [UInt64], size: Int = 3) -> [UInt32] {
+        var out = shingleHashes(words, size: size)
+        out.sort()
+        var u = 0
+        for k in 0..<out.count where u == 0 || out[u - 1] != out[k] { out[u] = out[k]; u += 1 }
+        out.removeLast(out.count - u)
+        return out
+    }
+
+    /// The shingle hashes in text order, repeats kept (MinHash does not need a set).
+    static func shingleHashes(_ words: [UInt64], size: Int = 3) -> [UInt32] {
         if words.isEmpty { return [] }
         var out: [UInt32] = []
         if words.count < size {
@@ -113,10 +135,6 @@ public enum TextNormalizer {
                 out.append(UInt32(truncatingIfNeeded: FastHash.finalize(h) >> 16))
             }
         }
-        out.sort()
-        var u = 0
-        for k in 0..<out.count where u == 0 || out[u - 1] != out[k] { out[u] = out[k]; u += 1 }
-        out.removeLast(out.count - u)
         return out
     }
 

@@ -8,16 +8,11 @@ struct DataCheckCommand: ParsableCommand {
         commandName: "check",
         abstract: "Report duplicates, near duplicates, contradictions, style drift, leakage and token lengths.",
         discussion: """
-        Every finding names file:line of each example involved. A check whose severity is `error`
-        and that finds something makes the command exit 1 (CI-friendly); `warn` only reports.
-        Defaults: contradictions and leakage are errors, everything else warns.
+        Every finding names file:line of each example involved. A check whose severity is `error` and that finds something makes the command exit 1 (CI-friendly); `warn` only reports. Defaults: contradictions and leakage are errors, everything else warns.
 
-        Checks: exact-duplicates, near-duplicates, contradictions, json-mix, json-shape, casing,
-        trailing-whitespace, length-outliers, empty-outputs, system-prompts, leakage, truncation.
-        Groups for --severity: all, style.
+        Checks: exact-duplicates, near-duplicates, contradictions, json-mix, json-shape, casing, trailing-whitespace, length-outliers, empty-outputs, system-prompts, leakage, truncation. Groups for --severity: all, style.
 
-        Leakage needs a train file and a valid or test file: name them with --train/--valid/--test,
-        or pass files whose names say train/valid/test.
+        Leakage needs a train file and a valid or test file: name them with --train/--valid/--test, or pass files whose names say train/valid/test.
 
         Examples:
           ftx data check data/all.jsonl

@@ -7,10 +7,7 @@ struct DataCleanCommand: ParsableCommand {
         commandName: "clean",
         abstract: "Write a cleaned copy: no exact duplicates, one example per near-duplicate cluster, contradictions handled.",
         discussion: """
-        The input is never modified; the output is written atomically (complete or absent). The first
-        example of each duplicate group or cluster (in file order) is kept. Contradictions (same input,
-        different outputs): drop removes the whole group, keep-first keeps its first example, flag keeps
-        all and lists them.
+        The input is never modified; the output is written atomically (complete or absent). The first example of each duplicate group or cluster (in file order) is kept. Contradictions (same input, different outputs): drop removes the whole group, keep-first keeps its first example, flag keeps all and lists them.
 
         Examples:
           ftx data clean data/all.jsonl --out data/clean.jsonl

@@ -43,7 +43,9 @@ enum Entry {
         } catch let error as ExitCode {
             exit(error.rawValue)
         } catch {
-            if error is CleanExit || error is ValidationError {
+            // parseAsRoot hands back a HelpCommand for --help / `ftx help …`; its run() throws
+            // ArgumentParser's CommandError, which exit(withError:) renders as the help text.
+            if error is CleanExit || error is ValidationError || String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
                 FTX.exit(withError: error)
             }
             FileHandle.standardError.write(Data("ftx: \(error)\n".utf8))

@@ -1,0 +1,84 @@
+import XCTest
+@testable import FTXData
+
+final class MinHashTests: XCTestCase {
+    func words(_ s: String) -> [UInt64] {
+        var w: [UInt64] = []
+        TextNormalizer.appendWords(of: s, to: &w)
+        return w
+    }
+
+    func testNormalizationIgnoresCaseWhitespaceAndPunctuation() {
+        XCTAssertEqual(words("Hello,  World!"), words("hello world"))
+        XCTAssertEqual(words("  ÉCOLE — d'été "), words("école d été"))
+        XCTAssertNotEqual(words("hello world"), words("hello word"))
+        XCTAssertEqual(TextNormalizer.normalized("Hello,  WORLD!\n Ça va?"), "hello world ça va")
+        // ASCII fast path and Unicode path agree on ASCII words.
+        XCTAssertEqual(words("abc déf"), words("abc") + words("déf"))
+        XCTAssertEqual(words("?!"), [])
+    }
+
+    func testExactJaccardOfShingles() {
+        let a = TextNormalizer.shingles(words("a b c d e"))  // abc bcd cde
+        let b = TextNormalizer.shingles(words("a b c d f"))  // abc bcd cdf
+        XCTAssertEqual(a.count, 3)
+        XCTAssertEqual(TextNormalizer.jaccard(a, b), 2.0 / 4.0, accuracy: 1e-12)
+        XCTAssertEqual(TextNormalizer.jaccard(a, a), 1)
+        XCTAssertEqual(TextNormalizer.shingles(words("two words")).count, 1)
+        XCTAssertEqual(TextNormalizer.shingles([]).count, 0)
+    }
+
+    /// The signature estimate tracks the exact Jaccard (128 permutations: standard error ≈ 0.04).
+    func testSignatureEstimatesJaccard() {
+        let vocab = (0..<5000).map { "w\($0)" }
+        var g: UInt64 = 12345
+        func next() -> Int { g = g &* 6364136223846793005 &+ 1442695040888963407; return Int(g >> 33) % vocab.count }
+        var errs: [Double] = []
+        for _ in 0..<40 {
+            var x = (0..<80).map { _ in vocab[next()] }
+            let a = TextNormalizer.shingles(words(x.joined(separator: " ")))
+            for _ in 0..<(next() % 8) { x[next() % 80] = vocab[next()] }
+            let b = TextNormalizer.shingles(words(x.joined(separator: " ")))
+            let exact = TextNormalizer.jaccard(a, b)
+            let est = MinHash.estimate(MinHash.signature(a, permutations: 128), MinHash.signature(b, permutations: 128))
+            errs.append(abs(est - exact))
+        }
+        XCTAssertLessThan(errs.reduce(0, +) / Double(errs.count), 0.06)
+        XCTAssertLessThan(errs.max() ?? 1, 0.2)
+    }
+
+    func testBandingParameters() {
+        let p = MinHashParams(threshold: 0.8)
+        XCTAssertEqual(p.permutations, 128)
+        XCTAssertLessThanOrEqual(p.bands * p.rows, 128)
+        XCTAssertGreaterThanOrEqual(p.candidateProbability(0.8), 0.995)
+        XCTAssertLessThan(p.candidateProbability(0.3), 0.2)
+        let strict = MinHashParams(threshold: 0.95)
+        XCTAssertGreaterThan(strict.rows, p.rows)
+    }
+
+    func testRadixSortMatchesSort() {
+        var g: UInt64 = 99
+        var keys = (0..<5000).map { i -> UInt64 in g = g &* 6364136223846793005 &+ 1; return (g >> 40) << 32 | UInt64(i) }
+        let expected = keys.sorted()
+        RadixSort.sortByHigh32(&keys)
+        XCTAssertEqual(keys, expected)
+    }
+
+    func testFastHashIsStable() {
+        // Fixed values: splits depend on these staying the same across versions and machines.
+        XCTAssertEqual(FastHash.string(""), 10880333651463633490)
+        XCTAssertEqual(FastHash.string("ftx data"), 12575616149078070352)
+        XCTAssertEqual(TextNormalizer.sequenceHash(words("Hello, world")[...]), 15832287950704093843)
+        XCTAssertNotEqual(FastHash.string("a"), FastHash.string("b"))
+        XCTAssertNotEqual(FastHash.string("abcdefghijklmnopq"), FastHash.string("abcdefghijklmnopr"))
+    }
+
+    func testJSONParserEdgeCases() throws {
+        XCTAssertEqual(try JSONParser.parse(#"{"a":[1,-2.5e3,true,false,null,"x\"y"]}"#),
+                       .object([JSONMember(key: "a", value: .array([.number("1"), .number("-2.5e3"), .bool(true), .bool(false), .null, .string("x\"y")]))]))
+        for bad in ["{", "{\"a\"}", "[1,]", "01", "\"\\x\"", "\"\\ud800\"", "tru", "1.", "{\"a\":1,}", "\"a\u{1}\""] {
+            XCTAssertThrowsError(try JSONParser.parse(bad), bad)
+        }
+    }
+}
