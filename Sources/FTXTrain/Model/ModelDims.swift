@@ -1,4 +1,5 @@
 import Foundation
+import FTXModel
 
 /// The shape of a Llama-architecture model as the training engine needs it.
 public struct ModelDims: Codable, Equatable, Sendable {
@@ -55,22 +56,13 @@ public enum LoRATarget: String, CaseIterable, Codable, Sendable, Comparable {
     public static func < (a: LoRATarget, b: LoRATarget) -> Bool { a.order < b.order }
 }
 
-/// Small deterministic PRNG (TrainRNG): adapter init, shuffling, tiny test models.
-public struct TrainRNG: Sendable, Codable, Equatable {
-    public var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1).
-    public mutating func nextFloat() -> Float { Float(next() >> 40) * (1.0 / 16_777_216.0) }
+/// The engine's deterministic PRNG is FTXModel's SplitMix64 (adapter init, shuffling, test models).
+public typealias TrainRNG = SplitMix64
+
+extension SplitMix64 {
     public mutating func uniform(_ lo: Float, _ hi: Float) -> Float { lo + (hi - lo) * nextFloat() }
     public mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    /// Fisher–Yates.
+    /// Fisher–Yates with this generator (fixed sequence for a seed, unlike the standard library's).
     public mutating func shuffle<T>(_ a: inout [T]) {
         guard a.count > 1 else { return }
         for i in stride(from: a.count - 1, to: 0, by: -1) { a.swapAt(i, below(i + 1)) }

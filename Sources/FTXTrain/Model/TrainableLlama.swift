@@ -22,7 +22,8 @@ public final class TrainableLlama {
     let acts: [BlockActivations]        // one per block, or a single reused one with recompute
     let xf: FloatBuffer, rstdF: FloatBuffer, dxf: FloatBuffer
     let scratch: BackwardScratch
-    let headChunk = 64
+    // Rows per head chunk: each chunk streams the whole (possibly quantized) vocab×hidden head once.
+    let headChunk: Int
     let headScratch: FloatBuffer
 
     public init(base: TrainBase, lora: LoRAParameters, maxBatch: Int, maxSeqLen: Int, recompute: Bool = false) {
@@ -38,6 +39,7 @@ public final class TrainableLlama {
         }
         xf = FloatBuffer(n * d.hiddenSize); rstdF = FloatBuffer(n); dxf = FloatBuffer(n * d.hiddenSize)
         scratch = BackwardScratch(dims: d, rows: n, rank: lora.spec.rank, dropout: lora.spec.dropout > 0)
+        headChunk = min(256, n)
         headScratch = FloatBuffer(headChunk * (d.hiddenSize + d.vocabSize))
     }
 
@@ -138,8 +140,12 @@ public final class TrainableLlama {
         return total
     }
 
+    /// Backward stops at the lowest adapted block: nothing below it has a trainable parameter.
+    lazy var lowestAdaptedLayer: Int = lora.entries.map { $0.layer }.min() ?? dims.numLayers
+
     func backwardBlocks(_ b: TokenBatch) {
-        for l in stride(from: dims.numLayers - 1, through: 0, by: -1) {
+        guard lowestAdaptedLayer < dims.numLayers else { return }
+        for l in stride(from: dims.numLayers - 1, through: lowestAdaptedLayer, by: -1) {
             if recompute { forwardBlock(l, b) }
             backwardBlock(l, b)
         }
@@ -149,7 +155,7 @@ public final class TrainableLlama {
     func backwardBlock(_ l: Int, _ b: TokenBatch) {
         let d = dims, n = b.rows, w = base.layers[l], a = blockActs(l), s = scratch
         let x = inputs[l].p, tmp = s.tmp?.p
-        let needInput = l > 0   // block 0's input is the embedding: no gradient needed
+        let needInput = l > lowestAdaptedLayer   // no gradient is needed below the lowest adapter
         func back(_ t: LoRATarget, _ dx: UnsafeMutablePointer<Float>?, _ dy: UnsafePointer<Float>, _ xin: UnsafePointer<Float>) {
             LoRALinear.backward(dx, dy, xin, rows: n, base: w.linear(t), lora: lora.view(layer: l, target: t),
                                 u: a.loraU[t].map { UnsafePointer($0.p) }, dropout: dropout(l, t), du: s.du.p, tmp: tmp)

@@ -71,6 +71,7 @@ extension TrainConfig {
             case "adam_epsilon": c.adamEpsilon = try p.double(key, v, min: 0)
             case "train_on_inputs": c.trainOnInputs = try p.bool(key, v)
             case "packing": c.packing = try p.bool(key, v)
+            case "shuffle": c.shuffle = try p.bool(key, v)
             case "long_sequences": c.longSequences = try p.enumValue(key, v, LongSequencePolicy.self)
             case "seed": c.seed = try p.int(key, v, min: 0)
             case "eval_steps": c.evalSteps = try p.int(key, v, min: 0)

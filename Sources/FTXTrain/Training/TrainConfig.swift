@@ -34,6 +34,8 @@ public struct TrainConfig: Equatable {
     public var adamEpsilon: Double = 1e-8
     public var trainOnInputs: Bool = false
     public var packing: Bool = false
+    /// Shuffle the training examples each epoch (seeded); false keeps file order.
+    public var shuffle: Bool = true
     public var longSequences: LongSequencePolicy = .error
     public var seed: Int = 42
     public var evalSteps: Int = 0
@@ -59,7 +61,7 @@ public struct TrainConfig: Equatable {
         "base_model", "data", "output_dir", "adapter", "lora_r", "lora_alpha", "lora_dropout", "lora_target_modules",
         "lora_layers", "use_rslora", "learning_rate", "num_epochs", "max_steps", "micro_batch_size",
         "gradient_accumulation_steps", "max_seq_length", "warmup_ratio", "lr_scheduler", "weight_decay", "max_grad_norm",
-        "adam_beta1", "adam_beta2", "adam_epsilon", "train_on_inputs", "packing", "long_sequences", "seed", "eval_steps",
+        "adam_beta1", "adam_beta2", "adam_epsilon", "train_on_inputs", "packing", "shuffle", "long_sequences", "seed", "eval_steps",
         "save_steps", "logging_steps", "early_stopping_patience", "gradient_checkpointing", "threads", "export_gguf", "eval",
     ]
 
@@ -88,7 +90,7 @@ public struct TrainConfig: Equatable {
         out += "max_seq_length: \(maxSeqLength)\nwarmup_ratio: \(num(warmupRatio))\nlr_scheduler: \(lrScheduler.rawValue)\n"
         out += "weight_decay: \(num(weightDecay))\nmax_grad_norm: \(num(maxGradNorm))\n"
         out += "adam_beta1: \(num(adamBeta1))\nadam_beta2: \(num(adamBeta2))\nadam_epsilon: \(num(adamEpsilon))\n"
-        out += "train_on_inputs: \(trainOnInputs)\npacking: \(packing)\nlong_sequences: \(longSequences.rawValue)\n"
+        out += "train_on_inputs: \(trainOnInputs)\npacking: \(packing)\nshuffle: \(shuffle)\nlong_sequences: \(longSequences.rawValue)\n"
         out += "seed: \(seed)\neval_steps: \(evalSteps)\nsave_steps: \(saveSteps)\nlogging_steps: \(loggingSteps)\n"
         out += "early_stopping_patience: \(earlyStoppingPatience)\ngradient_checkpointing: \(gradientCheckpointing)\n"
         out += "threads: \(threads.map(String.init) ?? "null")\nexport_gguf: \(exportGGUF)\n"

@@ -60,7 +60,7 @@ public final class Trainer {
         var epoch = 0
         let accum = config.gradientAccumulationSteps
         while true {
-            let micro = batcher.rows(data.train, order: data.order(epoch: epoch, seed: config.seed)).count
+            let micro = batcher.rows(data.train, order: data.order(epoch: epoch, seed: config.seed, shuffle: config.shuffle)).count
             let mbs = (micro + config.microBatchSize - 1) / config.microBatchSize
             var i = 0
             while i < mbs { plan.append((epoch, i, min(accum, mbs - i))); i += accum }
@@ -114,7 +114,7 @@ public final class Trainer {
             optimizer.v.p.update(from: ck.v, count: ck.v.count)
             optimizer.t = ck.adamT
             step = ck.step; best = ck.bestValidLoss; bad = ck.evalsWithoutImprovement
-            if step < totalSteps, data.order(epoch: stepPlan[step].epoch, seed: config.seed) != ck.epochOrder {
+            if step < totalSteps, data.order(epoch: stepPlan[step].epoch, seed: config.seed, shuffle: config.shuffle) != ck.epochOrder {
                 throw TrainError.checkpoint("the checkpoint's data order does not match", at: outputDir + "/" + Checkpoint.fileName)
             }
         }
@@ -128,7 +128,7 @@ public final class Trainer {
 
         func checkpoint() throws {
             let epoch = step < totalSteps ? stepPlan[step].epoch : stepPlan.last?.epoch ?? 0
-            try Checkpoint(step: step, adamT: optimizer.t, epoch: epoch, epochOrder: data.order(epoch: epoch, seed: config.seed),
+            try Checkpoint(step: step, adamT: optimizer.t, epoch: epoch, epochOrder: data.order(epoch: epoch, seed: config.seed, shuffle: config.shuffle),
                            bestValidLoss: best, evalsWithoutImprovement: bad, configFingerprint: configFingerprint,
                            dataFingerprint: data.fingerprint, params: lora.params.array, m: optimizer.m.array,
                            v: optimizer.v.array).write(dir: outputDir)
@@ -138,7 +138,7 @@ public final class Trainer {
             let t0 = Date()
             let plan = stepPlan[step]
             if epochCache?.0 != plan.epoch {
-                epochCache = (plan.epoch, batcher.microBatches(data.train, order: data.order(epoch: plan.epoch, seed: config.seed)))
+                epochCache = (plan.epoch, batcher.microBatches(data.train, order: data.order(epoch: plan.epoch, seed: config.seed, shuffle: config.shuffle)))
             }
             let micros = Array(epochCache!.1[plan.firstMicro..<(plan.firstMicro + plan.micros)])
             let count = micros.reduce(0) { $0 + $1.targetCount }

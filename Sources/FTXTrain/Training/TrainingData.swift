@@ -41,8 +41,9 @@ public struct TrainingData {
     }
 
     /// The shuffled order of epoch `e` (a pure function of seed and epoch).
-    public func order(epoch: Int, seed: Int) -> [Int] {
+    public func order(epoch: Int, seed: Int, shuffle: Bool = true) -> [Int] {
         var idx = Array(0..<train.count)
+        if !shuffle { return idx }
         var rng = TrainRNG(seed: UInt64(seed) &* 0x9E37_79B9 ^ UInt64(epoch + 1) &* 0xD1B5_4A32_D192_ED03)
         rng.shuffle(&idx)
         return idx
