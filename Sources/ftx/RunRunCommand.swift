@@ -62,5 +62,7 @@ struct RunRunCommand: ParsableCommand {
 /// plug in here as they land.
 enum RunEngineWiring {
     static var trainer: RunTrainer { FTXTrainRunTrainer(engineVersion: "ftx \(FTXVersion.string)") }
-    static func engine() -> RunEngine { .standard(trainer: trainer, config: TrainConfigResolver()) }
+    static func engine() -> RunEngine {
+        .standard(trainer: trainer, config: TrainConfigResolver(), modelLoader: RunEvalModels.loader())
+    }
 }

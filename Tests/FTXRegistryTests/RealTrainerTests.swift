@@ -124,6 +124,45 @@ final class RealTrainerTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: p.registry.repo.ftxDirectory + "/runs"), [], "work dir removed")
     }
 
+    /// The whole pipeline on real modules: FTXTrain's config and trainer, FTXData's reader, FTXEval's
+    /// suite runner over FTXModel's generation (tiny random model), gates, base report, diff.
+    func testEndToEndWithRealEvaluation() throws {
+        let p = try makeProject()
+        try p.write("eval/tiny.yaml", """
+            name: tiny
+            cases: ../data/valid.jsonl
+            generation: {max_tokens: 4, chat_template: false, batch_size: 2}
+            assert:
+              - type: not-contains
+                value: "this never appears"
+              - type: max-tokens
+                value: 4
+            """)
+        try p.write("configs/eval.yaml", String(decoding: try Data(contentsOf: p.root.appendingPathComponent("configs/tiny.yaml")), as: UTF8.self) + """
+
+            eval:
+              suite: eval/tiny.yaml
+              gates:
+                - pass_rate >= 0.99
+                - {regression_vs: base, max_flips: 0}
+            """)
+        let trainer = FTXTrainRunTrainer(engineVersion: "ftx test", progress: false, preload: Self.tinyModel)
+        let engine = RunEngine.standard(trainer: trainer, config: TrainConfigResolver(), modelLoader: RunEvalModels.loader(preload: Self.tinyModel))
+        let pipe = RunPipeline(registry: p.registry, engine: engine)
+        pipe.log = { _ in }
+        pipe.isCancelled = { false }
+        let r = try pipe.run(configPath: p.root.path + "/configs/eval.yaml")
+        XCTAssertEqual(r.header.gateStatus, .passed, "\(r.header.gates)")
+        XCTAssertEqual(r.report?.cases.count, 3)
+        XCTAssertEqual(r.header.metrics["pass_rate"], 1)
+        XCTAssertEqual(r.header.gates.map(\.name).count, 2)
+        // The base report was stored under the suite's key, so `diff base HEAD` finds it.
+        let d = try p.registry.diff("base", "HEAD")
+        XCTAssertEqual(d.pairedCases, 3)
+        XCTAssertEqual(d.a.model.adapter, nil)
+        XCTAssertEqual(d.b.model.adapter, "adapter/")
+    }
+
     func testTrainConfigErrorsNameTheFileAndLine() throws {
         let p = try makeProject()
         try p.write("configs/typo.yaml", "base_model: models/tiny.gguf\ndata: {train: data/train.jsonl}\nlora_rank: 4\n")
