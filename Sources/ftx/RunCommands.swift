@@ -7,6 +7,7 @@ import FTXRegistry
 enum RunCommands {
     static let all: [ParsableCommand.Type] = [
         RunRunCommand.self, RunReproduceCommand.self, RunDeployCommand.self, RunBaseCommand.self, RunRunsCommand.self,
+        RunLineageCommand.self, RunExportCommand.self,
     ]
 }
 

@@ -74,6 +74,28 @@ final class RegistryCLITests: XCTestCase {
         try ftx(["deploy", "--rollback", "staging"], status: 2)
     }
 
+    func testLineageAndExport() throws {
+        try write("data/train.jsonl", "{\"prompt\": \"a\", \"completion\": \"b\"}\n{\"prompt\": \"c\", \"completion\": \"d\"}\n")
+        try ftx(["add", "data"])
+        let id = try runCommit("A", status: "passed", passRate: 0.9, r: 8)
+        let text = try ftx(["lineage", "HEAD"]).stdout
+        XCTAssertTrue(text.contains("run \(id)") && text.contains("data/train.jsonl") && text.contains("2 rows")
+                      && text.contains("pass_rate = 0.9") && text.contains("code    none"), text)
+        let j = try JSONSerialization.jsonObject(with: Data(try ftx(["lineage", "HEAD", "--json"]).stdout.utf8)) as? [String: Any]
+        XCTAssertEqual(j?["commit"] as? String, id)
+        XCTAssertEqual((j?["adapter"] as? [[String: Any]])?.count, 2)
+        let out = try ftx(["export", "HEAD", "--format", "peft", "--out", "exported"]).stdout
+        XCTAssertEqual(out.split(separator: "\n").count, 2)
+        XCTAssertEqual(try String(contentsOf: dir.appendingPathComponent("exported/adapter_model.safetensors"), encoding: .utf8), "weights of A")
+        let noGGUF = try ftx(["export", "HEAD", "--format", "gguf", "--out", "exported"], status: 2)
+        XCTAssertTrue(noGGUF.stderr.contains("adapter/adapter.gguf"), noGGUF.stderr)
+        try ftx(["export", "HEAD", "--format", "onnx", "--out", "x"], status: 64)
+        try ftx(["init", "--help"])  // the store's command still works beside ours
+        try ftx(["commit", "-m", "plain", "--allow-empty"])
+        let notRun = try ftx(["lineage", "HEAD"], status: 2)
+        XCTAssertTrue(notRun.stderr.contains("not a run commit"), notRun.stderr)
+    }
+
     func testRunsQueryLogMetricsAndReindex() throws {
         try runCommit("r4", status: "failed", passRate: 0.6, r: 4)
         try runCommit("r8", status: "passed", passRate: 0.85, r: 8)
