@@ -62,6 +62,15 @@ extension Registry {
                              directory: dir, reflogMessage: message)
     }
 
+    /// The environment a revision like `prod@{1}` names when `prod` resolves to `refs/deploy/prod`
+    /// (not a branch or tag of that name); nil otherwise. `ftx checkout` uses it to roll back.
+    public func deployEnvironment(of revision: String) throws -> String? {
+        guard let at = revision.range(of: "@{"), revision.hasSuffix("}") else { return nil }
+        let name = String(revision[..<at.lowerBound])
+        guard !name.isEmpty, let ref = try repo.refName(for: name), ref.hasPrefix("refs/deploy/") else { return nil }
+        return String(ref.dropFirst("refs/deploy/".count))
+    }
+
     /// Moves `env` back to an earlier deployment: `to` is any revision, `<env>@{1}` by default.
     public func rollback(env: String, to revision: String? = nil, force: Bool = false, reason: String? = nil,
                          who: Signature = .current()) throws -> DeployOutcome {

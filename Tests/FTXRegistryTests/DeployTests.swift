@@ -55,6 +55,9 @@ final class DeployTests: XCTestCase {
         // `prod@{2}` is the store's reflog syntax: deploying it is the same rollback.
         try p.registry.deploy(revision: "prod@{1}", env: "prod")
         XCTAssertEqual(try deployedFiles(p, "prod"), try adapterFiles(p, b.hex))
+        XCTAssertEqual(try p.registry.deployEnvironment(of: "prod@{2}"), "prod")
+        XCTAssertNil(try p.registry.deployEnvironment(of: "main@{1}"))
+        XCTAssertNil(try p.registry.deployEnvironment(of: "prod"))
         let list = try p.registry.deployments()
         XCTAssertEqual(list.map(\.env), ["prod"])
         XCTAssertEqual(list.first?.commit, b)

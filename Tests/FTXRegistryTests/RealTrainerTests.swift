@@ -161,6 +161,14 @@ final class RealTrainerTests: XCTestCase {
         XCTAssertEqual(d.pairedCases, 3)
         XCTAssertEqual(d.a.model.adapter, nil)
         XCTAssertEqual(d.b.model.adapter, "adapter/")
+        // `ftx eval HEAD` / `ftx eval --base` re-evaluate to the same reports (temperature 0).
+        let loader = RunEvalModels.loader(preload: Self.tinyModel)
+        let suite = p.root.path + "/eval/tiny.yaml"
+        let again = try p.registry.evaluate(revision: "HEAD", suitePath: suite, modelLoader: loader)
+        XCTAssertEqual(again.cases.map(\.output), r.report?.cases.map(\.output))
+        XCTAssertEqual(again.metrics, r.report?.metrics)
+        let base = try p.registry.evaluateBase(suitePath: suite, modelLoader: loader)
+        XCTAssertEqual(base.cases.map(\.output), d.a.cases == 3 ? try p.registry.diffSides("base", "HEAD").0.report.cases.map(\.output) : [])
     }
 
     func testTrainConfigErrorsNameTheFileAndLine() throws {
