@@ -1,5 +1,25 @@
 import ArgumentParser
+import Foundation
+import FTXCore
+import FTXRegistry
 
+/// Registry porcelain: runs, the run index, base models, deploy and rollback, lineage.
 enum RunCommands {
-    static let all: [ParsableCommand.Type] = []
+    static let all: [ParsableCommand.Type] = [
+        RunRunCommand.self, RunReproduceCommand.self, RunDeployCommand.self, RunBaseCommand.self, RunRunsCommand.self,
+        RunLineageCommand.self, RunExportCommand.self,
+    ]
+}
+
+/// Output helpers shared by the registry commands.
+enum RunOutput {
+    static func json(_ object: Any) throws {
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        FileHandle.standardOutput.write(data)
+        FileHandle.standardOutput.write(Data("\n".utf8))
+    }
+
+    static func date(_ t: Int64) -> String { RunTable.day(t) }
+
+    static func table(_ header: [String], _ rows: [[String]]) -> String { RunTable.table(header, rows) }
 }

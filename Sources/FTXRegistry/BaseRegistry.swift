@@ -1,0 +1,255 @@
+import FTXCore
+import FTXEval
+import FTXStore
+import Foundation
+
+/// Registered base models. Each is a commit on `refs/bases/<name>` (so gc keeps its objects and its
+/// reflog shows when it was added) whose tree holds the GGUF file itself (chunked in the object
+/// store), or with `--link` only a `link.json` naming the path, size and id; base eval reports are
+/// added later under `eval/<suite id>/report.json`. The base id is the store id of the file's bytes,
+/// so a linked file that changes no longer matches and runs refuse it.
+public struct BaseRegistry {
+    public let registry: Registry
+    var repo: Repository { registry.repo }
+
+    public init(registry: Registry) { self.registry = registry }
+
+    public struct Base: Sendable, Equatable {
+        public let name: String
+        public let id: String
+        public let size: Int
+        public let path: String
+        public let linked: Bool
+        public let commit: ObjectID
+    }
+
+    static let refPrefix = "refs/bases/"
+    var defaultFile: String { repo.ftxDirectory + "/registry/default-base" }
+    var cacheDirectory: String { repo.ftxDirectory + "/cache/bases" }
+
+    /// Registers `file` (hashing it; storing it chunked unless `link`). Re-adding the same bytes
+    /// under the same name is a no-op; new bytes under an existing name make a new version.
+    @discardableResult
+    public func add(file: String, name: String? = nil, link: Bool = false, makeDefault: Bool? = nil,
+                    who: Signature = .current()) throws -> Base {
+        let abs = URL(fileURLWithPath: file, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+            .standardizedFileURL.path
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: abs, isDirectory: &isDir), !isDir.boolValue else {
+            throw RegistryError.base("base model file not found", location: file, hint: "give the path of a .gguf file")
+        }
+        try Self.checkGGUFMagic(abs)
+        let baseName = name ?? Self.defaultName(for: abs)
+        try RefStore.validate(shortName: baseName)
+        let importer = FileImporter(store: repo.objects)
+        let result: FileImporter.Result
+        do {
+            result = try importer.importFile(at: abs, write: !link)
+            try importer.finish()
+        } catch {
+            importer.abort()
+            throw error
+        }
+        let ref = Self.refPrefix + baseName
+        let old = try repo.refs.resolve(ref).id
+        if let old, let existing = try? describe(name: baseName, commit: old), existing.id == result.id.hex,
+           existing.linked == link {
+            try setDefaultIfNeeded(baseName, makeDefault)
+            return existing
+        }
+        let fileName = (abs as NSString).lastPathComponent
+        var entries: [TreeEntry] = []
+        if link {
+            let json: [String: Any] = ["path": abs, "size": result.size, "id": result.id.hex]
+            let data = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
+            entries.append(try TreeEntry(name: "link.json", kind: .blob, id: repo.objects.write(type: .blob, content: data)))
+        } else {
+            entries.append(try TreeEntry(name: Self.validFileName(fileName), kind: result.kind, id: result.id))
+        }
+        let tree = try repo.objects.write(tree: Tree(entries: entries))
+        let headers: [(String, String)] = [("base-id", result.id.hex), ("base-size", String(result.size)),
+                                           ("base-path", abs), ("base-link", link ? "1" : "0")]
+        let c = Commit(tree: tree, parents: old.map { [$0] } ?? [], author: who, extraHeaders: headers,
+                       message: "base \(baseName): \(fileName)\n")
+        let id = try repo.objects.write(commit: c)
+        try repo.refs.update(ref, to: id, expect: .value(old), who: who,
+                             reason: "base add \(link ? "--link " : "")\(fileName) (\(result.id.short))")
+        try setDefaultIfNeeded(baseName, makeDefault)
+        return Base(name: baseName, id: result.id.hex, size: result.size, path: abs, linked: link, commit: id)
+    }
+
+    private func setDefaultIfNeeded(_ name: String, _ makeDefault: Bool?) throws {
+        let current = defaultName()
+        if makeDefault == true || (makeDefault == nil && (current == nil || (try? base(named: current!)) == nil)) {
+            try AtomicFile.write(Data((name + "\n").utf8), to: defaultFile)
+        }
+    }
+
+    public func list() throws -> [Base] {
+        try repo.refs.list(prefix: Self.refPrefix).map { ref, id in
+            try describe(name: String(ref.dropFirst(Self.refPrefix.count)), commit: id)
+        }
+    }
+
+    public func defaultName() -> String? {
+        (try? String(contentsOfFile: defaultFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    public func base(named name: String) throws -> Base {
+        guard (try? RefStore.validate(shortName: name)) != nil, let id = try repo.refs.resolve(Self.refPrefix + name).id else {
+            let names = (try? list().map(\.name)) ?? []
+            throw RegistryError.base("no registered base model named '\(name)'", location: Self.refPrefix + name,
+                                     hint: suggestion(for: name, among: names).map { "did you mean '\($0)'?" }
+                                        ?? "register one with `ftx base add FILE.gguf`")
+        }
+        return try describe(name: name, commit: id)
+    }
+
+    /// The default base (`base` in revisions): the one named in registry/default-base, else the only one.
+    public func defaultBase() throws -> Base {
+        if let n = defaultName(), let b = try? base(named: n) { return b }
+        let all = try list()
+        if all.count == 1 { return all[0] }
+        throw RegistryError.base(all.isEmpty ? "no base model is registered" : "several base models are registered and none is the default",
+                                 location: repo.ftxDirectory + "/registry/default-base",
+                                 hint: all.isEmpty ? "run `ftx base add FILE.gguf`" : "run `ftx base add FILE.gguf --name NAME --default`")
+    }
+
+    /// A base by name, by id (or unique id prefix of ≥ 6 digits) or as `base`.
+    public func find(_ nameOrID: String) throws -> Base {
+        if nameOrID == "base" { return try defaultBase() }
+        if let b = try? base(named: nameOrID) { return b }
+        if nameOrID.count >= 6, nameOrID.allSatisfy(\.isHexDigit) {
+            let matches = try list().filter { $0.id.hasPrefix(nameOrID.lowercased()) }
+            if matches.count == 1 { return matches[0] }
+        }
+        return try base(named: nameOrID)  // throws with a suggestion
+    }
+
+    func describe(name: String, commit id: ObjectID) throws -> Base {
+        let c = try repo.objects.readCommit(id)
+        guard let bid = c.header("base-id"), let size = c.header("base-size").flatMap(Int.init), let path = c.header("base-path") else {
+            throw RegistryError.base("registered base '\(name)' has a malformed record", location: id.hex, hint: nil)
+        }
+        return Base(name: name, id: bid, size: size, path: path, linked: c.header("base-link") == "1", commit: id)
+    }
+
+    /// A path to a GGUF file whose bytes are exactly the base `b`: its original path when that still
+    /// matches, else (stored bases) a copy restored from the object store into .ftx/cache/bases/.
+    /// A linked base whose file changed or vanished is refused.
+    public func verifiedPath(_ b: Base) throws -> String {
+        if try fileID(b.path) == b.id { return b.path }
+        if b.linked {
+            throw RegistryError.base("base model '\(b.name)' no longer matches its registered bytes (id \(b.id.prefix(12)))",
+                                     location: b.path, hint: "restore the file, or register the new one with `ftx base add`")
+        }
+        let cached = "\(cacheDirectory)/\(b.id).gguf"
+        if try fileID(cached) == b.id { return cached }
+        let c = try repo.objects.readCommit(b.commit)
+        guard let e = try repo.objects.readTree(c.tree).entries.first(where: { $0.kind.isFile && $0.name != "link.json" }) else {
+            throw RegistryError.base("stored base '\(b.name)' has no model file", location: b.commit.hex, hint: nil)
+        }
+        try AtomicFile.write(to: cached) { fd in
+            try repo.objects.streamFile(kind: e.kind, id: e.id) { d in
+                try d.withUnsafeBytes { try AtomicFile.writeAll(fd: fd, $0, path: cached) }
+            }
+        }
+        return cached
+    }
+
+    /// The path `serve` or a run would load for a base id, without rehashing (nil when unknown).
+    public func localPath(forID id: String) throws -> String? {
+        guard let b = try list().first(where: { $0.id == id }) else { return nil }
+        return b.linked ? b.path : (FileManager.default.fileExists(atPath: b.path) ? b.path : "\(cacheDirectory)/\(b.id).gguf")
+    }
+
+    /// The store id of a file's bytes (hash only, nothing written); nil when the file is missing.
+    public func fileID(_ path: String) throws -> String? {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        return try FileImporter(store: repo.objects).importFile(at: path, write: false).id.hex
+    }
+
+    static func defaultName(for path: String) -> String {
+        var n = (path as NSString).lastPathComponent
+        if n.lowercased().hasSuffix(".gguf") { n = String(n.dropLast(5)) }
+        let cleaned = String(n.map { $0.isLetter || $0.isNumber || "-_.".contains($0) ? $0 : "-" })
+        let trimmed = cleaned.trimmingCharacters(in: CharacterSet(charactersIn: "."))
+        return trimmed.replacingOccurrences(of: "..", with: ".").isEmpty ? "base" : trimmed.replacingOccurrences(of: "..", with: ".")
+    }
+
+    static func validFileName(_ n: String) -> String {
+        (try? TreeEntry.validate(name: n)) != nil ? n : "model.gguf"
+    }
+
+    static func checkGGUFMagic(_ path: String) throws {
+        guard let h = FileHandle(forReadingAtPath: path) else {
+            throw RegistryError.base("cannot read base model file", location: path, hint: nil)
+        }
+        defer { try? h.close() }
+        let magic = (try? h.read(upToCount: 4)) ?? Data()
+        guard magic == Data("GGUF".utf8) else {
+            throw RegistryError.base("not a GGUF file (bad magic at byte 0)", location: path,
+                                     hint: "base models are GGUF files, e.g. SmolLM2-135M-Instruct.Q4_1.gguf")
+        }
+    }
+
+    // MARK: Base eval reports (one per base and suite, kept in the base's tree)
+
+    /// The stored report of base `b` on the suite with key `suiteKey`, or nil.
+    public func storedReport(_ b: Base, suiteKey: String) throws -> EvalReport? {
+        let fresh = try base(named: b.name)
+        let c = try repo.objects.readCommit(fresh.commit)
+        guard let data = try registry.file("eval/\(suiteKey)/report.json", in: c) else { return nil }
+        return try EvalReport.decode(data, file: "\(Self.refPrefix)\(b.name):eval/\(suiteKey)/report.json")
+    }
+
+    /// Every stored base report (suite key → report), newest registration of the default base first.
+    public func storedReports(_ b: Base) throws -> [String: EvalReport] {
+        let c = try repo.objects.readCommit(try base(named: b.name).commit)
+        guard let e = try registry.entry("eval", in: c), e.kind == .tree else { return [:] }
+        var out: [String: EvalReport] = [:]
+        for sub in try repo.objects.readTree(e.id).entries where sub.kind == .tree {
+            if let r = try repo.objects.readTree(sub.id)["report.json"] {
+                out[sub.name] = try EvalReport.decode(try registry.readFile(r), file: "eval/\(sub.name)/report.json")
+            }
+        }
+        return out
+    }
+
+    /// Adds `report` under eval/<suiteKey>/report.json of the base's record (a new commit on its ref).
+    public func storeReport(_ report: EvalReport, for b: Base, suiteKey: String, who: Signature = .current()) throws {
+        let ref = Self.refPrefix + b.name
+        for _ in 0..<10 {
+            guard let old = try repo.refs.resolve(ref).id else { throw RegistryError.base("base '\(b.name)' vanished", location: ref, hint: nil) }
+            let c = try repo.objects.readCommit(old)
+            var top = try repo.objects.readTree(c.tree).entries.filter { $0.name != "eval" }
+            var evalEntries = try registry.entry("eval", in: c).map { try repo.objects.readTree($0.id).entries } ?? []
+            let reportID = try repo.objects.write(type: .blob, content: try report.jsonData())
+            let sub = try repo.objects.write(tree: Tree(entries: [TreeEntry(name: "report.json", kind: .blob, id: reportID)]))
+            evalEntries.removeAll { $0.name == suiteKey }
+            evalEntries.append(try TreeEntry(name: suiteKey, kind: .tree, id: sub))
+            top.append(try TreeEntry(name: "eval", kind: .tree, id: repo.objects.write(tree: Tree(entries: evalEntries))))
+            let tree = try repo.objects.write(tree: Tree(entries: top))
+            let nc = Commit(tree: tree, parents: [old], author: who, extraHeaders: c.extraHeaders,
+                            message: "base \(b.name): eval report for suite \(suiteKey)\n")
+            let id = try repo.objects.write(commit: nc)
+            do {
+                try repo.refs.update(ref, to: id, expect: .value(old), who: who, reason: "base eval \(suiteKey)")
+                return
+            } catch StoreError.casFailed { continue }
+        }
+        throw RegistryError.base("could not record the base report (concurrent updates)", location: ref, hint: "retry")
+    }
+
+    /// Key of a suite + its cases (from their hashes), naming where a base report is kept.
+    public static func suiteKey(suiteSHA256: String, casesSHA256: String) -> String {
+        String(ObjectID.hash(type: .blob, content: Data("\(suiteSHA256):\(casesSHA256)".utf8)).hex.prefix(16))
+    }
+
+    /// The `base` revision: the default registered base (an external target; it has no history).
+    static func revisionTarget(_ name: String, _ repo: Repository) throws -> RevisionTarget? {
+        guard name == "base" else { return nil }
+        let b = try BaseRegistry(registry: Registry(repo: repo)).defaultBase()
+        return .external(name: "base", value: b.id)
+    }
+}

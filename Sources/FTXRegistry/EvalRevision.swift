@@ -1,0 +1,46 @@
+import FTXEval
+import FTXStore
+import Foundation
+
+/// `ftx eval --base` and `ftx eval REV` inside a repository: the default registered base (its
+/// report is stored with the base, once per suite, for `ftx diff base …` and regression gates), or
+/// a run commit's adapter on top of its recorded base.
+extension Registry {
+    public func evaluateBase(suitePath: String, modelLoader: @escaping EvalSuiteEvaluator.ModelLoader,
+                             gates: [GateSpec] = []) throws -> EvalReport {
+        let bases = BaseRegistry(registry: self)
+        let base = try bases.defaultBase()
+        let evaluator = EvalSuiteEvaluator(modelLoader: modelLoader)
+        var report = try evaluator.evaluate(suitePath: suitePath, basePath: try bases.verifiedPath(base), baseID: base.id,
+                                            adapterDirectory: nil, isCancelled: { Interruption.isInterrupted })
+        try bases.storeReport(report, for: base, suiteKey: try evaluator.suiteKey(suitePath: suitePath))
+        if !gates.isEmpty { report.gates = GateEvaluator.evaluate(gates, report: report) }
+        return report
+    }
+
+    public func evaluate(revision: String, suitePath: String, modelLoader: @escaping EvalSuiteEvaluator.ModelLoader,
+                         gates: [GateSpec] = []) throws -> EvalReport {
+        let c = try commit(revision)
+        guard let baseID = c.run?.baseID else { throw RegistryError.notARunCommit(revision) }
+        let bases = BaseRegistry(registry: self)
+        guard let base = try bases.list().first(where: { $0.id == baseID }) else {
+            throw RegistryError.base("the base model \(baseID.prefix(12)) of \(revision) is not registered here", location: revision,
+                                     hint: "register the same file with `ftx base add`")
+        }
+        guard let adapter = try entry("adapter", in: c.commit), adapter.kind == .tree else { throw RegistryError.noAdapter(c.id.hex) }
+        let dir = NSTemporaryDirectory() + "ftx-eval-\(getpid())-\(c.id.short)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try? FileManager.default.removeItem(atPath: dir)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try writeTree(adapter.id, into: dir)
+        var report = try EvalSuiteEvaluator(modelLoader: modelLoader).evaluate(
+            suitePath: suitePath, basePath: try bases.verifiedPath(base), baseID: base.id, adapterDirectory: dir,
+            isCancelled: { Interruption.isInterrupted })
+        if !gates.isEmpty {
+            let baseline = try gates.contains { $0.regressionVs == "base" }
+                ? bases.storedReport(base, suiteKey: EvalSuiteEvaluator(modelLoader: nil).suiteKey(suitePath: suitePath)) : nil
+            report.gates = GateEvaluator.evaluate(gates, report: report, baseline: baseline)
+        }
+        return report
+    }
+}

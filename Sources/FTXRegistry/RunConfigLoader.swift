@@ -1,0 +1,160 @@
+import FTXCore
+import FTXEval
+import Foundation
+import Yams
+
+/// Reads a run config (YAML, DESIGN §9 keys), applies `--set key=value` overrides (dotted keys for
+/// nested values, values parsed as YAML scalars), lets the engine fill defaults, and extracts what
+/// the registry needs: base model, splits, seed, suite and gates. Relative paths are relative to
+/// the project (the directory holding .ftx/).
+public struct RunConfigLoader {
+    public let projectRoot: String
+    public let resolver: RunConfigResolver
+
+    public init(projectRoot: String, resolver: RunConfigResolver) {
+        self.projectRoot = projectRoot; self.resolver = resolver
+    }
+
+    public func load(path: String?, overrides: [String], message: String?) throws -> RunPlan {
+        var raw: [String: Any] = [:]
+        var originalText: String?
+        let source: String
+        if let path {
+            source = path
+            let abs = absolute(path)
+            guard let data = FileManager.default.contents(atPath: abs) else {
+                throw RegistryError.config("run config not found", location: path, hint: "pass -c configs/lora.yaml")
+            }
+            guard let text = String(data: data, encoding: .utf8) else {
+                throw RegistryError.config("run config is not UTF-8 text", location: path, hint: nil)
+            }
+            let loaded: Any?
+            do { loaded = try Yams.load(yaml: text) } catch {
+                throw RegistryError.config("run config is not valid YAML: \(Self.yamlProblem(error))", location: Self.yamlLocation(error, path),
+                                           hint: nil)
+            }
+            if loaded != nil {
+                guard let map = loaded as? [String: Any] else {
+                    throw RegistryError.config("run config must be a mapping of keys to values", location: "\(path):1", hint: nil)
+                }
+                raw = map
+            }
+            originalText = text
+        } else {
+            source = "--set"
+        }
+        for o in overrides { try Self.apply(override: o, to: &raw) }
+        let resolved = try resolver.resolve(raw, originalText: overrides.isEmpty ? originalText : nil, source: source)
+        return try plan(from: resolved, source: source, message: message)
+    }
+
+    func plan(from config: [String: Any], source: String, message: String?) throws -> RunPlan {
+        guard let base = config["base_model"] as? String, !base.isEmpty else {
+            throw RegistryError.config("the run config names no base_model", location: source,
+                                       hint: "add `base_model: NAME` (a registered base) or a .gguf path")
+        }
+        var splits: [String: String] = [:]
+        switch config["data"] {
+        case let s as String: splits["all"] = absolute(s)
+        case let m as [String: Any]:
+            for (k, v) in m where !(v is NSNull) {
+                guard let p = v as? String else {
+                    throw RegistryError.config("data.\(k) must be a JSONL path", location: source, hint: nil)
+                }
+                splits[k] = absolute(p)
+            }
+        default:
+            throw RegistryError.config("the run config names no data", location: source,
+                                       hint: "add `data: {train: data/train.jsonl, valid: …, test: …}` or `data: data/all.jsonl`")
+        }
+        for (name, p) in splits.sorted(by: { $0.key < $1.key }) where !FileManager.default.fileExists(atPath: p) {
+            throw RegistryError.data("data file for split '\(name)' not found", location: p)
+        }
+        let seed = (config["seed"] as? Int) ?? 0
+        var suite: String?
+        var gates: [GateSpec] = []
+        if let ev = config["eval"] as? [String: Any] {
+            suite = (ev["suite"] as? String).map(absolute)
+            if ev["gates"] != nil {
+                // FTXEval parses gates from YAML; hand it the eval section as a file.
+                let tmp = NSTemporaryDirectory() + "ftx-gates-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).yaml"
+                defer { try? FileManager.default.removeItem(atPath: tmp) }
+                try Yams.dump(object: ["eval": ["gates": ev["gates"]!]]).write(toFile: tmp, atomically: false, encoding: .utf8)
+                do { gates = try GateSpec.fromRunConfig(path: tmp).gates } catch let e as FTXError {
+                    throw RegistryError.config("bad eval.gates: \(e.message)", location: source, hint: e.hint)
+                }
+            }
+        }
+        if let suite, !FileManager.default.fileExists(atPath: suite) {
+            throw RegistryError.config("eval suite not found", location: suite, hint: "eval.suite is relative to the project root")
+        }
+        let yaml = try Yams.dump(object: config, sortKeys: true)
+        var params: [String: ParamValue] = [:]
+        Self.flatten(config, prefix: "", into: &params)
+        let msg = message ?? "run \(URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent)"
+        return RunPlan(config: config, configYAML: yaml, configSource: source, params: params, baseModel: base,
+                       splits: splits, seed: seed, suitePath: suite, gates: gates, message: msg)
+    }
+
+    func absolute(_ p: String) -> String {
+        p.hasPrefix("/") ? p : URL(fileURLWithPath: p, relativeTo: URL(fileURLWithPath: projectRoot + "/")).standardizedFileURL.path
+    }
+
+    /// `a.b=value`: sets a nested key; the value is parsed as YAML (numbers, booleans, lists).
+    static func apply(override: String, to map: inout [String: Any]) throws {
+        guard let eq = override.firstIndex(of: "="), eq != override.startIndex else {
+            throw RegistryError.config("--set takes key=value", location: "--set \(override)", hint: "e.g. --set lora_r=16")
+        }
+        let key = String(override[..<eq]), text = String(override[override.index(after: eq)...])
+        let value: Any = (try? Yams.load(yaml: text)).flatMap { $0 } ?? text
+        let parts = key.split(separator: ".").map(String.init)
+        func set(_ m: inout [String: Any], _ i: Int) {
+            if i == parts.count - 1 { m[parts[i]] = value; return }
+            var sub = m[parts[i]] as? [String: Any] ?? [:]
+            set(&sub, i + 1)
+            m[parts[i]] = sub
+        }
+        set(&map, 0)
+    }
+
+    static func flatten(_ value: Any, prefix: String, into out: inout [String: ParamValue]) {
+        switch value {
+        case let m as [String: Any]:
+            for (k, v) in m { flatten(v, prefix: prefix.isEmpty ? k : "\(prefix).\(k)", into: &out) }
+        case let b as Bool: out[prefix] = .number(b ? 1 : 0)
+        case let i as Int: out[prefix] = .number(Double(i))
+        case let d as Double: out[prefix] = .number(d)
+        case let s as String: out[prefix] = .text(s)
+        case let a as [Any]:
+            out[prefix] = .text(a.map { "\($0)" }.joined(separator: ","))
+        default: break
+        }
+    }
+
+    static func yamlProblem(_ e: Error) -> String {
+        if let y = e as? YamlError, case .scanner(_, let problem, _, _) = y { return problem }
+        if let y = e as? YamlError, case .parser(_, let problem, _, _) = y { return problem }
+        return "\(e)".split(separator: "\n").first.map(String.init) ?? "syntax error"
+    }
+
+    static func yamlLocation(_ e: Error, _ path: String) -> String {
+        if let y = e as? YamlError {
+            switch y {
+            case .scanner(_, _, let mark, _), .parser(_, _, let mark, _): return "\(path):\(mark.line)"
+            default: break
+            }
+        }
+        return path
+    }
+}
+
+/// Resolution used until FTXTrain's config is wired: accepts the mapping as written, filling only
+/// the registry's own defaults (seed 0). FTXTrain's resolver replaces it to add every training default.
+public struct PassThroughConfigResolver: RunConfigResolver {
+    public init() {}
+    public func resolve(_ config: [String: Any], originalText: String?, source: String) throws -> [String: Any] {
+        var c = config
+        if c["seed"] == nil { c["seed"] = 0 }
+        return c
+    }
+}

@@ -1,6 +1,0 @@
-import XCTest
-
-// Placeholder until this module's issue lands; replaced by real tests.
-final class FTXRegistryPlaceholderTests: XCTestCase {
-    func testModuleBuilds() { XCTAssertTrue(true) }
-}
