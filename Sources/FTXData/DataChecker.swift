@@ -109,6 +109,9 @@ final class CheckContext {
         return out.sorted { $0[0] < $1[0] }
     }
 
+    /// "1 group", "3 groups".
+    static func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
+
     /// A short quote of a text for messages.
     static func quote(_ s: String, max: Int = 60) -> String {
         let flat = s.replacingOccurrences(of: "\n", with: "⏎")
