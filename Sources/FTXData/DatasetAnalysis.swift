@@ -39,6 +39,18 @@ struct AnalysisOptions {
     var tokenCounterIsThreadSafe = false
     var progress = false
     var stratifyField: String?   // keep the value of this field per example (split --stratify)
+
+    /// Options and a validated check config for a near-duplicate threshold (clean and split).
+    static func forThreshold(_ threshold: Double, read: ReadOptions, progress: Bool) throws -> (DataCheckConfig, AnalysisOptions) {
+        var config = DataCheckConfig()
+        config.nearDuplicateThreshold = threshold
+        try config.validate()
+        var a = AnalysisOptions()
+        a.read = read
+        a.minHash = MinHashParams(threshold: threshold)
+        a.progress = progress
+        return (config, a)
+    }
 }
 
 /// One streaming pass over every input file, in parallel batches, keeping only an `ExampleRecord`
@@ -140,7 +152,6 @@ final class DatasetAnalysis {
                     r.normOutputHash = TextNormalizer.sequenceHash(words.output[...])
                     if let sys = e.systemPrompt { r.systemHash = FastHash.string(sys) | 1 }
                     r.outputChars = Int32(clamping: ExampleFeatures.scalarCount(e.output))
-                    r.inputChars = Int32(clamping: ExampleFeatures.scalarCount(e.input))
                     let (style, shape) = ExampleFeatures.style(e)
                     r.style = style
                     if let tc = parallelTokens { r.tokens = Int32(clamping: tc(Self.tokenText(e))) }

@@ -8,7 +8,7 @@ extension CheckContext {
             Finding(message: "\(g.count) identical examples", locations: locs(g), details: ["copies": "\(g.count)"])
         }
         let extra = gs.reduce(0) { $0 + $1.count - 1 }
-        return (gs.isEmpty ? "no identical examples" : "\(gs.count) groups, \(extra) redundant copies", findings)
+        return (gs.isEmpty ? "no identical examples" : "\(Self.count(gs.count, "group")), \(Self.count(extra, "redundant copy").replacingOccurrences(of: "copys", with: "copies"))", findings)
     }
 
     /// Near-duplicate clusters that are not just identical copies.
@@ -23,7 +23,7 @@ extension CheckContext {
             Finding(message: "\(g.count) near-identical examples (normalized text, Jaccard ≥ \(t))",
                     locations: locs(g), details: ["size": "\(g.count)"])
         }
-        return (gs.isEmpty ? "none at Jaccard ≥ \(t)" : "\(gs.count) clusters, \(gs.reduce(0) { $0 + $1.count }) examples", findings)
+        return (gs.isEmpty ? "none at Jaccard ≥ \(t)" : "\(Self.count(gs.count, "cluster")), \(gs.reduce(0) { $0 + $1.count }) examples", findings)
     }
 
     /// Same normalized input, outputs that differ after normalization. Each group: the indices in
@@ -41,6 +41,6 @@ extension CheckContext {
             if let e = analysis.example(g[0]) { msg += ": input " + Self.quote(e.format == .chat ? e.messages[..<(e.lastAssistantIndex ?? 0)].last?.content ?? "" : e.input) }
             return Finding(message: msg, locations: locs(g), details: ["outputs": "\(outputs)"])
         }
-        return (gs.isEmpty ? "no input has conflicting outputs" : "\(gs.count) inputs with conflicting outputs", findings)
+        return (gs.isEmpty ? "no input has conflicting outputs" : "\(Self.count(gs.count, "input")) with conflicting outputs", findings)
     }
 }

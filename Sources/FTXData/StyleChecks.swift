@@ -27,7 +27,7 @@ extension CheckContext {
         }
         let what = m.minorityIsTrue ? "are JSON while most are not" : "are not JSON while most are"
         return ("\(m.minority.count) of \(m.total) outputs \(what)",
-                [Finding(message: "\(m.minority.count) outputs \(what)", locations: locs(m.minority))])
+                [Finding(message: "\(m.minority.count) of \(m.total) outputs \(what)", locations: locs(m.minority))])
     }
 
     func jsonShape() -> (String, [Finding]) {
@@ -50,7 +50,7 @@ extension CheckContext {
             return ("no dominant-casing outliers", [])
         }
         let what = m.minorityIsTrue ? "start lowercase while most start uppercase" : "start uppercase while most start lowercase"
-        return ("\(m.minority.count) of \(m.total) outputs \(what)", [Finding(message: "\(m.minority.count) outputs \(what)", locations: locs(m.minority))])
+        return ("\(m.minority.count) of \(m.total) outputs \(what)", [Finding(message: "\(m.minority.count) of \(m.total) outputs \(what)", locations: locs(m.minority))])
     }
 
     func trailingWhitespace() -> (String, [Finding]) {
@@ -58,11 +58,11 @@ extension CheckContext {
         var findings: [Finding] = []
         if let m = minority(pop, maxShare: config.styleMinorityShare, { $0.style.contains(.endsNewline) }) {
             let what = m.minorityIsTrue ? "end with a newline while most do not" : "lack the trailing newline most have"
-            findings.append(Finding(message: "\(m.minority.count) outputs \(what)", locations: locs(m.minority)))
+            findings.append(Finding(message: "\(m.minority.count) of \(m.total) outputs \(what)", locations: locs(m.minority)))
         }
         if let m = minority(pop, maxShare: config.styleMinorityShare, { $0.style.contains(.endsSpace) }) {
             let what = m.minorityIsTrue ? "end with a space or tab while most do not" : "lack the trailing space most have"
-            findings.append(Finding(message: "\(m.minority.count) outputs \(what)", locations: locs(m.minority)))
+            findings.append(Finding(message: "\(m.minority.count) of \(m.total) outputs \(what)", locations: locs(m.minority)))
         }
         return (findings.isEmpty ? "consistent endings" : findings.map(\.message).joined(separator: "; "), findings)
     }
@@ -90,7 +90,7 @@ extension CheckContext {
                                         locations: [loc(i)], details: ["chars": "\(chars)", "z": String(format: "%.1f", z)]))
             }
         }
-        return (findings.isEmpty ? "no outliers (median \(medianChars) characters)" : "\(findings.count) outliers beyond z \(config.lengthOutlierZ) (median \(medianChars) characters)", findings)
+        return (findings.isEmpty ? "no outliers (median \(medianChars) characters)" : "\(Self.count(findings.count, "outlier")) beyond z \(config.lengthOutlierZ) (median \(medianChars) characters)", findings)
     }
 
     static func median(_ v: [Double]) -> Double {
@@ -102,7 +102,7 @@ extension CheckContext {
     func emptyOutputs() -> (String, [Finding]) {
         let empty = outputs.filter { records[$0].style.contains(.empty) }
         guard !empty.isEmpty else { return ("no empty outputs", []) }
-        return ("\(empty.count) empty outputs", [Finding(message: "\(empty.count) outputs are empty or whitespace", locations: locs(empty))])
+        return (Self.count(empty.count, "empty output"), [Finding(message: "\(empty.count) of \(outputs.count) outputs are empty or whitespace", locations: locs(empty))])
     }
 
     /// Chat files: more than one system prompt, or a system prompt on only some examples.
@@ -117,7 +117,7 @@ extension CheckContext {
         func describe(_ h: UInt64) -> String { h == 0 ? "no system prompt" : "system prompt " + Self.quote(analysis.systemPrompts[h] ?? "") }
         let major = describe(ranked[0].key)
         let findings = ranked.dropFirst().map { (h, idx) in
-            Finding(message: "\(idx.count) examples have \(describe(h)); most (\(ranked[0].value.count)) have \(major)", locations: locs(idx))
+            Finding(message: "\(Self.count(idx.count, "example")) with \(describe(h)); most (\(ranked[0].value.count)) have \(major)", locations: locs(idx))
         }
         return ("\(byPrompt.count) system-prompt variants", findings)
     }

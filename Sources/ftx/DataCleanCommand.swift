@@ -37,7 +37,7 @@ struct DataCleanCommand: ParsableCommand {
         if json { try DataCLI.printJSON(r); return }
         var byReason: [String: Int] = [:]
         for x in r.removed { byReason[x.reason, default: 0] += 1 }
-        print("wrote \(r.out) : kept \(r.kept) of \(r.examples) examples, removed \(r.removed.count)"
+        print("wrote \(r.out): kept \(r.kept) of \(r.examples) examples, removed \(r.removed.count)"
               + (byReason.isEmpty ? "" : " (" + byReason.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ") + ")"))
         for x in r.removed {
             print("  removed \(x.location)  \(x.reason)" + (x.of.map { " of \($0)" } ?? ""))
