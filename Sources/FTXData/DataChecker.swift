@@ -28,7 +28,9 @@ public enum DataChecker {
         a.tokenCounter = options.tokenCounter
         a.tokenCounterIsThreadSafe = options.tokenCounterIsThreadSafe
         a.progress = options.progress
+        let timer = PhaseTimer()
         let analysis = try DatasetAnalysis(inputs: inputs, options: a)
+        timer.mark("read+features")
         let ctx = CheckContext(analysis: analysis, config: config)
 
         var results: [CheckResult] = []
@@ -41,6 +43,7 @@ public enum DataChecker {
                 continue
             }
             let (summary, findings) = ctx.run(name)
+            timer.mark(name.rawValue)
             let affected = Set(findings.flatMap(\.locations)).count
             let status: CheckStatus = findings.isEmpty ? .pass : (sev == .error ? .fail : .warn)
             results.append(CheckResult(name: name.rawValue, severity: sev, status: status, summary: summary,

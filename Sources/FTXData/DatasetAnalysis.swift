@@ -156,7 +156,6 @@ final class DatasetAnalysis {
                 }
             }
         }
-        records.reserveCapacity(records.count + computed.count)
         for (k, c) in computed.enumerated() {
             var r = c.record
             if let s = c.shape {

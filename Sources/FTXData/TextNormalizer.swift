@@ -29,60 +29,59 @@ public enum TextNormalizer {
         return out.joined(separator: " ")
     }
 
-    // Each word's lowercased UTF-8 bytes are gathered into a small buffer and hashed 8 bytes at a
-    // time; both paths produce the same bytes for the same word, hence the same hash.
-    private struct WordBuffer {
-        var bytes: [UInt8] = []
-        init() { bytes.reserveCapacity(64) }
-        @inline(__always) mutating func flush(into words: inout [UInt64]) {
-            if bytes.isEmpty { return }
-            words.append(bytes.withUnsafeBytes { FastHash.bytes($0, seed: 0x30D5) })
-            bytes.removeAll(keepingCapacity: true)
+    /// Streaming hash of one word's lowercased UTF-8 bytes, eight bytes per multiply. Both paths
+    /// feed it the same bytes for the same word, hence the same hash.
+    struct WordHasher {
+        private var state: UInt64 = 0x30D5
+        private var acc: UInt64 = 0
+        private var shift: UInt64 = 0
+        private(set) var count: UInt64 = 0
+
+        @inline(__always) mutating func add(_ b: UInt8) {
+            acc |= UInt64(b) << shift
+            shift += 8
+            count += 1
+            if shift == 64 {
+                state = FastHash.fold(acc ^ state ^ FastHash.p1, FastHash.p2)
+                acc = 0
+                shift = 0
+            }
+        }
+
+        @inline(__always) mutating func finish(into words: inout [UInt64]) {
+            guard count > 0 else { return }
+            words.append(FastHash.finalize(FastHash.fold(acc ^ state ^ FastHash.p0, count ^ FastHash.p1)))
+            self = WordHasher()
         }
     }
 
     private static func asciiWords(_ buf: UnsafeBufferPointer<UInt8>, _ words: inout [UInt64]) {
-        guard let p = buf.baseAddress else { return }
-        let n = buf.count
-        var i = 0
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256) { tmp in
-            guard let t = tmp.baseAddress else { return }
-            while i < n {
-                // Skip separators.
-                while i < n && !isWordByte(p[i]) { i += 1 }
-                if i >= n { break }
-                var len = 0
-                let start = i
-                while i < n && isWordByte(p[i]) { i += 1 }
-                if i - start <= 256 {
-                    while len < i - start { let c = p[start + len]; t[len] = (c >= 0x41 && c <= 0x5A) ? c | 0x20 : c; len += 1 }
-                    words.append(FastHash.bytes(UnsafeRawBufferPointer(start: t, count: len), seed: 0x30D5))
-                } else {
-                    var long = [UInt8](UnsafeBufferPointer(start: p + start, count: i - start))
-                    for k in 0..<long.count where long[k] >= 0x41 && long[k] <= 0x5A { long[k] |= 0x20 }
-                    words.append(long.withUnsafeBytes { FastHash.bytes($0, seed: 0x30D5) })
-                }
+        var w = WordHasher()
+        for c in buf {
+            if c >= 0x61 && c <= 0x7A || c >= 0x30 && c <= 0x39 {
+                w.add(c)
+            } else if c >= 0x41 && c <= 0x5A {
+                w.add(c | 0x20)
+            } else {
+                w.finish(into: &words)
             }
         }
-    }
-
-    @inline(__always) private static func isWordByte(_ b: UInt8) -> Bool {
-        (b >= 0x61 && b <= 0x7A) || (b >= 0x41 && b <= 0x5A) || (b >= 0x30 && b <= 0x39)
+        w.finish(into: &words)
     }
 
     private static func unicodeWords(_ text: String, _ words: inout [UInt64]) {
-        var w = WordBuffer()
+        var w = WordHasher()
         for s in text.unicodeScalars {
-            if isSeparator(s) { w.flush(into: &words); continue }
+            if isSeparator(s) { w.finish(into: &words); continue }
             if s.isASCII {
                 var b = UInt8(s.value)
                 if b >= 0x41 && b <= 0x5A { b |= 0x20 }
-                w.bytes.append(b)
+                w.add(b)
             } else {
-                w.bytes.append(contentsOf: s.properties.lowercaseMapping.utf8)
+                for b in s.properties.lowercaseMapping.utf8 { w.add(b) }
             }
         }
-        w.flush(into: &words)
+        w.finish(into: &words)
     }
 
     /// Separator: anything that is not a letter, number or combining mark.

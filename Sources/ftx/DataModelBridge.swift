@@ -1,10 +1,12 @@
 import FTXData
+import FTXModel
 
-/// Where `--model` turns into a token counter. The model engine's loader (`LlamaModel.load(path:)`)
-/// is not in this build yet, so `--model` reports that clearly instead of guessing.
+/// Where `--model` turns into a token counter: FTXData never imports FTXModel, so the CLI loads the
+/// GGUF's tokenizer (no weights) and hands `ftx data` a `(String) -> Int`.
 enum DataModelBridge {
     static func tokenCounter(modelPath: String) throws -> (String) -> Int {
-        throw DataError.invalidArgument("--model is not available yet: this build has no model loader for tokenization",
-                                        hint: "run without --model; token statistics arrive with the model engine")
+        let tokenizer = try Tokenizer.fromGGUF(GGUFFile(path: modelPath))
+        // Special tokens written in the data are counted as plain text, as training would see them.
+        return { tokenizer.encode($0, parseSpecial: false).count }
     }
 }

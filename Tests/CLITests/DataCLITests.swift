@@ -89,8 +89,9 @@ final class DataCLITests: XCTestCase {
         XCTAssertTrue(cap.stderr.contains("10-byte limit (\(url.path):1)"), cap.stderr)
         let missing = try TestSupport.runFTX(["data", "check", dir.appendingPathComponent("none.jsonl").path], cwd: dir)
         XCTAssertEqual(missing.status, 2)
-        let model = try TestSupport.runFTX(["data", "check", url.path, "--model", "x.gguf"], cwd: dir)
+        let model = try TestSupport.runFTX(["data", "check", url.path, "--model", dir.appendingPathComponent("x.gguf").path], cwd: dir)
         XCTAssertEqual(model.status, 2)
+        XCTAssertTrue(model.stderr.contains("x.gguf"), model.stderr)
     }
 
     func testCleanWritesCopyAndReports() throws {
@@ -148,6 +149,26 @@ final class DataCLITests: XCTestCase {
         let arr = try XCTUnwrap(try json(j.stdout) as? [[String: Any]])
         XCTAssertEqual(arr.first?["examples"] as? Int, 2)
         XCTAssertEqual(arr.first?["format"] as? String, "chat")
+    }
+
+    /// Token statistics and truncation with the real SmolLM2 tokenizer.
+    func testTokenLengthsWithModel() throws {
+        let model = try TestSupport.smolLM2Path()
+        let short: [[String: Any]] = (0..<20).map { ["prompt": "What is \($0) plus \($0)?", "completion": "It is \($0 * 2)."] }
+        let p = write("all.jsonl", short + [["prompt": "Q " + String(repeating: "lorem ipsum ", count: 200), "completion": "A"]])
+        let r = try TestSupport.runFTX(["data", "check", p, "--model", model, "--max-seq-length", "256", "--json"], cwd: dir)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let report = try XCTUnwrap(try json(r.stdout) as? [String: Any])
+        let tokens = try XCTUnwrap(report["tokenStatistics"] as? [String: Any])
+        XCTAssertEqual(tokens["overMaxSeqLength"] as? Int, 1)
+        let dist = try XCTUnwrap(tokens["tokens"] as? [String: Any])
+        XCTAssertGreaterThan(dist["max"] as? Double ?? 0, 256)
+        XCTAssertLessThan(dist["min"] as? Double ?? 1000, 256)
+        let trunc = try XCTUnwrap((report["checks"] as? [[String: Any]])?.first { $0["name"] as? String == "truncation" })
+        XCTAssertEqual((trunc["findings"] as? [[String: Any]])?.first?["locations"] as? [String], ["\(p):21"])
+        let stats = try TestSupport.runFTX(["data", "stats", p, "--model", model], cwd: dir)
+        XCTAssertEqual(stats.status, 0, stats.stderr)
+        XCTAssertTrue(stats.stdout.contains("tokens "), stats.stdout)
     }
 
     func testHelpTeaches() throws {

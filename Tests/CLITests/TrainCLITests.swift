@@ -56,4 +56,50 @@ final class TrainCLITests: XCTestCase {
         XCTAssertTrue(d.stderr.contains("completion is empty (t.jsonl:2)"), d.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("out").path))
     }
+
+    func testInterruptSavesACheckpointAndResumeFinishes() throws {
+        let model = try TestSupport.smolLM2Path()
+        let dir = TestSupport.makeTempDir("ftx-train-int")
+        let fixtures = TestSupport.repoRoot.appendingPathComponent("Tests/FTXTrainTests/Fixtures/task").path
+        let cfg = """
+        base_model: \(model)
+        data: {train: \(fixtures)/train.jsonl}
+        output_dir: out
+        adapter: qlora
+        lora_r: 2
+        lora_layers: 1
+        lora_target_modules: [v_proj]
+        max_steps: 40
+        max_seq_length: 96
+        threads: 2
+        """
+        try cfg.write(to: dir.appendingPathComponent("c.yaml"), atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: TestSupport.ftxBinary)
+        p.arguments = ["train", "-c", "c.yaml"]
+        p.currentDirectoryURL = dir
+        let err = Pipe(), out = Pipe()
+        p.standardError = err; p.standardOutput = out
+        final class Box: @unchecked Sendable { var text = ""; let lock = NSLock() }
+        let box = Box()
+        err.fileHandleForReading.readabilityHandler = { h in
+            let d = h.availableData
+            box.lock.lock(); box.text += String(decoding: d, as: UTF8.self); box.lock.unlock()
+        }
+        try p.run()
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline {
+            box.lock.lock(); let started = box.text.contains("train: 1/40"); box.lock.unlock()
+            if started { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        kill(p.processIdentifier, SIGINT)
+        p.waitUntilExit()
+        err.fileHandleForReading.readabilityHandler = nil
+        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertEqual(p.terminationStatus, 130, box.text)
+        XCTAssertTrue(stdout.contains("interrupted at step"), stdout)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("out/checkpoint.bin").path))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("out/adapter_model.safetensors").path))
+    }
 }
