@@ -140,7 +140,6 @@ final class DatasetAnalysis {
                     r.normOutputHash = TextNormalizer.sequenceHash(words.output[...])
                     if let sys = e.systemPrompt { r.systemHash = FastHash.string(sys) | 1 }
                     r.outputChars = Int32(clamping: ExampleFeatures.scalarCount(e.output))
-                    r.inputChars = Int32(clamping: ExampleFeatures.scalarCount(e.input))
                     let (style, shape) = ExampleFeatures.style(e)
                     r.style = style
                     if let tc = parallelTokens { r.tokens = Int32(clamping: tc(Self.tokenText(e))) }

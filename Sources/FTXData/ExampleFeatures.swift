@@ -26,7 +26,6 @@ struct ExampleRecord {
     var systemHash: UInt64 = 0     // 0: no system prompt
     var jsonShape: Int32 = -1      // index into the analysis' shape table
     var outputChars: Int32 = 0
-    var inputChars: Int32 = 0
     var tokens: Int32 = -1
     var stratum: Int32 = -1
     var style: OutputStyle = []

@@ -55,15 +55,21 @@ public enum TextNormalizer {
         }
     }
 
+    /// ASCII byte → its lower-case form for word characters, 0 for separators.
+    private static let asciiMap: [UInt8] = (0..<256).map { c -> UInt8 in
+        let b = UInt8(c)
+        if (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) { return b }
+        if b >= 0x41 && b <= 0x5A { return b | 0x20 }
+        return 0
+    }
+
     private static func asciiWords(_ buf: UnsafeBufferPointer<UInt8>, _ words: inout [UInt64]) {
         var w = WordHasher()
-        for c in buf {
-            if c >= 0x61 && c <= 0x7A || c >= 0x30 && c <= 0x39 {
-                w.add(c)
-            } else if c >= 0x41 && c <= 0x5A {
-                w.add(c | 0x20)
-            } else {
-                w.finish(into: &words)
+        asciiMap.withUnsafeBufferPointer { map in
+            guard let m = map.baseAddress else { return }
+            for c in buf {
+                let l = m[Int(c)]
+                if l != 0 { w.add(l) } else { w.finish(into: &words) }
             }
         }
         w.finish(into: &words)
