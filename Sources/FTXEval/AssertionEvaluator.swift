@@ -58,7 +58,7 @@ public enum AssertionEvaluator {
                 return binary(a == b, "output differs from \(short(b))")
             }
             guard let got = EvalJSON.parse(text) else { return (false, 0, "output is not JSON") }
-            return binary(got == want, "JSON differs from \(short(want.jsonText))")
+            return binary(got == want, "JSON differs from \(clip(want.jsonText))")
         case .contains:
             let s = value?.plainText ?? ""
             return binary(text.contains(s), "output does not contain \(short(s))")
@@ -98,7 +98,7 @@ public enum AssertionEvaluator {
             }
             guard let got = path.lookup(json) else { return (false, 0, "output has no field \(path)") }
             let same = got == want || { if case .string(let s) = want { return got.plainText == s }; return false }()
-            return binary(same, "\(path) is \(short(got.jsonText)), expected \(short(want.jsonText))")
+            return binary(same, "\(path) is \(clip(got.jsonText)), expected \(clip(want.jsonText))")
         case .similar:
             let ref = value?.plainText ?? ctx.expected
             let t = spec.threshold ?? defaultSimilarThreshold
@@ -113,8 +113,7 @@ public enum AssertionEvaluator {
         }
     }
 
-    static func short(_ s: String) -> String {
-        let q = s.count > 60 ? String(s.prefix(57)) + "…" : s
-        return "\"\(q)\""
-    }
+    /// Quoted and clipped text for reasons.
+    static func short(_ s: String) -> String { "\"\(clip(s))\"" }
+    static func clip(_ s: String) -> String { s.count > 60 ? String(s.prefix(57)) + "…" : s }
 }

@@ -62,7 +62,6 @@ public struct EvalRunner {
             offset = end
             progress.update(offset, [String(format: "%.1f tok/s", genSeconds > 0 ? Double(genTokens) / genSeconds : 0)])
         }
-        progress.update(cases.count, [], force: true)
 
         var scoreSeconds = 0.0
         var nlls: [(Double, Int)?] = Array(repeating: nil, count: cases.count)

@@ -26,11 +26,27 @@ public enum EvalSummary {
         if !failed.isEmpty {
             out += "failing cases: \(failed.count)\n"
             for c in failed.prefix(5) {
-                out += "  \(c.id): " + c.assertions.filter { !$0.pass }.map { "\($0.type): \($0.reason ?? "failed")" }
-                    .joined(separator: "; ") + "\n"
+                out += "  \(c.id): " + failureSummary(c) + "\n"
             }
             if failed.count > 5 { out += "  … \(failed.count - 5) more in the report\n" }
         }
         return out
+    }
+
+    /// A case's failed assertions grouped by reason: "output is not valid JSON (is-json, json-field ×4)".
+    static func failureSummary(_ c: CaseReport) -> String {
+        var order: [String] = [], types: [String: [String]] = [:]
+        for a in c.assertions where !a.pass {
+            let reason = a.reason ?? "failed"
+            if types[reason] == nil { order.append(reason) }
+            types[reason, default: []].append(a.type)
+        }
+        return order.map { reason in
+            var counts: [(String, Int)] = []
+            for t in types[reason]! {
+                if let i = counts.firstIndex(where: { $0.0 == t }) { counts[i].1 += 1 } else { counts.append((t, 1)) }
+            }
+            return reason + " (" + counts.map { $0.1 > 1 ? "\($0.0) ×\($0.1)" : $0.0 }.joined(separator: ", ") + ")"
+        }.joined(separator: "; ")
     }
 }

@@ -38,7 +38,7 @@ enum ReportReader {
         guard case .array(let rows)? = member("cases") else { throw Failure(message: "missing key 'cases' at top level") }
         var cases: [CaseReport] = []
         cases.reserveCapacity(rows.count)
-        for (i, row) in rows.enumerated() { cases.append(try caseReport(row, at: ".cases[\(i)]")) }
+        for (i, row) in rows.enumerated() { cases.append(try caseReport(row, index: i)) }
         var r = EvalReport(suite: suite, model: model, cases: cases, metrics: metrics, gates: gates, timing: timing)
         r.format = format
         return r
@@ -46,15 +46,15 @@ enum ReportReader {
 
     typealias K = CaseReport.CodingKeys
 
-    static func caseReport(_ v: JSONValue, at path: String) throws -> CaseReport {
-        guard case .object(let m) = v else { throw Failure(message: "wrong type at \(path)") }
-        let f = Fields(members: m, path: path)
+    static func caseReport(_ v: JSONValue, index i: Int) throws -> CaseReport {
+        guard case .object(let m) = v else { throw Failure(message: "wrong type at .cases[\(i)]") }
+        let f = Fields(members: m, caseIndex: i, assertionIndex: nil)
         var assertions: [AssertionResult] = []
         if case .array(let items)? = f.value(K.assertions.stringValue) {
             assertions.reserveCapacity(items.count)
             for (j, item) in items.enumerated() {
-                guard case .object(let am) = item else { throw Failure(message: "wrong type at \(path).assertions[\(j)]") }
-                let a = Fields(members: am, path: "\(path).assertions[\(j)]")
+                guard case .object(let am) = item else { throw Failure(message: "wrong type at .cases[\(i)].assertions[\(j)]") }
+                let a = Fields(members: am, caseIndex: i, assertionIndex: j)
                 assertions.append(AssertionResult(type: try a.string("type"), pass: try a.bool("pass"), score: try a.number("score"),
                                                   weight: try a.number("weight"), reason: try a.optString("reason"),
                                                   metric: try a.optString("metric")))
@@ -75,7 +75,10 @@ enum ReportReader {
     /// Typed access to an object's members with "missing key"/"wrong type" errors naming the path.
     struct Fields {
         let members: [JSONMember]
-        let path: String
+        // The path is formatted only for an error message (never per case on the happy path).
+        let caseIndex: Int
+        let assertionIndex: Int?
+        var path: String { ".cases[\(caseIndex)]" + (assertionIndex.map { ".assertions[\($0)]" } ?? "") }
         func value(_ k: String) -> JSONValue? { members.first { $0.key == k }?.value }
         func missing(_ k: String) -> Failure { Failure(message: "missing key '\(k)' at \(path)") }
         func wrong(_ k: String) -> Failure { Failure(message: "wrong type at \(path).\(k)") }

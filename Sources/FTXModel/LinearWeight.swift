@@ -13,7 +13,7 @@ public final class LinearWeight: @unchecked Sendable {
     private let ownedF32: UnsafeMutablePointer<Float>?
 
     /// Activation rows up to which the direct quantized kernel is used (above it: tiles + sgemm).
-    public static var directKernelMaxRows = 6
+    public static var directKernelMaxRows = 64
     /// Weight rows per dequantized tile (each tile is tileRows × in floats of scratch).
     static let tileRows = 64
 
@@ -66,6 +66,29 @@ public final class LinearWeight: @unchecked Sendable {
                 BLAS.sgemm(m: n, n: rows, k: cols, a: x, lda: cols, b: scratch, ldb: cols, transB: true,
                            beta: beta, c: y + r, ldc: out, parallel: false)
                 r += rows
+            }
+        }
+    }
+
+    /// Several weights reading the same input (q/k/v, gate/up): Y_i[n×out_i] = X·W_iᵀ. For a few rows
+    /// of quantized weights they share one parallel region (one dispatch instead of one per weight).
+    public static func forward(_ weights: [LinearWeight], _ x: UnsafePointer<Float>, rows n: Int,
+                               into ys: [UnsafeMutablePointer<Float>]) {
+        let direct = n <= directKernelMaxRows && weights.allSatisfy { $0.type.isQuantized && $0.inFeatures == weights[0].inFeatures }
+        guard direct, n > 0 else {
+            for (w, y) in zip(weights, ys) { w.forward(x, rows: n, into: y, accumulate: false) }
+            return
+        }
+        var starts: [Int] = []
+        var total = 0
+        for w in weights { starts.append(total); total += w.outFeatures }
+        Threads.parallelFor(total, granularity: 16) { s, e in
+            for (i, w) in weights.enumerated() {
+                let lo = max(s, starts[i]), hi = min(e, starts[i] + w.outFeatures)
+                guard lo < hi else { continue }
+                quantMatVecRows(w.type, w: w.data, rowBytes: w.rowBytes, cols: w.inFeatures,
+                                rowStart: lo - starts[i], rowEnd: hi - starts[i],
+                                x: x, ldx: w.inFeatures, nVec: n, y: ys[i], ldy: w.outFeatures, accumulate: false)
             }
         }
     }

@@ -69,9 +69,8 @@ extension LlamaModel {
         for (l, layer) in weights.layers.enumerated() {
             let ad = lora.flatMap { l < $0.layers.count ? $0.layers[l] : nil }
             layer.attnNorm.withUnsafeBufferPointer { VectorOps.rmsNormRows(x, $0.baseAddress!, rows: rows, n: H, eps: c.rmsNormEps, into: xn) }
-            project(layer.q, ad?[.q], xn, rows, q, accumulate: false)
-            project(layer.k, ad?[.k], xn, rows, k, accumulate: false)
-            project(layer.v, ad?[.v], xn, rows, v, accumulate: false)
+            LinearWeight.forward([layer.q, layer.k, layer.v], xn, rows: rows, into: [q, k, v])
+            addLoRA(ad?[.q], xn, rows, q); addLoRA(ad?[.k], xn, rows, k); addLoRA(ad?[.v], xn, rows, v)
             rope.apply(q, rows: rows, heads: c.numHeads, headDim: hd)
             rope.apply(k, rows: rows, heads: c.numKVHeads, headDim: hd)
             for (si, s) in segments.enumerated() {
@@ -82,8 +81,8 @@ extension LlamaModel {
             attention(segments: segments, layer: l, segStart: segStart, segPos: segPos, q: q, out: att)
             project(layer.o, ad?[.o], att, rows, x, accumulate: true)
             layer.ffnNorm.withUnsafeBufferPointer { VectorOps.rmsNormRows(x, $0.baseAddress!, rows: rows, n: H, eps: c.rmsNormEps, into: xn) }
-            project(layer.gate, ad?[.gate], xn, rows, gate, accumulate: false)
-            project(layer.up, ad?[.up], xn, rows, up, accumulate: false)
+            LinearWeight.forward([layer.gate, layer.up], xn, rows: rows, into: [gate, up])
+            addLoRA(ad?[.gate], xn, rows, gate); addLoRA(ad?[.up], xn, rows, up)
             VectorOps.swiglu(gate, up, count: rows * F)
             project(layer.down, ad?[.down], gate, rows, x, accumulate: true)
             observe?(l + 1, x, rows)
@@ -118,6 +117,11 @@ extension LlamaModel {
     func project(_ w: LinearWeight, _ pair: LoRAPair?, _ x: UnsafePointer<Float>, _ rows: Int,
                  _ y: UnsafeMutablePointer<Float>, accumulate: Bool) {
         w.forward(x, rows: rows, into: y, accumulate: accumulate)
+        addLoRA(pair, x, rows, y)
+    }
+
+    /// y += scale·(x·Aᵀ)·Bᵀ
+    func addLoRA(_ pair: LoRAPair?, _ x: UnsafePointer<Float>, _ rows: Int, _ y: UnsafeMutablePointer<Float>) {
         guard let p = pair, p.rank > 0 else { return }
         let tmp = UnsafeMutablePointer<Float>.allocate(capacity: rows * p.rank); defer { tmp.deallocate() }
         p.a.withUnsafeBufferPointer { a in
@@ -138,7 +142,9 @@ extension LlamaModel {
         let heads = c.numHeads, group = c.numHeads / c.numKVHeads
         let scale = 1 / Float(hd).squareRoot()
         let tasks = segments.count * heads
-        Threads.parallelFor(tasks) { ts, te in
+        var work = 0
+        for (si, s) in segments.enumerated() { work += s.tokens.count * (segPos[si] + s.tokens.count) }
+        Threads.parallelFor(tasks, maxChunks: work * heads * hd < 1 << 16 ? 1 : nil) { ts, te in
             var scratch: UnsafeMutablePointer<Float>? = nil
             var scratchCap = 0
             defer { scratch?.deallocate() }

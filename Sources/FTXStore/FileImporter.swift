@@ -11,6 +11,10 @@ public final class FileImporter {
     private var pack: PackWriter?
     /// Bytes of new objects written (compressed), for reporting.
     public private(set) var bytesWritten: Int = 0
+    /// Chunks stored as deltas / whole, and chunks already present (for `add -v` and benchmarks).
+    public private(set) var deltaChunks = 0
+    public private(set) var wholeChunks = 0
+    public private(set) var reusedChunks = 0
     /// Called while a large file is chunked: (path, bytes done, file size).
     public var onProgress: ((String, Int, Int) -> Void)?
 
@@ -101,27 +105,52 @@ public final class FileImporter {
         var chunks: [ChunkList.Chunk] = []
         var error: Error?
         var written = 0
+        var deltas = 0, wholes = 0, reused = 0
     }
 
-    /// Pairs each new chunk with the old chunk covering the same content, tracking the offset
-    /// drift edits introduce (re-aligning whenever a chunk's end matches an old chunk's end).
+    /// Pairs each new chunk with the old chunk holding the same content. CDC boundaries survive
+    /// edits, so the sequence of chunk sizes of the new version is the old one with small
+    /// changes: a chunk is anchored to the old chunk whose size and next size both match (near
+    /// the estimated position); otherwise the old chunk under its estimated midpoint is used.
     struct BaseAligner {
         let chunks: [ChunkList.Chunk]
         var starts: [Int] = []
         var j = 0
-        var drift = 0
+        var drift = 0      // new offset − old offset, from the last anchor
+        var misses = 0
         init(_ list: ChunkList?) {
             chunks = list?.chunks ?? []
             var o = 0
             for c in chunks { starts.append(o); o += c.size }
         }
-        mutating func base(start s: Int, length l: Int) -> ObjectID? {
+
+        mutating func base(start s: Int, length l: Int, next: Int?) -> ObjectID? {
             guard !chunks.isEmpty else { return nil }
-            // The old offset of this chunk's middle: robust to small errors in the drift estimate.
             let t = s + l / 2 - drift
             while j < chunks.count - 1 && starts[j] + chunks[j].size <= t { j += 1 }
-            let oldEnd = starts[j] + chunks[j].size
-            if abs(s + l - drift - oldEnd) <= max(4096, chunks[j].size / 8) { drift = s + l - oldEnd }
+            while j > 0 && starts[j] > t { j -= 1 }
+            let window = misses > 3 ? 1024 : 32
+            var best: Int? = nil
+            var bestScore = Int.max
+            for c in max(0, j - window)...min(chunks.count - 1, j + window) {
+                let d1 = abs(chunks[c].size - l)
+                guard d1 <= max(2048, l / 32) else { continue }
+                var score = d1 + abs(starts[c] + drift - s) / 1024
+                if let next {
+                    guard c + 1 < chunks.count else { continue }
+                    let d2 = abs(chunks[c + 1].size - next)
+                    guard d2 <= max(2048, next / 32) else { continue }
+                    score += d2
+                }
+                if score < bestScore { bestScore = score; best = c }
+            }
+            if let c = best {
+                j = c
+                drift = s + l - (starts[c] + chunks[c].size)
+                misses = 0
+                return chunks[c].id
+            }
+            misses += 1
             return chunks[j].id
         }
     }
@@ -169,6 +198,9 @@ public final class FileImporter {
                         state.chunks.append(ChunkList.Chunk(id: id, size: len))
                         if let frame, let writer, state.error == nil, !writer.ids.contains(id) {
                             do { try writer.add(id: id, frame: frame, base: deltaBase); state.written += frame.count } catch { state.error = error }
+                            if deltaBase != nil { state.deltas += 1 } else { state.wholes += 1 }
+                        } else {
+                            state.reused += 1
                         }
                     }
                     state.next += 1
@@ -179,8 +211,10 @@ public final class FileImporter {
             }
         }
 
-        FastCDC.forEachChunk(data) { off, len in
-            job.append((off, len, old == nil ? nil : aligner.base(start: off, length: len)))
+        // Each chunk's base is chosen when the next chunk is known (the aligner looks one ahead).
+        var held: (Int, Int)? = nil
+        func enqueue(_ off: Int, _ len: Int, next: Int?) {
+            job.append((off, len, old == nil ? nil : aligner.base(start: off, length: len, next: next)))
             jobBytes += len
             if jobBytes >= 1 << 20 {
                 progress?(off + len)
@@ -190,11 +224,19 @@ public final class FileImporter {
                 jobBytes = 0
             }
         }
+        FastCDC.forEachChunk(data) { off, len in
+            if let (o, l) = held { enqueue(o, l, next: len) }
+            held = (off, len)
+        }
+        if let (o, l) = held { enqueue(o, l, next: nil) }
         if !job.isEmpty { submit(job, jobIndex) }
         group.wait()
         progress?(data.count)
         if let e = state.error { throw e }
         bytesWritten += state.written
+        deltaChunks += state.deltas
+        wholeChunks += state.wholes
+        reusedChunks += state.reused
         return ChunkList(chunks: state.chunks)
     }
 }

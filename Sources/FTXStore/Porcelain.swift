@@ -18,6 +18,7 @@ public struct AddSummary: Sendable {
     public var staged: [String] = []
     public var removed: [String] = []
     public var bytesStored = 0
+    public var deltaChunks = 0, wholeChunks = 0, reusedChunks = 0
 }
 
 extension Repository {
@@ -50,6 +51,9 @@ extension Repository {
             }
             try importer.finish()
             summary.bytesStored = importer.bytesWritten
+            summary.deltaChunks = importer.deltaChunks
+            summary.wholeChunks = importer.wholeChunks
+            summary.reusedChunks = importer.reusedChunks
             for p in removals.sorted() { idx.entries[p] = nil; summary.removed.append(p) }
             for (p, e) in updates.sorted(by: { $0.key < $1.key }) {
                 if idx.entries[p]?.id != e.id { summary.staged.append(p) }

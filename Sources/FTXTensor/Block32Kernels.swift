@@ -76,9 +76,31 @@ struct BlockQ8_0: Block32 {
     let nb = cols / 32
     var v = 0
     while v < nVec {
-        let g = min(4, nVec - v)
+        let g = nVec - v >= 8 ? 8 : min(4, nVec - v)
         let x0 = x + v * ldx
-        if g == 4 {
+        if g == 8 {
+            // Eight vectors per decoded block: 8 accumulators + 4 weight registers stay in ymm.
+            for r in rs..<re {
+                let row = w + r * rowBytes
+                var a0 = F8(), a1 = F8(), a2 = F8(), a3 = F8(), a4 = F8(), a5 = F8(), a6 = F8(), a7 = F8()
+                for blk in 0..<nb {
+                    let (w0, w1, w2, w3) = B.decode(row + blk * B.blockBytes)
+                    let o = blk * 32
+                    var xp = x0 + o
+                    a0 = a0.addingProduct(w0, load8(xp)).addingProduct(w1, load8(xp + 8)).addingProduct(w2, load8(xp + 16)).addingProduct(w3, load8(xp + 24)); xp += ldx
+                    a1 = a1.addingProduct(w0, load8(xp)).addingProduct(w1, load8(xp + 8)).addingProduct(w2, load8(xp + 16)).addingProduct(w3, load8(xp + 24)); xp += ldx
+                    a2 = a2.addingProduct(w0, load8(xp)).addingProduct(w1, load8(xp + 8)).addingProduct(w2, load8(xp + 16)).addingProduct(w3, load8(xp + 24)); xp += ldx
+                    a3 = a3.addingProduct(w0, load8(xp)).addingProduct(w1, load8(xp + 8)).addingProduct(w2, load8(xp + 16)).addingProduct(w3, load8(xp + 24)); xp += ldx
+                    a4 = a4.addingProduct(w0, load8(xp)).addingProduct(w1, load8(xp + 8)).addingProduct(w2, load8(xp + 16)).addingProduct(w3, load8(xp + 24)); xp += ldx
+                    a5 = a5.addingProduct(w0, load8(xp)).addingProduct(w1, load8(xp + 8)).addingProduct(w2, load8(xp + 16)).addingProduct(w3, load8(xp + 24)); xp += ldx
+                    a6 = a6.addingProduct(w0, load8(xp)).addingProduct(w1, load8(xp + 8)).addingProduct(w2, load8(xp + 16)).addingProduct(w3, load8(xp + 24)); xp += ldx
+                    a7 = a7.addingProduct(w0, load8(xp)).addingProduct(w1, load8(xp + 8)).addingProduct(w2, load8(xp + 16)).addingProduct(w3, load8(xp + 24))
+                }
+                let yr = y + v * ldy + r
+                let sums = [a0.sum(), a1.sum(), a2.sum(), a3.sum(), a4.sum(), a5.sum(), a6.sum(), a7.sum()]
+                for u in 0..<8 { yr[u * ldy] = accumulate ? yr[u * ldy] + sums[u] : sums[u] }
+            }
+        } else if g == 4 {
             let x1 = x0 + ldx, x2 = x1 + ldx, x3 = x2 + ldx
             for r in rs..<re {
                 let row = w + r * rowBytes

@@ -99,6 +99,8 @@ struct AddCommand: ParsableCommand {
         if verbose {
             for p in summary.staged { StoreCLI.out("add '\(p)'") }
             for p in summary.removed { StoreCLI.out("remove '\(p)'") }
+            StoreCLI.out("stored \(summary.bytesStored) new bytes; chunks: \(summary.wholeChunks) whole, "
+                         + "\(summary.deltaChunks) as deltas, \(summary.reusedChunks) already stored")
         }
     }
 }

@@ -94,6 +94,9 @@ final class SuiteTests: XCTestCase {
         XCTAssertEqual(report.metrics.assertionPassRates["is-json"], 0.75)
         XCTAssertNotNil(report.metrics.perplexity)
         XCTAssertEqual(report.gates.map(\.status), [.pass, .fail])
+        let summary = EvalSummary.render(report)
+        XCTAssertTrue(summary.contains("t2: $.category is \"billing\", expected \"shipping\" (json-field)"), summary)
+        XCTAssertTrue(summary.contains("output is not valid JSON (is-json, json-field)"), summary)
         XCTAssertEqual(report.timing.caseLatencyMs.count, 4)
         XCTAssertEqual(report.cases[0].source.map { ($0 as NSString).lastPathComponent }, "test.jsonl:1")
 

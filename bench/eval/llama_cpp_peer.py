@@ -7,7 +7,8 @@ from llama_cpp import Llama
 model_path, report_path = sys.argv[1], sys.argv[2]
 report = json.load(open(report_path))
 max_tokens = report["suite"]["generation"]["max_tokens"]
-llm = Llama(model_path=model_path, n_ctx=2048, n_threads=os.cpu_count(), verbose=False, seed=0)
+threads = int(os.environ.get("THREADS", os.cpu_count()))
+llm = Llama(model_path=model_path, n_ctx=2048, n_threads=threads, n_threads_batch=threads, n_batch=512, verbose=False, seed=0)
 prompts = [c["prompt"] for c in report["cases"]]
 tokens = 0
 start = time.perf_counter()

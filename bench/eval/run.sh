@@ -20,7 +20,7 @@ echo "reports: $N cases each, $(du -h "$WORK/a.json" | cut -f1) per file"
 best=""; best_cpu=""
 for run in 1 2 3 4 5; do
   /usr/bin/time -f "%e %U %S" -o "$WORK/time" "$BIN" diff "$WORK/a.json" "$WORK/b.json" --json > "$WORK/diff.json" || [ $? -eq 1 ]
-  read -r wall user sys < "$WORK/time"
+  read -r wall user sys < <(tail -n 1 "$WORK/time")
   cpu=$(echo "$user + $sys" | bc -l)
   if [ -z "$best" ] || (( $(echo "$wall < $best" | bc -l) )); then best=$wall; best_cpu=$cpu; fi
 done
