@@ -134,7 +134,7 @@ final class RegistryCLITests: XCTestCase {
 
         // `ftx run` stops with a clear error, before training, on each bad input.
         try write("data/all.jsonl", "{\"prompt\": \"a\", \"completion\": \"b\"}\n{\"prompt\": \"c\", \"completion\": 3}\n")
-        try write("configs/ok.yaml", "base_model: tiny\ndata: data/all.jsonl\n")
+        try write("configs/ok.yaml", "base_model: tiny\ndata: ../data/all.jsonl\n")
         let missing = try ftx(["run", "-c", "configs/none.yaml"], status: 2)
         XCTAssertTrue(missing.stderr.contains("run config not found") && missing.stderr.contains("configs/none.yaml"), missing.stderr)
         try write("configs/broken.yaml", "base_model: tiny\ndata: [oops\n")

@@ -28,7 +28,7 @@ final class RegistryRunCLITests: XCTestCase {
             """)
         try write("configs/lora.yaml", """
             base_model: tiny
-            data: data/all.jsonl
+            data: ../data/all.jsonl
             lora_r: 4
             lora_alpha: 8
             learning_rate: 0.005
@@ -38,7 +38,7 @@ final class RegistryRunCLITests: XCTestCase {
             seed: 3
             threads: 2
             eval:
-              suite: eval/suite.yaml
+              suite: ../eval/suite.yaml
               gates:
                 - pass_rate >= 0.5
             """)
