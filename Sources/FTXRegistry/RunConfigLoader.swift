@@ -91,7 +91,7 @@ public struct RunConfigLoader {
         if let suite, !FileManager.default.fileExists(atPath: suite) {
             throw RegistryError.config("eval suite not found", location: suite, hint: "eval.suite is relative to the config file")
         }
-        let yaml = try Yams.dump(object: config, sortKeys: true)
+        let yaml = ConfigYAML.emit(config)
         var params: [String: ParamValue] = [:]
         Self.flatten(config, prefix: "", into: &params)
         let msg = message ?? "run \(URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent)"
