@@ -4,14 +4,11 @@ import XCTest
 
 /// `ftx run` end to end through the built binary on a tiny real GGUF model (FTXModel's test corpus):
 /// train → eval → gates → commit, failed gates, deploy → rollback, reproduce, reindex, Ctrl-C.
-final class RegistryRunCLITests: XCTestCase {
-    var dir: URL!
-
+final class RegistryRunCLITests: RegistryCLITestCase {
     override func setUpWithError() throws {
-        dir = TestSupport.makeTempDir("ftx-run-cli")
+        try super.setUpWithError()
         let model = TestSupport.repoRoot.appendingPathComponent("Tests/FTXModelTests/Corpus/valid-tiny.gguf")
         guard FileManager.default.fileExists(atPath: model.path) else { throw XCTSkip("tiny GGUF fixture missing") }
-        try ftx(["init"])
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("models"), withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: model, to: dir.appendingPathComponent("models/tiny.gguf"))
         try ftx(["base", "add", "models/tiny.gguf", "--name", "tiny"])
@@ -42,19 +39,6 @@ final class RegistryRunCLITests: XCTestCase {
               gates:
                 - pass_rate >= 0.5
             """)
-    }
-
-    @discardableResult
-    func ftx(_ args: [String], status: Int32 = 0, file: StaticString = #filePath, line: UInt = #line) throws -> TestSupport.RunResult {
-        let r = try TestSupport.runFTX(args, cwd: dir, env: ["FTX_AUTHOR": "Tester <t@example.com>"])
-        XCTAssertEqual(r.status, status, "ftx \(args.joined(separator: " ")): \(r.stderr)", file: file, line: line)
-        return r
-    }
-
-    func write(_ rel: String, _ text: String) throws {
-        let url = dir.appendingPathComponent(rel)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try Data(text.utf8).write(to: url)
     }
 
     func json(_ args: [String]) throws -> Any { try JSONSerialization.jsonObject(with: Data(try ftx(args).stdout.utf8)) }
