@@ -165,10 +165,12 @@ final class StoreCLITests: XCTestCase {
         var killed = 0
         // Calibrate: how long does an add + commit take here?
         try write("data.bin", base)
-        let t0 = Date()
+        var t0 = Date()
         try ftx(["add", "data.bin"])
+        let addTime = max(Date().timeIntervalSince(t0), 0.01)
+        t0 = Date()
         try ftx(["commit", "-m", "calibrate"])
-        let typical = max(Date().timeIntervalSince(t0) / 2, 0.01)
+        let commitTime = max(Date().timeIntervalSince(t0), 0.01)
         for trial in 0..<24 {
             var d = base
             let off = Int.random(in: 0..<(d.count - 16), using: &rng)
@@ -176,13 +178,14 @@ final class StoreCLITests: XCTestCase {
             try write("data.bin", d)
             try write("small-\(trial).txt", Data("small file \(trial)\n".utf8))
             let add = try spawn(["add", "."])
-            usleep(useconds_t(Double.random(in: 0...(1.3 * typical), using: &rng) * 1_000_000))
+            usleep(useconds_t(Double.random(in: 0...(1.3 * addTime), using: &rng) * 1_000_000))
             kill(add.0.processIdentifier, SIGKILL)
             add.0.waitUntilExit()
             if add.0.terminationReason == .uncaughtSignal { killed += 1 }
             try removeStaleLocks()
             let commit = try spawn(["commit", "-m", "trial \(trial)"])
-            usleep(useconds_t(Double.random(in: 0...(0.5 * typical), using: &rng) * 1_000_000))
+            // Up to 1.6× a typical commit: some are killed, some finish and must survive.
+            usleep(useconds_t(Double.random(in: 0...(1.6 * commitTime), using: &rng) * 1_000_000))
             kill(commit.0.processIdentifier, SIGKILL)
             commit.0.waitUntilExit()
             let out = String(decoding: commit.1.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
