@@ -91,18 +91,19 @@ final class CheckContext {
 
     /// Groups of indices (in file order) sharing `key`, for those passing `filter`; only groups of ≥ 2.
     func groups(where filter: (ExampleRecord) -> Bool = { _ in true }, key: (ExampleRecord) -> UInt64) -> [[Int]] {
-        var keyed: [(UInt64, Int32)] = []
-        keyed.reserveCapacity(records.count)
+        var keys: [UInt64] = [], idx: [Int32] = []
+        keys.reserveCapacity(records.count)
+        idx.reserveCapacity(records.count)
         records.withUnsafeBufferPointer { rs in
-            for i in 0..<rs.count where filter(rs[i]) { keyed.append((key(rs[i]), Int32(i))) }
+            for i in 0..<rs.count where filter(rs[i]) { keys.append(key(rs[i])); idx.append(Int32(i)) }
         }
-        keyed.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
+        RadixSort.sortPairs(&keys, &idx)  // stable: equal keys keep ascending indices
         var out: [[Int]] = []
         var s = 0
-        while s < keyed.count {
+        while s < keys.count {
             var e = s + 1
-            while e < keyed.count && keyed[e].0 == keyed[s].0 { e += 1 }
-            if e - s > 1 { out.append(keyed[s..<e].map { Int($0.1) }) }
+            while e < keys.count && keys[e] == keys[s] { e += 1 }
+            if e - s > 1 { out.append(idx[s..<e].map { Int($0) }) }
             s = e
         }
         return out.sorted { $0[0] < $1[0] }

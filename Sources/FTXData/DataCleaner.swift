@@ -40,14 +40,8 @@ public enum DataCleaner {
         if samePath(input, output) {
             throw DataError.invalidArgument("refusing to clean \(input) in place", hint: "choose another --out file")
         }
-        var config = DataCheckConfig()
-        config.nearDuplicateThreshold = options.nearDuplicateThreshold
-        try config.validate()
-        var a = AnalysisOptions()
-        a.read = options.read
-        a.minHash = MinHashParams(threshold: options.nearDuplicateThreshold)
+        var (config, a) = try AnalysisOptions.forThreshold(options.nearDuplicateThreshold, read: options.read, progress: options.progress)
         a.contentBands = options.dropNearDuplicates
-        a.progress = options.progress
         let analysis = try DatasetAnalysis(inputs: [DatasetInput(path: input)], options: a)
         let ctx = CheckContext(analysis: analysis, config: config)
         let n = analysis.count

@@ -49,16 +49,10 @@ public enum DataSplitter {
             throw DataError.invalidArgument("--valid and --test must be ≥ 0 and sum to less than 1",
                                             hint: "e.g. --valid 0.1 --test 0.1")
         }
-        var config = DataCheckConfig()
-        config.nearDuplicateThreshold = options.nearDuplicateThreshold
-        try config.validate()
-        var a = AnalysisOptions()
-        a.read = options.read
-        a.minHash = MinHashParams(threshold: options.nearDuplicateThreshold)
+        var (config, a) = try AnalysisOptions.forThreshold(options.nearDuplicateThreshold, read: options.read, progress: options.progress)
         a.contentBands = false
         a.inputBands = true
         a.stratifyField = options.stratify
-        a.progress = options.progress
         let analysis = try DatasetAnalysis(inputs: [DatasetInput(path: input)], options: a)
         let ctx = CheckContext(analysis: analysis, config: config)
         let records = analysis.records

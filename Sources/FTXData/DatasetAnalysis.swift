@@ -39,6 +39,18 @@ struct AnalysisOptions {
     var tokenCounterIsThreadSafe = false
     var progress = false
     var stratifyField: String?   // keep the value of this field per example (split --stratify)
+
+    /// Options and a validated check config for a near-duplicate threshold (clean and split).
+    static func forThreshold(_ threshold: Double, read: ReadOptions, progress: Bool) throws -> (DataCheckConfig, AnalysisOptions) {
+        var config = DataCheckConfig()
+        config.nearDuplicateThreshold = threshold
+        try config.validate()
+        var a = AnalysisOptions()
+        a.read = read
+        a.minHash = MinHashParams(threshold: threshold)
+        a.progress = progress
+        return (config, a)
+    }
 }
 
 /// One streaming pass over every input file, in parallel batches, keeping only an `ExampleRecord`

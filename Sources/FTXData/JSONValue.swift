@@ -1,5 +1,5 @@
 /// A parsed JSON value. Numbers keep their source spelling (no precision loss when echoed as a field).
-public indirect enum JSONValue: Equatable, Sendable {
+public enum JSONValue: Equatable, Sendable {
     case null
     case bool(Bool)
     case number(String)

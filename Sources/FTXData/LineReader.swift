@@ -150,11 +150,13 @@ public final class LineReader {
 
     /// Reads the bytes of one line again by its recorded offset (for verification passes).
     public static func readLine(fd: Int32, offset: Int64, length: Int) -> [UInt8]? {
+        if length <= 0 { return [] }
         var out = [UInt8](repeating: 0, count: length)
         let ok = out.withUnsafeMutableBytes { raw -> Bool in
             var got = 0
             while got < length {
-                let r = pread(fd, raw.baseAddress! + got, length - got, off_t(offset) + off_t(got))
+                guard let base = raw.baseAddress else { return false }
+                let r = pread(fd, base + got, length - got, off_t(offset) + off_t(got))
                 if r < 0 { if errno == EINTR { continue }; return false }
                 if r == 0 { return false }
                 got += r

@@ -145,3 +145,42 @@ enum RadixSort {
         }
     }
 }
+
+extension RadixSort {
+    /// Stable LSD radix sort of (key, value) pairs by the 64-bit key (8 passes of 8 bits).
+    static func sortPairs(_ keys: inout [UInt64], _ values: inout [Int32]) {
+        let n = keys.count
+        if n < 2 { return }
+        var tk = [UInt64](repeating: 0, count: n), tv = [Int32](repeating: 0, count: n)
+        keys.withUnsafeMutableBufferPointer { k0 in
+            values.withUnsafeMutableBufferPointer { v0 in
+                tk.withUnsafeMutableBufferPointer { k1 in
+                    tv.withUnsafeMutableBufferPointer { v1 in
+                        var sk = k0, sv = v0, dk = k1, dv = v1
+                        var counts = [Int](repeating: 0, count: 256)
+                        for pass in 0..<8 {
+                            let shift = UInt64(8 * pass)
+                            for d in 0..<256 { counts[d] = 0 }
+                            for x in sk { counts[Int((x >> shift) & 0xFF)] += 1 }
+                            if counts.contains(n) { continue }  // this byte is the same everywhere
+                            var sum = 0
+                            for d in 0..<256 { let c = counts[d]; counts[d] = sum; sum += c }
+                            for i in 0..<n {
+                                let d = Int((sk[i] >> shift) & 0xFF)
+                                dk[counts[d]] = sk[i]
+                                dv[counts[d]] = sv[i]
+                                counts[d] += 1
+                            }
+                            swap(&sk, &dk)
+                            swap(&sv, &dv)
+                        }
+                        // After an odd number of effective passes the result is in the scratch buffers.
+                        if sk.baseAddress != k0.baseAddress {
+                            for i in 0..<n { k0[i] = sk[i]; v0[i] = sv[i] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

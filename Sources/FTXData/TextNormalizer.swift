@@ -6,12 +6,25 @@ public enum TextNormalizer {
     public static func appendWords(of text: String, to words: inout [UInt64]) {
         var t = text
         let ascii = t.withUTF8 { buf -> Bool in
-            var i = 0
-            while i < buf.count { if buf[i] >= 0x80 { return false }; i += 1 }
+            if !isASCII(buf) { return false }
             asciiWords(buf, &words)
             return true
         }
         if !ascii { unicodeWords(text, &words) }
+    }
+
+    /// True when every byte is ASCII (checked eight bytes at a time).
+    static func isASCII(_ buf: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = buf.baseAddress else { return true }
+        var i = 0
+        let n = buf.count
+        var acc: UInt64 = 0
+        while i + 8 <= n {
+            acc |= UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+            i += 8
+        }
+        while i < n { acc |= UInt64(base[i]); i += 1 }
+        return acc & 0x8080_8080_8080_8080 == 0
     }
 
     /// Words of `text` as normalized strings (for display and tests).

@@ -65,6 +65,19 @@ final class MinHashTests: XCTestCase {
         XCTAssertEqual(keys, expected)
     }
 
+    func testRadixSortPairsIsStable() {
+        var g: UInt64 = 7
+        var keys = (0..<3000).map { _ -> UInt64 in g = g &* 6364136223846793005 &+ 1442695040888963407; return g % 50 == 0 ? 0 : g >> UInt64(g % 60) }
+        var vals = (0..<3000).map { Int32($0) }
+        let expected = zip(keys, vals).sorted { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
+        RadixSort.sortPairs(&keys, &vals)
+        XCTAssertEqual(keys, expected.map(\.0))
+        XCTAssertEqual(vals, expected.map(\.1))
+        var same: [UInt64] = [5, 5, 5], v: [Int32] = [0, 1, 2]
+        RadixSort.sortPairs(&same, &v)
+        XCTAssertEqual(v, [0, 1, 2])
+    }
+
     func testFastHashIsStable() {
         // Fixed values: splits depend on these staying the same across versions and machines.
         XCTAssertEqual(FastHash.string(""), 10880333651463633490)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ftx data check on a generated 1,000,000-example (~500 MB) completion file with planted exact
 # duplicates, near duplicates and contradictions; recall of each planted kind; wall time and peak
-# RSS; and, in the same run, a straightforward pandas read_json + drop_duplicates pass on the same file.
+# RSS; and, in the same run (alternating, fastest of RUNS=2 each), a straightforward pandas read_json + drop_duplicates pass on the same file.
 #   bench/data/run.sh            (N=1000000 by default; N=100000 bench/data/run.sh for a quick run)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -41,17 +41,31 @@ measure() {  # measure NAME CMD… → prints wall seconds and peak RSS from /us
   echo "$name $wall $rss $cpu"
 }
 
-read -r _ FTX_WALL FTX_RSS FTX_CPU < <(measure ftx "$FTX_BIN" data check "$DATA" --json)
-read -r _ PD_WALL PD_RSS PD_CPU < <(measure pandas "$PY" bench/data/pandas_dedup.py "$DATA")
+# The machine may be shared: run the two tools alternately RUNS times and keep each one's fastest run.
+RUNS=${RUNS:-2}
+FTX_WALL=; PD_WALL=
+for r in $(seq "$RUNS"); do
+  read -r _ w rss cpu < <(measure ftx "$FTX_BIN" data check "$DATA" --json)
+  echo "  run $r: ftx    wall $w s, cpu $cpu s, peak RSS $((rss / 1024)) MB"
+  if [ -z "$FTX_WALL" ] || awk -v a="$w" -v b="$FTX_WALL" 'BEGIN { exit !(a < b) }'; then
+    FTX_WALL=$w; FTX_RSS=$rss; FTX_CPU=$cpu; cp "$OUT/ftx.stdout" "$OUT/ftx.best.json"
+  fi
+  read -r _ w rss cpu < <(measure pandas "$PY" bench/data/pandas_dedup.py "$DATA")
+  echo "  run $r: pandas wall $w s, cpu $cpu s, peak RSS $((rss / 1024)) MB"
+  if [ -z "$PD_WALL" ] || awk -v a="$w" -v b="$PD_WALL" 'BEGIN { exit !(a < b) }'; then
+    PD_WALL=$w; PD_RSS=$rss; PD_CPU=$cpu
+  fi
+done
 
 echo
-echo "ftx data check (exact + near duplicates, contradictions, style drift):"
+echo "ftx data check (exact + near duplicates, contradictions, style drift), fastest of $RUNS:"
 printf "  wall %.2f s   cpu %.1f s   peak RSS %d MB\n" "$FTX_WALL" "$FTX_CPU" $((FTX_RSS / 1024))
-"$PY" bench/data/score.py "$OUT/ftx.stdout" "$TRUTH" | sed 's/^/  /'
-echo "pandas read_json + drop_duplicates (exact duplicates only):"
+"$PY" bench/data/score.py "$OUT/ftx.best.json" "$TRUTH" | sed 's/^/  /'
+echo "pandas read_json + drop_duplicates (exact duplicates only), fastest of $RUNS:"
 printf "  wall %.2f s   cpu %.1f s   peak RSS %d MB\n" "$PD_WALL" "$PD_CPU" $((PD_RSS / 1024))
 sed 's/^/  /' "$OUT/pandas.stdout"
 echo
-awk -v f="$FTX_WALL" -v p="$PD_WALL" -v fr="$FTX_RSS" 'BEGIN {
+awk -v f="$FTX_WALL" -v p="$PD_WALL" -v fr="$FTX_RSS" -v fc="$FTX_CPU" -v pc="$PD_CPU" 'BEGIN {
   printf "speed: ftx is %.2fx pandas (wall %.2f s vs %.2f s; >1 = faster)\n", p / f, f, p
+  printf "cpu:   ftx %.1f s vs pandas %.1f s (%.2fx)\n", fc, pc, pc / fc
   printf "targets: faster than pandas: %s; peak RSS < 1 GB: %s (%d MB)\n", (f < p ? "yes" : "NO"), (fr < 1048576 ? "yes" : "NO"), fr / 1024 }'
