@@ -136,17 +136,39 @@ public struct GateSpec: Codable, Equatable, Sendable {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
             throw EvalError.other("cannot read config", location: path)
         }
-        let root: Node?
-        do { root = try Yams.compose(yaml: text) } catch let e as YamlError {
-            throw EvalError.other("YAML syntax error: \(SuiteLoader.yamlProblem(e))", location: "\(path):\(SuiteLoader.yamlLine(e) ?? 0)")
-        }
-        guard let root, let top = LocatedNode(yaml: root).mapping,
+        guard let top = try compose(text, file: path)?.mapping,
               let evalNode = top.first(where: { $0.0 == "eval" })?.1 else { return (nil, []) }
-        guard let ev = evalNode.mapping else {
-            throw EvalError.other("'eval' must be a mapping {suite, gates}", location: "\(path):\(evalNode.line ?? 0)")
+        return try evalSection(evalNode, file: path)
+    }
+
+    /// Parses the `eval:` section of a run config given as YAML text (FTXTrain keeps it opaque):
+    /// `{suite: PATH, gates: [...]}`. Errors name `file` and the line within `text`.
+    public static func fromEvalSection(yaml text: String, file: String) throws -> (suite: String?, gates: [GateSpec]) {
+        guard let node = try compose(text, file: file) else { return (nil, []) }
+        return try evalSection(node, file: file)
+    }
+
+    static func compose(_ text: String, file: String) throws -> LocatedNode? {
+        do { return try Yams.compose(yaml: text).map { LocatedNode(yaml: $0) } } catch let e as YamlError {
+            throw EvalError.other("YAML syntax error: \(SuiteLoader.yamlProblem(e))", location: "\(file):\(SuiteLoader.yamlLine(e) ?? 0)")
         }
-        let suite = ev.first(where: { $0.0 == "suite" })?.1.string
-        let gates = try ev.first(where: { $0.0 == "gates" }).map { try parseList($0.1, file: path) } ?? []
+    }
+
+    static func evalSection(_ node: LocatedNode, file: String) throws -> (suite: String?, gates: [GateSpec]) {
+        guard let ev = node.mapping else {
+            throw EvalError.other("'eval' must be a mapping {suite, gates}", location: "\(file):\(node.line ?? 0)")
+        }
+        var suite: String?, gates: [GateSpec] = []
+        for (k, v) in ev {
+            switch k {
+            case "suite":
+                guard let s = v.string else { throw EvalError.other("eval.suite must be a path", location: "\(file):\(v.line ?? 0)") }
+                suite = s
+            case "gates": gates = try parseList(v, file: file)
+            default:
+                throw EvalError.other("unknown key 'eval.\(k)'", location: "\(file):\(v.line ?? 0)", hint: Suggest.hint(k, in: ["suite", "gates"]))
+            }
+        }
         return (suite, gates)
     }
 }

@@ -49,60 +49,98 @@ enum ReportReader {
     static func caseReport(_ v: JSONValue, index i: Int) throws -> CaseReport {
         guard case .object(let m) = v else { throw Failure(message: "wrong type at .cases[\(i)]") }
         let f = Fields(members: m, caseIndex: i, assertionIndex: nil)
-        var assertions: [AssertionResult] = []
-        if case .array(let items)? = f.value(K.assertions.stringValue) {
-            assertions.reserveCapacity(items.count)
-            for (j, item) in items.enumerated() {
-                guard case .object(let am) = item else { throw Failure(message: "wrong type at .cases[\(i)].assertions[\(j)]") }
-                let a = Fields(members: am, caseIndex: i, assertionIndex: j)
-                assertions.append(AssertionResult(type: try a.string("type"), pass: try a.bool("pass"), score: try a.number("score"),
-                                                  weight: try a.number("weight"), reason: try a.optString("reason"),
-                                                  metric: try a.optString("metric")))
+        // One pass over the members (a case has ~15; scanning per field would cost a retain each).
+        var c = CaseReport(id: "", prompt: "", expected: "", output: "", pass: false, score: 0, exactMatch: false)
+        var seen = Set<K>()
+        for member in m {
+            guard let key = K(rawValue: member.key) else { continue }
+            seen.insert(key)
+            let x = member.value
+            switch key {
+            case .id: c.id = try f.string(x, key)
+            case .prompt: c.prompt = try f.string(x, key)
+            case .expected: c.expected = try f.string(x, key)
+            case .output: c.output = try f.string(x, key)
+            case .pass: c.pass = try f.bool(x, key)
+            case .score: c.score = try f.number(x, key)
+            case .threshold: c.threshold = try f.optNumber(x, key)
+            case .exactMatch: c.exactMatch = try f.bool(x, key)
+            case .outputTokens: c.outputTokens = Int(try f.number(x, key))
+            case .promptTokens: c.promptTokens = Int(try f.number(x, key))
+            case .finishReason: c.finishReason = try f.optString(x, key) ?? "stop"
+            case .nll: c.nll = try f.optNumber(x, key)
+            case .scoredTokens: c.scoredTokens = try f.optNumber(x, key).map { Int($0) }
+            case .source: c.source = try f.optString(x, key)
+            case .assertions:
+                guard case .array(let items) = x else { throw f.wrong(key.stringValue) }
+                c.assertions.reserveCapacity(items.count)
+                for (j, item) in items.enumerated() { c.assertions.append(try assertion(item, case: i, index: j)) }
             }
         }
-        return CaseReport(
-            id: try f.string(K.id.stringValue), prompt: try f.string(K.prompt.stringValue),
-            expected: try f.string(K.expected.stringValue), output: try f.string(K.output.stringValue),
-            pass: try f.bool(K.pass.stringValue), score: try f.number(K.score.stringValue),
-            threshold: try f.optNumber(K.threshold.stringValue), exactMatch: try f.bool(K.exactMatch.stringValue),
-            outputTokens: Int(try f.optNumber(K.outputTokens.stringValue) ?? 0),
-            promptTokens: Int(try f.optNumber(K.promptTokens.stringValue) ?? 0),
-            finishReason: try f.optString(K.finishReason.stringValue) ?? "stop",
-            nll: try f.optNumber(K.nll.stringValue), scoredTokens: try f.optNumber(K.scoredTokens.stringValue).map { Int($0) },
-            assertions: assertions, source: try f.optString(K.source.stringValue))
+        for key in [K.id, .prompt, .expected, .output, .pass, .score, .exactMatch] where !seen.contains(key) {
+            throw f.missing(key.stringValue)
+        }
+        return c
     }
 
-    /// Typed access to an object's members with "missing key"/"wrong type" errors naming the path.
+    static func assertion(_ item: JSONValue, case i: Int, index j: Int) throws -> AssertionResult {
+        guard case .object(let am) = item else { throw Failure(message: "wrong type at .cases[\(i)].assertions[\(j)]") }
+        let a = Fields(members: am, caseIndex: i, assertionIndex: j)
+        var r = AssertionResult(type: "", pass: false, score: 0, weight: 1, reason: nil, metric: nil)
+        var seen = 0
+        for member in am {
+            let x = member.value
+            switch member.key {
+            case "type": r.type = try a.string(x, "type"); seen |= 1
+            case "pass": r.pass = try a.bool(x, "pass"); seen |= 2
+            case "score": r.score = try a.number(x, "score"); seen |= 4
+            case "weight": r.weight = try a.number(x, "weight")
+            case "reason": r.reason = try a.optString(x, "reason")
+            case "metric": r.metric = try a.optString(x, "metric")
+            default: continue
+            }
+        }
+        if seen != 7 { throw a.missing(seen & 1 == 0 ? "type" : seen & 2 == 0 ? "pass" : "score") }
+        return r
+    }
+
+    /// Typed reading of member values with "missing key"/"wrong type" errors naming the path.
     struct Fields {
         let members: [JSONMember]
         // The path is formatted only for an error message (never per case on the happy path).
         let caseIndex: Int
         let assertionIndex: Int?
         var path: String { ".cases[\(caseIndex)]" + (assertionIndex.map { ".assertions[\($0)]" } ?? "") }
-        func value(_ k: String) -> JSONValue? { members.first { $0.key == k }?.value }
         func missing(_ k: String) -> Failure { Failure(message: "missing key '\(k)' at \(path)") }
         func wrong(_ k: String) -> Failure { Failure(message: "wrong type at \(path).\(k)") }
-        func string(_ k: String) throws -> String { guard let s = try optString(k) else { throw missing(k) }; return s }
-        func optString(_ k: String) throws -> String? {
-            switch value(k) {
-            case nil, .null?: return nil
-            case .string(let s)?: return s
-            default: throw wrong(k)
-            }
+
+        func string(_ x: JSONValue, _ k: K) throws -> String { try string(x, k.stringValue) }
+        func optString(_ x: JSONValue, _ k: K) throws -> String? { try optString(x, k.stringValue) }
+        func bool(_ x: JSONValue, _ k: K) throws -> Bool { try bool(x, k.stringValue) }
+        func number(_ x: JSONValue, _ k: K) throws -> Double { try number(x, k.stringValue) }
+        func optNumber(_ x: JSONValue, _ k: K) throws -> Double? { try optNumber(x, k.stringValue) }
+
+        func string(_ x: JSONValue, _ k: String) throws -> String {
+            guard case .string(let s) = x else { throw wrong(k) }
+            return s
         }
-        func bool(_ k: String) throws -> Bool {
-            switch value(k) {
-            case nil: throw missing(k)
-            case .bool(let b)?: return b
-            default: throw wrong(k)
-            }
+        func optString(_ x: JSONValue, _ k: String) throws -> String? {
+            if case .null = x { return nil }
+            return try string(x, k)
         }
-        func number(_ k: String) throws -> Double { guard let d = try optNumber(k) else { throw missing(k) }; return d }
-        func optNumber(_ k: String) throws -> Double? {
-            switch value(k) {
-            case nil, .null?: return nil
-            case .number(let s)?: guard let d = Double(s) else { throw wrong(k) }; return d
-            case .string(let s)?:  // non-finite floats are written as strings
+        func bool(_ x: JSONValue, _ k: String) throws -> Bool {
+            guard case .bool(let b) = x else { throw wrong(k) }
+            return b
+        }
+        func number(_ x: JSONValue, _ k: String) throws -> Double {
+            guard let d = try optNumber(x, k) else { throw wrong(k) }
+            return d
+        }
+        func optNumber(_ x: JSONValue, _ k: String) throws -> Double? {
+            switch x {
+            case .null: return nil
+            case .number(let s): guard let d = Double(s) else { throw wrong(k) }; return d
+            case .string(let s):  // non-finite floats are written as strings
                 switch s { case "nan": return .nan; case "inf": return .infinity; case "-inf": return -.infinity; default: throw wrong(k) }
             default: throw wrong(k)
             }

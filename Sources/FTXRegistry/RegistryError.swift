@@ -81,6 +81,7 @@ public enum RegistryError: FTXError {
     public var exitCode: Int32 {
         switch self {
         case .runGateFailed, .notDeterministic: return 1
+        case .interrupted: return 130  // as a shell reports SIGINT
         default: return 2
         }
     }

@@ -6,22 +6,25 @@ import Yams
 /// Reads a run config (YAML, DESIGN §9 keys), applies `--set key=value` overrides (dotted keys for
 /// nested values, values parsed as YAML scalars), lets the engine fill defaults, and extracts what
 /// the registry needs: base model, splits, seed, suite and gates. Relative paths are relative to
-/// the project (the directory holding .ftx/).
+/// the config file's directory, as `ftx train` and `ftx eval --config` read them (the current
+/// directory when there is no config file).
 public struct RunConfigLoader {
-    public let projectRoot: String
+    public let workingDirectory: String
     public let resolver: RunConfigResolver
+    private var baseDirectory: String
 
-    public init(projectRoot: String, resolver: RunConfigResolver) {
-        self.projectRoot = projectRoot; self.resolver = resolver
+    public init(workingDirectory: String, resolver: RunConfigResolver) {
+        self.workingDirectory = workingDirectory; self.resolver = resolver; baseDirectory = workingDirectory
     }
 
-    public func load(path: String?, overrides: [String], message: String?) throws -> RunPlan {
+    public mutating func load(path: String?, overrides: [String], message: String?) throws -> RunPlan {
+        if let path { baseDirectory = (absolute(path) as NSString).deletingLastPathComponent }
         var raw: [String: Any] = [:]
         var originalText: String?
         let source: String
         if let path {
             source = path
-            let abs = absolute(path)
+            let abs = path.hasPrefix("/") ? path : workingDirectory + "/" + path
             guard let data = FileManager.default.contents(atPath: abs) else {
                 throw RegistryError.config("run config not found", location: path, hint: "pass -c configs/lora.yaml")
             }
@@ -86,18 +89,20 @@ public struct RunConfigLoader {
             }
         }
         if let suite, !FileManager.default.fileExists(atPath: suite) {
-            throw RegistryError.config("eval suite not found", location: suite, hint: "eval.suite is relative to the project root")
+            throw RegistryError.config("eval suite not found", location: suite, hint: "eval.suite is relative to the config file")
         }
-        let yaml = try Yams.dump(object: config, sortKeys: true)
+        let yaml = ConfigYAML.emit(config)
         var params: [String: ParamValue] = [:]
         Self.flatten(config, prefix: "", into: &params)
         let msg = message ?? "run \(URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent)"
-        return RunPlan(config: config, configYAML: yaml, configSource: source, params: params, baseModel: base,
-                       splits: splits, seed: seed, suitePath: suite, gates: gates, message: msg)
+        var plan = RunPlan(config: config, configYAML: yaml, configSource: source, params: params, baseModel: base,
+                           splits: splits, seed: seed, suitePath: suite, gates: gates, message: msg)
+        plan.baseDirectory = baseDirectory
+        return plan
     }
 
     func absolute(_ p: String) -> String {
-        p.hasPrefix("/") ? p : URL(fileURLWithPath: p, relativeTo: URL(fileURLWithPath: projectRoot + "/")).standardizedFileURL.path
+        p.hasPrefix("/") ? p : URL(fileURLWithPath: p, relativeTo: URL(fileURLWithPath: baseDirectory + "/")).standardizedFileURL.path
     }
 
     /// `a.b=value`: sets a nested key; the value is parsed as YAML (numbers, booleans, lists).

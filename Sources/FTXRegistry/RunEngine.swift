@@ -78,4 +78,6 @@ public struct RunPlan {
     public var suitePath: String?
     public var gates: [GateSpec]
     public var message: String
+    /// Where relative paths in the config point from (the config file's directory).
+    public var baseDirectory: String = FileManager.default.currentDirectoryPath
 }

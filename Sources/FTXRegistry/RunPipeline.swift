@@ -33,13 +33,13 @@ public final class RunPipeline {
         let started = Date()
         let repo = registry.repo
         // 1. Config (every default filled in).
-        let loader = RunConfigLoader(projectRoot: repo.workTree, resolver: engine.config)
+        var loader = RunConfigLoader(workingDirectory: FileManager.default.currentDirectoryPath, resolver: engine.config)
         var plan = try loader.load(path: configPath, overrides: overrides, message: message)
         log("[1/6] config: \(plan.configSource) (seed \(plan.seed))")
 
         // 2. Base model: registered, and its bytes still match.
         let bases = BaseRegistry(registry: registry)
-        let base = try resolveBase(plan.baseModel, bases: bases)
+        let base = try resolveBase(plan.baseModel, bases: bases, relativeTo: plan.baseDirectory)
         let basePath = try bases.verifiedPath(base)
         log("[2/6] base: \(base.name) \(base.id.prefix(12))")
 
@@ -149,10 +149,10 @@ public final class RunPipeline {
     }
 
     /// `base_model` as a registered name/id, or a GGUF path (registered on first use, linked).
-    func resolveBase(_ ref: String, bases: BaseRegistry) throws -> BaseRegistry.Base {
+    func resolveBase(_ ref: String, bases: BaseRegistry, relativeTo dir: String) throws -> BaseRegistry.Base {
         let looksLikePath = ref.contains("/") || ref.lowercased().hasSuffix(".gguf")
         if !looksLikePath { return try bases.find(ref) }
-        let path = ref.hasPrefix("/") ? ref : registry.repo.workTree + "/" + ref
+        let path = ref.hasPrefix("/") ? ref : URL(fileURLWithPath: ref, relativeTo: URL(fileURLWithPath: dir + "/")).standardizedFileURL.path
         guard FileManager.default.fileExists(atPath: path) else {
             throw RegistryError.base("base model file not found", location: ref,
                                      hint: "register it with `ftx base add FILE.gguf` and name it in base_model")

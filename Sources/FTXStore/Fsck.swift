@@ -119,7 +119,9 @@ extension Repository {
                         report.errors.append("\(name): symbolic refs are only allowed for HEAD")
                         continue
                     }
-                    roots.append((id, name.hasPrefix("refs/tags/") ? nil : .commit, name))
+                    // Branches and deploy refs name commits; tags and other namespaces may name any object.
+                    let mustBeCommit = name.hasPrefix("refs/heads/") || name.hasPrefix("refs/deploy/")
+                    roots.append((id, mustBeCommit ? .commit : nil, name))
                 } catch { report.errors.append("\(name): \(describe(error))") }
             }
         }

@@ -29,16 +29,16 @@ extension Repository {
         var out: [ObjectID: [String]] = [:]
         let branch = try refs.currentBranch()
         if branch == nil, let h = try headCommit() { out[h, default: []].append("HEAD") }
-        for (name, id) in try refs.list(prefix: "refs/heads/") {
+        for (name, id) in try refs.list(prefix: "refs/heads/", skipInvalid: true) {
             let short = String(name.dropFirst("refs/heads/".count))
             out[id, default: []].append(name == branch ? "HEAD -> \(short)" : short)
         }
-        for (name, id) in try refs.list(prefix: "refs/tags/") {
+        for (name, id) in try refs.list(prefix: "refs/tags/", skipInvalid: true) {
             var target = id
             if let tag = try? objects.readTag(id) { target = tag.object }
             out[target, default: []].append("tag: \(name.dropFirst("refs/tags/".count))")
         }
-        for (name, id) in try refs.list(prefix: "refs/deploy/") {
+        for (name, id) in try refs.list(prefix: "refs/deploy/", skipInvalid: true) {
             out[id, default: []].append("deploy: \(name.dropFirst("refs/deploy/".count))")
         }
         return out

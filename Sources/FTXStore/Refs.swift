@@ -207,7 +207,8 @@ public final class RefStore {
     }
 
     /// Every ref under `prefix` (e.g. "refs/heads/"), sorted by name, with its raw value.
-    public func list(prefix: String = "refs/") throws -> [(String, ObjectID)] {
+    /// With `skipInvalid`, refs holding garbage are left out instead of failing (fsck reports them).
+    public func list(prefix: String = "refs/", skipInvalid: Bool = false) throws -> [(String, ObjectID)] {
         var out: [(String, ObjectID)] = []
         let base = path(String(prefix.hasSuffix("/") ? prefix.dropLast() : Substring(prefix)))
         guard let e = FileManager.default.enumerator(atPath: base) else { return [] }
@@ -217,7 +218,9 @@ public final class RefStore {
             guard FileManager.default.fileExists(atPath: full, isDirectory: &isDir), !isDir.boolValue else { continue }
             let name = (prefix.hasSuffix("/") ? prefix : prefix + "/") + rel
             if rel.hasSuffix(".lock") || (rel as NSString).lastPathComponent.hasPrefix(".") { continue }
-            if case .direct(let id)? = try read(name) { out.append((name, id)) }
+            let value: RefValue?
+            do { value = try read(name) } catch { if skipInvalid { continue }; throw error }
+            if case .direct(let id)? = value { out.append((name, id)) }
         }
         return out.sorted { $0.0 < $1.0 }
     }

@@ -142,12 +142,18 @@ public final class Repository {
                 if !r.isEmpty, (try? StagingIndex.validate(path: r)) != nil { out[r] = st }
             case S_IFDIR:
                 guard let names = try? FileManager.default.contentsOfDirectory(atPath: absolutePath(r)) else { return }
-                for n in names.sorted() where !n.hasPrefix(".tmp-") { visit(r.isEmpty ? n : r + "/" + n) }
+                // Skip AtomicFile's in-flight temporaries (".tmp-<pid>-<random>-<name>").
+                for n in names.sorted() where !Repository.isAtomicTemporary(n) { visit(r.isEmpty ? n : r + "/" + n) }
             default: break
             }
         }
         visit(rel)
         return out
+    }
+
+    static func isAtomicTemporary(_ name: String) -> Bool {
+        let parts = name.split(separator: "-", maxSplits: 3, omittingEmptySubsequences: false)
+        return parts.count == 4 && parts[0] == ".tmp" && Int(parts[1]) != nil && UInt64(parts[2]) != nil
     }
 
     static func entry(_ r: FileImporter.Result, _ st: stat) -> StagingIndex.Entry {

@@ -12,37 +12,44 @@ final class ZstdCompressor {
         self.level = level
     }
 
-    deinit { ZSTD_freeCCtx(cctx) }
+    deinit {
+        ZSTD_freeCCtx(cctx)
+        input?.deallocate()
+        output?.deallocate()
+    }
 
     /// One zstd frame holding `header` followed by `content`, with the total size recorded in the frame.
+    /// Reused between calls: header + content laid out contiguously, and the output frame.
+    private var input: UnsafeMutableRawPointer? = nil
+    private var inputCapacity = 0
+    private var output: UnsafeMutableRawPointer? = nil
+    private var outputCapacity = 0
+
+    private func ensure(_ p: inout UnsafeMutableRawPointer?, _ cap: inout Int, _ n: Int) -> UnsafeMutableRawPointer {
+        if cap < n {
+            p?.deallocate()
+            cap = max(n, 1 << 16)
+            p = UnsafeMutableRawPointer.allocate(byteCount: cap, alignment: 16)
+        }
+        return p!
+    }
+
+    /// One zstd frame holding `header` followed by `content`, with the total size recorded in
+    /// the frame. With `prefix`, the frame may copy from it (a delta against a base object).
     func compress(header: [UInt8], content: UnsafeRawBufferPointer, prefix: UnsafeRawBufferPointer? = nil) -> Data {
         let total = header.count + content.count
+        let src = ensure(&input, &inputCapacity, total)
+        header.withUnsafeBytes { src.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        if content.count > 0 { (src + header.count).copyMemory(from: content.baseAddress!, byteCount: content.count) }
         let bound = ZSTD_compressBound(total)
-        var out = Data(count: bound)
-        var written = 0
+        let dst = ensure(&output, &outputCapacity, bound)
         ZSTD_CCtx_reset(cctx, ZSTD_reset_session_only)
         ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level)
         ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 0)
-        ZSTD_CCtx_setPledgedSrcSize(cctx, UInt64(total))
-        // A delta: the base object's content is a prefix the frame may copy from (next frame only).
         if let prefix, let base = prefix.baseAddress { ZSTD_CCtx_refPrefix(cctx, base, prefix.count) }
-        out.withUnsafeMutableBytes { dst in
-            var output = ZSTD_outBuffer(dst: dst.baseAddress, size: bound, pos: 0)
-            header.withUnsafeBytes { h in
-                var input = ZSTD_inBuffer(src: h.baseAddress, size: h.count, pos: 0)
-                while input.pos < input.size {
-                    _ = ZSTD_compressStream2(cctx, &output, &input, ZSTD_e_continue)
-                }
-            }
-            var input = ZSTD_inBuffer(src: content.baseAddress, size: content.count, pos: 0)
-            while true {
-                let r = ZSTD_compressStream2(cctx, &output, &input, ZSTD_e_end)
-                if ZSTD_isError(r) != 0 || r == 0 { break }
-            }
-            written = output.pos
-        }
-        out.count = written
-        return out
+        let n = ZSTD_compress2(cctx, dst, bound, src, total)
+        precondition(ZSTD_isError(n) == 0, "zstd compression cannot fail with a bound-sized buffer")
+        return Data(bytes: dst, count: n)
     }
 }
 

@@ -23,11 +23,13 @@ struct ModelBenchCommand: ParsableCommand {
     @Option(help: "Tokens generated per prompt in the batched measurement.") var batchTokens = 64
     @Option(help: "Repetitions (the best is reported).") var repeats = 2
     @Option(help: "Activation rows up to which quantized matmuls use the direct block kernel (tuning).") var directRows: Int?
+    @Flag(help: "Time single matmuls of one block's weights instead (kernel tuning).") var kernels = false
     @Flag(help: "Print as JSON.") var json = false
 
     func run() throws {
         let model = try file.load()
         if let directRows { LinearWeight.directKernelMaxRows = directRows }
+        if kernels { try timeKernels(model); return }
         let V = model.config.vocabSize
         var rng = SplitMix64(seed: 1)
         func tokens(_ n: Int) -> [Int] { (0..<n).map { _ in 200 + Int(rng.next() % UInt64(min(V, 20000) - 200)) } }
@@ -94,5 +96,31 @@ struct ModelBenchCommand: ParsableCommand {
             print(String(format: "decode   %d tokens: %.1f tok/s (cpu-bound estimate %.1f)", decodeTokens, Double(decodeTokens) / decodeS, Double(decodeTokens) / ((cpu["decode"] ?? 1) / t)))
             print(String(format: "batched  %d × %d tokens: %.1f tok/s (%.2fs; cpu-bound estimate %.1f)", batch, batchTokens, Double(generated) / batchS, batchS, Double(generated) / ((cpu["batch"] ?? 1) / t)))
         }
+    }
+
+    /// Minimum time of many short calls (robust to a shared machine) for each weight type and row count.
+    func timeKernels(_ model: LlamaModel) throws {
+        let layer = model.weights.layers[0]
+        let out = model.weights.output
+        let slice = LinearWeight(type: out.type, data: out.data, out: 1536, in: out.inFeatures, owner: out)
+        let slice8 = LinearWeight(type: out.type, data: out.data, out: 8192, in: out.inFeatures, owner: out)
+        for (name, w) in [("ffn_gate", layer.gate), ("ffn_down", layer.down), ("out1536", slice), ("out8192", slice8), ("output", out)] {
+            for n in [1, 4, 8, 32, 512] where !(name == "output" && n > 32) {
+                let x = (0..<(n * w.inFeatures)).map { Float($0 % 17) * 0.01 }
+                var y = [Float](repeating: 0, count: n * w.outFeatures)
+                for raw in [false, true] where n == 1 || raw {
+                    QuantKernelTuning.rawDot = raw
+                    var bestT = Double.infinity
+                    for _ in 0..<(n >= 32 ? 10 : 60) {
+                        let t = Date()
+                        w.forward(x, rows: n, into: &y, accumulate: false)
+                        bestT = min(bestT, Date().timeIntervalSince(t))
+                    }
+                    let gmac = Double(n * w.inFeatures * w.outFeatures) / bestT / 1e9
+                    print(String(format: "%-9@ %@ n=%-4d %8.3f ms  %6.2f GMAC/s%@", name, w.type.description, n, bestT * 1e3, gmac, n == 1 ? (raw ? " raw-dot" : " dequant-dot") : ""))
+                }
+            }
+        }
+        QuantKernelTuning.rawDot = true
     }
 }

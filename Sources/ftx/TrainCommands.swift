@@ -35,6 +35,9 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("output-dir"), help: "Override output_dir from the config.")
     var outputDir: String?
 
+    @Flag(name: .customLong("no-quant"), help: "Dequantize the base to f32 once (faster, ~8x the memory of 4-bit; same as adapter: lora).")
+    var noQuant = false
+
     @Flag(help: "Print the result as JSON on stdout.")
     var json = false
 
@@ -44,6 +47,7 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         var cfg = try TrainConfig.load(path: config)
         if let outputDir { cfg.outputDir = outputDir }
+        if noQuant { cfg.adapter = .lora }
         let trainer = try Trainer(config: cfg)
         signal(SIGINT) { _ in interruptRequested = 1 }
         defer { signal(SIGINT, SIG_DFL) }

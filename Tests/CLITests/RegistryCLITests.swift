@@ -5,7 +5,8 @@ import XCTest
 /// End-to-end tests of the registry commands through the built `ftx` binary. Run commits are made
 /// with `ftx commit --header` (the same header keys `ftx run` writes), so deploy, rollback, the run
 /// index and base registration are exercised without a training engine.
-final class RegistryCLITests: XCTestCase {
+/// Shared by the registry's CLI test classes: a scratch project and `ftx` run in it.
+class RegistryCLITestCase: XCTestCase {
     var dir: URL!
 
     override func setUpWithError() throws {
@@ -25,7 +26,9 @@ final class RegistryCLITests: XCTestCase {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try Data(text.utf8).write(to: url)
     }
+}
 
+final class RegistryCLITests: RegistryCLITestCase {
     /// A run-like commit: adapter files plus the header keys `ftx run` writes.
     @discardableResult
     func runCommit(_ name: String, status: String, passRate: Double, r: Int) throws -> String {
@@ -134,7 +137,7 @@ final class RegistryCLITests: XCTestCase {
 
         // `ftx run` stops with a clear error, before training, on each bad input.
         try write("data/all.jsonl", "{\"prompt\": \"a\", \"completion\": \"b\"}\n{\"prompt\": \"c\", \"completion\": 3}\n")
-        try write("configs/ok.yaml", "base_model: tiny\ndata: data/all.jsonl\n")
+        try write("configs/ok.yaml", "base_model: tiny\ndata: ../data/all.jsonl\n")
         let missing = try ftx(["run", "-c", "configs/none.yaml"], status: 2)
         XCTAssertTrue(missing.stderr.contains("run config not found") && missing.stderr.contains("configs/none.yaml"), missing.stderr)
         try write("configs/broken.yaml", "base_model: tiny\ndata: [oops\n")

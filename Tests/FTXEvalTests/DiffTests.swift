@@ -174,6 +174,14 @@ final class DiffTests: XCTestCase {
         XCTAssertEqual(suite, "evals/suite.yaml")
         XCTAssertEqual(gates, [.threshold("pass_rate", .ge, 0.85), .threshold("perplexity", .le, 12),
                                .regression(vs: "base", maxDrop: 0.02), .regression(vs: "v1", maxFlips: 3, metrics: ["exact_match"])])
+        // The section as FTXTrain keeps it (opaque YAML text).
+        let section = try GateSpec.fromEvalSection(yaml: "suite: s.yaml\ngates: [pass_rate >= 0.5]\n", file: "config.yaml")
+        XCTAssertEqual(section.suite, "s.yaml")
+        XCTAssertEqual(section.gates, [.threshold("pass_rate", .ge, 0.5)])
+        XCTAssertThrowsError(try GateSpec.fromEvalSection(yaml: "suite: s.yaml\ngate: []\n", file: "config.yaml")) { e in
+            XCTAssertEqual((e as? EvalError)?.location, "config.yaml:2")
+            XCTAssertEqual((e as? EvalError)?.hint, "did you mean 'gates'?")
+        }
         try "eval:\n  gates:\n    - pass_rate >= 0.85\n    - regression_vs: base\n      max_dorp: 0.1\n".write(toFile: path, atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try GateSpec.fromRunConfig(path: path)) { e in
             XCTAssertEqual((e as? EvalError)?.location, "\(path):5")

@@ -24,8 +24,8 @@ final class RealTrainerTests: XCTestCase {
         try p.write("data/train.jsonl", train)
         try p.write("data/valid.jsonl", valid)
         try p.write("configs/tiny.yaml", """
-            base_model: models/tiny.gguf
-            data: {train: data/train.jsonl, valid: data/valid.jsonl}
+            base_model: ../models/tiny.gguf
+            data: {train: ../data/train.jsonl, valid: ../data/valid.jsonl}
             lora_r: 4
             lora_alpha: 8
             learning_rate: 0.005
@@ -141,7 +141,7 @@ final class RealTrainerTests: XCTestCase {
         try p.write("configs/eval.yaml", String(decoding: try Data(contentsOf: p.root.appendingPathComponent("configs/tiny.yaml")), as: UTF8.self) + """
 
             eval:
-              suite: eval/tiny.yaml
+              suite: ../eval/tiny.yaml
               gates:
                 - pass_rate >= 0.99
                 - {regression_vs: base, max_flips: 0}
@@ -173,7 +173,7 @@ final class RealTrainerTests: XCTestCase {
 
     func testTrainConfigErrorsNameTheFileAndLine() throws {
         let p = try makeProject()
-        try p.write("configs/typo.yaml", "base_model: models/tiny.gguf\ndata: {train: data/train.jsonl}\nlora_rank: 4\n")
+        try p.write("configs/typo.yaml", "base_model: ../models/tiny.gguf\ndata: {train: ../data/train.jsonl}\nlora_rank: 4\n")
         XCTAssertThrowsError(try pipeline(p).run(configPath: p.root.path + "/configs/typo.yaml")) { e in
             let err = e as? (any Error & CustomStringConvertible)
             XCTAssertTrue("\(err!)".contains("typo.yaml:3"), "\(e)")

@@ -123,13 +123,13 @@ struct Project {
         try write("data/all.jsonl", rows)
         try write("eval/suite.yaml", "name: fake\ncases: data/test.jsonl\n")
         try write("configs/lora.yaml", """
-            base_model: models/tiny.gguf
-            data: data/all.jsonl
+            base_model: ../models/tiny.gguf
+            data: ../data/all.jsonl
             seed: 7
             lora_r: 8
             learning_rate: 0.0002
             eval:
-              suite: eval/suite.yaml
+              suite: ../eval/suite.yaml
               gates:
                 - pass_rate >= 0.8
             """)

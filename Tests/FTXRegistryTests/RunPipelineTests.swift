@@ -105,12 +105,12 @@ final class RunPipelineTests: XCTestCase {
         expectError([], config: "configs/missing.yaml") { ($0 as? RegistryError)?.location == "\(p.root.path)/configs/missing.yaml" }
         try p.write("configs/bad.yaml", "base_model: [unclosed\n")
         expectError([], config: "configs/bad.yaml") { ($0 as? RegistryError)?.location?.hasPrefix("\(p.root.path)/configs/bad.yaml:") == true }
-        expectError(["data=data/nope.jsonl"]) { ($0 as? RegistryError)?.location == "\(p.root.path)/data/nope.jsonl" }
+        expectError(["data=../data/nope.jsonl"]) { ($0 as? RegistryError)?.location == "\(p.root.path)/data/nope.jsonl" }
         try p.write("data/broken.jsonl", "{\"prompt\": \"a\", \"completion\": \"b\"}\n{not json\n")
-        expectError(["data.train=data/broken.jsonl", "data.valid=data/broken.jsonl"]) {
+        expectError(["data.train=../data/broken.jsonl", "data.valid=../data/broken.jsonl"]) {
             ($0 as? RegistryError)?.location == "\(p.root.path)/data/broken.jsonl:2"
         }
-        expectError(["base_model=models/none.gguf"]) { ($0 as? RegistryError)?.message == "base model file not found" }
+        expectError(["base_model=../models/none.gguf"]) { ($0 as? RegistryError)?.message == "base model file not found" }
         expectError(["base_model=nosuchbase"]) { e in
             guard case RegistryError.base(let m, _, _) = e else { return false }
             return m.contains("nosuchbase")

@@ -1,5 +1,6 @@
 import XCTest
 import FTXTestSupport
+import Yams
 @testable import FTXRegistry
 
 final class RunQueryTests: XCTestCase {
@@ -45,5 +46,28 @@ final class RunTableTests: XCTestCase {
         XCTAssertEqual(formatNumber(1.0 / 3), "0.333333")
         XCTAssertEqual(formatNumber(0.0002), "0.0002")
         XCTAssertEqual(formatNumber(-2.5), "-2.5")
+    }
+}
+
+final class ConfigYAMLTests: XCTestCase {
+    func testEmitsReadableYAMLThatRoundTrips() throws {
+        let config: [String: Any] = [
+            "learning_rate": 0.0002, "lora_alpha": 16.0, "lora_r": 8, "adam_epsilon": 1e-8, "warmup_ratio": 0.05,
+            "base_model": "smollm2", "train_on_inputs": false, "valid": NSNull(),
+            "lora_target_modules": ["q_proj", "v_proj"],
+            "eval": ["suite": "../eval/suite.yaml", "gates": ["pass_rate >= 0.85", ["regression_vs": "base", "max_drop": 0.02]] as [Any]],
+            "weird": "a: b # c", "yes": "no",
+        ]
+        let yaml = ConfigYAML.emit(config)
+        for line in ["learning_rate: 0.0002", "lora_alpha: 16.0", "lora_r: 8", "warmup_ratio: 0.05", "adam_epsilon: 1e-08",
+                     "lora_target_modules: [q_proj, v_proj]", "  suite: ../eval/suite.yaml", "    - \"pass_rate >= 0.85\"",
+                     "    - {max_drop: 0.02, regression_vs: base}", "train_on_inputs: false", "valid: null", "\"yes\": \"no\""] {
+            XCTAssertTrue(yaml.contains(line + "\n"), "missing '\(line)' in\n\(yaml)")
+        }
+        let back = try XCTUnwrap(try Yams.load(yaml: yaml) as? [String: Any])
+        XCTAssertEqual(back["learning_rate"] as? Double, 0.0002)
+        XCTAssertEqual(back["weird"] as? String, "a: b # c")
+        XCTAssertEqual(back["yes"] as? String, "no")
+        XCTAssertEqual((back["eval"] as? [String: Any])?["suite"] as? String, "../eval/suite.yaml")
     }
 }

@@ -43,17 +43,17 @@ final class DequantizeTests: XCTestCase {
     func testQuantMatVecMatchesDequantizedDot() {
         var rng = SystemRandomNumberGenerator()
         for type in [QuantType.q4_0, .q4_1, .q8_0] {
-            let rows = 5, cols = 96
+            let rows = 300, cols = 96   // > one row tile of the batched kernel
             let rb = type.rowBytes(cols)!
             var w = [UInt8](repeating: 0, count: rb * rows)
             for i in 0..<w.count { w[i] = UInt8.random(in: 0...255, using: &rng) }
-            for r in 0..<rows * (cols / 32) {   // sane scales
+            for r in 0..<rows * (cols / 32) {   // sane scales and mins
                 let off = r * type.blockBytes
                 let h = floatToHalf(Float.random(in: 0.01...0.1))
                 w[off] = UInt8(h & 0xff); w[off + 1] = UInt8(h >> 8)
                 if type == .q4_1 { let m = floatToHalf(-0.3); w[off + 2] = UInt8(m & 0xff); w[off + 3] = UInt8(m >> 8) }
             }
-            for nVec in 1...9 {
+            for nVec in [1, 2, 3, 4, 5, 8, 9, 12, 17] {
                 let x = (0..<(nVec * cols)).map { _ in Float.random(in: -1...1) }
                 var y = [Float](repeating: 0, count: nVec * rows)
                 w.withUnsafeBytes { wb in x.withUnsafeBufferPointer { xb in y.withUnsafeMutableBufferPointer { yb in

@@ -1,5 +1,6 @@
 import XCTest
 import FTXCore
+import FTXTestSupport
 @testable import FTXTrain
 
 final class ConfigTests: XCTestCase {
@@ -90,5 +91,23 @@ final class ConfigTests: XCTestCase {
         assertError("base_model: [b\n", contains: "not valid YAML", at: "cfg.yaml:2")
         assertError("- a\n- b\n", contains: "mapping", at: "cfg.yaml")
         assertError("base_model: b\ndata: {train: t}\nearly_stopping_patience: 2\n", contains: "validation set", at: "cfg.yaml")
+    }
+
+    func testRelativePathsResolveAgainstTheConfigFile() throws {
+        let c = try TrainConfig.parse("base_model: m.gguf\ndata: {train: ../data/t.jsonl}\n", file: "proj/configs/lora.yaml")
+        XCTAssertEqual(c.resolve(c.dataTrain), "proj/configs/../data/t.jsonl")
+        XCTAssertEqual(c.resolve("/abs/x.gguf"), "/abs/x.gguf")
+        XCTAssertTrue(c.resolvedYAML.contains("train: ../data/t.jsonl"))   // stored as written
+    }
+
+    /// The sample project's configs (when present in this checkout) parse.
+    func testSampleProjectConfigsParse() throws {
+        let dir = TestSupport.repoRoot.appendingPathComponent("sample-project/configs")
+        guard let files = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { throw XCTSkip("no sample-project") }
+        for f in files where f.hasSuffix(".yaml") {
+            let c = try TrainConfig.load(path: dir.appendingPathComponent(f).path)
+            XCTAssertNotNil(c.eval, f)
+            XCTAssertEqual(try TrainConfig.parse(c.resolvedYAML, file: dir.appendingPathComponent("r.yaml").path), c, f)
+        }
     }
 }

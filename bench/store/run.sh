@@ -27,6 +27,10 @@ if [ -x "$VENV/bin/dvc" ]; then DVC="$VENV/bin/dvc"; else
 fi
 
 now() { date +%s.%N; }
+# cpu CMD...: runs CMD, adding its user+sys CPU seconds (children included) to $CPU_FILE.
+CPU_FILE="$WORK/cpu.txt"
+cpu() { /usr/bin/time -a -o "$CPU_FILE" -f "%U %S" "$@"; }
+cpu_total() { awk '{s+=$1+$2} END {printf "%.2f\n", s}' "$CPU_FILE"; }
 echo "load before the run: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores" >&2
 warm() { cat "$1" > /dev/null; }
 fresh() { rm -rf "$WORK/$1"; mkdir -p "$WORK/$1"; cp "$DATA" "$WORK/$1/data.jsonl"; sync; warm "$WORK/$1/data.jsonl"; }
@@ -35,8 +39,9 @@ dirbytes() { du -sb "$@" 2>/dev/null | awk '{s+=$1} END {printf "%d\n", s}'; }
 # ftx
 fresh ftx
 cd "$WORK/ftx"; "$FTX" init >/dev/null
-t0=$(now); "$FTX" add data.jsonl; "$FTX" commit -m v1 >/dev/null; t1=$(now)
-FTX_T=$(echo "$t1 - $t0" | bc)
+: > "$CPU_FILE"
+t0=$(now); cpu "$FTX" add data.jsonl; cpu "$FTX" commit -m v1 >/dev/null; t1=$(now)
+FTX_T=$(echo "$t1 - $t0" | bc); FTX_CPU=$(cpu_total)
 STORE1=$(dirbytes .ftx/objects .ftx/packs)
 cp "$DATA2" data.jsonl; sync; warm data.jsonl
 t0=$(now); "$FTX" add data.jsonl; "$FTX" commit -m v2 >/dev/null; t1=$(now)
@@ -48,51 +53,56 @@ cd "$ROOT"; rm -rf "$WORK/ftx"
 
 # sha256sum | zstd -3 (one pass: hash and compress side by side)
 warm "$DATA"
-t0=$(now); tee >(sha256sum > "$WORK/sum.txt") < "$DATA" | zstd -3 -q -c > "$WORK/data.zst"; t1=$(now)
-SZ_T=$(echo "$t1 - $t0" | bc); ZST_BYTES=$(stat -c %s "$WORK/data.zst"); rm -f "$WORK/data.zst"
+: > "$CPU_FILE"
+t0=$(now); cpu bash -c 'tee >(sha256sum > "$0/sum.txt") < "$1" | zstd -3 -q -c > "$0/data.zst"' "$WORK" "$DATA"; t1=$(now)
+SZ_T=$(echo "$t1 - $t0" | bc); SZ_CPU=$(cpu_total); ZST_BYTES=$(stat -c %s "$WORK/data.zst"); rm -f "$WORK/data.zst"
 echo "sha256sum|zstd -3: ${SZ_T}s" >&2
 
 # git
-GIT_T=""
+GIT_T=""; GIT_CPU=""
 if [ "${BENCH_SKIP_GIT:-0}" != 1 ]; then
   fresh git; cd "$WORK/git"; git init -q .
-  t0=$(now); git add data.jsonl; git -c user.name=b -c user.email=b@b commit -qm v1; t1=$(now)
-  GIT_T=$(echo "$t1 - $t0" | bc); echo "git: ${GIT_T}s" >&2
+  : > "$CPU_FILE"
+  t0=$(now); cpu git add data.jsonl; cpu git -c user.name=b -c user.email=b@b commit -qm v1; t1=$(now)
+  GIT_T=$(echo "$t1 - $t0" | bc); GIT_CPU=$(cpu_total); echo "git: ${GIT_T}s" >&2
   cd "$ROOT"; rm -rf "$WORK/git"
 fi
 
 # dvc
-DVC_T=""; DVC_T2=""; DVC_STORE1=""; DVC_STORE2=""
+DVC_T=""; DVC_CPU=""; DVC_T2=""; DVC_STORE1=""; DVC_STORE2=""
 if [ -n "$DVC" ]; then
   fresh dvc; cd "$WORK/dvc"; "$DVC" init -q --no-scm
-  t0=$(now); "$DVC" add -q data.jsonl; t1=$(now)
-  DVC_T=$(echo "$t1 - $t0" | bc); DVC_STORE1=$(dirbytes .dvc/cache); echo "dvc: ${DVC_T}s" >&2
+  : > "$CPU_FILE"
+  t0=$(now); cpu "$DVC" add -q data.jsonl; t1=$(now)
+  DVC_T=$(echo "$t1 - $t0" | bc); DVC_CPU=$(cpu_total); DVC_STORE1=$(dirbytes .dvc/cache); echo "dvc: ${DVC_T}s" >&2
   rm -f data.jsonl; cp "$DATA2" data.jsonl; sync; warm data.jsonl
   t0=$(now); "$DVC" add -q data.jsonl; t1=$(now)
   DVC_T2=$(echo "$t1 - $t0" | bc); DVC_STORE2=$(dirbytes .dvc/cache)
   cd "$ROOT"; rm -rf "$WORK/dvc"
 fi
 
-python3 - "$BYTES" "$FTX_T" "$FTX_T2" "$STORE1" "$STORE2" "$SZ_T" "$ZST_BYTES" "${GIT_T:-nan}" "${DVC_T:-nan}" "${DVC_T2:-nan}" "${DVC_STORE1:-0}" "${DVC_STORE2:-0}" <<'PY'
+python3 - "$BYTES" "$FTX_T" "$FTX_T2" "$STORE1" "$STORE2" "$SZ_T" "$ZST_BYTES" "${GIT_T:-nan}" "${DVC_T:-nan}" "${DVC_T2:-nan}" "${DVC_STORE1:-0}" "${DVC_STORE2:-0}" "$FTX_CPU" "$SZ_CPU" "${GIT_CPU:-nan}" "${DVC_CPU:-nan}" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
 import math, sys
-b, ft, ft2, s1, s2, szt, zb, gt, dt, dt2, ds1, ds2 = sys.argv[1:]
+b, ft, ft2, s1, s2, szt, zb, gt, dt, dt2, ds1, ds2, fc, szc, gc, dc, load = sys.argv[1:]
+fc, szc, gc, dc = map(float, (fc, szc, gc, dc))
 b = int(b); ft, ft2, szt, gt, dt, dt2 = map(float, (ft, ft2, szt, gt, dt, dt2))
 s1, s2, zb, ds1, ds2 = (int(float(x)) for x in (s1, s2, zb, ds1, ds2))
 mib = b / 2**20
 print(f"dataset: {b} bytes ({mib:.0f} MiB) JSONL; second version: 1% of rows edited, spread through the file")
-print(f"{'tool':34} {'seconds':>8} {'MiB/s':>8} {'ftx speedup':>12}")
-def row(name, t):
-    if math.isnan(t): print(f"{name:34} {'n/a':>8}"); return
-    print(f"{name:34} {t:8.2f} {mib / t:8.0f} {t / ft:11.2f}x")
-row("ftx add + commit", ft)
-row("sha256sum | zstd -3", szt)
-row("git add + commit", gt)
-row("dvc add", dt)
+print(f"load average after the run: {load} (wall times depend on it; CPU seconds less so)")
+print(f"{'tool':26} {'wall s':>8} {'MiB/s':>7} {'wall ratio':>11} {'CPU s':>7} {'CPU ratio':>10}")
+def row(name, t, c):
+    if math.isnan(t): print(f"{name:26} {'n/a':>8}"); return
+    print(f"{name:26} {t:8.2f} {mib / t:7.0f} {t / ft:10.2f}x {c:7.2f} {c / fc:9.2f}x")
+row("ftx add + commit", ft, fc)
+row("sha256sum | zstd -3", szt, szc)
+row("git add + commit", gt, gc)
+row("dvc add", dt, dc)
 print()
 print(f"ftx store after v1: {s1} bytes ({s1 / b:.1%} of the file; zstd -3 of the whole file: {zb / b:.1%})")
 print(f"ftx v2 add + commit: {ft2:.2f} s; new bytes stored: {s2 - s1} = {(s2 - s1) / b:.2%} of the file size (target <= 5%)")
 if not math.isnan(dt2):
     print(f"dvc v2 add: {dt2:.2f} s; new bytes stored: {ds2 - ds1} = {(ds2 - ds1) / b:.2%} of the file size")
 if not math.isnan(dt):
-    print(f"ratio dvc add / ftx add+commit: {dt / ft:.2f}x (target >= 2x)")
+    print(f"ratio dvc add / ftx add+commit: {dt / ft:.2f}x wall, {dc / fc:.2f}x CPU (target >= 2x)")
 PY

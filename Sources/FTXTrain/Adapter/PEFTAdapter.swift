@@ -109,3 +109,10 @@ extension LoRAParameters {
         return w
     }
 }
+
+extension PEFTAdapter {
+    /// A PEFT adapter directory as FTXModel's unmerged inference adapter (`model.adapter = …`).
+    public static func loadLoRAWeights(from dir: String, config: LlamaConfig) throws -> LoRAWeights {
+        try read(from: dir, dims: ModelDims(config)).loraWeights()
+    }
+}

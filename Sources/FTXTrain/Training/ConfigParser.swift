@@ -23,6 +23,10 @@ extension TrainConfig {
         }
         var p = ConfigReader(file: file)
         var c = TrainConfig()
+        if let slash = file.lastIndex(of: "/") {
+            let dir = String(file[..<slash])
+            c.baseDirectory = dir.isEmpty ? "/" : dir == "." ? nil : dir
+        }
         var seen = Set<String>()
         for (k, v) in map {
             guard let key = k.string else { throw p.fail("keys must be strings", k) }

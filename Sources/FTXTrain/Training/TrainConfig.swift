@@ -47,6 +47,15 @@ public struct TrainConfig: Equatable {
     public var exportGGUF: Bool = false
     /// The eval section, kept opaque (YAML text) for the eval module.
     public var eval: String?
+    /// Directory of the config file: relative base_model and data paths are resolved against it
+    /// (output_dir is relative to the working directory, like --output-dir). Not serialized.
+    public var baseDirectory: String?
+
+    /// A path from the config, resolved against the config file's directory.
+    public func resolve(_ path: String) -> String {
+        guard let dir = baseDirectory, !path.hasPrefix("/") else { return path }
+        return (dir as NSString).appendingPathComponent(path)
+    }
 
     public init() {}
 

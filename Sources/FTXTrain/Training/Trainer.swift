@@ -35,10 +35,12 @@ public final class Trainer {
         if let t = config.threads { Parallel.setThreads(t) }
         let llama: LlamaModel
         if let preloaded { llama = preloaded } else {
-            guard FileManager.default.fileExists(atPath: config.baseModel) else {
-                throw TrainError.config("base model not found: \(config.baseModel)", at: nil, hint: "base_model is a GGUF path")
+            let path = config.resolve(config.baseModel)
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw TrainError.config("base model not found: \(path)", at: nil,
+                                        hint: "base_model is a GGUF path (relative to the config file); registered base names are resolved by `ftx run`")
             }
-            llama = try LlamaModel.load(path: config.baseModel)
+            llama = try LlamaModel.load(path: path)
         }
         self.llama = llama
         data = try TrainingData.load(config: config, tokenizer: llama.tokenizer, chatTemplate: llama.chatTemplate)

@@ -15,7 +15,8 @@ public struct TrainingData {
         let enc = ExampleEncoder(tokenizer: tokenizer, chatTemplate: chatTemplate, trainOnInputs: c.trainOnInputs,
                                  maxSeqLength: c.maxSeqLength, longSequences: c.longSequences)
         var skipped = 0
-        func read(_ path: String) throws -> [EncodedExample] {
+        func read(_ relative: String) throws -> [EncodedExample] {
+            let path = c.resolve(relative)
             guard FileManager.default.fileExists(atPath: path) else {
                 throw TrainError.data("dataset not found", at: path)
             }

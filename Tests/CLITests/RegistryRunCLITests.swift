@@ -1,0 +1,138 @@
+import Foundation
+import FTXTestSupport
+import XCTest
+
+/// `ftx run` end to end through the built binary on a tiny real GGUF model (FTXModel's test corpus):
+/// train → eval → gates → commit, failed gates, deploy → rollback, reproduce, reindex, Ctrl-C.
+final class RegistryRunCLITests: RegistryCLITestCase {
+    override func setUpWithError() throws {
+        try super.setUpWithError()
+        let model = TestSupport.repoRoot.appendingPathComponent("Tests/FTXModelTests/Corpus/valid-tiny.gguf")
+        guard FileManager.default.fileExists(atPath: model.path) else { throw XCTSkip("tiny GGUF fixture missing") }
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("models"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: model, to: dir.appendingPathComponent("models/tiny.gguf"))
+        try ftx(["base", "add", "models/tiny.gguf", "--name", "tiny"])
+        let words = ["red", "blue", "green", "gold", "pink", "gray", "teal", "navy", "rose", "jade", "lime", "plum", "sand", "wine", "mint", "ruby"]
+        try write("data/all.jsonl", words.map { #"{"id": "\#($0)", "prompt": "color \#($0) ->", "completion": " [\#($0.uppercased())]"}"# }
+            .joined(separator: "\n") + "\n")
+        try write("eval/suite.yaml", """
+            name: colors
+            cases: ../data/all.jsonl
+            generation: {max_tokens: 4, chat_template: false, batch_size: 4}
+            assert:
+              - type: max-tokens
+                value: 4
+            """)
+        try write("configs/lora.yaml", """
+            base_model: tiny
+            data: ../data/all.jsonl
+            lora_r: 4
+            lora_alpha: 8
+            learning_rate: 0.005
+            max_steps: 4
+            micro_batch_size: 2
+            max_seq_length: 64
+            seed: 3
+            threads: 2
+            eval:
+              suite: ../eval/suite.yaml
+              gates:
+                - pass_rate >= 0.5
+            """)
+    }
+
+    func json(_ args: [String]) throws -> Any { try JSONSerialization.jsonObject(with: Data(try ftx(args).stdout.utf8)) }
+
+    func head() throws -> String { try ((json(["log", "--json", "-n", "1"]) as? [[String: Any]])?.first?["id"] as? String) ?? "" }
+
+    func testRunGatesDeployRollbackReproduceReindex() throws {
+        let run = try json(["run", "-c", "configs/lora.yaml", "-m", "first", "--json"]) as? [String: Any]
+        let first = try XCTUnwrap(run?["commit"] as? String)
+        XCTAssertEqual(run?["gate_status"] as? String, "passed")
+        XCTAssertEqual(try head(), first)
+        // Tree and header complete.
+        let lineage = try XCTUnwrap(try json(["lineage", first, "--json"]) as? [String: Any])
+        XCTAssertEqual((lineage["adapter"] as? [[String: Any]])?.compactMap { $0["path"] as? String },
+                       ["adapter/adapter.gguf", "adapter/adapter_config.json", "adapter/adapter_model.safetensors"])
+        XCTAssertEqual((lineage["data"] as? [[String: Any]])?.compactMap { $0["rows"] as? Int }.reduce(0, +), 16)
+        XCTAssertNotNil(lineage["report"] as? [String: Any])
+        XCTAssertEqual((lineage["base"] as? [String: Any])?["name"] as? String, "tiny")
+        XCTAssertEqual(lineage["seed"] as? Int, 3)
+        XCTAssertEqual((lineage["host"] as? [String: Any])?["threads"] as? Int, 2)
+        XCTAssertNotNil(lineage["wall_seconds"] as? Double)
+        XCTAssertEqual((lineage["metrics"] as? [String: Double])?["pass_rate"], 1)
+        let show = try ftx(["show", first]).stdout
+        for key in ["run: 1", "base: ", "seed: 3", "engine: ftx ", "code: none", "host-cpu: ", "host-threads: 2", "wall-seconds: ",
+                    "gate-status: passed", "metrics: ", "gates: ", "params: "] {
+            XCTAssertTrue(show.contains(key), "header lacks \(key):\n\(show)")
+        }
+        for path in ["config.yaml", "data/train.jsonl", "data/valid.jsonl", "data/test.jsonl", "eval/report.json", "train/log.jsonl"] {
+            XCTAssertTrue(show.contains("A\t\(path)"), "tree lacks \(path):\n\(show)")
+        }
+
+        // A failing gate still commits, marked failed; exit 1; deploy refuses it.
+        let failed = try ftx(["run", "-c", "configs/lora.yaml", "--set", "lora_r=2", "--set", "eval.gates=[\"exact_match >= 0.9\"]",
+                              "-m", "second"], status: 1)
+        XCTAssertTrue(failed.stderr.contains("gates failed"), failed.stderr)
+        let second = try head()
+        XCTAssertNotEqual(second, first)
+        XCTAssertTrue(try ftx(["show", second]).stdout.contains("gate-status: failed"))
+        try ftx(["deploy", "HEAD", "--env", "prod"], status: 2)
+
+        // Deploy the first, force the second, roll back: the deployed adapter is the first's bytes again.
+        try ftx(["deploy", first, "--env", "prod"])
+        try ftx(["export", first, "--format", "peft", "--out", "first-peft"])
+        try ftx(["export", first, "--format", "gguf", "--out", "first-gguf"])
+        let deployed = dir.appendingPathComponent(".ftx/deploy/prod")
+        func bytes(_ rel: String) throws -> Data { try Data(contentsOf: dir.appendingPathComponent(rel)) }
+        XCTAssertEqual(try Data(contentsOf: deployed.appendingPathComponent("adapter_model.safetensors")), try bytes("first-peft/adapter_model.safetensors"))
+        try ftx(["deploy", second, "--env", "prod", "--force", "--reason", "testing"])
+        XCTAssertNotEqual(try Data(contentsOf: deployed.appendingPathComponent("adapter_model.safetensors")), try bytes("first-peft/adapter_model.safetensors"))
+        try ftx(["deploy", "--rollback", "prod"])
+        XCTAssertEqual(try Data(contentsOf: deployed.appendingPathComponent("adapter_model.safetensors")), try bytes("first-peft/adapter_model.safetensors"))
+        XCTAssertEqual(try Data(contentsOf: deployed.appendingPathComponent("adapter_config.json")), try bytes("first-peft/adapter_config.json"))
+        XCTAssertEqual(try Data(contentsOf: deployed.appendingPathComponent("adapter.gguf")), try bytes("first-gguf/adapter.gguf"))
+
+        // Re-training from the recorded inputs gives identical bytes.
+        XCTAssertTrue(try ftx(["reproduce", first]).stdout.hasPrefix("identical"))
+
+        // The index rebuilt from objects equals the live one.
+        let live = try ftx(["runs", "--json"]).stdout
+        let liveLog = try ftx(["runs", "--history", "HEAD", "--json"]).stdout
+        try FileManager.default.removeItem(at: dir.appendingPathComponent(".ftx/index.sqlite"))
+        try ftx(["runs", "--reindex"])
+        XCTAssertEqual(try ftx(["runs", "--json"]).stdout, live)
+        XCTAssertEqual(try ftx(["runs", "--history", "HEAD", "--json"]).stdout, liveLog)
+    }
+
+    func testCtrlCLeavesNoCommitAndTheRunResumes() throws {
+        try ftx(["run", "-c", "configs/lora.yaml", "-m", "first"])
+        let before = try head()
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: TestSupport.ftxBinary)
+        p.arguments = ["run", "-c", "configs/lora.yaml", "--set", "max_steps=100000", "--set", "save_steps=5", "-m", "long"]
+        p.currentDirectoryURL = dir
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        // Wait until training has started (the work directory holds a checkpoint), then Ctrl-C.
+        let runs = dir.appendingPathComponent(".ftx/runs").path
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            let wip = (try? FileManager.default.contentsOfDirectory(atPath: runs)) ?? []
+            if wip.contains(where: { FileManager.default.fileExists(atPath: "\(runs)/\($0)/checkpoint/checkpoint.bin") }) { break }
+            usleep(50_000)
+        }
+        kill(p.processIdentifier, SIGINT)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 130, stderr)
+        XCTAssertTrue(stderr.contains("interrupted"), stderr)
+        XCTAssertEqual(try head(), before, "no partial commit")
+        XCTAssertEqual((try json(["runs", "--json"]) as? [Any])?.count, 1)
+        let wip = try FileManager.default.contentsOfDirectory(atPath: runs)
+        XCTAssertEqual(wip.count, 1)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(runs)/\(wip[0])/checkpoint/checkpoint.bin"), "the checkpoint is kept")
+    }
+}
