@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import FTXCore
 import FTXEval
+import FTXRegistry
 
 enum EvalCommands {
     static let all: [ParsableCommand.Type] = [EvalCommand.self, DiffCommand.self]
@@ -59,10 +60,6 @@ struct EvalCommand: ParsableCommand {
     var noScore = false
 
     func run() throws {
-        if revision != nil || base {
-            throw EvalError.other("evaluating \(base ? "--base" : "revision '\(revision!)'") needs an ftx repository",
-                                  location: nil, hint: "run it inside a repository (ftx init), or pass --model FILE.gguf [--adapter DIR]")
-        }
         var gates = try gateExpressions.map { try GateSpec.parse(expression: $0) }
         var suitePath = suite
         if let config {
@@ -74,6 +71,17 @@ struct EvalCommand: ParsableCommand {
             }
         }
         guard let suitePath else { throw ValidationError("--suite is required (or a --config with eval.suite)") }
+        if revision != nil || base {
+            // Inside a repository: the registered base (its report is stored for `diff base …`) or a run's adapter.
+            let registry = try Registry.discover()
+            let report = base
+                ? try registry.evaluateBase(suitePath: suitePath, modelLoader: RunEvalModels.loader(), gates: gates)
+                : try registry.evaluate(revision: revision!, suitePath: suitePath, modelLoader: RunEvalModels.loader(), gates: gates)
+            if let out { try report.write(to: out) }
+            if json { FileHandle.standardOutput.write(try report.jsonData()) } else { print(EvalSummary.render(report), terminator: "") }
+            if report.gates.contains(where: { $0.status == .fail }) { throw ExitCode(1) }
+            return
+        }
         guard let model else { throw ValidationError("--model FILE.gguf is required outside a repository") }
         // Validate everything (suite, cases, baseline) before loading the model.
         let loadedSuite = try SuiteLoader.load(path: suitePath)
@@ -137,19 +145,21 @@ struct DiffCommand: ParsableCommand {
     var maxCases = 10
 
     func run() throws {
-        for path in [a, b] where !FileManager.default.fileExists(atPath: path) {
-            throw EvalError.other("'\(path)' is not a report file", location: path,
-                                  hint: "comparing revisions needs an ftx repository; pass two report files written by `ftx eval --out`")
-        }
         guard resamples >= 100 else { throw ValidationError("--resamples must be at least 100") }
-        let reports = try EvalReport.read(paths: [a, b])
-        let ra = reports[0], rb = reports[1]
         var gates: [GateSpec] = []
         if maxDrop != nil || maxFlips != nil {
             for m in metrics { _ = try GateSpec.parse(expression: "\(m) >= 0") }
             gates.append(.regression(vs: a, maxDrop: maxDrop, maxFlips: maxFlips, metrics: metrics.isEmpty ? nil : metrics))
         }
-        let diff = ReportDiff(ra, rb, gates: gates, bootstrap: PairedBootstrap(resamples: resamples, seed: seed))
+        let bootstrap = PairedBootstrap(resamples: resamples, seed: seed)
+        let diff: ReportDiff
+        if FileManager.default.fileExists(atPath: a) && FileManager.default.fileExists(atPath: b) {
+            let reports = try EvalReport.read(paths: [a, b])
+            diff = ReportDiff(reports[0], reports[1], gates: gates, bootstrap: bootstrap)
+        } else {
+            // Revisions (or `base`): the commits' reports plus config and dataset changes.
+            diff = try Registry.discover().diff(a, b, gates: gates, bootstrap: bootstrap)
+        }
         if let html { try AtomicFile.write(Data(DiffHTML.render(diff).utf8), to: html) }
         if json {
             FileHandle.standardOutput.write(try diff.jsonData())

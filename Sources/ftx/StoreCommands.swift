@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import FTXCore
 import FTXStore
+import FTXRegistry
 
 /// The store's porcelain: git-shaped commands over FTXStore. Parsing and printing only.
 enum StoreCommands {
@@ -15,7 +16,8 @@ enum StoreCommands {
 
 /// Shared helpers for the store commands.
 enum StoreCLI {
-    static func repository() throws -> Repository { try Repository.discover() }
+    /// The repository with the registry's `base` revision installed.
+    static func repository() throws -> Repository { try Registry.discover().repo }
 
     static func printJSON(_ value: Any) {
         let data = (try? JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data("null".utf8)

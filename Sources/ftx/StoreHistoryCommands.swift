@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import FTXCore
 import FTXStore
+import FTXRegistry
 
 struct LogCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,10 +17,16 @@ struct LogCommand: ParsableCommand {
     @Argument(help: "Where to start (default HEAD).") var revision: String = "HEAD"
     @Option(name: .short, help: "Show at most N commits.") var n: Int?
     @Flag(help: "One line per commit: short id and summary.") var oneline = false
+    @Flag(help: "Headline metrics and gate status per commit (from the run index).") var metrics = false
     @Flag(help: "Machine-readable output.") var json = false
 
     func run() throws {
         let repo = try StoreCLI.repository()
+        if metrics {
+            let rows = try Registry(repo: repo).logWithMetrics(from: revision, limit: n)
+            if json { StoreCLI.printJSON(rows.map(RunTable.json)) } else { print(RunTable.log(rows), terminator: "") }
+            return
+        }
         if revision == "HEAD", try repo.headCommit() == nil {
             if json { StoreCLI.printJSON([Any]()); return }
             throw StoreError.badRevision("HEAD", reason: "the current branch has no commits yet")
@@ -91,6 +98,10 @@ struct ShowCommand: ParsableCommand {
             }
             let mark: [FileChange: String] = [.added: "A", .modified: "M", .deleted: "D"]
             for ch in changes { StoreCLI.out("\(mark[ch.change]!)\t\(ch.path)") }
+            if c.header("run") != nil, let lineage = try? Registry(repo: repo).lineage(id.hex) {
+                StoreCLI.out("")
+                StoreCLI.out(lineage.text)
+            }
         case .tree:
             let t = try Tree.parse(content, id: id.hex)
             if json { StoreCLI.printJSON(t.entries.map { ["name": $0.name, "kind": $0.kind.rawValue, "id": $0.id.hex] }); return }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import FTXCore
 import FTXStore
+import FTXRegistry
 
 struct FsckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -72,7 +73,7 @@ struct ReindexCommand: ParsableCommand {
 
     func run() throws {
         let repo = try StoreCLI.repository()
-        let n = try repo.reindex()
+        let n = try Registry(repo: repo).reindex()  // store commits + run tables, one pass
         StoreCLI.out("indexed \(n) commits into \(repo.sqlitePath)")
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import FTXCore
 import FTXStore
+import FTXRegistry
 
 struct CheckoutCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,6 +20,7 @@ struct CheckoutCommand: ParsableCommand {
           ftx checkout v1 -- data/train.jsonl
         """)
     @Flag(name: .shortAndLong, help: "Discard uncommitted changes that would be overwritten.") var force = false
+    @Option(help: "Also deploy the revision's adapter to this environment (a rollback when REV is an earlier one).") var env: String?
     @Argument(help: "A revision.") var revision: String
     @Argument(parsing: .postTerminator, help: "Paths to restore (after --).") var paths: [String] = []
 
@@ -27,6 +29,20 @@ struct CheckoutCommand: ParsableCommand {
         if !paths.isEmpty {
             let restored = try repo.checkoutPaths(revision, paths: paths, force: force)
             StoreCLI.err("Restored \(restored.count) path(s) from \(revision)")
+            return
+        }
+        let registry = Registry(repo: repo)
+        // `ENV@{N}` (or --env ENV): roll the deployment back first (the registry's gate check and
+        // atomic adapter swap), then restore the work tree when nothing uncommitted is in the way.
+        if let deployEnv = try env ?? registry.deployEnvironment(of: revision) {
+            let o = try registry.deploy(revision: revision, env: deployEnv, force: force, rollback: true)
+            StoreCLI.err("\(deployEnv): rolled back to \(o.commit.short)\(o.previous.map { " (was \($0.short))" } ?? "")")
+            do {
+                let s = try repo.checkout(o.commit.hex, force: force)
+                StoreCLI.err("HEAD is now at \(s.commit.short) (detached)")
+            } catch StoreError.wouldOverwrite(let paths) {
+                StoreCLI.err("work tree left as it was: \(paths.count) path(s) have changes the checkout would overwrite (--force restores them too)")
+            }
             return
         }
         let s = try repo.checkout(revision, force: force)
