@@ -5,7 +5,7 @@ import Foundation
 /// Each case contributes one row of up to 8 values (e.g. pass A, pass B, nll A, nll B, …); a
 /// resample draws n case indices with replacement and sums the rows of those cases, so every metric
 /// of one resample uses the same cases (paired). Rows are SIMD8<Double> (one cache line each), the
-/// index stream comes from a counter-free xoshiro256** seeded per block of resamples, and blocks run
+/// index stream comes from two xoshiro256** generators seeded per block of resamples, and blocks run
 /// in parallel; the result depends only on the seed, never on the thread count.
 public struct PairedBootstrap {
     public let resamples: Int
@@ -27,25 +27,31 @@ public struct PairedBootstrap {
             out.withUnsafeMutableBufferPointer { op in
                 let rowsBase = rp.baseAddress!, outBase = op.baseAddress!
                 DispatchQueue.concurrentPerform(iterations: blocks) { block in
+                    // Two generators per block: their state updates are independent dependency chains.
                     var rng = Xoshiro256(seed: seed &+ UInt64(block) &* 0x9E37_79B9_7F4A_7C15)
+                    var rng2 = Xoshiro256(seed: ~(seed &+ UInt64(block) &* 0xD1B5_4A32_D192_ED03))
                     let start = block * Self.blockSize, end = min(total, start + Self.blockSize)
                     let n64 = UInt64(n)
                     for r in start..<end {
-                        var acc = SIMD8<Double>.zero
+                        // Four independent accumulators: one chain of dependent adds would cap the
+                        // loop at the add latency; four chains keep the loads in flight.
+                        var acc0 = SIMD8<Double>.zero, acc1 = acc0, acc2 = acc0, acc3 = acc0
                         var left = n
                         // Two 32-bit draws per 64-bit output; multiply-shift maps them onto 0..<n.
-                        while left >= 2 {
-                            let x = rng.next()
-                            let i0 = Int(((x & 0xFFFF_FFFF) &* n64) >> 32)
-                            let i1 = Int(((x >> 32) &* n64) >> 32)
-                            acc += rowsBase[i0]
-                            acc += rowsBase[i1]
-                            left -= 2
+                        while left >= 4 {
+                            let x = rng.next(), y = rng2.next()
+                            acc0 += rowsBase[Int(((x & 0xFFFF_FFFF) &* n64) >> 32)]
+                            acc1 += rowsBase[Int(((x >> 32) &* n64) >> 32)]
+                            acc2 += rowsBase[Int(((y & 0xFFFF_FFFF) &* n64) >> 32)]
+                            acc3 += rowsBase[Int(((y >> 32) &* n64) >> 32)]
+                            left -= 4
                         }
-                        if left == 1 {
+                        while left > 0 {
                             let x = rng.next()
-                            acc += rowsBase[Int(((x & 0xFFFF_FFFF) &* n64) >> 32)]
+                            acc0 += rowsBase[Int(((x & 0xFFFF_FFFF) &* n64) >> 32)]
+                            left -= 1
                         }
+                        let acc = (acc0 + acc1) + (acc2 + acc3)
                         outBase[r] = acc
                     }
                 }

@@ -2,7 +2,8 @@
 # Eval benchmarks (release build):
 #  1. `ftx diff` of two 10,000-case reports, including the 10k-resample paired bootstrap (target < 0.3 s).
 #  2. When the engine is in: eval throughput on SmolLM2 for a 200-case suite (batched) vs llama.cpp
-#     (llama-cpp-python) generating the same cases one by one, in the same run (see throughput.sh).
+#     (llama-cpp-python) generating the same cases one by one, in the same run (see throughput.sh;
+#     CASES, BATCH, BENCH_VENV, SKIP_UNBATCHED=1 tune it).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
@@ -28,6 +29,6 @@ printf 'ftx diff, %d cases x 2, 10000 bootstrap resamples: best of 5 = %.3f s wa
 printf '  machine load while measuring: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 python3 -c "import json,sys; d=json.load(open('$WORK/diff.json')); m=d['mcnemar']; pr=[x for x in d['metrics'] if x['name']=='pass_rate'][0]; print('  mcnemar b=%d c=%d p=%.3g; pass_rate %.4f -> %.4f, 95%% CI [%.4f, %.4f]' % (m['b'], m['c'], m['p'], pr['a'], pr['b'], pr['ci']['low'], pr['ci']['high']))"
 
-if [ -x bench/eval/throughput.sh ]; then
+if [ "${EVAL_THROUGHPUT:-1}" = 1 ]; then  # EVAL_THROUGHPUT=0 skips the (minutes-long) model run
   bench/eval/throughput.sh "$BIN"
 fi
