@@ -15,7 +15,7 @@ public final class LinearWeight: @unchecked Sendable {
     /// Activation rows up to which the direct quantized kernel is used (above it: tiles + sgemm).
     public static var directKernelMaxRows = 64
     /// Weight rows per dequantized tile (each tile is tileRows × in floats of scratch).
-    static let tileRows = 64
+    public static var tileRows = 64
 
     public init(f32 data: [Float], out: Int, in: Int) {
         precondition(data.count == out * `in`, "LinearWeight: \(data.count) values for \(out)×\(`in`)")

@@ -42,6 +42,11 @@ public struct Tokenizer: @unchecked Sendable {
     public func decode(_ ids: [Int]) -> String {
         var bytes: [UInt8] = []
         for id in ids { core.appendBytes(id, into: &bytes) }
+        // SentencePiece: the space added before the text on encoding is not part of it.
+        if kind == .sentencePiece, core.addSpacePrefix, bytes.first == 0x20,
+           let first = ids.first(where: { !isControl($0) }), piece(first).hasPrefix("▁") {
+            bytes.removeFirst()
+        }
         return String(decoding: bytes, as: UTF8.self)
     }
 

@@ -23,12 +23,14 @@ struct ModelBenchCommand: ParsableCommand {
     @Option(help: "Tokens generated per prompt in the batched measurement.") var batchTokens = 64
     @Option(help: "Repetitions (the best is reported).") var repeats = 2
     @Option(help: "Activation rows up to which quantized matmuls use the direct block kernel (tuning).") var directRows: Int?
+    @Option(help: "Weight rows per dequantized tile in batched matmuls (tuning).") var tileRows: Int?
     @Flag(help: "Time single matmuls of one block's weights instead (kernel tuning).") var kernels = false
     @Flag(help: "Print as JSON.") var json = false
 
     func run() throws {
         let model = try file.load()
         if let directRows { LinearWeight.directKernelMaxRows = directRows }
+        if let tileRows { LinearWeight.tileRows = tileRows }
         if kernels { try timeKernels(model); return }
         let V = model.config.vocabSize
         var rng = SplitMix64(seed: 1)

@@ -118,3 +118,56 @@ final class VectorOpsTests: XCTestCase {
         for i in 0..<40 { XCTAssertEqual(Double(g[i]), want[i], accuracy: 1e-5) }
     }
 }
+
+final class KQuantTests: XCTestCase {
+    /// Q4_K: 8 sub-blocks of 32 with 6-bit scales/mins packed in 12 bytes; w = d·sc·q − dmin·m.
+    func testQ4KBlock() {
+        var b = [UInt8](repeating: 0, count: 144)
+        let d = floatToHalf(0.5), dmin = floatToHalf(0.25)
+        b[0] = UInt8(d & 0xff); b[1] = UInt8(d >> 8); b[2] = UInt8(dmin & 0xff); b[3] = UInt8(dmin >> 8)
+        // Sub-block j < 4: scale = scales[j] & 63, min = scales[j+4] & 63; j ≥ 4 use the high bits.
+        let sc: [UInt8] = [1, 2, 3, 4, 5, 6, 7, 8], mn: [UInt8] = [0, 1, 2, 3, 4, 5, 6, 7]
+        for j in 0..<4 { b[4 + j] = sc[j]; b[8 + j] = mn[j] }
+        for j in 4..<8 { b[4 + j + 4] = (sc[j] & 0xF) | ((mn[j] & 0xF) << 4) }
+        for i in 0..<128 { b[16 + i] = UInt8(i % 16) | UInt8((15 - i % 16) << 4) }
+        var out = [Float](repeating: 0, count: 256)
+        b.withUnsafeBytes { p in out.withUnsafeMutableBufferPointer { dequantizeRow(.q4_K, p.baseAddress!, $0.baseAddress!, count: 256) } }
+        for j in 0..<8 {
+            for l in 0..<32 {
+                let byte = b[16 + (j / 2) * 32 + l]
+                let q = j % 2 == 0 ? Float(byte & 0xF) : Float(byte >> 4)
+                XCTAssertEqual(out[j * 32 + l], 0.5 * Float(sc[j]) * q - 0.25 * Float(mn[j]), "sub-block \(j) element \(l)")
+            }
+        }
+    }
+
+    /// Q6_K: 6-bit quants (4 low bits in ql, 2 high in qh) minus 32, 16 int8 scales, one f16 d.
+    func testQ6KBlock() {
+        var b = [UInt8](repeating: 0, count: 210)
+        for i in 0..<128 { b[i] = UInt8(i & 0xFF) }
+        for i in 0..<64 { b[128 + i] = UInt8((i * 7) & 0xFF) }
+        for i in 0..<16 { b[192 + i] = UInt8(bitPattern: Int8(i - 8)) }
+        let d = floatToHalf(0.125)
+        b[208] = UInt8(d & 0xff); b[209] = UInt8(d >> 8)
+        var out = [Float](repeating: 0, count: 256)
+        b.withUnsafeBytes { p in out.withUnsafeMutableBufferPointer { dequantizeRow(.q6_K, p.baseAddress!, $0.baseAddress!, count: 256) } }
+        // Reference: ggml's dequantize_row_q6_K written out independently.
+        var ref = [Float](repeating: 0, count: 256)
+        for half in 0..<2 {
+            let ql = half * 64, qh = 128 + half * 32, scb = 192 + half * 8, y = half * 128
+            for l in 0..<32 {
+                let s = l / 16
+                let q1 = Int((b[ql + l] & 0xF) | ((b[qh + l] >> 0) & 3) << 4) - 32
+                let q2 = Int((b[ql + l + 32] & 0xF) | ((b[qh + l] >> 2) & 3) << 4) - 32
+                let q3 = Int((b[ql + l] >> 4) | ((b[qh + l] >> 4) & 3) << 4) - 32
+                let q4 = Int((b[ql + l + 32] >> 4) | ((b[qh + l] >> 6) & 3) << 4) - 32
+                let scale = { (k: Int) in Float(Int8(bitPattern: b[scb + k])) }
+                ref[y + l] = 0.125 * scale(s) * Float(q1)
+                ref[y + l + 32] = 0.125 * scale(s + 2) * Float(q2)
+                ref[y + l + 64] = 0.125 * scale(s + 4) * Float(q3)
+                ref[y + l + 96] = 0.125 * scale(s + 6) * Float(q4)
+            }
+        }
+        XCTAssertEqual(out, ref)
+    }
+}

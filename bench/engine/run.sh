@@ -12,7 +12,8 @@ if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import llama_cpp" 2>/
   "$VENV/bin/pip" install -q cmake ninja numpy
   CMAKE_ARGS="-DGGML_NATIVE=ON" "$VENV/bin/pip" install -q llama-cpp-python==0.3.36
 fi
-swift build -c release --product ftx >/dev/null
+# Same flags as `make build`, so the build products are shared.
+swift build -c release -Xswiftc -enable-testing --product ftx >/dev/null
 FTX=.build/release/ftx
 echo "model: $MODEL   threads: $THREADS"
 ours=$("$FTX" model bench -m "$MODEL" --threads "$THREADS" --json)
