@@ -146,7 +146,8 @@ public final class TrainableLlama {
     func backwardBlocks(_ b: TokenBatch) {
         guard lowestAdaptedLayer < dims.numLayers else { return }
         for l in stride(from: dims.numLayers - 1, through: lowestAdaptedLayer, by: -1) {
-            if recompute { forwardBlock(l, b) }
+            // The last block's activations are still in the shared buffers from the forward pass.
+            if recompute && l != dims.numLayers - 1 { forwardBlock(l, b) }
             backwardBlock(l, b)
         }
     }
