@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Training benchmark: ftx vs PyTorch+PEFT on CPU, same GGUF, same data, same hyper-parameters.
 # SmolLM2-135M, batch 8 x 256 tokens, LoRA r=8 alpha=16 on all 7 projections, 2 threads.
-# Prints tokens/s, peak RSS, MFU (vs sgemm measured here) and both loss curves.
+# Prints tokens/s, peak RSS, MFU (vs sgemm measured here) and both loss curves. Run it on a quiet
+# machine: the peers run one after another, so load from other work skews the ratios (an MFU above
+# 100% means the sgemm figure was taken at a busier moment).
 # Env: FTX_BIN (release ftx), FTX_SMOLLM2 (model), STEPS (default 6), THREADS (default 2),
-#      VENV (python with torch/transformers/peft/gguf; default .cache/venv), SKIP_TORCH=1.
+#      VENV (python with torch/transformers/peft/gguf; default .cache/venv), SKIP_TORCH=1,
+#      QLORA_CKPT (gradient checkpointing for the QLoRA run; default false).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
@@ -39,7 +42,7 @@ threads: $THREADS
 YAML
   /usr/bin/time -f "%M" -o "$WORK/$1.rss" "$FTX_BIN" train -c "$WORK/$1.yaml" --no-progress >/dev/null
 }
-run_ftx qlora true
+run_ftx qlora ${QLORA_CKPT:-false}
 run_ftx lora false
 
 summ() {  # steady-state tok/s (steps after the first) and losses from a train log
@@ -61,7 +64,7 @@ else
   T='{"tokens_per_s": 0, "losses": []}'; TRSS=0
 fi
 
-python3 - "$Q" "$F" "$T" "$QRSS" "$FRSS" "$TRSS" "$SGEMM" "$THREADS" <<'PY'
+python3 - "$Q" "$F" "$T" "$QRSS" "$FRSS" "$TRSS" "$SGEMM" "$THREADS" "${QLORA_CKPT:-false}" <<'PY'
 import json, sys
 q, f, t = (json.loads(x) for x in sys.argv[1:4])
 qrss, frss, trss = (int(x) / 1024 for x in sys.argv[4:7])
@@ -75,7 +78,7 @@ flops_tok = 2 * (2 * N + attn)
 def mfu(tps): return 100 * tps * flops_tok / (sgemm * 1e9)
 print(f"sgemm ({sys.argv[8]} threads, 2048^3 f32): {sgemm:.1f} GFLOP/s; model FLOPs/token (fwd + input-grad): {flops_tok / 1e6:.0f} M")
 print(f"{'':22}{'tok/s':>10}{'peak RSS MB':>14}{'MFU %':>8}")
-print(f"{'ftx QLoRA (Q4_1, ckpt)':22}{q['tps']:>10.1f}{qrss:>14.0f}{mfu(q['tps']):>8.1f}")
+print(f"{'ftx QLoRA (Q4_1' + (', ckpt)' if sys.argv[9] == 'true' else ')'):22}{q['tps']:>10.1f}{qrss:>14.0f}{mfu(q['tps']):>8.1f}")
 print(f"{'ftx LoRA (f32 base)':22}{f['tps']:>10.1f}{frss:>14.0f}{mfu(f['tps']):>8.1f}")
 if t["tokens_per_s"]:
     print(f"{'PyTorch+PEFT (f32)':22}{t['tokens_per_s']:>10.1f}{trss:>14.0f}{mfu(t['tokens_per_s']):>8.1f}")

@@ -1,18 +1,20 @@
 import Foundation
 
 /// Saved activations of one transformer block for a micro-batch of N rows (B sequences × T).
+/// The normed inputs and the SwiGLU output are not kept: backward recomputes them (cheap,
+/// elementwise) into buffers shared by all blocks.
 final class BlockActivations {
-    let xn1, rstd1, q, k, v, lse, ao, x2, xn2, rstd2, g, up, h: FloatBuffer
+    let rstd1, q, k, v, lse, ao, x2, rstd2, g, up: FloatBuffer
     /// u = A·dropout(x) per LoRA target of this block [N × rank].
     var loraU: [LoRATarget: FloatBuffer] = [:]
 
     init(dims d: ModelDims, rows n: Int, batch: Int, seqLen: Int, rank: Int, targets: [LoRATarget]) {
-        xn1 = FloatBuffer(n * d.hiddenSize); rstd1 = FloatBuffer(n)
+        rstd1 = FloatBuffer(n)
         q = FloatBuffer(n * d.qWidth); k = FloatBuffer(n * d.kvWidth); v = FloatBuffer(n * d.kvWidth)
         lse = FloatBuffer(batch * d.numHeads * seqLen)
         ao = FloatBuffer(n * d.qWidth)
-        x2 = FloatBuffer(n * d.hiddenSize); xn2 = FloatBuffer(n * d.hiddenSize); rstd2 = FloatBuffer(n)
-        g = FloatBuffer(n * d.intermediateSize); up = FloatBuffer(n * d.intermediateSize); h = FloatBuffer(n * d.intermediateSize)
+        x2 = FloatBuffer(n * d.hiddenSize); rstd2 = FloatBuffer(n)
+        g = FloatBuffer(n * d.intermediateSize); up = FloatBuffer(n * d.intermediateSize)
         for t in targets { loraU[t] = FloatBuffer(n * rank) }
     }
 }
@@ -20,6 +22,8 @@ final class BlockActivations {
 /// Gradient scratch shared by all blocks during backward.
 final class BackwardScratch {
     let dres, dxn, dao, dq, dk, dv, dg, dup, dh, du: FloatBuffer
+    /// Recomputed normed input [N×C] and SwiGLU output [N×I] of the block being processed.
+    let xn, h: FloatBuffer
     let tmp: FloatBuffer?   // dropout scratch [N × max(in)], only with dropout
     init(dims d: ModelDims, rows n: Int, rank: Int, dropout: Bool) {
         dres = FloatBuffer(n * d.hiddenSize); dxn = FloatBuffer(n * d.hiddenSize)
@@ -27,6 +31,7 @@ final class BackwardScratch {
         dk = FloatBuffer(n * d.kvWidth); dv = FloatBuffer(n * d.kvWidth)
         dg = FloatBuffer(n * d.intermediateSize); dup = FloatBuffer(n * d.intermediateSize); dh = FloatBuffer(n * d.intermediateSize)
         du = FloatBuffer(n * max(rank, 1))
+        xn = FloatBuffer(n * d.hiddenSize); h = FloatBuffer(n * d.intermediateSize)
         tmp = dropout ? FloatBuffer(n * max(d.hiddenSize, d.intermediateSize, d.qWidth)) : nil
     }
 }

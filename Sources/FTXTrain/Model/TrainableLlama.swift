@@ -102,8 +102,9 @@ public final class TrainableLlama {
             LoRALinear.forward(y, xin, rows: n, base: w.linear(t), lora: lora.view(layer: l, target: t),
                                u: a.loraU[t]?.p, dropout: dropout(l, t), tmp: tmp)
         }
-        RMSNorm.forward(a.xn1.p, a.rstd1.p, x, w.attnNorm.p, rows: n, cols: d.hiddenSize, eps: d.rmsNormEps)
-        lin(.q, a.q.p, a.xn1.p); lin(.k, a.k.p, a.xn1.p); lin(.v, a.v.p, a.xn1.p)
+        let xn = scratch.xn.p, h = scratch.h.p
+        RMSNorm.forward(xn, a.rstd1.p, x, w.attnNorm.p, rows: n, cols: d.hiddenSize, eps: d.rmsNormEps)
+        lin(.q, a.q.p, xn); lin(.k, a.k.p, xn); lin(.v, a.v.p, xn)
         b.positions.withUnsafeBufferPointer { pos in
             RoPE.forward(a.q.p, pos.baseAddress!, rows: n, heads: d.numHeads, table: rope)
             RoPE.forward(a.k.p, pos.baseAddress!, rows: n, heads: d.numKVHeads, table: rope)
@@ -113,10 +114,10 @@ public final class TrainableLlama {
         }
         lin(.o, a.x2.p, a.ao.p)
         addInPlace(a.x2.p, x, n * d.hiddenSize)
-        RMSNorm.forward(a.xn2.p, a.rstd2.p, a.x2.p, w.ffnNorm.p, rows: n, cols: d.hiddenSize, eps: d.rmsNormEps)
-        lin(.gate, a.g.p, a.xn2.p); lin(.up, a.up.p, a.xn2.p)
-        SwiGLU.forward(a.h.p, a.g.p, a.up.p, count: n * d.intermediateSize)
-        lin(.down, out, a.h.p)
+        RMSNorm.forward(xn, a.rstd2.p, a.x2.p, w.ffnNorm.p, rows: n, cols: d.hiddenSize, eps: d.rmsNormEps)
+        lin(.gate, a.g.p, xn); lin(.up, a.up.p, xn)
+        SwiGLU.forward(h, a.g.p, a.up.p, count: n * d.intermediateSize)
+        lin(.down, out, h)
         addInPlace(out, a.x2.p, n * d.hiddenSize)
     }
 
@@ -146,7 +147,8 @@ public final class TrainableLlama {
     func backwardBlocks(_ b: TokenBatch) {
         guard lowestAdaptedLayer < dims.numLayers else { return }
         for l in stride(from: dims.numLayers - 1, through: lowestAdaptedLayer, by: -1) {
-            if recompute { forwardBlock(l, b) }
+            // The last block's activations are still in the shared buffers from the forward pass.
+            if recompute && l != dims.numLayers - 1 { forwardBlock(l, b) }
             backwardBlock(l, b)
         }
     }
@@ -161,12 +163,14 @@ public final class TrainableLlama {
                                 u: a.loraU[t].map { UnsafePointer($0.p) }, dropout: dropout(l, t), du: s.du.p, tmp: tmp)
         }
         let ni = n * d.intermediateSize
+        SwiGLU.forward(s.h.p, a.g.p, a.up.p, count: ni)   // recomputed: down's input
         s.dh.p.update(repeating: 0, count: ni)
-        back(.down, s.dh.p, s.dres.p, a.h.p)
+        back(.down, s.dh.p, s.dres.p, s.h.p)
         SwiGLU.backward(s.dg.p, s.dup.p, s.dh.p, a.g.p, a.up.p, count: ni)
+        RMSNorm.forward(s.xn.p, a.rstd2.p, a.x2.p, w.ffnNorm.p, rows: n, cols: d.hiddenSize, eps: d.rmsNormEps)
         s.dxn.p.update(repeating: 0, count: n * d.hiddenSize)
-        back(.gate, s.dxn.p, s.dg.p, a.xn2.p)
-        back(.up, s.dxn.p, s.dup.p, a.xn2.p)
+        back(.gate, s.dxn.p, s.dg.p, s.xn.p)
+        back(.up, s.dxn.p, s.dup.p, s.xn.p)
         RMSNorm.backward(s.dres.p, s.dxn.p, a.x2.p, w.ffnNorm.p, a.rstd2.p, rows: n, cols: d.hiddenSize)
         s.dao.p.update(repeating: 0, count: n * d.qWidth)
         back(.o, s.dao.p, s.dres.p, a.ao.p)
@@ -182,9 +186,10 @@ public final class TrainableLlama {
         }
         let dxn: UnsafeMutablePointer<Float>? = needInput ? s.dxn.p : nil
         if needInput { s.dxn.p.update(repeating: 0, count: n * d.hiddenSize) }
-        back(.q, dxn, s.dq.p, a.xn1.p)
-        back(.k, dxn, s.dk.p, a.xn1.p)
-        back(.v, dxn, s.dv.p, a.xn1.p)
+        RMSNorm.forward(s.xn.p, a.rstd1.p, x, w.attnNorm.p, rows: n, cols: d.hiddenSize, eps: d.rmsNormEps)
+        back(.q, dxn, s.dq.p, s.xn.p)
+        back(.k, dxn, s.dk.p, s.xn.p)
+        back(.v, dxn, s.dv.p, s.xn.p)
         if needInput {
             RMSNorm.backward(s.dres.p, s.dxn.p, x, w.attnNorm.p, a.rstd1.p, rows: n, cols: d.hiddenSize)
         }
