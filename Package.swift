@@ -43,7 +43,7 @@ let package = Package(
         ]),
         .target(name: "FTXEval", dependencies: ["FTXCore", "FTXModel", "FTXData", "Yams", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "FTXRegistry", dependencies: [
-            "FTXStore", "FTXModel", "FTXTrain", "FTXData", "FTXEval", "CGit2", "CSQLite", "Yams",
+            "FTXCore", "FTXStore", "FTXModel", "FTXTrain", "FTXData", "FTXEval", "CGit2", "CSQLite", "Yams",
         ]),
         .executableTarget(name: "ftx", dependencies: [
             "FTXCore", "FTXRegistry", "FTXStore", "FTXModel", "FTXTrain", "FTXData", "FTXEval",

@@ -1,3 +1,5 @@
+import FTXCore
+
 /// The checks `ftx data check` runs; the raw values are the names used by flags and config files.
 public enum CheckName: String, CaseIterable, Codable, Sendable {
     case exactDuplicates = "exact-duplicates"
@@ -90,30 +92,5 @@ public struct DataCheckConfig: Sendable, Equatable {
         }
         if let m = maxSeqLength, m <= 0 { throw DataError.invalidArgument("max sequence length must be positive", hint: nil) }
         guard maxLineBytes > 0 else { throw DataError.invalidArgument("max line bytes must be positive", hint: nil) }
-    }
-}
-
-/// Closest candidate by edit distance, for "did you mean" hints.
-enum DidYouMean {
-    static func suggest(_ word: String, _ candidates: [String]) -> String? {
-        let best = candidates.map { ($0, distance(word.lowercased(), $0.lowercased())) }.min { $0.1 < $1.1 }
-        guard let (c, d) = best, d <= max(2, word.count / 3) else { return nil }
-        return c
-    }
-
-    static func distance(_ a: String, _ b: String) -> Int {
-        let x = Array(a), y = Array(b)
-        if x.isEmpty { return y.count }
-        if y.isEmpty { return x.count }
-        var prev = Array(0...y.count)
-        var cur = prev
-        for i in 1...x.count {
-            cur[0] = i
-            for j in 1...y.count {
-                cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1))
-            }
-            swap(&prev, &cur)
-        }
-        return prev[y.count]
     }
 }

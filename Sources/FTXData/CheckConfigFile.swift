@@ -1,3 +1,4 @@
+import FTXCore
 import Foundation
 import Yams
 

@@ -99,7 +99,7 @@ public struct BaseRegistry {
         guard (try? RefStore.validate(shortName: name)) != nil, let id = try repo.refs.resolve(Self.refPrefix + name).id else {
             let names = (try? list().map(\.name)) ?? []
             throw RegistryError.base("no registered base model named '\(name)'", location: Self.refPrefix + name,
-                                     hint: suggestion(for: name, among: names).map { "did you mean '\($0)'?" }
+                                     hint: DidYouMean.suggest(name, names).map { "did you mean '\($0)'?" }
                                         ?? "register one with `ftx base add FILE.gguf`")
         }
         return try describe(name: name, commit: id)

@@ -1,3 +1,4 @@
+import FTXCore
 import FTXStore
 import Foundation
 
@@ -151,7 +152,7 @@ public final class RunIndex {
         if metrics.contains(name) { return (metricSQL, [.text(name)]) }
         if params.contains(name) { return (paramSQL, [.text(name)]) }
         let all = Array(Self.columnFields.keys) + Array(metrics) + Array(params)
-        throw RegistryError.unknownField(name, suggestion: suggestion(for: name, among: all))
+        throw RegistryError.unknownField(name, suggestion: DidYouMean.suggest(name, all))
     }
 
     public struct Sort: Equatable, Sendable {

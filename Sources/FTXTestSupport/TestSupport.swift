@@ -13,9 +13,13 @@ public enum TestSupport {
     }()
 
     /// `../shared/fixtures/<name>` beside the checkout (read-only reference data).
-    public static func sharedFixture(_ relative: String) throws -> URL {
+    /// Skips when absent, unless FTX_REQUIRE_MODEL=1 (as `make test` sets), where it is a failure.
+    public static func sharedFixture(_ relative: String, file: StaticString = #filePath, line: UInt = #line) throws -> URL {
         let url = repoRoot.deletingLastPathComponent().appendingPathComponent("shared/fixtures/\(relative)")
         guard FileManager.default.fileExists(atPath: url.path) else {
+            if ProcessInfo.processInfo.environment["FTX_REQUIRE_MODEL"] == "1" {
+                XCTFail("reference fixture \(url.path) missing (../shared/fixtures beside the checkout)", file: file, line: line)
+            }
             throw XCTSkip("reference fixture \(url.path) not present")
         }
         return url

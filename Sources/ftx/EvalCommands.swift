@@ -3,6 +3,7 @@ import Foundation
 import FTXCore
 import FTXEval
 import FTXRegistry
+import FTXStore
 
 enum EvalCommands {
     static let all: [ParsableCommand.Type] = [EvalCommand.self, DiffCommand.self]
@@ -73,7 +74,7 @@ struct EvalCommand: ParsableCommand {
         guard let suitePath else { throw ValidationError("--suite is required (or a --config with eval.suite)") }
         if revision != nil || base {
             // Inside a repository: the registered base (its report is stored for `diff base …`) or a run's adapter.
-            let registry = try Registry.discover()
+            let registry = try EvalCommands.registry(resolving: base ? "--base" : revision!)
             let report = base
                 ? try registry.evaluateBase(suitePath: suitePath, modelLoader: RunEvalModels.loader(), gates: gates)
                 : try registry.evaluate(revision: revision!, suitePath: suitePath, modelLoader: RunEvalModels.loader(), gates: gates)
@@ -158,7 +159,8 @@ struct DiffCommand: ParsableCommand {
             diff = ReportDiff(reports[0], reports[1], gates: gates, bootstrap: bootstrap)
         } else {
             // Revisions (or `base`): the commits' reports plus config and dataset changes.
-            diff = try Registry.discover().diff(a, b, gates: gates, bootstrap: bootstrap)
+            let notFile = FileManager.default.fileExists(atPath: a) ? b : a
+            diff = try EvalCommands.registry(resolving: notFile).diff(a, b, gates: gates, bootstrap: bootstrap)
         }
         if let html { try AtomicFile.write(Data(DiffHTML.render(diff).utf8), to: html) }
         if json {
@@ -168,5 +170,19 @@ struct DiffCommand: ParsableCommand {
             if let html { print("html: \(html)") }
         }
         if diff.gateRegressed { throw ExitCode(1) }
+    }
+}
+
+extension EvalCommands {
+    /// The repository a revision argument needs. Outside one, the error names the argument that was
+    /// taken for a revision, since the user most likely meant a report file.
+    static func registry(resolving argument: String) throws -> Registry {
+        do {
+            return try Registry.discover()
+        } catch StoreError.notARepository(let dir) {
+            let what = argument == "--base" ? "evaluating --base" : "'\(argument)' is not a report file, and resolving it as a revision"
+            throw GenericError("\(what) needs an ftx repository", at: dir,
+                               hint: "run inside a repository (ftx init), or pass report files written by `ftx eval --out` / a model with --model FILE.gguf")
+        }
     }
 }

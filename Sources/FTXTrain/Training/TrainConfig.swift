@@ -1,3 +1,4 @@
+import FTXCore
 import Foundation
 import Yams
 
@@ -113,23 +114,7 @@ public struct TrainConfig: Equatable {
     }
 }
 
-/// Edit distance for did-you-mean hints.
-func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a), b = Array(b)
-    if a.isEmpty { return b.count }
-    var prev = Array(0...b.count)
-    for i in 1...a.count {
-        var cur = [i] + [Int](repeating: 0, count: b.count)
-        for j in 1...max(1, b.count) where j <= b.count {
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-        }
-        prev = cur
-    }
-    return prev[b.count]
-}
-
+/// A did-you-mean hint for a misspelt key, or nil.
 func didYouMean(_ key: String, among keys: [String]) -> String? {
-    let best = keys.map { ($0, editDistance(key, $0)) }.min { $0.1 < $1.1 }
-    guard let (k, d) = best, d <= max(2, key.count / 3) else { return nil }
-    return "did you mean `\(k)`?"
+    DidYouMean.suggest(key, keys).map { "did you mean `\($0)`?" }
 }
