@@ -131,9 +131,31 @@ public struct RunConfigLoader {
         case let d as Double: out[prefix] = .number(d)
         case let s as String: out[prefix] = .text(s)
         case let a as [Any]:
-            out[prefix] = .text(a.map { "\($0)" }.joined(separator: ","))
+            out[prefix] = .text(a.map(listElementText).joined(separator: ","))
         default: break
         }
+    }
+
+    /// A list element as deterministic text: scalars as written, mappings (e.g. a regression gate)
+    /// as JSON with sorted keys.
+    static func listElementText(_ value: Any) -> String {
+        func jsonable(_ v: Any) -> Any {
+            switch v {
+            case let m as [AnyHashable: Any]:
+                return Dictionary(m.map { ("\($0.key)", jsonable($0.value)) }, uniquingKeysWith: { a, _ in a })
+            case let a as [Any]: return a.map(jsonable)
+            case let s as String: return s
+            case let b as Bool: return b
+            case let i as Int: return i
+            case let d as Double: return d
+            default: return "\(v)"
+            }
+        }
+        if let s = value as? String { return s }
+        let j = jsonable(value)
+        guard JSONSerialization.isValidJSONObject(j),
+              let data = try? JSONSerialization.data(withJSONObject: j, options: [.sortedKeys]) else { return "\(value)" }
+        return String(decoding: data, as: UTF8.self)
     }
 
     static func yamlProblem(_ e: Error) -> String {
