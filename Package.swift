@@ -56,8 +56,10 @@ let package = Package(
         .testTarget(name: "FTXCoreTests", dependencies: ["FTXTestSupport", "FTXCore"]),
         .testTarget(name: "FTXStoreTests", dependencies: ["FTXTestSupport", "FTXStore"]),
         .testTarget(name: "FTXTensorTests", dependencies: ["FTXTestSupport", "FTXTensor"]),
-        .testTarget(name: "FTXModelTests", dependencies: ["FTXTestSupport", "FTXModel", "FTXTensor"]),
-        .testTarget(name: "FTXTrainTests", dependencies: ["FTXTestSupport", "FTXTrain", "FTXModel", "FTXTensor", "FTXData"]),
+        .testTarget(name: "FTXModelTests", dependencies: ["FTXTestSupport", "FTXModel", "FTXTensor"],
+                    exclude: ["Corpus"]),  // read by path (hostile GGUFs + make_corpus.py)
+        .testTarget(name: "FTXTrainTests", dependencies: ["FTXTestSupport", "FTXTrain", "FTXModel", "FTXTensor", "FTXData"],
+                    exclude: ["Fixtures"]),  // read by path (PEFT reference dump)
         .testTarget(name: "FTXDataTests", dependencies: ["FTXTestSupport", "FTXData"]),
         .testTarget(name: "FTXEvalTests", dependencies: ["FTXTestSupport", "FTXEval", "FTXModel", "FTXData"]),
         .testTarget(name: "FTXRegistryTests", dependencies: ["FTXTestSupport", "FTXRegistry", "FTXStore"]),
