@@ -44,35 +44,14 @@ public enum EvalError: FTXError {
     }
 }
 
-/// "did you mean X?" for a misspelt name, by edit distance (nil when nothing is close).
+/// "did you mean X?" for a misspelt name (FTXCore's edit-distance suggestion), else the valid names.
 enum Suggest {
     static func closest(_ word: String, in candidates: [String]) -> String? {
-        var best: (String, Int)?
-        for c in candidates {
-            let d = distance(word.lowercased(), c.lowercased())
-            if best == nil || d < best!.1 { best = (c, d) }
-        }
-        guard let (c, d) = best, d <= max(2, word.count / 3) else { return nil }
-        return c
+        DidYouMean.suggest(word, candidates)
     }
 
     static func hint(_ word: String, in candidates: [String]) -> String {
         if let c = closest(word, in: candidates) { return "did you mean '\(c)'?" }
         return "expected one of: \(candidates.joined(separator: ", "))"
-    }
-
-    static func distance(_ a: String, _ b: String) -> Int {
-        let x = Array(a.unicodeScalars), y = Array(b.unicodeScalars)
-        if x.isEmpty { return y.count }
-        if y.isEmpty { return x.count }
-        var prev = Array(0...y.count), cur = [Int](repeating: 0, count: y.count + 1)
-        for i in 1...x.count {
-            cur[0] = i
-            for j in 1...y.count {
-                cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1))
-            }
-            swap(&prev, &cur)
-        }
-        return prev[y.count]
     }
 }
