@@ -177,7 +177,13 @@ public struct ReportDiff: Codable {
             Self.delta("assert.\($0)", ra.metrics.assertionPassRates[$0], rb.metrics.assertionPassRates[$0], nil, true)
         }
 
-        configChanges = ConfigDiff.changes(context.configA, context.configB)
+        // Key-by-key changes only between two run configs: a side without one (the base model)
+        // would list every key as added, which says nothing.
+        if context.configA != nil && context.configB != nil {
+            configChanges = ConfigDiff.changes(context.configA, context.configB)
+        } else {
+            configChanges = []
+        }
         datasetChanges = ConfigDiff.datasetChanges(context.datasetsA, context.datasetsB)
 
         // Gates: explicit, else B's declared ones, else the default significant-drop gate.

@@ -121,6 +121,9 @@ final class DiffTests: XCTestCase {
         let ya = try ReportDiff.Context.config(yaml: "lora_r: 8\neval:\n  gates: [pass_rate >= 0.8]\n")
         let yb = try ReportDiff.Context.config(yaml: "lora_r: 8\neval:\n  gates: [pass_rate >= 0.9]\n")
         XCTAssertEqual(ConfigDiff.changes(ya, yb), [.init(key: "eval.gates", a: "[\"pass_rate >= 0.8\"]", b: "[\"pass_rate >= 0.9\"]")])
+        // Against the base model (no run config) there is no key-by-key change list.
+        let vsBase = ReportDiff(a, b, context: ReportDiff.Context(configA: nil, configB: ctx.configB))
+        XCTAssertEqual(vsBase.configChanges, [])
     }
 
     func testReportRoundTripWithNonFiniteNumbersAndBadFiles() throws {
