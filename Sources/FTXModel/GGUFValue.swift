@@ -59,3 +59,54 @@ public indirect enum GGUFValue: Sendable, Equatable, CustomStringConvertible {
         }
     }
 }
+
+extension GGUFValue {
+    /// The GGUF metadata value type id (gguf_type in the spec).
+    public var typeCode: UInt32 {
+        switch self {
+        case .uint8: return 0
+        case .int8: return 1
+        case .uint16: return 2
+        case .int16: return 3
+        case .uint32: return 4
+        case .int32: return 5
+        case .float32: return 6
+        case .bool: return 7
+        case .string: return 8
+        case .array: return 9
+        case .uint64: return 10
+        case .int64: return 11
+        case .float64: return 12
+        }
+    }
+
+    /// The value's bytes as GGUF stores them after its type id: little-endian scalars, strings as
+    /// u64 length + UTF-8, arrays as element type + u64 count + elements (empty arrays say uint32).
+    public var encoded: [UInt8] {
+        var out: [UInt8] = []
+        encode(into: &out)
+        return out
+    }
+
+    public func encode(into out: inout [UInt8]) {
+        func le<T: FixedWidthInteger>(_ x: T) { withUnsafeBytes(of: x.littleEndian) { out += $0 } }
+        switch self {
+        case .uint8(let x): out.append(x)
+        case .int8(let x): out.append(UInt8(bitPattern: x))
+        case .uint16(let x): le(x)
+        case .int16(let x): le(x)
+        case .uint32(let x): le(x)
+        case .int32(let x): le(x)
+        case .float32(let x): le(x.bitPattern)
+        case .bool(let x): out.append(x ? 1 : 0)
+        case .string(let s): le(UInt64(s.utf8.count)); out += Array(s.utf8)
+        case .array(let a):
+            le(a.first?.typeCode ?? 4)
+            le(UInt64(a.count))
+            for e in a { e.encode(into: &out) }
+        case .uint64(let x): le(x)
+        case .int64(let x): le(x)
+        case .float64(let x): le(x.bitPattern)
+        }
+    }
+}

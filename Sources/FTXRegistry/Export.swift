@@ -82,7 +82,7 @@ public enum MergedGGUF {
         for key in g.metadataKeys {
             str(key)
             guard let v = g.metadata[key] else { continue }
-            u32(typeCode(v)); value(v, into: &head)
+            u32(v.typeCode); head.append(contentsOf: v.encoded)
         }
         let align = g.alignment
         var offsets: [Int] = []
@@ -115,46 +115,6 @@ public enum MergedGGUF {
                     written += t.byteCount
                 }
             }
-        }
-    }
-
-    static func typeCode(_ v: GGUFValue) -> UInt32 {
-        switch v {
-        case .uint8: return 0
-        case .int8: return 1
-        case .uint16: return 2
-        case .int16: return 3
-        case .uint32: return 4
-        case .int32: return 5
-        case .float32: return 6
-        case .bool: return 7
-        case .string: return 8
-        case .array: return 9
-        case .uint64: return 10
-        case .int64: return 11
-        case .float64: return 12
-        }
-    }
-
-    static func value(_ v: GGUFValue, into d: inout Data) {
-        func raw<T>(_ x: T) { var y = x; d.append(Data(bytes: &y, count: MemoryLayout<T>.size)) }
-        switch v {
-        case .uint8(let x): raw(x)
-        case .int8(let x): raw(x)
-        case .uint16(let x): raw(x.littleEndian)
-        case .int16(let x): raw(x.littleEndian)
-        case .uint32(let x): raw(x.littleEndian)
-        case .int32(let x): raw(x.littleEndian)
-        case .float32(let x): raw(x.bitPattern.littleEndian)
-        case .bool(let b): raw(UInt8(b ? 1 : 0))
-        case .string(let s): raw(UInt64(s.utf8.count).littleEndian); d.append(Data(s.utf8))
-        case .uint64(let x): raw(x.littleEndian)
-        case .int64(let x): raw(x.littleEndian)
-        case .float64(let x): raw(x.bitPattern.littleEndian)
-        case .array(let items):
-            raw((items.first.map(typeCode) ?? 4).littleEndian)
-            raw(UInt64(items.count).littleEndian)
-            for i in items { value(i, into: &d) }
         }
     }
 }
