@@ -1,4 +1,5 @@
 import Foundation
+import FTXCore
 import FTXData
 
 /// A JSON value as assertions compare it: numbers as Double (1 == 1.0), objects as unordered maps
@@ -85,19 +86,7 @@ public indirect enum EvalJSON: Equatable, Sendable {
     }
 
     static func writeString(_ s: String, into out: inout String) {
-        out += "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        out += "\""
+        JSONString.append(s, to: &out)
     }
 
     /// Parses `text` as one JSON value (surrounding whitespace allowed; FTXData's strict

@@ -1,4 +1,5 @@
 import Foundation
+import FTXCore
 
 /// Mutable attribute bag made by `namespace(...)` (the one mutable value of Jinja).
 final class JinjaNamespace { var values: [String: JinjaValue] = [:] }
@@ -56,21 +57,7 @@ indirect enum JinjaValue {
         case .bool(let b): return b ? "true" : "false"
         case .int(let n): return String(n)
         case .double(let d): return String(d)
-        case .string(let s):
-            var out = "\""
-            for u in s.unicodeScalars {
-                switch u {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\r": out += "\\r"
-                case "\t": out += "\\t"
-                default:
-                    if u.value < 0x20 || u.value > 0x7e { out += String(format: "\\u%04x", u.value) }  // ensure_ascii
-                    else { out.unicodeScalars.append(u) }
-                }
-            }
-            return out + "\""
+        case .string(let s): return JSONString.quoted(s, asciiOnly: true)  // tojson: ensure_ascii
         case .list(let l): return "[" + l.map(\.json).joined(separator: ", ") + "]"
         case .dict(let d, let keys): return "{" + keys.map { JinjaValue.string($0).json + ": " + d[$0]!.json }.joined(separator: ", ") + "}"
         case .namespace: return "{}"
