@@ -23,6 +23,7 @@ extension Repository {
             && FileManager.default.fileExists(atPath: refs.path("refs/heads/\(rev)")) ? "refs/heads/\(rev)" : nil
         var summary = CheckoutSummary(commit: target, branch: branchRef)
         try withLockedIndex { idx in
+            removeStaleTemporaries()  // left by a checkout killed mid-write
             let head = try headFiles()
             let files = scanFiles(under: "")
             var dirty = Set(try unstagedChanges(idx, files: files).map(\.path))
@@ -75,6 +76,7 @@ extension Repository {
         let targetFiles = try flatten(tree: objects.readCommit(target).tree)
         let rels = try userPaths.map { try relativePath($0, cwd: cwd) }
         return try withLockedIndex { idx in
+            removeStaleTemporaries()
             var selected: [String] = []
             for (rel, user) in zip(rels, userPaths) {
                 let m = targetFiles.keys.filter { rel.isEmpty || $0 == rel || $0.hasPrefix(rel + "/") }

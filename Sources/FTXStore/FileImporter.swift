@@ -29,6 +29,7 @@ public final class FileImporter {
     /// against the chunk they replace (a 1% row edit touches most 64 KiB chunks of a dataset,
     /// but each delta is only a few hundred bytes).
     public func importFile(at path: String, write: Bool = true, previous: ObjectID? = nil) throws -> Result {
+        if write { store.writerGuard.holdShared() }  // gc must not prune what this import reuses
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw StoreError.io(path: path, reason: "cannot open: \(String(cString: strerror(errno)))") }
         defer { close(fd) }

@@ -10,6 +10,9 @@ public struct GCReport: Sendable {
     public var removedPacks = 0
     public var removedTemporaryFiles = 0
     public var packPath: String?
+    /// True when another process that writes objects was running, so nothing was pruned
+    /// (its objects may not be recorded in a ref or the index yet).
+    public var pruningSkipped = false
 }
 
 extension Repository {
@@ -47,10 +50,18 @@ extension Repository {
     /// then removes the old packs, the packed loose files, unreachable objects older than
     /// `gracePeriod`, and leftover temporary files. The new pack is durable before anything is deleted.
     @discardableResult
-    public func gc(gracePeriod: TimeInterval) throws -> GCReport {
+    /// `writerWait`: how long to wait for other object writers to exit before packing without
+    /// pruning (default FTX_LOCK_TIMEOUT, 10 s).
+    public func gc(gracePeriod: TimeInterval, writerWait: TimeInterval? = nil) throws -> GCReport {
         let lock = try LockFile.acquire(ftxDirectory + "/gc.lock")
         defer { lock.release() }
         var report = GCReport()
+        // Prune only while no other writer is alive: a running `add` or `commit` may hold objects
+        // (new, or old ones it is reusing) that no ref or index names yet. Checked before the
+        // reachable set is computed: writers that start later wait for this gc.
+        let canPrune = objects.writerGuard.tryExclusive(timeout: writerWait ?? LockFile.timeout)
+        defer { if canPrune { objects.writerGuard.endExclusive() } }
+        report.pruningSkipped = !canPrune
         let reachable = try reachableObjects()
         let now = Date()
         let fm = FileManager.default
@@ -84,7 +95,7 @@ extension Repository {
         for pack in oldPacks {
             let packAge = age(pack.packPath)
             for (i, id) in pack.ids.enumerated() where !reachable.contains(id) {
-                if packAge < gracePeriod {
+                if packAge < gracePeriod || !canPrune {
                     let path = objects.loosePath(id)
                     if !fm.fileExists(atPath: path) {
                         // Loose objects are always whole frames.
@@ -116,20 +127,23 @@ extension Repository {
         for id in loose where !keptLoose.contains(id) {
             let path = objects.loosePath(id)
             if reachable.contains(id) { unlink(path); continue }
-            if age(path) >= gracePeriod { unlink(path); report.prunedObjects += 1 }
+            if canPrune && age(path) >= gracePeriod { unlink(path); report.prunedObjects += 1 }
         }
-        // Temporary files and index-less packs left by interrupted commands.
+        // Temporary files and index-less packs left by interrupted commands: only when no other
+        // writer is alive (then every one is a leftover), once old or once their process is gone.
         for dir in [objects.packsDirectory, objects.objectsDirectory] + ((try? fm.contentsOfDirectory(atPath: objects.objectsDirectory)) ?? []).map { "\(objects.objectsDirectory)/\($0)" } {
             for name in (try? fm.contentsOfDirectory(atPath: dir)) ?? [] {
                 let path = "\(dir)/\(name)"
                 let orphanPack = name.hasSuffix(".pack") && !fm.fileExists(atPath: String(path.dropLast(5)) + ".idx")
-                if (name.hasPrefix(".tmp-") || orphanPack) && age(path) >= max(gracePeriod, 60) {
+                guard canPrune, name.hasPrefix(".tmp-") || orphanPack, path != writer.temporaryPath else { continue }
+                if age(path) >= max(gracePeriod, 60) || Repository.temporaryOwnerIsGone(name) {
                     unlink(path)
                     report.removedTemporaryFiles += 1
                 }
             }
             if dir != objects.objectsDirectory && dir != objects.packsDirectory { rmdir(dir) }
         }
+        if canPrune { report.removedTemporaryFiles += removeStaleTemporaries().count }
         return report
     }
 }

@@ -14,18 +14,26 @@ public final class ObjectStore: @unchecked Sendable {
     public var maxObjectSize: UInt64
     private var packsCache: [PackReader]?
     private let lock = NSLock()
-    let compressors = CompressorPool(level: 3)
-    /// Chunks of large files: zstd level from FTX_CHUNK_ZSTD_LEVEL (default below; negative = zstd's fast levels).
-    let chunkCompressors = CompressorPool(level: ObjectStore.chunkLevel)
+    let compressors = CompressorPool(ZstdSettings(level: 3))
+    /// Chunks of large files (and their deltas): see `chunkSettings`.
+    let chunkCompressors = CompressorPool(ObjectStore.chunkSettings)
 
-    public static let defaultChunkLevel: Int32 = 1
-    static var chunkLevel: Int32 {
-        ProcessInfo.processInfo.environment["FTX_CHUNK_ZSTD_LEVEL"].flatMap { Int32($0) } ?? defaultChunkLevel
+    /// zstd level for chunks; FTX_CHUNK_ZSTD_LEVEL overrides it (negative = zstd's fast levels).
+    public static let defaultChunkLevel: Int32 = -4
+    static var chunkSettings: ZstdSettings {
+        let env = ProcessInfo.processInfo.environment
+        let level = env["FTX_CHUNK_ZSTD_LEVEL"].flatMap { Int32($0) } ?? defaultChunkLevel
+        let hashLog = env["FTX_CHUNK_ZSTD_HASHLOG"].flatMap { Int32($0) } ?? 0
+        return ZstdSettings(level: level, forceLiterals: true, hashLog: hashLog)
     }
+
+    /// Held shared by every process that writes objects, exclusively by a pruning gc.
+    let writerGuard: WriterGuard
 
     public init(ftxDirectory: String, maxObjectSize: UInt64 = 256 << 20) {
         objectsDirectory = ftxDirectory + "/objects"
         packsDirectory = ftxDirectory + "/packs"
+        writerGuard = WriterGuard.forRepository(ftxDirectory: ftxDirectory)
         self.maxObjectSize = maxObjectSize
     }
 
@@ -110,7 +118,7 @@ public final class ObjectStore: @unchecked Sendable {
 
     /// The stored zstd frame of `id`, a name for it in messages, and (packed deltas) the base id;
     /// nil when absent.
-    func withFrame<T>(_ id: ObjectID, _ body: (UnsafeRawBufferPointer, String, ObjectID?) throws -> T) throws -> T? {
+    func withFrame<T>(_ id: ObjectID, retry: Bool = true, _ body: (UnsafeRawBufferPointer, String, ObjectID?) throws -> T) throws -> T? {
         let path = loosePath(id)
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd >= 0 {
@@ -137,6 +145,11 @@ public final class ObjectStore: @unchecked Sendable {
                 let (frame, base) = try pack.frame(at: i)
                 return try body(frame, "\(pack.packPath) (object \(id.short))", base)
             }
+        }
+        // A gc may have moved loose objects into a pack this process has not loaded yet.
+        if retry, access(packsDirectory, F_OK) == 0 {
+            reloadPacks()
+            return try withFrame(id, retry: false, body)
         }
         return nil
     }
@@ -193,6 +206,7 @@ public final class ObjectStore: @unchecked Sendable {
     /// Writes a loose object (temp → fsync → rename); a no-op when it already exists.
     @discardableResult
     public func write(type: ObjectType, content: Data) throws -> ObjectID {
+        writerGuard.holdShared()  // before the presence check: an existing object is being reused
         let id = ObjectID.hash(type: type, content: content)
         if contains(id) { return id }
         let frame = content.withUnsafeBytes { raw in

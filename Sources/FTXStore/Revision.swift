@@ -15,8 +15,13 @@ extension Repository {
     /// Git's revision syntax: `<id or ≥6-digit prefix>`, `HEAD`, `<branch>`, `<tag>`, `refs/…`,
     /// `<deploy env>`, each optionally followed by `@{N}` (the ref's value N updates ago), then any
     /// number of `~N` (N-th first-parent ancestor) and `^N` (N-th parent; `^0` the commit itself).
+    /// `<rev>:<path>` names the file or directory at `path` in that revision's tree (`<rev>:`
+    /// is the root tree) and `:<path>` the staged file, as in git.
     public func resolveRevision(_ rev: String) throws -> RevisionTarget {
         guard !rev.isEmpty else { throw StoreError.badRevision(rev, reason: "empty revision") }
+        if let colon = rev.firstIndex(of: ":") {
+            return .object(try resolvePath(String(rev[rev.index(after: colon)...]), in: String(rev[..<colon]), whole: rev))
+        }
         let chars = Array(rev)
         var end = 0
         while end < chars.count && chars[end] != "~" && chars[end] != "^"
@@ -80,6 +85,53 @@ extension Repository {
             }
         }
         return .object(current)
+    }
+
+    /// The object at `path` (relative to the work tree root) in revision `treeish`'s tree, or in
+    /// the staging index when `treeish` is empty.
+    func resolvePath(_ path: String, in treeish: String, whole: String) throws -> ObjectID {
+        var parts: [String] = []
+        for c in path.split(separator: "/", omittingEmptySubsequences: true) where c != "." {
+            if c == ".." { throw StoreError.badRevision(whole, reason: "'..' is not allowed in a path inside a revision") }
+            parts.append(String(c))
+        }
+        let shown = parts.joined(separator: "/")
+        if treeish.isEmpty {
+            guard !parts.isEmpty else { throw StoreError.badRevision(whole, reason: "':<path>' needs a path (the staged file)") }
+            guard let e = try loadIndex().entries[shown] else {
+                throw StoreError.badRevision(whole, reason: "path '\(shown)' is not staged (not in the index)")
+            }
+            return e.id
+        }
+        var current: ObjectID
+        do { current = try resolveObject(treeish) } catch StoreError.badRevision(_, let reason) {
+            throw StoreError.badRevision(whole, reason: reason)
+        }
+        // Peel tags and commits down to a tree.
+        for _ in 0..<10 {
+            let type = try objects.type(of: current)
+            if type == .tree { break }
+            switch type {
+            case .tag: current = try objects.readTag(current).object
+            case .commit: current = try objects.readCommit(current).tree
+            default: throw StoreError.badRevision(whole, reason: "'\(treeish)' names a \(type.rawValue), not a commit or tree")
+            }
+        }
+        var walked: [String] = []
+        for name in parts {
+            let tree = try objects.readTree(current)
+            guard let e = tree[name] else {
+                throw StoreError.badRevision(whole, reason: walked.isEmpty && parts.count == 1
+                    ? "path '\(shown)' does not exist in '\(treeish)'"
+                    : "path '\(shown)' does not exist in '\(treeish)' (no '\(name)' in '\(walked.isEmpty ? "/" : walked.joined(separator: "/"))')")
+            }
+            walked.append(name)
+            if e.kind != .tree && walked.count < parts.count {
+                throw StoreError.badRevision(whole, reason: "path '\(shown)': '\(walked.joined(separator: "/"))' is a file in '\(treeish)', not a directory")
+            }
+            current = e.id
+        }
+        return current
     }
 
     /// The object a revision names; external names (like `base`) are refused here.

@@ -85,7 +85,7 @@ public enum StoreError: FTXError {
         case .lostRace: return "run the command again; the branch is still consistent"
         case .wouldOverwrite: return "commit your changes, or pass --force to discard them"
         case .hashMismatch, .corruptObject, .corruptPack: return "run `ftx fsck` to list every damaged object"
-        case .badRevision: return "revisions: an id (≥ 6 hex digits), branch, tag, HEAD, X~N, X^, X^N, ref@{N}"
+        case .badRevision: return "revisions: an id (≥ 6 hex digits), branch, tag, HEAD, X~N, X^, X^N, ref@{N}, X:path (X: is the root tree)"
         case .nothingToCommit: return "stage changes with `ftx add <path>` first"
         default: return nil
         }

@@ -60,6 +60,8 @@ struct ShowCommand: ParsableCommand {
           ftx show                 HEAD: all headers (extra ones too) and changed files
           ftx show v1              an annotated tag, then its commit
           ftx show HEAD~1 --json
+          ftx show HEAD~1:config.yaml   a file as it was (REV:path; REV: is the root tree)
+          ftx show v1:data              a directory listing
         """)
     @Argument(help: "A revision (default HEAD).") var revision: String = "HEAD"
     @Flag(help: "Machine-readable output.") var json = false
@@ -120,14 +122,16 @@ struct CatFileCommand: ParsableCommand {
         abstract: "Print an object's type, size or content.",
         discussion: """
         Examples:
-          ftx cat-file -t HEAD          commit
-          ftx cat-file -s 3fa9c1        content size in bytes
-          ftx cat-file -p HEAD^{tree}   (use the tree id from `ftx cat-file -p HEAD`)
+          ftx cat-file -t HEAD                     commit
+          ftx cat-file -s 3fa9c1                   content size in bytes
+          ftx cat-file -p HEAD:                    the root tree of HEAD
+          ftx cat-file -p HEAD~1:data/train.jsonl  a file as it was one commit ago
+        A large file's object (type `chunked`) prints as the file: -s is its size, -p its bytes.
         """)
     @Flag(name: .customShort("t"), help: "Print the type.") var type = false
     @Flag(name: .customShort("s"), help: "Print the content size.") var size = false
     @Flag(name: .customShort("p"), help: "Pretty-print the content.") var pretty = false
-    @Argument(help: "A revision or object id.") var revision: String
+    @Argument(help: "A revision, object id, or REV:path.") var revision: String
 
     func validate() throws {
         if [type, size, pretty].filter({ $0 }).count != 1 { throw ValidationError("give exactly one of -t, -s, -p") }
@@ -138,8 +142,11 @@ struct CatFileCommand: ParsableCommand {
         let id = try repo.resolveObject(revision)
         let (t, content) = try repo.objects.read(id)
         if type { StoreCLI.out(t.rawValue); return }
-        if size { StoreCLI.out(String(content.count)); return }
-        if t == .tree {
+        // A chunk list stands for its file (as a blob does): its size and bytes are the file's.
+        if size { StoreCLI.out(String(t == .chunked ? try ChunkList.parse(content, id: id.hex).totalSize : content.count)); return }
+        if t == .chunked {
+            try repo.objects.streamFile(kind: .chunked, id: id) { FileHandle.standardOutput.write($0) }
+        } else if t == .tree {
             for e in try Tree.parse(content, id: id.hex).entries { StoreCLI.out("\(e.kind.rawValue) \(e.id.hex)\t\(e.name)") }
         } else {
             FileHandle.standardOutput.write(content)

@@ -42,7 +42,9 @@ struct GCCommand: ParsableCommand {
         discussion: """
         Everything reachable from HEAD, refs, reflogs and the index goes into one new pack
         (.ftx/packs/pack-<sha256>.pack + .idx); unreachable objects younger than the grace
-        period are kept loose.
+        period are kept loose. Nothing is pruned while another ftx process that writes objects
+        (add, commit, run, ...) is running: gc waits for it up to FTX_LOCK_TIMEOUT seconds (10),
+        then packs without pruning. Commands that write objects wait while gc prunes.
 
         Examples:
           ftx gc                 prune unreachable objects older than 2 weeks
@@ -57,6 +59,10 @@ struct GCCommand: ParsableCommand {
         let r = try repo.gc(gracePeriod: grace)
         StoreCLI.out("packed \(r.packedObjects) objects, pruned \(r.prunedObjects), removed \(r.removedPacks) old pack(s)"
                      + (r.removedTemporaryFiles > 0 ? " and \(r.removedTemporaryFiles) temporary file(s)" : ""))
+        if r.pruningSkipped {
+            StoreCLI.err("note: another ftx process that writes objects is running; unreachable objects were kept "
+                         + "(its new objects may not be recorded yet). Run gc again when it has finished.")
+        }
     }
 }
 

@@ -25,8 +25,7 @@ final class ChunkerTests: StoreTestCase {
         }
         let mean = Double(data.count) / Double(a.count)
         XCTAssertTrue((40_000...100_000).contains(mean), "mean chunk \(mean) far from 64 KiB")
-        // Pinned boundaries: the gear table and masks are part of the format.
-        XCTAssertEqual(FastCDC.gear[0], FastCDC.gear[0])
+        // The gear table and masks are part of the format.
         XCTAssertEqual(FastCDC.maskS.nonzeroBitCount, 18)
         XCTAssertEqual(FastCDC.maskL.nonzeroBitCount, 14)
     }
@@ -63,5 +62,47 @@ final class ChunkerTests: StoreTestCase {
         _ = try importer2.importFile(at: dir.appendingPathComponent("big.bin").path)
         try importer2.finish()
         XCTAssertLessThan(importer2.bytesWritten, 600_000, "an edit of 4 bytes stored \(importer2.bytesWritten) new bytes")
+    }
+
+    /// The chunker as first written (one byte per step): boundaries are part of the format, so
+    /// the unrolled scanner must cut exactly where this does.
+    static func referenceLengths(_ data: [UInt8]) -> [Int] {
+        var out: [Int] = []
+        var off = 0
+        while off < data.count {
+            let n = data.count - off
+            var len = n
+            if n > FastCDC.minSize {
+                let end = min(n, FastCDC.maxSize), normal = min(end, FastCDC.averageSize)
+                var h: UInt64 = 0
+                var i = FastCDC.minSize
+                len = end
+                while i < end {
+                    h = (h << 1) &+ FastCDC.gear[Int(data[off + i])]
+                    if h & (i < normal ? FastCDC.maskS : FastCDC.maskL) == 0 { len = i + 1; break }
+                    i += 1
+                }
+            }
+            out.append(len)
+            off += len
+        }
+        return out
+    }
+
+    func testUnrolledScannerCutsWhereTheReferenceDoes() {
+        // Random data, text-like data (long chunks, cuts after the average size), a run of one
+        // byte (no cut: max-size chunks) and odd lengths (the scanner's one-byte tail).
+        var inputs: [[UInt8]] = [[UInt8](randomBytes(4 << 20, seed: 21))]
+        let noise = [UInt8](randomBytes(400_000, seed: 5))
+        let words = (0..<200).map { w in String((0..<(2 + Int(noise[w]) % 8)).map { k in Character(UnicodeScalar(97 + noise[w * 10 + k] % 10)) }) }
+        inputs.append(Array(noise.map { words[Int($0) % words.count] }.joined(separator: " ").utf8))
+        inputs.append([UInt8](repeating: 7, count: 700_001))
+        for cut in [FastCDC.minSize + 1, FastCDC.minSize + 2, 70_001, 1_000_003] { inputs.append(Array(inputs[0].prefix(cut))) }
+        for data in inputs {
+            let got = data.withUnsafeBytes { FastCDC.chunkLengths($0) }
+            XCTAssertEqual(got, Self.referenceLengths(data), "input of \(data.count) bytes")
+        }
+        // Pinned: the first boundaries of seeded random data (the format).
+        XCTAssertEqual(Array(inputs[0].withUnsafeBytes { FastCDC.chunkLengths($0) }.prefix(6)), [50460, 11090, 50526, 111887, 51875, 21218])
     }
 }

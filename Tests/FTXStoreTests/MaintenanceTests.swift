@@ -1,5 +1,8 @@
 import Foundation
 import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import FTXStore
 
 final class MaintenanceTests: StoreTestCase {
@@ -44,6 +47,51 @@ final class MaintenanceTests: StoreTestCase {
         XCTAssertTrue(again.fsck().isClean)
         XCTAssertEqual(try Repository.parseGracePeriod("2w"), 1_209_600)
         XCTAssertThrowsError(try Repository.parseGracePeriod("soon"))
+    }
+
+    /// Another process's shared hold on the writer guard (a second open file behaves like one).
+    func holdAsOtherWriter(_ mode: Int32) -> Int32? {
+        let fd = open(dir.path + "/.ftx/objects.guard", O_RDWR | O_CREAT, 0o644)
+        guard fd >= 0, flock(fd, mode | LOCK_NB) == 0 else { if fd >= 0 { close(fd) }; return nil }
+        return fd
+    }
+
+    /// gc --prune=now must not delete objects a running writer has stored (or is reusing) but
+    /// not yet recorded: it prunes only when it holds the writer guard exclusively.
+    func testGCDoesNotPruneWhileAnotherWriterRuns() throws {
+        // Writers hold the guard from their first object write: no one could take it exclusively.
+        if let fd = holdAsOtherWriter(LOCK_EX) { close(fd) } else { XCTFail("guard held before any write") }
+        try commitFiles(["a.txt": "one"], "one")
+        XCTAssertNil(holdAsOtherWriter(LOCK_EX), "a process that wrote objects must hold the writer guard")
+
+        let orphan = try repo.objects.write(type: .blob, content: Data("written, not yet recorded".utf8))
+        try write("big.bin", randomBytes(1_200_000, seed: 4))
+        let importer = FileImporter(store: repo.objects)
+        let big = try importer.importFile(at: dir.appendingPathComponent("big.bin").path)
+        try importer.finish()  // a renamed pack whose objects no ref or index names yet
+
+        guard let other = holdAsOtherWriter(LOCK_SH) else { return XCTFail("cannot share the guard") }
+        var r = try repo.gc(gracePeriod: 0, writerWait: 0.2)
+        XCTAssertTrue(r.pruningSkipped)
+        XCTAssertEqual(r.prunedObjects, 0)
+        let fresh = Repository(workTree: dir.path)
+        XCTAssertEqual(try fresh.objects.read(orphan).content, Data("written, not yet recorded".utf8))
+        var back = Data()
+        try fresh.objects.streamFile(kind: .chunked, id: big.id) { back.append($0) }
+        XCTAssertEqual(back, randomBytes(1_200_000, seed: 4))
+        XCTAssertTrue(fresh.fsck().isClean, "\(fresh.fsck().errors)")
+
+        // The other writer exits: now the unrecorded objects are garbage and go.
+        close(other)
+        r = try repo.gc(gracePeriod: 0, writerWait: 0.2)
+        XCTAssertFalse(r.pruningSkipped)
+        XCTAssertGreaterThan(r.prunedObjects, 2)
+        let after = Repository(workTree: dir.path)
+        XCTAssertFalse(after.objects.contains(orphan))
+        XCTAssertFalse(after.objects.contains(big.id))
+        XCTAssertEqual(try after.objects.read(try after.resolveObject("HEAD:a.txt")).content, Data("one".utf8))
+        // After gc this process is an ordinary writer again.
+        XCTAssertNil(holdAsOtherWriter(LOCK_EX))
     }
 
     func testSQLiteIndexIsDerivedAndRebuildable() throws {

@@ -58,6 +58,43 @@ final class RefsAndRevisionTests: StoreTestCase {
         assertThrows(try repo.resolveCommit("abcdef")) { if case .ambiguousPrefix = $0 { return true }; return false }
     }
 
+    func testRevisionPathSyntax() throws {
+        let c1 = try commitFiles(["config.yaml": "lr: 1\n", "data/train.jsonl": "{}\n", "data/sub/x.txt": "x"], "c1")
+        let c2 = try commitFiles(["config.yaml": "lr: 2\n"], "c2", time: 1_700_000_100)
+        let sig = Signature(ident: "T <t@x>", time: 1)
+        let ann = try repo.objects.write(tag: Tag(object: c1, type: .commit, name: "v1", tagger: sig, message: "one\n"))
+        try repo.refs.update("refs/tags/v1", to: ann, expect: .absent, who: sig, reason: "tag")
+        let root2 = try repo.objects.readCommit(c2).tree, root1 = try repo.objects.readCommit(c1).tree
+        let blob = { (text: String) in ObjectID.hash(type: .blob, content: Data(text.utf8)) }
+        let data = try repo.objects.readTree(root2)["data"]!.id
+        let cases: [(String, ObjectID)] = [
+            ("HEAD:", root2), ("HEAD:config.yaml", blob("lr: 2\n")), ("HEAD~1:config.yaml", blob("lr: 1\n")),
+            ("v1:config.yaml", blob("lr: 1\n")), ("v1:", root1), ("HEAD@{1}:config.yaml", blob("lr: 1\n")),
+            ("HEAD:data", data), ("HEAD:data/", data), ("HEAD:./data", data), ("HEAD:data/sub/x.txt", blob("x")),
+            ("\(data.hex):train.jsonl", blob("{}\n")), ("\(String(c2.hex.prefix(10))):data/train.jsonl", blob("{}\n")),
+            (":config.yaml", blob("lr: 2\n")),
+        ]
+        for (rev, want) in cases { XCTAssertEqual(try repo.resolveObject(rev), want, rev) }
+        XCTAssertEqual(try repo.objects.type(of: repo.resolveObject("HEAD:data")), .tree)
+
+        func reason(_ rev: String) -> String {
+            do { _ = try repo.resolveObject(rev); return "no error" } catch let StoreError.badRevision(r, reason) {
+                XCTAssertEqual(r, rev)
+                return reason
+            } catch { return "\(error)" }
+        }
+        XCTAssertEqual(reason("HEAD:missing.txt"), "path 'missing.txt' does not exist in 'HEAD'")
+        XCTAssertEqual(reason("HEAD~1:data/nope/x"), "path 'data/nope/x' does not exist in 'HEAD~1' (no 'nope' in 'data')")
+        XCTAssertEqual(reason("HEAD:config.yaml/x"), "path 'config.yaml/x': 'config.yaml' is a file in 'HEAD', not a directory")
+        XCTAssertEqual(reason("HEAD:../x"), "'..' is not allowed in a path inside a revision")
+        XCTAssertTrue(reason("\(blob("x").hex):a").contains("names a blob, not a commit or tree"), reason("\(blob("x").hex):a"))
+        XCTAssertTrue(reason("nope:config.yaml").contains("unknown revision 'nope'"))
+        XCTAssertEqual(reason(":missing"), "path 'missing' is not staged (not in the index)")
+        XCTAssertEqual(reason(":"), "':<path>' needs a path (the staged file)")
+        // A path is not a commit.
+        assertThrows(try repo.resolveCommit("HEAD:config.yaml")) { if case .badRevision = $0 { return true }; return false }
+    }
+
     func testRevisionHookDefinesBase() throws {
         let h = try makeHistory()
         repo.revisionHook = { name, _ in name == "base" ? .external(name: "base", value: "sha256:model") : nil }
