@@ -21,10 +21,8 @@ public final class ObjectStore: @unchecked Sendable {
     /// zstd level for chunks; FTX_CHUNK_ZSTD_LEVEL overrides it (negative = zstd's fast levels).
     public static let defaultChunkLevel: Int32 = -4
     static var chunkSettings: ZstdSettings {
-        let env = ProcessInfo.processInfo.environment
-        let level = env["FTX_CHUNK_ZSTD_LEVEL"].flatMap { Int32($0) } ?? defaultChunkLevel
-        let hashLog = env["FTX_CHUNK_ZSTD_HASHLOG"].flatMap { Int32($0) } ?? 0
-        return ZstdSettings(level: level, forceLiterals: true, hashLog: hashLog)
+        let level = ProcessInfo.processInfo.environment["FTX_CHUNK_ZSTD_LEVEL"].flatMap { Int32($0) } ?? defaultChunkLevel
+        return ZstdSettings(level: level, forceLiterals: true)
     }
 
     /// Held shared by every process that writes objects, exclusively by a pruning gc.

@@ -1,8 +1,6 @@
 import CZstd
 import Foundation
 
-/// zstd frames for objects: compression with a reusable context, and bounded decompression that
-/// never trusts the size a frame claims (a crafted frame cannot make us allocate gigabytes).
 /// How a pool's frames are compressed. Chunks of large files use one of zstd's fast (negative)
 /// levels with Huffman-coded literals forced on: for text such as JSONL nearly all the ratio comes
 /// from the literals, which the fast levels otherwise store raw; with them the ratio stays within
@@ -12,10 +10,10 @@ import Foundation
 struct ZstdSettings: Sendable, Equatable {
     var level: Int32
     var forceLiterals = false
-    /// log2 of the fast strategy's hash table (0: zstd's default for the level).
-    var hashLog: Int32 = 0
 }
 
+/// zstd frames for objects: compression with a reusable context, and bounded decompression that
+/// never trusts the size a frame claims (a crafted frame cannot make us allocate gigabytes).
 final class ZstdCompressor {
     private let cctx: OpaquePointer
     let settings: ZstdSettings
@@ -60,7 +58,6 @@ final class ZstdCompressor {
         ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, settings.level)
         ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 0)
         if settings.forceLiterals { ZSTD_CCtx_setParameter(cctx, ZSTD_c_experimentalParam5, 1) }  // literalCompressionMode = ZSTD_ps_enable
-        if settings.hashLog > 0 { ZSTD_CCtx_setParameter(cctx, ZSTD_c_hashLog, settings.hashLog) }
         if let prefix, let base = prefix.baseAddress { ZSTD_CCtx_refPrefix(cctx, base, prefix.count) }
         let n = ZSTD_compress2(cctx, dst, bound, src, total)
         precondition(ZSTD_isError(n) == 0, "zstd compression cannot fail with a bound-sized buffer")

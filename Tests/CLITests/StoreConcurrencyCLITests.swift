@@ -6,43 +6,8 @@ import Glibc
 #endif
 
 /// End-to-end tests of the store under concurrent and interrupted commands: gc racing add, and
-/// checkout killed mid-write.
-final class StoreConcurrencyCLITests: XCTestCase {
-    var dir: URL!
-
-    override func setUpWithError() throws {
-        dir = TestSupport.makeTempDir("ftx-cli-store-conc")
-        let r = try ftx(["init"])
-        XCTAssertEqual(r.status, 0, r.stderr)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
-
-    @discardableResult
-    func ftx(_ args: [String], env: [String: String] = [:]) throws -> TestSupport.RunResult {
-        try TestSupport.runFTX(args, cwd: dir, env: ["FTX_AUTHOR": "Tester <t@example.com>"].merging(env) { $1 })
-    }
-
-    func write(_ rel: String, _ data: Data) throws {
-        let url = dir.appendingPathComponent(rel)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try data.write(to: url)
-    }
-
-    func spawn(_ args: [String]) throws -> Process {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: TestSupport.ftxBinary)
-        p.arguments = args
-        p.currentDirectoryURL = dir
-        var env = ProcessInfo.processInfo.environment
-        env["FTX_AUTHOR"] = "Tester <t@example.com>"
-        p.environment = env
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        return p
-    }
-
+/// checkout killed mid-write (helpers in StoreCLITests.swift).
+extension StoreCLITests {
     func randomData(_ n: Int, seed: UInt64) -> Data {
         var s = seed
         var d = Data(count: n)
@@ -66,7 +31,7 @@ final class StoreConcurrencyCLITests: XCTestCase {
             base.replaceSubrange(round * 700_000..<(round * 700_000 + 8), with: Data("round \(round)!".utf8.prefix(8)))
             try write("big.bin", base)
             try write("a-note-\(round).txt", Data("note \(round)\n".utf8))  // staged before big.bin
-            let add = try spawn(["add", "."])
+            let add = try spawn(["add", "."]).0
             usleep(useconds_t(round * 15_000))
             let gc = try ftx(["gc", "--prune=now"])
             add.waitUntilExit()
@@ -99,15 +64,6 @@ final class StoreConcurrencyCLITests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("unreachable objects were kept"), r.stderr)
         let again = try ftx(["gc", "--prune=now"])
         XCTAssertFalse(again.stderr.contains("were kept"), again.stderr)
-    }
-
-    /// A killed command leaves its lock files (the user removes them, as the error's hint says).
-    func removeStaleLocks() throws {
-        let ftxDir = dir.appendingPathComponent(".ftx")
-        guard let e = FileManager.default.enumerator(atPath: ftxDir.path) else { return }
-        var locks: [String] = []
-        while let rel = e.nextObject() as? String { if rel.hasSuffix(".lock") { locks.append(rel) } }
-        for rel in locks { try FileManager.default.removeItem(at: ftxDir.appendingPathComponent(rel)) }
     }
 
     func temporaries() -> [String] {
@@ -144,7 +100,7 @@ final class StoreConcurrencyCLITests: XCTestCase {
         var killed = 0, leftovers = 0
         var rng = SystemRandomNumberGenerator()
         for trial in 0..<12 {
-            let p = try spawn(["checkout", "-f", target[(trial + 1) % 2]])
+            let p = try spawn(["checkout", "-f", target[(trial + 1) % 2]]).0
             usleep(useconds_t(Double.random(in: 0...(1.2 * checkoutTime), using: &rng) * 1_000_000))
             kill(p.processIdentifier, SIGKILL)
             p.waitUntilExit()

@@ -105,4 +105,23 @@ final class ChunkerTests: StoreTestCase {
         // Pinned: the first boundaries of seeded random data (the format).
         XCTAssertEqual(Array(inputs[0].withUnsafeBytes { FastCDC.chunkLengths($0) }.prefix(6)), [50460, 11090, 50526, 111887, 51875, 21218])
     }
+
+    /// Chunk frames use a fast zstd level with Huffman literals forced on: on text that keeps the
+    /// ratio near level 1's (without the literal coding the fast levels store text nearly raw).
+    func testChunkCompressionKeepsLiteralCoding() throws {
+        let noise = [UInt8](randomBytes(200_000, seed: 8))
+        let words = (0..<500).map { w in String((0..<(2 + Int(noise[w]) % 9)).map { k in Character(UnicodeScalar(97 + noise[w * 10 + k] % 26)) }) }
+        let text = Data(noise[5000...].map { words[Int($0) % words.count] }.joined(separator: " ").utf8.prefix(64 * 1024))
+        func size(_ settings: ZstdSettings) -> Int {
+            text.withUnsafeBytes { ZstdCompressor(settings).compress(header: Array("blob 65536".utf8) + [0], content: $0).count }
+        }
+        let chunk = size(ObjectStore.chunkSettings), level1 = size(ZstdSettings(level: 1))
+        let rawLiterals = size(ZstdSettings(level: ObjectStore.defaultChunkLevel))
+        XCTAssertLessThan(Double(chunk), 1.08 * Double(level1), "chunk frames \(chunk) bytes vs level 1 \(level1)")
+        XCTAssertLessThan(Double(chunk), 0.85 * Double(rawLiterals), "literal coding is not in effect (\(chunk) vs \(rawLiterals))")
+        // And they decode back.
+        let frame = text.withUnsafeBytes { ZstdCompressor(ObjectStore.chunkSettings).compress(header: Array("blob \(text.count)".utf8) + [0], content: $0) }
+        let decoded = try frame.withUnsafeBytes { try ZstdFrame.decodeObject($0, path: "test", limit: 1 << 20, expected: nil) }
+        XCTAssertEqual(decoded.1, text)
+    }
 }
