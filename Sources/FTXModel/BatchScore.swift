@@ -1,0 +1,70 @@
+import Foundation
+import FTXTensor
+
+extension LlamaModel {
+    /// One sequence to score: `score(tokens:targetMask:)` of each, several per forward pass.
+    public struct ScoreItem: Sendable {
+        public var tokens: [Int]
+        public var targetMask: [Bool]
+        public init(tokens: [Int], targetMask: [Bool]) { self.tokens = tokens; self.targetMask = targetMask }
+    }
+
+    /// Batched `score(tokens:targetMask:)`: sequences are packed into forward passes of at most
+    /// `maxRows` token rows and `maxLogitRows` scored rows (the logits of one row are a vocabulary of
+    /// floats, so the second bound caps memory), each sequence with its own KV cache, so the
+    /// matmuls see many rows at once instead of one short sequence. A sequence longer than
+    /// `maxRows` is scored alone in chunks. Results are in input order and equal the one-by-one
+    /// numbers up to float rounding (the matmul blocking differs with the row count).
+    public func score(batch items: [ScoreItem], maxRows: Int = 1024, maxLogitRows: Int = 256) throws -> [(nll: Double, count: Int)] {
+        var results = [(nll: Double, count: Int)](repeating: (0, 0), count: items.count)
+        for item in items {
+            guard item.targetMask.count == item.tokens.count else {
+                throw ModelError.generation("score: \(item.targetMask.count) mask entries for \(item.tokens.count) tokens")
+            }
+            guard item.tokens.count <= config.contextLength else {
+                throw ModelError.generation("score: \(item.tokens.count) tokens exceed the context length \(config.contextLength)")
+            }
+        }
+        let V = config.vocabSize
+        // The pending pass: its segments (tokens[0..<count-1] of each sequence), the flattened rows to
+        // score and, for each, the sequence and the token that row predicts.
+        var segments: [ForwardSegment] = [], wanted: [Int] = [], wantedOwner: [(item: Int, target: Int)] = []
+        var rows = 0
+        func flush() throws {
+            guard !segments.isEmpty else { return }
+            if !wanted.isEmpty {
+                let logits = try forward(segments, logits: .rows(wanted))
+                logits.withUnsafeBufferPointer { lp in
+                    // Fixed order: each sequence's rows are summed in position order, as `score` does.
+                    for (j, o) in wantedOwner.enumerated() {
+                        let row = lp.baseAddress! + j * V
+                        results[o.item].nll += VectorOps.logSumExp(row, V) - Double(row[o.target])
+                        results[o.item].count += 1
+                    }
+                }
+            }
+            segments.removeAll(); wanted.removeAll(); wantedOwner.removeAll(); rows = 0
+        }
+        for (i, item) in items.enumerated() {
+            let t = item.tokens
+            guard t.count > 1 else { continue }
+            let n = t.count - 1
+            let targets = (0..<n).filter { item.targetMask[$0 + 1] }
+            guard !targets.isEmpty else { continue }
+            if n > maxRows || targets.count > maxLogitRows {
+                results[i] = try score(tokens: t, targetMask: item.targetMask)
+                continue
+            }
+            if rows + n > maxRows || wanted.count + targets.count > maxLogitRows { try flush() }
+            let cache = KVCache(config: config, maxLength: t.count, reserve: t.count)
+            for r in targets {
+                wanted.append(rows + r)
+                wantedOwner.append((i, t[r + 1]))
+            }
+            segments.append(ForwardSegment(cache: cache, tokens: Array(t[0..<n])))
+            rows += n
+        }
+        try flush()
+        return results
+    }
+}
