@@ -1,4 +1,5 @@
 import Foundation
+import FTXData
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,7 +20,7 @@ struct ReportScanner {
     let p: UnsafeBufferPointer<UInt8>
     var i = 0
     var depth = 0
-    static let maxDepth = 512
+    static let maxDepth = JSONParser.maxDepth
 
     init(_ p: UnsafeBufferPointer<UInt8>) { self.p = p }
 
@@ -307,12 +308,12 @@ struct ReportScanner {
 
     mutating func string() throws -> String {
         guard peek == UInt8(ascii: "\"") else { throw GiveUp() }
+        let open = i
         i += 1
-        let start = i
         while i < p.count {
             let c = p[i]
             if c == UInt8(ascii: "\"") {
-                let s = String(decoding: UnsafeBufferPointer(rebasing: p[start..<i]), as: UTF8.self)
+                let s = String(decoding: UnsafeBufferPointer(rebasing: p[(open + 1)..<i]), as: UTF8.self)
                 i += 1
                 return s
             }
@@ -320,60 +321,15 @@ struct ReportScanner {
             if c < 0x20 { throw GiveUp() }
             i += 1
         }
-        var out = [UInt8](UnsafeBufferPointer(rebasing: p[start..<i]))
-        while i < p.count {
-            let c = p[i]
-            if c == UInt8(ascii: "\"") { i += 1; return String(decoding: out, as: UTF8.self) }
-            if c < 0x20 { throw GiveUp() }
-            if c != UInt8(ascii: "\\") { out.append(c); i += 1; continue }
-            i += 1
-            guard i < p.count else { throw GiveUp() }
-            let e = p[i]
-            i += 1
-            switch e {
-            case UInt8(ascii: "\""): out.append(0x22)
-            case UInt8(ascii: "\\"): out.append(0x5C)
-            case UInt8(ascii: "/"): out.append(0x2F)
-            case UInt8(ascii: "b"): out.append(0x08)
-            case UInt8(ascii: "f"): out.append(0x0C)
-            case UInt8(ascii: "n"): out.append(0x0A)
-            case UInt8(ascii: "r"): out.append(0x0D)
-            case UInt8(ascii: "t"): out.append(0x09)
-            case UInt8(ascii: "u"):
-                var scalar = try hex4()
-                if scalar >= 0xD800 && scalar < 0xDC00 {
-                    guard i + 1 < p.count, p[i] == UInt8(ascii: "\\"), p[i + 1] == UInt8(ascii: "u") else { throw GiveUp() }
-                    i += 2
-                    let low = try hex4()
-                    guard low >= 0xDC00 && low < 0xE000 else { throw GiveUp() }
-                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                } else if scalar >= 0xDC00 && scalar < 0xE000 {
-                    throw GiveUp()
-                }
-                guard let u = Unicode.Scalar(scalar), let encoded = UTF8.encode(u) else { throw GiveUp() }
-                out.append(contentsOf: encoded)
-            default: throw GiveUp()
-            }
+        // Escapes (rare in reports): find the closing quote, then decode with FTXData's parser.
+        while i < p.count, p[i] != UInt8(ascii: "\"") {
+            if p[i] < 0x20 { throw GiveUp() }
+            i += p[i] == UInt8(ascii: "\\") ? 2 : 1
         }
-        throw GiveUp()
-    }
-
-    mutating func hex4() throws -> UInt32 {
-        guard i + 4 <= p.count else { throw GiveUp() }
-        var v: UInt32 = 0
-        for _ in 0..<4 {
-            let c = p[i]
-            let d: UInt32
-            switch c {
-            case 0x30...0x39: d = UInt32(c - 0x30)
-            case 0x41...0x46: d = UInt32(c - 0x41 + 10)
-            case 0x61...0x66: d = UInt32(c - 0x61 + 10)
-            default: throw GiveUp()
-            }
-            v = v << 4 | d
-            i += 1
-        }
-        return v
+        guard i < p.count else { throw GiveUp() }
+        i += 1
+        guard case .string(let s)? = try? JSONParser.parse(UnsafeBufferPointer(rebasing: p[open..<i])) else { throw GiveUp() }
+        return s
     }
 
     /// Skips any value, checking its syntax as the tree parser would.

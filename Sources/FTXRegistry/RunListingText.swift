@@ -207,20 +207,10 @@ struct ByteText {
 
     /// `RunTable.day`: UTC "yyyy-MM-dd HH:mm".
     mutating func day(_ t: Int64) {
-        let days = t >= 0 ? t / 86400 : (t - 86399) / 86400
-        let secs = t - days * 86400
-        let z = days + 719468
-        let era = (z >= 0 ? z : z - 146096) / 146097
-        let doe = z - era * 146097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        guard (0...9999).contains(y) else { append(RunTable.day(t)); return }
-        digits(y, 4); bytes.append(UInt8(ascii: "-")); digits(m, 2); bytes.append(UInt8(ascii: "-")); digits(d, 2)
-        bytes.append(UInt8(ascii: " ")); digits(secs / 3600, 2); bytes.append(UInt8(ascii: ":")); digits((secs % 3600) / 60, 2)
+        let c = RunTable.civil(t)
+        guard (0...9999).contains(c.year) else { append(RunTable.day(t)); return }
+        digits(c.year, 4); bytes.append(UInt8(ascii: "-")); digits(c.month, 2); bytes.append(UInt8(ascii: "-")); digits(c.day, 2)
+        bytes.append(UInt8(ascii: " ")); digits(c.hour, 2); bytes.append(UInt8(ascii: ":")); digits(c.minute, 2)
     }
 
     private mutating func digits(_ v: Int64, _ width: Int) {

@@ -132,7 +132,7 @@ final class RegistryRunCLITests: RegistryCLITestCase {
         try ftx(["commit", "-m", "nothing changed"], status: 2)  // nothing to commit: the project is as committed
 
         // An edit after the run shows as the only change, and commits on top of the run.
-        try write("eval/suite.yaml", try String(contentsOf: dir.appendingPathComponent("eval/suite.yaml"), encoding: .utf8) + "# tuned\n")
+        try write("eval/suite.yaml", try String(contentsOf: dir.appendingPathComponent("eval/suite.yaml"), encoding: .utf8) + "\n# tuned\n")
         XCTAssertEqual(try ftx(["status", "--short"]).stdout, " M eval/suite.yaml\n")
         try ftx(["add", "eval/suite.yaml"])
         try ftx(["commit", "-m", "suite comment"])
@@ -148,12 +148,13 @@ final class RegistryRunCLITests: RegistryCLITestCase {
         try ftx(["deploy", first, "--env", "prod"])
         try ftx(["deploy", second, "--env", "prod"])
         let deployed = dir.appendingPathComponent(".ftx/deploy/prod/adapter_model.safetensors")
-        try ftx(["export", first, "--format", "peft", "--out", "first-peft"])
-        let firstAdapter = try Data(contentsOf: dir.appendingPathComponent("first-peft/adapter_model.safetensors"))
+        let peft = TestSupport.makeTempDir("ftx-first-peft").appendingPathComponent("out")  // outside the work tree
+        try ftx(["export", first, "--format", "peft", "--out", peft.path])
+        let firstAdapter = try Data(contentsOf: peft.appendingPathComponent("adapter_model.safetensors"))
         XCTAssertNotEqual(try Data(contentsOf: deployed), firstAdapter)
 
         // An uncommitted edit in the work tree must survive the rollback (no --force).
-        try write("configs/lora.yaml", try String(contentsOf: dir.appendingPathComponent("configs/lora.yaml"), encoding: .utf8) + "# wip\n")
+        try write("configs/lora.yaml", try String(contentsOf: dir.appendingPathComponent("configs/lora.yaml"), encoding: .utf8) + "\n# wip\n")
         let before = try projectFiles()
         let rb = try ftx(["checkout", "prod@{1}"])
         XCTAssertTrue(rb.stderr.contains("prod: rolled back to"), rb.stderr)
