@@ -1,5 +1,5 @@
 import XCTest
-import FTXModel
+@testable import FTXModel
 import FTXTestSupport
 @testable import FTXEval
 
@@ -73,7 +73,7 @@ final class LlamaEvalModelTests: XCTestCase {
     func checkBatchedScoring(_ model: LlamaEvalModel, file: StaticString = #filePath, line: UInt = #line) throws {
         var items: [(prompt: String, expected: String)] = []
         for i in 0..<13 {
-            let prompt = "<|im_start|>user\nQuestion \(i): " + String(repeating: "word ", count: 1 + (i * 7) % 23) + "<|im_end|>\n<|im_start|>assistant\n"
+            let prompt = "<|im_start|>system\nYou extract records as JSON, one object, no prose.<|im_end|>\n<|im_start|>user\nQuestion \(i): " + String(repeating: "word ", count: 1 + (i * 7) % 23) + "<|im_end|>\n<|im_start|>assistant\n"
             items.append((prompt, i == 4 ? "" : "{\"answer\": \(i * 37), \"label\": \"" + String(repeating: "x", count: i % 5) + "\"}"))
         }
         let one = try items.map { try model.score(prompt: $0.prompt, expected: $0.expected) }
@@ -94,6 +94,9 @@ final class LlamaEvalModelTests: XCTestCase {
             XCTAssertEqual(a.nll, c.nll, accuracy: 1e-4 * abs(a.nll), "case \(k)", file: file, line: line)
         }
         XCTAssertTrue(one.allSatisfy { $0.nll.isFinite }, file: file, line: line)
+        // The system prompt is a shared prefix, run once for the batch.
+        XCTAssertGreaterThanOrEqual(llama.sharedPrefix(tokenItems.map { ($0.tokens, $0.targetMask.firstIndex(of: true)! - 1) }), 8,
+                                    file: file, line: line)
     }
 
     func testBatchedScoringEqualsOneByOne() throws {
