@@ -10,6 +10,15 @@ public protocol EvalModel {
     func generate(_ prompts: [String], params: EvalGenerationParams) throws -> [GenerationOutput]
     /// Negative log-likelihood (nats) of `expected` following `prompt`, and the number of scored tokens.
     func score(prompt: String, expected: String) throws -> (nll: Double, tokens: Int)
+    /// `score` of several cases at once (a model may batch them into fewer forward passes); the
+    /// default scores them one by one.
+    func score(batch: [(prompt: String, expected: String)]) throws -> [(nll: Double, tokens: Int)]
+}
+
+extension EvalModel {
+    public func score(batch: [(prompt: String, expected: String)]) throws -> [(nll: Double, tokens: Int)] {
+        try batch.map { try score(prompt: $0.prompt, expected: $0.expected) }
+    }
 }
 
 public struct EvalMessage: Codable, Hashable, Sendable {

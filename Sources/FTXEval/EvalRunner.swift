@@ -39,6 +39,9 @@ public struct EvalRunner {
         return c.input
     }
 
+    /// Cases handed to `EvalModel.score(batch:)` per call.
+    static let scoreBatch = 32
+
     public func run(model: EvalModel, cases: [EvalCase], casesSHA256: String = "") throws -> EvalReport {
         let start = Date()
         let prompts = try cases.map { try prompt(for: $0, model: model) }
@@ -67,9 +70,17 @@ public struct EvalRunner {
         var nlls: [(Double, Int)?] = Array(repeating: nil, count: cases.count)
         if scoreExpected {
             let t0 = Date()
-            for (i, c) in cases.enumerated() where !c.expected.isEmpty {
-                let s = try model.score(prompt: prompts[i], expected: c.expected)
-                if s.tokens > 0 { nlls[i] = (s.nll, s.tokens) }
+            // Several cases per call: a model batches them into shared forward passes.
+            let todo = cases.indices.filter { !cases[$0].expected.isEmpty }
+            var offset = 0
+            while offset < todo.count {
+                let chunk = Array(todo[offset..<min(todo.count, offset + Self.scoreBatch)])
+                let got = try model.score(batch: chunk.map { (prompts[$0], cases[$0].expected) })
+                guard got.count == chunk.count else {
+                    throw EvalError.model("the model returned \(got.count) scores for \(chunk.count) cases")
+                }
+                for (i, s) in zip(chunk, got) where s.tokens > 0 { nlls[i] = (s.nll, s.tokens) }
+                offset += chunk.count
             }
             scoreSeconds = Date().timeIntervalSince(t0)
         }

@@ -63,9 +63,28 @@ public final class LlamaEvalModel: EvalModel {
     }
 
     public func score(prompt: String, expected: String) throws -> (nll: Double, tokens: Int) {
+        guard let item = scoreItem(prompt: prompt, expected: expected) else { return (0, 0) }
+        let r = try model.score(tokens: item.tokens, targetMask: item.targetMask)
+        return (r.nll, r.count)
+    }
+
+    /// Scores the cases in shared forward passes (FTXModel's batched scoring).
+    public func score(batch: [(prompt: String, expected: String)]) throws -> [(nll: Double, tokens: Int)] {
+        let items = batch.map { scoreItem(prompt: $0.prompt, expected: $0.expected) }
+        let scored = try model.score(batch: items.compactMap { $0 })
+        var k = 0
+        return items.map { item in
+            guard item != nil else { return (0, 0) }
+            defer { k += 1 }
+            return (scored[k].nll, scored[k].count)
+        }
+    }
+
+    /// Prompt + expected tokens with the expected ones marked (nil when `expected` has no tokens).
+    func scoreItem(prompt: String, expected: String) -> LlamaModel.ScoreItem? {
         let p = promptTokens(prompt)
         let e = model.tokenizer.encode(expected, parseSpecial: false)
-        guard !e.isEmpty else { return (0, 0) }
+        guard !e.isEmpty else { return nil }
         // Keep within the context: drop the oldest prompt tokens if needed.
         var tokens = p + e
         var mask = [Bool](repeating: false, count: p.count) + [Bool](repeating: true, count: e.count)
@@ -75,7 +94,6 @@ public final class LlamaEvalModel: EvalModel {
             tokens.removeFirst(cut)
             mask.removeFirst(cut)
         }
-        let r = try model.score(tokens: tokens, targetMask: mask)
-        return (r.nll, r.count)
+        return LlamaModel.ScoreItem(tokens: tokens, targetMask: mask)
     }
 }

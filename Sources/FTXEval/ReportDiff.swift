@@ -104,17 +104,21 @@ public struct ReportDiff: Codable {
     public init(_ ra: EvalReport, _ rb: EvalReport, gates: [GateSpec] = [], context: Context = .init(),
                 bootstrap: PairedBootstrap = PairedBootstrap()) {
         // Pair by id (first occurrence wins; ids are unique in well-formed reports).
-        var indexA: [String: Int] = [:]
-        for (i, c) in ra.cases.enumerated() where indexA[c.id] == nil { indexA[c.id] = i }
-        var indexB: [String: Int] = [:]
-        for (i, c) in rb.cases.enumerated() where indexB[c.id] == nil { indexB[c.id] = i }
+        let idsA = ra.cases.map(\.id), idsB = rb.cases.map(\.id)
+        func firstIndex(_ ids: [String]) -> [String: Int] {
+            var index: [String: Int] = [:]
+            index.reserveCapacity(ids.count)
+            for (i, id) in ids.enumerated() where index[id] == nil { index[id] = i }
+            return index
+        }
+        let indexA = firstIndex(idsA), indexB = firstIndex(idsB)
         var pairs: [(Int, Int)] = []
         pairs.reserveCapacity(rb.cases.count)
-        for (i, c) in ra.cases.enumerated() where indexA[c.id] == i {
-            if let j = indexB[c.id] { pairs.append((i, j)) }
+        for (i, id) in idsA.enumerated() where indexA[id] == i {
+            if let j = indexB[id] { pairs.append((i, j)) }
         }
-        onlyInA = ra.cases.enumerated().filter { indexA[$0.element.id] == $0.offset && indexB[$0.element.id] == nil }.map(\.element.id)
-        onlyInB = rb.cases.enumerated().filter { indexB[$0.element.id] == $0.offset && indexA[$0.element.id] == nil }.map(\.element.id)
+        onlyInA = idsA.enumerated().filter { indexA[$0.element] == $0.offset && indexB[$0.element] == nil }.map(\.element)
+        onlyInB = idsB.enumerated().filter { indexB[$0.element] == $0.offset && indexA[$0.element] == nil }.map(\.element)
         pairedCases = pairs.count
 
         // Per-case rows for the bootstrap: Δpass, Δexact, Δscore, nllA, tokA, nllB, tokB.
@@ -125,20 +129,27 @@ public struct ReportDiff: Codable {
         var hasNLL = !pairs.isEmpty
         var regressedCases: [FlippedCase] = [], fixedCases: [FlippedCase] = []
         var exactA = 0, exactB = 0, scoreA = 0.0, scoreB = 0.0
-        for (i, j) in pairs {
-            let x = ra.cases[i], y = rb.cases[j]
-            let pa = x.pass ? 1.0 : 0, pb = y.pass ? 1.0 : 0
-            let ea = x.exactMatch ? 1.0 : 0, eb = y.exactMatch ? 1.0 : 0
-            if x.nll == nil || y.nll == nil || x.scoredTokens == nil || y.scoredTokens == nil { hasNLL = false }
-            let row = SIMD8<Double>(pb - pa, eb - ea, y.score - x.score,
-                                    x.nll ?? 0, Double(x.scoredTokens ?? 0), y.nll ?? 0, Double(y.scoredTokens ?? 0), 0)
-            rows.append(row)
-            sums += row
-            passA += x.pass ? 1 : 0; passB += y.pass ? 1 : 0
-            exactA += x.exactMatch ? 1 : 0; exactB += y.exactMatch ? 1 : 0
-            scoreA += x.score; scoreB += y.score
-            if x.pass && !y.pass { flipsDown += 1; regressedCases.append(Self.flipped(x, y, failing: y)) }
-            if !x.pass && y.pass { flipsUp += 1; fixedCases.append(Self.flipped(x, y, failing: x)) }
+        // Fields are read in place (a CaseReport copy costs a retain per string and array).
+        ra.cases.withUnsafeBufferPointer { ca in
+            rb.cases.withUnsafeBufferPointer { cb in
+                for (i, j) in pairs {
+                    let xPass = ca[i].pass, yPass = cb[j].pass, xExact = ca[i].exactMatch, yExact = cb[j].exactMatch
+                    let xScore = ca[i].score, yScore = cb[j].score
+                    let xNLL = ca[i].nll, yNLL = cb[j].nll, xTok = ca[i].scoredTokens, yTok = cb[j].scoredTokens
+                    let pa = xPass ? 1.0 : 0, pb = yPass ? 1.0 : 0
+                    let ea = xExact ? 1.0 : 0, eb = yExact ? 1.0 : 0
+                    if xNLL == nil || yNLL == nil || xTok == nil || yTok == nil { hasNLL = false }
+                    let row = SIMD8<Double>(pb - pa, eb - ea, yScore - xScore,
+                                            xNLL ?? 0, Double(xTok ?? 0), yNLL ?? 0, Double(yTok ?? 0), 0)
+                    rows.append(row)
+                    sums += row
+                    passA += xPass ? 1 : 0; passB += yPass ? 1 : 0
+                    exactA += xExact ? 1 : 0; exactB += yExact ? 1 : 0
+                    scoreA += xScore; scoreB += yScore
+                    if xPass && !yPass { flipsDown += 1; regressedCases.append(Self.flipped(ca[i], cb[j], failing: cb[j])) }
+                    if !xPass && yPass { flipsUp += 1; fixedCases.append(Self.flipped(ca[i], cb[j], failing: ca[i])) }
+                }
+            }
         }
         regressed = regressedCases
         fixed = fixedCases

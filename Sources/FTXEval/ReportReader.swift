@@ -9,6 +9,13 @@ enum ReportReader {
     struct Failure: Error { let message: String }
 
     static func decode(_ data: Data) throws -> EvalReport {
+        // Well-formed reports take the one-pass scanner; anything it rejects comes here for the message.
+        if let r = ReportScanner.decode(data) { return r }
+        return try decodeTree(data)
+    }
+
+    /// The reference path: the whole document as a JSON tree, then the cases field by field.
+    static func decodeTree(_ data: Data) throws -> EvalReport {
         let root: JSONValue
         do {
             root = try data.withUnsafeBytes { raw in
@@ -65,11 +72,11 @@ enum ReportReader {
             case .score: c.score = try f.number(x, key)
             case .threshold: c.threshold = try f.optNumber(x, key)
             case .exactMatch: c.exactMatch = try f.bool(x, key)
-            case .outputTokens: c.outputTokens = Int(try f.number(x, key))
-            case .promptTokens: c.promptTokens = Int(try f.number(x, key))
+            case .outputTokens: c.outputTokens = try f.integer(x, key)
+            case .promptTokens: c.promptTokens = try f.integer(x, key)
             case .finishReason: c.finishReason = try f.optString(x, key) ?? "stop"
             case .nll: c.nll = try f.optNumber(x, key)
-            case .scoredTokens: c.scoredTokens = try f.optNumber(x, key).map { Int($0) }
+            case .scoredTokens: c.scoredTokens = try f.optNumber(x, key) == nil ? nil : try f.integer(x, key)
             case .source: c.source = try f.optString(x, key)
             case .assertions:
                 guard case .array(let items) = x else { throw f.wrong(key.stringValue) }
@@ -119,6 +126,12 @@ enum ReportReader {
         func bool(_ x: JSONValue, _ k: K) throws -> Bool { try bool(x, k.stringValue) }
         func number(_ x: JSONValue, _ k: K) throws -> Double { try number(x, k.stringValue) }
         func optNumber(_ x: JSONValue, _ k: K) throws -> Double? { try optNumber(x, k.stringValue) }
+        /// A count: a finite number in Int's range (a NaN or 1e300 here is a wrong value, not a crash).
+        func integer(_ x: JSONValue, _ k: K) throws -> Int {
+            let d = try number(x, k)
+            guard d.isFinite, abs(d) < 9.0e18 else { throw wrong(k.stringValue) }
+            return Int(d)
+        }
 
         func string(_ x: JSONValue, _ k: String) throws -> String {
             guard case .string(let s) = x else { throw wrong(k) }

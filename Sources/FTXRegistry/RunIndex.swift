@@ -169,27 +169,38 @@ public final class RunIndex {
 
     /// Run commits matching `filter`, sorted by `sort` (runs without the field last), newest first otherwise.
     public func runs(where filter: RunQuery?, sort: Sort?, limit: Int?) throws -> [Row] {
-        let metrics = Set(try metricNames()), params = Set(try paramNames())
-        var sql = "SELECT r.commit_id FROM runs r WHERE r.is_run = 1"
+        let q = try runsSQL(where: filter, sort: sort, limit: limit, columns: "r.commit_id")
+        let ids = try db.query(q.sql, q.bindings).compactMap { $0.first?.string }
+        return try rows(for: ids)
+    }
+
+    /// The query behind `runs(where:sort:limit:)`, selecting `columns` of `runs r`.
+    func runsSQL(where filter: RunQuery?, sort: Sort?, limit: Int?, columns: String) throws -> (sql: String, bindings: [SQLValue]) {
+        var sql = "SELECT \(columns) FROM runs r WHERE r.is_run = 1"
         var bindings: [SQLValue] = []
         func bind(_ b: [RunQuery.Binding]) {
             bindings += b.map { switch $0 { case .number(let d): return .real(d); case .text(let s): return .text(s) } }
         }
+        // The metric and param names resolve bare field names (read only when a field is named).
+        var names: (metrics: Set<String>, params: Set<String>)?
+        func field(_ name: String) throws -> (sql: String, bindings: [RunQuery.Binding]) {
+            if names == nil { names = (Set(try metricNames()), Set(try paramNames())) }
+            return try fieldSQL(name, metrics: names!.metrics, params: names!.params)
+        }
         if let filter {
-            let c = try filter.sql { try self.fieldSQL($0, metrics: metrics, params: params) }
+            let c = try filter.sql { try field($0) }
             sql += " AND \(c.sql)"
             bind(c.bindings)
         }
         if let sort {
-            let f = try fieldSQL(sort.field, metrics: metrics, params: params)
+            let f = try field(sort.field)
             sql += " ORDER BY (\(f.sql)) IS NULL, \(f.sql) \(sort.descending ? "DESC" : "ASC"), r.time DESC, r.commit_id"
             bind(f.bindings + f.bindings)
         } else {
             sql += " ORDER BY r.time DESC, r.commit_id"
         }
         if let limit { sql += " LIMIT ?"; bindings.append(.integer(Int64(limit))) }
-        let ids = try db.query(sql, bindings).compactMap { $0.first?.string }
-        return try rows(for: ids)
+        return (sql, bindings)
     }
 
     /// Full rows for commits, in the given order (missing ones are skipped). Large requests read

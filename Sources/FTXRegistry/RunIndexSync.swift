@@ -77,6 +77,22 @@ extension Registry {
         return try index.rows(for: index.firstParentChain(from: start.hex, limit: limit))
     }
 
+    /// `ftx log --metrics` for text output: the same rows as `logWithMetrics`, as a listing.
+    public func logListing(from revision: String = "HEAD", limit: Int? = nil) throws -> RunListing {
+        guard let start = revision == "HEAD" ? try repo.headCommit() : try repo.resolveCommit(revision) else { return RunListing() }
+        let index = try openRunIndex()
+        if try !index.contains(start.hex) { try syncRunIndex(index, extraTips: [start]) }
+        return try index.historyListing(from: start.hex, limit: limit)
+    }
+
+    /// `ftx runs` for text output: the same rows as `queryRuns`, as a listing.
+    public func queryRunsListing(where expression: String?, sort: String?, limit: Int?) throws -> RunListing {
+        let index = try openRunIndex()
+        try syncRunIndex(index)
+        let filter = try expression.map { try RunQuery.parse($0) }
+        return try index.runsListing(where: filter, sort: sort.map(RunIndex.Sort.init(parsing:)), limit: limit)
+    }
+
     /// `ftx runs`: run commits matching a --where expression, sorted by a field.
     public func queryRuns(where expression: String?, sort: String?, limit: Int?) throws -> [RunIndex.Row] {
         let index = try openRunIndex()

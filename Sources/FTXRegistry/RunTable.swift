@@ -68,9 +68,18 @@ public enum RunTable {
 
     /// UTC "yyyy-MM-dd HH:mm" (computed directly: a formatter per row is slow on 10k-row tables).
     public static func day(_ t: Int64) -> String {
+        let c = civil(t)
+        func pad(_ v: Int64, _ w: Int) -> String {
+            let t = String(v)
+            return t.count >= w ? t : String(repeating: "0", count: w - t.count) + t
+        }
+        return "\(pad(c.year, 4))-\(pad(c.month, 2))-\(pad(c.day, 2)) \(pad(c.hour, 2)):\(pad(c.minute, 2))"
+    }
+
+    /// The UTC calendar date and time of unix time `t` (Howard Hinnant's civil-from-days).
+    static func civil(_ t: Int64) -> (year: Int64, month: Int64, day: Int64, hour: Int64, minute: Int64) {
         let days = t >= 0 ? t / 86400 : (t - 86399) / 86400
         let secs = t - days * 86400
-        // Civil-from-days (Howard Hinnant's algorithm).
         let z = days + 719468
         let era = (z >= 0 ? z : z - 146096) / 146097
         let doe = z - era * 146097
@@ -79,12 +88,7 @@ public enum RunTable {
         let mp = (5 * doy + 2) / 153
         let d = doy - (153 * mp + 2) / 5 + 1
         let m = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        func pad(_ v: Int64, _ w: Int) -> String {
-            let t = String(v)
-            return t.count >= w ? t : String(repeating: "0", count: w - t.count) + t
-        }
-        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2)) \(pad(secs / 3600, 2)):\(pad((secs % 3600) / 60, 2))"
+        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d, secs / 3600, (secs % 3600) / 60)
     }
 
     /// Left-aligned columns separated by two spaces (the last column unpadded).

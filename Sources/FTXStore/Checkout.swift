@@ -18,7 +18,7 @@ extension Repository {
     @discardableResult
     public func checkout(_ rev: String, force: Bool = false) throws -> CheckoutSummary {
         let target = try resolveCommit(rev)
-        let targetFiles = try flatten(tree: objects.readCommit(target).tree)
+        let targetFiles = try workTreeFiles(of: target)  // a run commit: the project state it was made from
         let branchRef: String? = (try? RefStore.validate(name: "refs/heads/\(rev)")) != nil
             && FileManager.default.fileExists(atPath: refs.path("refs/heads/\(rev)")) ? "refs/heads/\(rev)" : nil
         var summary = CheckoutSummary(commit: target, branch: branchRef)
@@ -73,7 +73,8 @@ extension Repository {
     public func checkoutPaths(_ rev: String, paths userPaths: [String], force: Bool = false,
                               cwd: String = FileManager.default.currentDirectoryPath) throws -> [String] {
         let target = try resolveCommit(rev)
-        let targetFiles = try flatten(tree: objects.readCommit(target).tree)
+        // A run commit: its project state's files, and the files it records where those have none.
+        let targetFiles = try workTreeFiles(of: target).merging(flatten(tree: objects.readCommit(target).tree)) { project, _ in project }
         let rels = try userPaths.map { try relativePath($0, cwd: cwd) }
         return try withLockedIndex { idx in
             removeStaleTemporaries()

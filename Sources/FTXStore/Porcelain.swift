@@ -139,8 +139,9 @@ extension Repository {
         for attempt in 1...maxAttempts {
             let parent = try refs.resolve(target).id
             if first && !allowEmpty {
-                let parentTree = try parent.map { try objects.readCommit($0).tree }
-                if parentTree == tree || (parent == nil && idx.entries.isEmpty) { throw StoreError.nothingToCommit }
+                // Compared with the state the work tree stands for (a run commit's is its source's).
+                let baseTree = try parent.flatMap { try workTreeCommit(of: $0) }.map { try objects.readCommit($0).tree }
+                if baseTree == tree || (baseTree == nil && idx.entries.isEmpty) { throw StoreError.nothingToCommit }
             }
             first = false
             let commit = Commit(tree: tree, parents: parent.map { [$0] } ?? [], author: author,

@@ -103,10 +103,11 @@ public final class Repository {
     /// The commit HEAD points at (nil on an unborn branch).
     public func headCommit() throws -> ObjectID? { try refs.resolve("HEAD").id }
 
-    /// Files of HEAD's tree (empty on an unborn branch).
+    /// Files the work tree stands for at HEAD: HEAD's tree, or when HEAD is a record commit (a
+    /// run), its nearest non-record ancestor's (empty on an unborn branch). See RecordCommits.swift.
     public func headFiles() throws -> [String: (kind: EntryKind, id: ObjectID)] {
         guard let head = try headCommit() else { return [:] }
-        return try flatten(tree: objects.readCommit(head).tree)
+        return try workTreeFiles(of: head)
     }
 
     // MARK: Work tree

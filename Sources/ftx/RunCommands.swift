@@ -19,6 +19,12 @@ enum RunOutput {
         FileHandle.standardOutput.write(Data("\n".utf8))
     }
 
+    /// Writes rendered text to stdout in one go (after anything `print` buffered).
+    static func write(_ bytes: [UInt8]) {
+        fflush(stdout)
+        FileHandle.standardOutput.write(Data(bytes))
+    }
+
     static func date(_ t: Int64) -> String { RunTable.day(t) }
 
     static func table(_ header: [String], _ rows: [[String]]) -> String { RunTable.table(header, rows) }

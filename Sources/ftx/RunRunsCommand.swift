@@ -48,14 +48,12 @@ struct RunRunsCommand: ParsableCommand {
             if !json && history == nil && filter == nil && sort == nil { print("reindexed \(n) commits"); return }
         }
         if let rev = history {
-            let rows = try registry.logWithMetrics(from: rev, limit: limit)
-            if json { return try RunOutput.json(rows.map(RunTable.json)) }
-            print(RunTable.log(rows), terminator: "")
-            return
+            if json { return try RunOutput.json(registry.logWithMetrics(from: rev, limit: limit).map(RunTable.json)) }
+            return RunOutput.write(try registry.logListing(from: rev, limit: limit).logText())
         }
-        let rows = try registry.queryRuns(where: filter, sort: sort, limit: limit)
-        if json { return try RunOutput.json(rows.map(RunTable.json)) }
-        if rows.isEmpty { print("no runs match"); return }
-        print(RunTable.runs(rows), terminator: "")
+        if json { return try RunOutput.json(registry.queryRuns(where: filter, sort: sort, limit: limit).map(RunTable.json)) }
+        let listing = try registry.queryRunsListing(where: filter, sort: sort, limit: limit)
+        if listing.count == 0 { print("no runs match"); return }
+        RunOutput.write(listing.runsText())
     }
 }

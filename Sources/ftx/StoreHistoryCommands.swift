@@ -23,9 +23,9 @@ struct LogCommand: ParsableCommand {
     func run() throws {
         let repo = try StoreCLI.repository()
         if metrics {
-            let rows = try Registry(repo: repo).logWithMetrics(from: revision, limit: n)
-            if json { StoreCLI.printJSON(rows.map(RunTable.json)) } else { print(RunTable.log(rows), terminator: "") }
-            return
+            let registry = Registry(repo: repo)
+            if json { StoreCLI.printJSON(try registry.logWithMetrics(from: revision, limit: n).map(RunTable.json)); return }
+            return RunOutput.write(try registry.logListing(from: revision, limit: n).logText())
         }
         if revision == "HEAD", try repo.headCommit() == nil {
             if json { StoreCLI.printJSON([Any]()); return }

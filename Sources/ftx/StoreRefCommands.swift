@@ -12,6 +12,9 @@ struct CheckoutCommand: ParsableCommand {
         A branch name attaches HEAD to the branch; any other revision detaches HEAD. Uncommitted
         changes that the switch would overwrite (and untracked files in the way) make it refuse
         unless --force. Trees are validated: a crafted object can never write outside the work tree.
+        A run commit records a run's outputs, not files of the project: checking one out gives the
+        work tree of the commit the run was made from. ENV@{N} (or REV --env ENV) moves only the
+        deployment of ENV (rollback): HEAD and the work tree stay as they are.
 
         Examples:
           ftx checkout main
@@ -32,17 +35,11 @@ struct CheckoutCommand: ParsableCommand {
             return
         }
         let registry = Registry(repo: repo)
-        // `ENV@{N}` (or --env ENV): roll the deployment back first (the registry's gate check and
-        // atomic adapter swap), then restore the work tree when nothing uncommitted is in the way.
+        // `ENV@{N}` (or --env ENV) moves a deployment: the registry's gate check and atomic swap of
+        // .ftx/deploy/ENV/. A deployment is not a work-tree state, so HEAD and the work tree stay.
         if let deployEnv = try env ?? registry.deployEnvironment(of: revision) {
             let o = try registry.deploy(revision: revision, env: deployEnv, force: force, rollback: true)
-            StoreCLI.err("\(deployEnv): rolled back to \(o.commit.short)\(o.previous.map { " (was \($0.short))" } ?? "")")
-            do {
-                let s = try repo.checkout(o.commit.hex, force: force)
-                StoreCLI.err("HEAD is now at \(s.commit.short) (detached)")
-            } catch StoreError.wouldOverwrite(let paths) {
-                StoreCLI.err("work tree left as it was: \(paths.count) path(s) have changes the checkout would overwrite (--force restores them too)")
-            }
+            StoreCLI.err("\(deployEnv): rolled back to \(o.commit.short)\(o.previous.map { " (was \($0.short))" } ?? "") (HEAD and the work tree unchanged)")
             return
         }
         let s = try repo.checkout(revision, force: force)

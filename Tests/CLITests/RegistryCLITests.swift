@@ -77,6 +77,26 @@ final class RegistryCLITests: RegistryCLITestCase {
         try ftx(["deploy", "--rollback", "staging"], status: 2)
     }
 
+    /// A sweep: a long line of run commits on top of the project. `status` finds the project state
+    /// through index.sqlite (one query), and by reading objects when the index is gone.
+    func testStatusAfterALongLineOfRunCommits() throws {
+        try write("configs/lora.yaml", "lora_r: 8\n")
+        try ftx(["add", "configs"])
+        try ftx(["commit", "-m", "project"])
+        for i in 0..<12 {
+            try write("adapter/adapter_model.safetensors", "weights \(i)")
+            try ftx(["add", "adapter"])
+            try ftx(["commit", "-m", "run \(i)", "--header", "run=1", "--header", "gate-status=passed"])
+            try ftx(["rm", "--cached", "adapter"])
+            try FileManager.default.removeItem(at: dir.appendingPathComponent("adapter"))
+        }
+        XCTAssertEqual(try ftx(["status", "--short"]).stdout, "")
+        try write("configs/lora.yaml", "lora_r: 16\n")
+        XCTAssertEqual(try ftx(["status", "--short"]).stdout, " M configs/lora.yaml\n")
+        try FileManager.default.removeItem(at: dir.appendingPathComponent(".ftx/index.sqlite"))
+        XCTAssertEqual(try ftx(["status", "--short"]).stdout, " M configs/lora.yaml\n")
+    }
+
     func testLineageAndExport() throws {
         try write("data/train.jsonl", "{\"prompt\": \"a\", \"completion\": \"b\"}\n{\"prompt\": \"c\", \"completion\": \"d\"}\n")
         try ftx(["add", "data"])

@@ -105,6 +105,82 @@ final class RegistryRunCLITests: RegistryCLITestCase {
         XCTAssertEqual(try ftx(["runs", "--history", "HEAD", "--json"]).stdout, liveLog)
     }
 
+    func status() throws -> [String: Any] {
+        try XCTUnwrap(try json(["status", "--json"]) as? [String: Any])
+    }
+
+    /// Project files of the scratch project, byte for byte (the work tree a checkout must leave alone).
+    func projectFiles() throws -> [String: Data] {
+        var out: [String: Data] = [:]
+        for rel in ["data/all.jsonl", "eval/suite.yaml", "configs/lora.yaml", "models/tiny.gguf"] {
+            out[rel] = try Data(contentsOf: dir.appendingPathComponent(rel))
+        }
+        return out
+    }
+
+    /// Run commits are records, not work-tree states: `status` stays clean after `ftx run`, a later
+    /// `ftx commit` works, and `ftx checkout prod@{1}` rolls the deployment back without --force,
+    /// leaving HEAD and the work tree as they were.
+    func testRunCommitsAreRecordsStatusCleanAndCheckoutRollsBackDeployOnly() throws {
+        try ftx(["add", "."])
+        try ftx(["commit", "-m", "project"])
+        XCTAssertEqual(try status()["clean"] as? Bool, true)
+        let first = try XCTUnwrap((try json(["run", "-c", "configs/lora.yaml", "-m", "first", "--json"]) as? [String: Any])?["commit"] as? String)
+        let st = try status()
+        XCTAssertEqual(st["clean"] as? Bool, true, "status after a run: \(st)")
+        XCTAssertEqual(try ftx(["status", "--short"]).stdout, "")
+        try ftx(["commit", "-m", "nothing changed"], status: 2)  // nothing to commit: the project is as committed
+
+        // An edit after the run shows as the only change, and commits on top of the run.
+        try write("eval/suite.yaml", try String(contentsOf: dir.appendingPathComponent("eval/suite.yaml"), encoding: .utf8) + "\n# tuned\n")
+        XCTAssertEqual(try ftx(["status", "--short"]).stdout, " M eval/suite.yaml\n")
+        try ftx(["add", "eval/suite.yaml"])
+        try ftx(["commit", "-m", "suite comment"])
+        XCTAssertEqual(try status()["clean"] as? Bool, true)
+        let edited = try head()
+        let second = try XCTUnwrap((try json(["run", "-c", "configs/lora.yaml", "--set", "lora_r=2", "-m", "second", "--json"]) as? [String: Any])?["commit"] as? String)
+        XCTAssertEqual(try status()["clean"] as? Bool, true)
+        // One line of history: project, first run, the edit, second run.
+        let history = try XCTUnwrap(try json(["log", "--json"]) as? [[String: Any]]).compactMap { $0["id"] as? String }
+        XCTAssertEqual(history.count, 4)
+        XCTAssertEqual(Array(history.prefix(3)), [second, edited, first])
+
+        try ftx(["deploy", first, "--env", "prod"])
+        try ftx(["deploy", second, "--env", "prod"])
+        let deployed = dir.appendingPathComponent(".ftx/deploy/prod/adapter_model.safetensors")
+        let peft = TestSupport.makeTempDir("ftx-first-peft").appendingPathComponent("out")  // outside the work tree
+        try ftx(["export", first, "--format", "peft", "--out", peft.path])
+        let firstAdapter = try Data(contentsOf: peft.appendingPathComponent("adapter_model.safetensors"))
+        XCTAssertNotEqual(try Data(contentsOf: deployed), firstAdapter)
+
+        // An uncommitted edit in the work tree must survive the rollback (no --force).
+        try write("configs/lora.yaml", try String(contentsOf: dir.appendingPathComponent("configs/lora.yaml"), encoding: .utf8) + "\n# wip\n")
+        let before = try projectFiles()
+        let rb = try ftx(["checkout", "prod@{1}"])
+        XCTAssertTrue(rb.stderr.contains("prod: rolled back to"), rb.stderr)
+        XCTAssertEqual(try Data(contentsOf: deployed), firstAdapter)
+        XCTAssertEqual(try projectFiles(), before)
+        XCTAssertEqual(try head(), second)
+        XCTAssertEqual(try ftx(["status", "--short"]).stdout, " M configs/lora.yaml\n")
+        let envs = try XCTUnwrap(try json(["deploy", "--list", "--json"]) as? [[String: Any]])
+        XCTAssertEqual(envs.first?["commit"] as? String, first)
+
+        // `REV --env ENV` moves the deployment forward the same way.
+        try ftx(["checkout", second, "--env", "prod"])
+        XCTAssertNotEqual(try Data(contentsOf: deployed), firstAdapter)
+        XCTAssertEqual(try projectFiles(), before)
+
+        // Checking out a run commit gives the project state it was made from: HEAD moves, and with
+        // no committed difference the work tree (with its edit) is left alone, no --force needed.
+        try ftx(["checkout", "--force", "HEAD", "--", "configs/lora.yaml"])
+        try ftx(["checkout", first])
+        XCTAssertEqual(try head(), first)
+        XCTAssertEqual(try ftx(["status", "--short"]).stdout, "")
+        XCTAssertFalse(try String(contentsOf: dir.appendingPathComponent("eval/suite.yaml"), encoding: .utf8).contains("# tuned"))
+        try ftx(["checkout", edited])
+        XCTAssertTrue(try String(contentsOf: dir.appendingPathComponent("eval/suite.yaml"), encoding: .utf8).contains("# tuned"))
+    }
+
     func testCtrlCLeavesNoCommitAndTheRunResumes() throws {
         try ftx(["run", "-c", "configs/lora.yaml", "-m", "first"])
         let before = try head()

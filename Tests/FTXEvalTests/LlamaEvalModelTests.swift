@@ -1,5 +1,5 @@
 import XCTest
-import FTXModel
+@testable import FTXModel
 import FTXTestSupport
 @testable import FTXEval
 
@@ -64,6 +64,47 @@ final class LlamaEvalModelTests: XCTestCase {
         let tok = model.model.tokenizer
         let p = tok.encode(r1.cases[1].prompt, parseSpecial: true), e = tok.encode("ok 1", parseSpecial: false)
         let direct = try model.model.score(tokens: p + e, targetMask: [Bool](repeating: false, count: p.count) + [Bool](repeating: true, count: e.count))
-        XCTAssertEqual(r1.cases[1].nll!, direct.nll, accuracy: 1e-9)
+        // The runner scores in batches: equal to the one-sequence score up to float rounding.
+        XCTAssertEqual(r1.cases[1].nll!, direct.nll, accuracy: 1e-4 * abs(direct.nll))
+    }
+
+    /// Batched scoring (several sequences per forward pass) against `score(tokens:targetMask:)` one
+    /// sequence at a time: equal within 1e-4 relative, on the tiny model and (when fetched) SmolLM2.
+    func checkBatchedScoring(_ model: LlamaEvalModel, file: StaticString = #filePath, line: UInt = #line) throws {
+        var items: [(prompt: String, expected: String)] = []
+        for i in 0..<13 {
+            let prompt = "<|im_start|>system\nYou extract records as JSON, one object, no prose.<|im_end|>\n<|im_start|>user\nQuestion \(i): " + String(repeating: "word ", count: 1 + (i * 7) % 23) + "<|im_end|>\n<|im_start|>assistant\n"
+            items.append((prompt, i == 4 ? "" : "{\"answer\": \(i * 37), \"label\": \"" + String(repeating: "x", count: i % 5) + "\"}"))
+        }
+        let one = try items.map { try model.score(prompt: $0.prompt, expected: $0.expected) }
+        let batched = try model.score(batch: items)
+        // Small passes too: forces several flushes and the chunked path for long sequences.
+        let llama = model.model
+        let tokenItems = items.compactMap { model.scoreItem(prompt: $0.prompt, expected: $0.expected) }
+        let small = try llama.score(batch: tokenItems, maxRows: 40, maxLogitRows: 9)
+        XCTAssertEqual(batched.count, items.count, file: file, line: line)
+        XCTAssertEqual(batched[4].tokens, 0, file: file, line: line)
+        let nonEmpty = one.enumerated().filter { $0.offset != 4 }.map(\.element)
+        for (k, (a, b)) in zip(one, batched).enumerated() {
+            XCTAssertEqual(a.tokens, b.tokens, "case \(k)", file: file, line: line)
+            XCTAssertEqual(a.nll, b.nll, accuracy: 1e-4 * abs(a.nll), "case \(k)", file: file, line: line)
+        }
+        for (k, (a, c)) in zip(nonEmpty, small).enumerated() {
+            XCTAssertEqual(a.tokens, c.count, "case \(k)", file: file, line: line)
+            XCTAssertEqual(a.nll, c.nll, accuracy: 1e-4 * abs(a.nll), "case \(k)", file: file, line: line)
+        }
+        XCTAssertTrue(one.allSatisfy { $0.nll.isFinite }, file: file, line: line)
+        // The system prompt is a shared prefix, run once for the batch.
+        XCTAssertGreaterThanOrEqual(llama.sharedPrefix(tokenItems.map { ($0.tokens, $0.targetMask.firstIndex(of: true)! - 1) }), 8,
+                                    file: file, line: line)
+    }
+
+    func testBatchedScoringEqualsOneByOne() throws {
+        try checkBatchedScoring(tinyModel())
+    }
+
+    func testBatchedScoringEqualsOneByOneOnSmolLM2() throws {
+        let path = try TestSupport.smolLM2Path()
+        try checkBatchedScoring(LlamaEvalModel(model: try LlamaModel.load(path: path), identity: ModelIdentity(name: "smollm2")))
     }
 }

@@ -4,6 +4,8 @@
 #  2. When the engine is in: eval throughput on SmolLM2 for a 200-case suite (batched) vs llama.cpp
 #     (llama-cpp-python) generating the same cases one by one, in the same run (see throughput.sh;
 #     CASES, BATCH, BENCH_VENV, SKIP_UNBATCHED=1 tune it).
+#  3. Expected-output scoring (loss/perplexity) of a 64-case suite, batched, vs llama.cpp one
+#     sequence at a time (scoring.sh, a few minutes under load; EVAL_SCORING=0 skips it).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
@@ -31,4 +33,7 @@ python3 -c "import json,sys; d=json.load(open('$WORK/diff.json')); m=d['mcnemar'
 
 if [ "${EVAL_THROUGHPUT:-1}" = 1 ]; then  # EVAL_THROUGHPUT=0 skips the (minutes-long) model run
   bench/eval/throughput.sh "$BIN"
+fi
+if [ "${EVAL_SCORING:-1}" = 1 ]; then  # EVAL_SCORING=0 skips the scoring run (about a minute)
+  bench/eval/scoring.sh "$BIN"
 fi
