@@ -55,7 +55,7 @@ public enum StoreError: FTXError {
         case .wouldOverwrite(let paths): return "checkout would overwrite uncommitted changes in \(paths.count) path(s): \(paths.prefix(5).joined(separator: ", "))"
         case .io(_, let reason): return reason
         case .sqlite(_, let reason): return "index.sqlite: \(reason)"
-        case .nothingToCommit: return "nothing to commit (the staged tree equals HEAD's tree)"
+        case .nothingToCommit: return "nothing to commit (the staged tree equals the project state at HEAD; run commits are records and do not count)"
         case .usage(let m): return m
         }
     }
