@@ -125,7 +125,7 @@ final class AdapterTests: XCTestCase {
         var err = 0.0, norm = 0.0
         for i in 0..<w.count { err += Double((w[i] - dq[i]) * (w[i] - dq[i])); norm += Double(w[i] * w[i]) }
         XCTAssertLessThan((err / norm).squareRoot(), 0.15)           // 4-bit: ~10% relative RMS error
-        XCTAssertEqual(q.storageBytes, out * 4 * 32 + out * 4 + 4 * 2)   // 4 blocks of 64 per row, 1 byte each, 2 groups
+        XCTAssertEqual(q.storageBytes, out * 4 * 32 + out * 4 + 4 * 2 + 4)   // 4 blocks of 64 per row, 1 byte each, 2 groups, the mean
         // The tiled matmuls equal dense matmuls over the dequantized weight.
         let dense = DenseLinear(dq, out: out, in: inF)
         let n = 9

@@ -51,6 +51,9 @@ public struct TrainConfig: Equatable {
     /// Directory of the config file: relative base_model and data paths are resolved against it
     /// (output_dir is relative to the working directory, like --output-dir). Not serialized.
     public var baseDirectory: String?
+    /// The file base_model names when a caller resolved it (a registered base name → its verified
+    /// GGUF path, done by the CLI, which can see the repository). Not serialized.
+    public var baseModelPath: String?
 
     /// A path from the config, resolved against the config file's directory.
     public func resolve(_ path: String) -> String {
