@@ -17,7 +17,7 @@ final class GGUFLoRAReaderTests: XCTestCase {
     /// The base with every adapted projection replaced by W + s·B·A (f32).
     static func merged(_ m: LlamaModel, _ lora: LoRAParameters) -> LlamaModel {
         let layers = m.weights.layers.enumerated().map { (l, b) -> LlamaLayerWeights in
-            func w(_ t: LoRATarget, _ x: LinearWeight) -> LinearWeight {
+            func w(_ t: Projection, _ x: LinearWeight) -> LinearWeight {
                 guard let e = lora.entry(layer: l, target: t) else { return x }
                 return LinearWeight(f32: lora.merged(e, base: x.dequantized()), out: x.outFeatures, in: x.inFeatures)
             }

@@ -72,7 +72,7 @@ final class NF4TrainingTests: XCTestCase {
         XCTAssertEqual(q.llama.weights.layers[0].q.type, .f16)
         var nf4Bytes = 0, padded = 0
         for layer in q.model.base.layers {
-            for t in LoRATarget.allCases {
+            for t in Projection.allCases {
                 let l = try XCTUnwrap(layer.linear(t) as? NF4Linear, "\(t) is \(type(of: layer.linear(t))), not NF4")
                 let blocks = l.outFeatures * ((l.inFeatures + 63) / 64)
                 // 4-bit codes + one 8-bit absmax code per 64 + one f32 per 256 blocks + the mean.
@@ -94,7 +94,7 @@ final class NF4TrainingTests: XCTestCase {
         let src = try LlamaModel.load(path: gguf)
         let dq = TrainBase.from(src.weights, storage: .quantized)
         let layers = src.weights.layers.enumerated().map { (i, b) -> LlamaLayerWeights in
-            func w(_ t: LoRATarget) -> LinearWeight {
+            func w(_ t: Projection) -> LinearWeight {
                 let l = dq.layers[i].linear(t)
                 return LinearWeight(f32: l.dequantized(), out: l.outFeatures, in: l.inFeatures)
             }

@@ -25,7 +25,7 @@ public enum GGUFLoRA {
         try AtomicFile.write(Data(w.bytes()), to: path)
     }
 
-    static func tensorBase(_ layer: Int, _ t: LoRATarget) -> String { "blk.\(layer).\(t.ggufName).weight" }
+    static func tensorBase(_ layer: Int, _ t: Projection) -> String { "blk.\(layer).\(t.ggufName).weight" }
 
     /// Reads a GGUF LoRA adapter for a model of shape `dims`. Tensors may be F32, F16, BF16 or any
     /// block type FTXTensor dequantizes; every tensor is checked against the model's shapes.
@@ -51,11 +51,11 @@ public enum GGUFLoRA {
         }
         // Group tensors by (layer, target), validating names.
         var pairs: [String: (a: GGUFTensorInfo?, b: GGUFTensorInfo?)] = [:]
-        var targets = Set<LoRATarget>(), layers = Set<Int>()
+        var targets = Set<Projection>(), layers = Set<Int>()
         for t in g.tensors {
             let parts = t.name.split(separator: ".")
             let isA = t.name.hasSuffix(".weight.lora_a"), isB = t.name.hasSuffix(".weight.lora_b")
-            guard parts.count == 5, parts[0] == "blk", let l = Int(parts[1]), let target = LoRATarget(name: String(parts[2])),
+            guard parts.count == 5, parts[0] == "blk", let l = Int(parts[1]), let target = Projection(name: String(parts[2])),
                   String(parts[2]) == target.ggufName, isA || isB else {
                 throw TrainError.adapter("unexpected tensor \(t.name) (expected blk.N.<attn_q|attn_k|attn_v|attn_output|ffn_gate|ffn_up|ffn_down>.weight.lora_a/lora_b)", at: path)
             }

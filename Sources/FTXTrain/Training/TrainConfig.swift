@@ -1,5 +1,6 @@
 import FTXCore
 import Foundation
+import FTXModel
 import Yams
 
 /// A training run's configuration (DESIGN §9; axolotl/mlx-lm key names). Every key has a default
@@ -16,7 +17,7 @@ public struct TrainConfig: Equatable {
     public var loraR: Int = 8
     public var loraAlpha: Double = 16
     public var loraDropout: Double = 0
-    public var loraTargetModules: [LoRATarget] = LoRATarget.allCases
+    public var loraTargetModules: [Projection] = Projection.allCases
     /// Adapt only the last N blocks (nil = all).
     public var loraLayers: Int?
     public var useRslora: Bool = false
