@@ -34,6 +34,12 @@ final class EarlyStoppingTests: XCTestCase {
         XCTAssertEqual(summary["best_step"] as? Int, bestEval.0)
         XCTAssertEqual(summary["best_valid_loss"] as? Double, bestEval.1)
         XCTAssertEqual(summary["kept"] as? String, "best")
+        // Resuming the finished run rewrites the summary rather than adding a second one.
+        let again = try Trainer(config: c, preloaded: TrainerTests.model()).run(Trainer.Options(resume: true, progress: false))
+        XCTAssertEqual(again.bestStep, bestEval.0)
+        let relog = try TrainLog(path: c.outputDir + "/train_log.jsonl", keepThrough: 1000).entries
+        XCTAssertEqual(relog.filter { $0["kept"] != nil }.count, 1)
+        XCTAssertEqual(relog.count, log.count)
 
         // The exported adapter is byte-identical to a run that simply stops at the best step
         // (constant LR, no dropout: the first steps of both runs are the same computation).

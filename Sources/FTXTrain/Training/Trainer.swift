@@ -130,10 +130,11 @@ public final class Trainer {
             }
         }
         try AtomicFile.write(Data(config.resolvedYAML.utf8), to: outputDir + "/config.yaml")
-        let log = try TrainLog(path: outputDir + "/train_log.jsonl", keepThrough: options.resume ? step : 0)
+        let log = try TrainLog(path: outputDir + "/train_log.jsonl", keepThrough: options.resume ? step : 0, dropSummary: true)
         let progress = ProgressReporter(label: "train", total: totalSteps, enabled: options.progress)
         var lastLoss: Double? = nil, lastValid: Double? = nil
-        var interrupted = false, early = false
+        // A resumed run that had already stopped early stays stopped.
+        var interrupted = false, early = config.earlyStoppingPatience > 0 && bad >= config.earlyStoppingPatience && step < totalSteps
         let started = Date()
         var tokensSeen = 0
 
@@ -145,7 +146,7 @@ public final class Trainer {
                            v: optimizer.v.array, bestStep: bestStep, bestParams: bestParams).write(dir: outputDir)
         }
 
-        while step < totalSteps {
+        while step < totalSteps && !early {
             let t0 = Date()
             let plan = stepPlan[step]
             if epochCache?.0 != plan.epoch {
