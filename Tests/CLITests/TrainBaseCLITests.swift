@@ -4,6 +4,7 @@ import FTXTestSupport
 /// `ftx train` with a registered base name (as `ftx run` reads base_model), and the adapter it
 /// writes loaded back by `ftx eval --adapter` in both formats (PEFT directory, GGUF LoRA file).
 final class TrainBaseCLITests: XCTestCase {
+    /// A 2-step QLoRA config on the last block's q/v (shared with TrainCLITests).
     static func config(base: String, fixtures: String) -> String {
         """
         base_model: \(base)
@@ -15,7 +16,6 @@ final class TrainBaseCLITests: XCTestCase {
         lora_r: 4
         lora_layers: 1
         lora_target_modules: [q_proj, v_proj]
-        learning_rate: 0.01
         max_steps: 2
         micro_batch_size: 2
         max_seq_length: 96
