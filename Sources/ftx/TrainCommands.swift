@@ -15,11 +15,13 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a LoRA/QLoRA adapter from a YAML config.",
         discussion: """
-        Reads the config (base_model, data {train, valid}, lora_r, learning_rate, … — see docs/training.md),
+        Reads the config (base_model, data {train, valid}, lora_r, learning_rate, … — see docs/training.md;
+        base_model is a GGUF path or, inside a repository, a name registered with `ftx base add`),
         checks every example before the first step, then trains with a progress bar (step, loss, lr,
         tokens/s, ETA). Writes into output_dir: adapter_model.safetensors + adapter_config.json (PEFT),
         adapter.gguf (with export_gguf: true), train_log.jsonl, config.yaml (resolved), checkpoint.bin.
-        Ctrl-C saves a checkpoint and exits; --resume continues exactly where it stopped.
+        Ctrl-C saves a checkpoint and exits; --resume continues exactly where it stopped. With
+        early_stopping_patience, the adapter written is the one of the best validation loss.
 
         Example:
           ftx train -c configs/lora.yaml
@@ -48,6 +50,7 @@ struct TrainCommand: ParsableCommand {
         var cfg = try TrainConfig.load(path: config)
         if let outputDir { cfg.outputDir = outputDir }
         if noQuant { cfg.adapter = .lora }
+        try TrainBaseResolution.resolve(&cfg, configPath: config)
         let trainer = try Trainer(config: cfg)
         signal(SIGINT) { _ in interruptRequested = 1 }
         defer { signal(SIGINT, SIG_DFL) }
@@ -59,6 +62,8 @@ struct TrainCommand: ParsableCommand {
                                       "early_stopped": r.earlyStopped, "output_dir": r.outputDir]
             if let l = r.lastLoss { obj["loss"] = l }
             if let v = r.validLoss { obj["valid_loss"] = v }
+            if let b = r.bestStep { obj["best_step"] = b }
+            if let v = r.lastValidLoss { obj["last_valid_loss"] = v }
             let d = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
             print(String(decoding: d, as: UTF8.self))
         } else if r.interrupted {
@@ -68,6 +73,11 @@ struct TrainCommand: ParsableCommand {
             if let l = r.lastLoss { line += String(format: ", loss %.4f", l) }
             if let v = r.validLoss { line += String(format: ", valid_loss %.4f", v) }
             if r.earlyStopped { line += " (early stopped)" }
+            if let b = r.bestStep {
+                line += "; kept the adapter of step \(b) (best valid_loss"
+                if let v = r.validLoss { line += String(format: " %.4f", v) }
+                line += ")"
+            }
             print(line + "; adapter written to \(r.outputDir)")
         }
         if r.interrupted { throw ExitCode(130) }

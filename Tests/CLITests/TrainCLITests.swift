@@ -7,22 +7,7 @@ final class TrainCLITests: XCTestCase {
         let model = try TestSupport.smolLM2Path()
         let dir = TestSupport.makeTempDir("ftx-train-cli")
         let fixtures = TestSupport.repoRoot.appendingPathComponent("Tests/FTXTrainTests/Fixtures/task").path
-        let cfg = """
-        base_model: \(model)
-        data:
-          train: \(fixtures)/train.jsonl
-          valid: \(fixtures)/valid.jsonl
-        output_dir: out
-        adapter: qlora
-        lora_r: 4
-        lora_layers: 1
-        lora_target_modules: [q_proj, v_proj]
-        max_steps: 2
-        micro_batch_size: 2
-        max_seq_length: 96
-        threads: 2
-        export_gguf: true
-        """
+        let cfg = TrainBaseCLITests.config(base: model, fixtures: fixtures)
         try cfg.write(to: dir.appendingPathComponent("lora.yaml"), atomically: true, encoding: .utf8)
         let r = try TestSupport.runFTX(["train", "-c", "lora.yaml", "--json"], cwd: dir)
         XCTAssertEqual(r.status, 0, r.stderr)

@@ -4,7 +4,7 @@ import FTXTestSupport
 @testable import FTXTrain
 
 final class AdapterTests: XCTestCase {
-    static func trainedLoRA(dims: ModelDims, targets: [LoRATarget] = LoRATarget.allCases, seed: UInt64 = 3) -> LoRAParameters {
+    static func trainedLoRA(dims: ModelDims, targets: [Projection] = Projection.allCases, seed: UInt64 = 3) -> LoRAParameters {
         let lora = LoRAParameters(dims: dims, spec: LoRASpec(rank: 4, alpha: 8, targets: targets))
         lora.initialize(seed: seed)
         var rng = TrainRNG(seed: seed + 1)
@@ -104,7 +104,7 @@ final class AdapterTests: XCTestCase {
         let tokens = Array(m.tokenizer.encode("merge me please").prefix(16))
         let unmerged = try Self.trainingNLL(base, lora, tokens: tokens)
         let layers = base.layers.enumerated().map { (l, b) -> BaseLayer in
-            func w(_ t: LoRATarget) -> FrozenLinear {
+            func w(_ t: Projection) -> FrozenLinear {
                 let x = b.linear(t)
                 return DenseLinear(lora.merged(lora.entry(layer: l, target: t)!, base: x.dequantized()), out: x.outFeatures, in: x.inFeatures)
             }
@@ -125,7 +125,7 @@ final class AdapterTests: XCTestCase {
         var err = 0.0, norm = 0.0
         for i in 0..<w.count { err += Double((w[i] - dq[i]) * (w[i] - dq[i])); norm += Double(w[i] * w[i]) }
         XCTAssertLessThan((err / norm).squareRoot(), 0.15)           // 4-bit: ~10% relative RMS error
-        XCTAssertEqual(q.storageBytes, out * 4 * 32 + out * 4 + 4 * 2)   // 4 blocks of 64 per row, 1 byte each, 2 groups
+        XCTAssertEqual(q.storageBytes, out * 4 * 32 + out * 4 + 4 * 2 + 4)   // 4 blocks of 64 per row, 1 byte each, 2 groups, the mean
         // The tiled matmuls equal dense matmuls over the dequantized weight.
         let dense = DenseLinear(dq, out: out, in: inF)
         let n = 9

@@ -1,3 +1,4 @@
+import FTXModel
 import XCTest
 import FTXCore
 import FTXTestSupport
@@ -57,7 +58,7 @@ final class ConfigTests: XCTestCase {
     func testDefaultsAndResolvedRoundTrip() throws {
         let c = try TrainConfig.parse("base_model: b.gguf\ndata: {train: t.jsonl}\n", file: "c.yaml")
         XCTAssertEqual(c.loraR, 8); XCTAssertEqual(c.loraAlpha, 16); XCTAssertEqual(c.lrScheduler, .cosine)
-        XCTAssertEqual(c.loraTargetModules, LoRATarget.allCases); XCTAssertEqual(c.numEpochs, 1)
+        XCTAssertEqual(c.loraTargetModules, Projection.allCases); XCTAssertEqual(c.numEpochs, 1)
         XCTAssertFalse(c.trainOnInputs)
         for cfg in [c, try TrainConfig.parse(full, file: "c.yaml")] {
             let y = cfg.resolvedYAML

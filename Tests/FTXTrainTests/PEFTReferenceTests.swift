@@ -1,3 +1,4 @@
+import FTXModel
 import XCTest
 import FTXTestSupport
 @testable import FTXTrain
@@ -23,7 +24,7 @@ final class PEFTReferenceTests: XCTestCase {
                              numHeads: c["num_heads"] as! Int, numKVHeads: c["num_kv_heads"] as! Int, headDim: c["head_dim"] as! Int,
                              ropeTheta: Float(c["rope_theta"] as! Double), rmsNormEps: Float(c["rms_norm_eps"] as! Double))
         let l = meta["lora"] as! [String: Any]
-        let spec = LoRASpec(rank: l["r"] as! Int, alpha: Float(l["alpha"] as! Int), targets: LoRATarget.allCases)
+        let spec = LoRASpec(rank: l["r"] as! Int, alpha: Float(l["alpha"] as! Int), targets: Projection.allCases)
         let ids = meta["input_ids"] as! [[Int]], labels = meta["labels"] as! [[Int]]
         let b = meta["batch"] as! Int, t = meta["seq_len"] as! Int
         var tokens: [Int32] = [], targets: [Int32] = []
@@ -65,7 +66,7 @@ final class PEFTReferenceTests: XCTestCase {
                          layers: layers, outputNorm: t("model.norm.weight"), output: lin("lm_head.weight", d.vocabSize, d.hiddenSize))
     }
 
-    static func heads(_ t: LoRATarget, _ d: ModelDims) -> Int? { t == .q ? d.numHeads : t == .k ? d.numKVHeads : nil }
+    static func heads(_ t: Projection, _ d: ModelDims) -> Int? { t == .q ? d.numHeads : t == .k ? d.numKVHeads : nil }
 
     static func key(_ e: LoRAParameters.Entry, _ ab: String) -> String {
         "base_model.model.model.layers.\(e.layer).\(e.target.peftParent).\(e.target.peftName).lora_\(ab).weight"

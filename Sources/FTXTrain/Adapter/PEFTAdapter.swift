@@ -10,11 +10,11 @@ public enum PEFTAdapter {
     public static let weightsFile = "adapter_model.safetensors"
     public static let configFile = "adapter_config.json"
 
-    static func key(_ layer: Int, _ t: LoRATarget, _ ab: String) -> String {
+    static func key(_ layer: Int, _ t: Projection, _ ab: String) -> String {
         "base_model.model.model.layers.\(layer).\(t.peftParent).\(t.peftName).lora_\(ab).weight"
     }
 
-    static func heads(_ t: LoRATarget, _ d: ModelDims) -> Int? { t == .q ? d.numHeads : t == .k ? d.numKVHeads : nil }
+    static func heads(_ t: Projection, _ d: ModelDims) -> Int? { t == .q ? d.numHeads : t == .k ? d.numKVHeads : nil }
 
     /// Writes both files into `dir` (atomically, each).
     public static func write(_ lora: LoRAParameters, to dir: String, baseModelName: String) throws {
@@ -51,11 +51,11 @@ public enum PEFTAdapter {
             throw TrainError.adapter("adapter_config.json needs integer `r` and numeric `lora_alpha`", at: cfgPath)
         }
         let st = try SafetensorsFile.read(path: dir + "/" + weightsFile)
-        var targets = Set<LoRATarget>(), layers = Set<Int>()
+        var targets = Set<Projection>(), layers = Set<Int>()
         for name in st.tensors.keys {
             let parts = name.split(separator: ".")
             guard let li = parts.firstIndex(of: "layers"), li + 1 < parts.count, let l = Int(parts[li + 1]),
-                  let tn = parts.first(where: { $0.hasSuffix("_proj") }), let t = LoRATarget(name: String(tn)),
+                  let tn = parts.first(where: { $0.hasSuffix("_proj") }), let t = Projection(name: String(tn)),
                   name.contains(".lora_A.") || name.contains(".lora_B.") else {
                 throw TrainError.adapter("unexpected tensor \(name)", at: dir + "/" + weightsFile)
             }
@@ -88,8 +88,7 @@ extension LoRAParameters {
     public func loraWeights() -> LoRAWeights {
         var layers = [[Projection: LoRAPair]](repeating: [:], count: dims.numLayers)
         for e in entries {
-            guard let p = Projection(rawValue: e.target.rawValue) else { continue }
-            layers[e.layer][p] = LoRAPair(a: a(e), b: b(e), rank: spec.rank, inFeatures: e.inFeatures,
+            layers[e.layer][e.target] = LoRAPair(a: a(e), b: b(e), rank: spec.rank, inFeatures: e.inFeatures,
                                           outFeatures: e.outFeatures, scale: spec.scale)
         }
         return LoRAWeights(layers: layers)

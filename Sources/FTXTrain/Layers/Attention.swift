@@ -31,13 +31,10 @@ public enum Attention {
                 for i in 0..<t {
                     let row = scratch + i * t
                     let lo = Int(keyStart[b * t + i])
-                    var mx = -Float.infinity
-                    for j in lo...i { mx = max(mx, row[j]) }
-                    var sum: Float = 0
-                    for j in lo...i { let e = expf(row[j] - mx); row[j] = e; sum += e }
-                    let inv = 1 / sum
+                    let mx = SoftmaxSIMD.max(row, lo, i + 1)
+                    let sum = SoftmaxSIMD.expShift(row, lo, i + 1, shift: mx)
                     for j in 0..<lo { row[j] = 0 }
-                    for j in lo...i { row[j] *= inv }
+                    SoftmaxSIMD.scale(row, lo, i + 1, by: 1 / sum)
                     for j in (i + 1)..<t { row[j] = 0 }
                     lseRow[i] = mx + logf(sum)
                 }
@@ -63,7 +60,7 @@ public enum Attention {
                 for i in 0..<t {
                     let row = p + i * t, lo = Int(keyStart[b * t + i]), l = lseRow[i]
                     for j in 0..<lo { row[j] = 0 }
-                    for j in lo...i { row[j] = expf(row[j] - l) }
+                    SoftmaxSIMD.expShift(row, lo, i + 1, shift: l)
                     for j in (i + 1)..<t { row[j] = 0 }
                 }
                 sgemm(false, true, t, t, hd, 1, dob, qw, vb, kvw, 0, dp, t)       // dP = dO·Vᵀ

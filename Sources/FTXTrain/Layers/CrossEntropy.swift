@@ -29,14 +29,12 @@ public enum CrossEntropyHead {
                 Parallel.rows(m, minChunk: 4) { lo, hi in
                     for i in lo..<hi {
                         let l = logits + i * v, tgt = Int(targets[idx[i]])
-                        var mx = -Float.infinity
-                        for j in 0..<v { mx = max(mx, l[j]) }
-                        var sum: Float = 0
-                        for j in 0..<v { sum += expf(l[j] - mx) }
-                        let lse = mx + logf(sum)
-                        partial[i] = Double(lse - l[tgt])
+                        let target = l[tgt]
+                        let mx = SoftmaxSIMD.max(l, 0, v)
+                        let sum = SoftmaxSIMD.expShift(l, 0, v, shift: mx)   // l ← exp(l − max)
+                        partial[i] = Double(mx + logf(sum) - target)
                         if dx != nil {
-                            for j in 0..<v { l[j] = expf(l[j] - lse) * lossScale }
+                            SoftmaxSIMD.scale(l, 0, v, by: lossScale / sum)        // softmax · lossScale
                             l[tgt] -= lossScale
                         }
                     }

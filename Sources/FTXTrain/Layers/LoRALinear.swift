@@ -22,8 +22,14 @@ public struct DropoutMask {
     }
 }
 
-/// y = W·x + s·B·A·dropout(x)
+/// y = W·x + s·B·A·dropout(x). The rank-r products are thin (one side is r ≤ 64 wide) and memory
+/// bound, so they are split across the engine's threads too: products over tokens by row blocks,
+/// the parameter gradients (reductions over tokens) by output columns — each element is owned by
+/// one thread, so results do not depend on scheduling.
 public enum LoRALinear {
+    /// Rows (tokens) per chunk below which a thin product runs on one thread.
+    static let minRows = 128
+
     /// y[n×out] ← x[n×in]; saves u = A·dropout(x) [n×rank]. With dropout, `tmp` [n×in] is scratch
     /// (the dropped input is regenerated in backward rather than stored).
     public static func forward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows n: Int,
@@ -32,8 +38,11 @@ public enum LoRALinear {
         base.forward(x, rows: n, into: y, accumulate: false)
         guard let l = lora, let u else { return }
         let src = applyDropout(x, count: n * l.inFeatures, dropout, tmp)
-        sgemm(false, true, n, l.rank, l.inFeatures, 1, src, l.inFeatures, l.a, l.inFeatures, 0, u, l.rank)
-        sgemm(false, true, n, l.outFeatures, l.rank, l.scale, u, l.rank, l.b, l.rank, 1, y, l.outFeatures)
+        Parallel.rows(n, minChunk: minRows) { lo, hi in
+            let m = hi - lo
+            sgemm(false, true, m, l.rank, l.inFeatures, 1, src + lo * l.inFeatures, l.inFeatures, l.a, l.inFeatures, 0, u + lo * l.rank, l.rank)
+            sgemm(false, true, m, l.outFeatures, l.rank, l.scale, u + lo * l.rank, l.rank, l.b, l.rank, 1, y + lo * l.outFeatures, l.outFeatures)
+        }
     }
 
     /// dA, dB += parameter gradients; dx[n×in] += input gradient (when dx is non-nil).
@@ -43,19 +52,33 @@ public enum LoRALinear {
                                 dropout: DropoutMask?, du: UnsafeMutablePointer<Float>, tmp: UnsafeMutablePointer<Float>?) {
         if let dx { base.backwardInput(dy, rows: n, into: dx, accumulate: true) }
         guard let l = lora, let u else { return }
-        sgemm(true, false, l.outFeatures, l.rank, n, l.scale, dy, l.outFeatures, u, l.rank, 1, l.db, l.rank) // dB += s·dyᵀ·u
-        sgemm(false, false, n, l.rank, l.outFeatures, l.scale, dy, l.outFeatures, l.b, l.rank, 0, du, l.rank) // du = s·dy·B
+        let wide = n >= 2 * minRows
+        // dB += s·dyᵀ·u, split by rows of dB (output features).
+        Parallel.rows(l.outFeatures, minChunk: wide ? 16 : l.outFeatures) { lo, hi in
+            sgemm(true, false, hi - lo, l.rank, n, l.scale, dy + lo, l.outFeatures, u, l.rank, 1, l.db + lo * l.rank, l.rank)
+        }
+        // du = s·dy·B, by token rows.
+        Parallel.rows(n, minChunk: minRows) { lo, hi in
+            sgemm(false, false, hi - lo, l.rank, l.outFeatures, l.scale, dy + lo * l.outFeatures, l.outFeatures, l.b, l.rank, 0, du + lo * l.rank, l.rank)
+        }
         let src = applyDropout(x, count: n * l.inFeatures, dropout, tmp)
-        sgemm(true, false, l.rank, l.inFeatures, n, 1, du, l.rank, src, l.inFeatures, 1, l.da, l.inFeatures) // dA += duᵀ·x̃
+        // dA += duᵀ·x̃, split by columns of dA (input features).
+        Parallel.rows(l.inFeatures, minChunk: wide ? 16 : l.inFeatures) { lo, hi in
+            sgemm(true, false, l.rank, hi - lo, n, 1, du, l.rank, src + lo, l.inFeatures, 1, l.da + lo, l.inFeatures)
+        }
         guard let dx else { return }
         if let d = dropout, d.p > 0, let tmp {
-            sgemm(false, false, n, l.inFeatures, l.rank, 1, du, l.rank, l.a, l.inFeatures, 0, tmp, l.inFeatures)
+            Parallel.rows(n, minChunk: minRows) { lo, hi in
+                sgemm(false, false, hi - lo, l.inFeatures, l.rank, 1, du + lo * l.rank, l.rank, l.a, l.inFeatures, 0, tmp + lo * l.inFeatures, l.inFeatures)
+            }
             let inv = 1 / (1 - d.p), count = n * l.inFeatures
             Parallel.rows(count, minChunk: 4096) { lo, hi in
                 for i in lo..<hi where d.keep(i) { dx[i] += tmp[i] * inv }
             }
         } else {
-            sgemm(false, false, n, l.inFeatures, l.rank, 1, du, l.rank, l.a, l.inFeatures, 1, dx, l.inFeatures) // dx += du·A
+            Parallel.rows(n, minChunk: minRows) { lo, hi in   // dx += du·A
+                sgemm(false, false, hi - lo, l.inFeatures, l.rank, 1, du + lo * l.rank, l.rank, l.a, l.inFeatures, 1, dx + lo * l.inFeatures, l.inFeatures)
+            }
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import FTXModel
 
 /// Saved activations of one transformer block for a micro-batch of N rows (B sequences × T).
 /// The normed inputs and the SwiGLU output are not kept: backward recomputes them (cheap,
@@ -6,9 +7,9 @@ import Foundation
 final class BlockActivations {
     let rstd1, q, k, v, lse, ao, x2, rstd2, g, up: FloatBuffer
     /// u = A·dropout(x) per LoRA target of this block [N × rank].
-    var loraU: [LoRATarget: FloatBuffer] = [:]
+    var loraU: [Projection: FloatBuffer] = [:]
 
-    init(dims d: ModelDims, rows n: Int, batch: Int, seqLen: Int, rank: Int, targets: [LoRATarget]) {
+    init(dims d: ModelDims, rows n: Int, batch: Int, seqLen: Int, rank: Int, targets: [Projection]) {
         rstd1 = FloatBuffer(n)
         q = FloatBuffer(n * d.qWidth); k = FloatBuffer(n * d.kvWidth); v = FloatBuffer(n * d.kvWidth)
         lse = FloatBuffer(batch * d.numHeads * seqLen)

@@ -1,4 +1,5 @@
 import Foundation
+import FTXModel
 
 /// Which projections of which blocks carry an adapter, and its rank/scale.
 public struct LoRASpec: Codable, Equatable, Sendable {
@@ -6,11 +7,11 @@ public struct LoRASpec: Codable, Equatable, Sendable {
     public var alpha: Float
     public var useRSLoRA: Bool
     public var dropout: Float
-    public var targets: [LoRATarget]
+    public var targets: [Projection]
     /// Blocks that carry adapters (nil = all).
     public var layers: [Int]?
     public init(rank: Int, alpha: Float, useRSLoRA: Bool = false, dropout: Float = 0,
-                targets: [LoRATarget] = LoRATarget.allCases, layers: [Int]? = nil) {
+                targets: [Projection] = Projection.allCases, layers: [Int]? = nil) {
         self.rank = rank; self.alpha = alpha; self.useRSLoRA = useRSLoRA; self.dropout = dropout
         self.targets = targets.sorted(); self.layers = layers
     }
@@ -23,7 +24,7 @@ public struct LoRASpec: Codable, Equatable, Sendable {
 /// Order: block 0..L−1, within a block q,k,v,o,gate,up,down, within a pair A then B.
 public final class LoRAParameters {
     public struct Entry: Equatable {
-        public let layer: Int, target: LoRATarget
+        public let layer: Int, target: Projection
         public let offsetA: Int, offsetB: Int, inFeatures: Int, outFeatures: Int
     }
     public let spec: LoRASpec
@@ -39,7 +40,7 @@ public final class LoRAParameters {
         var off = 0
         let layerSet = Set(spec.layers ?? Array(0..<dims.numLayers))
         for l in 0..<dims.numLayers where layerSet.contains(l) {
-            for t in LoRATarget.allCases where spec.targets.contains(t) {
+            for t in Projection.allCases where spec.targets.contains(t) {
                 let (o, i) = dims.shape(of: t)
                 es.append(Entry(layer: l, target: t, offsetA: off, offsetB: off + spec.rank * i, inFeatures: i, outFeatures: o))
                 off += spec.rank * (i + o)
@@ -63,11 +64,11 @@ public final class LoRAParameters {
         }
     }
 
-    public func entry(layer: Int, target: LoRATarget) -> Entry? {
+    public func entry(layer: Int, target: Projection) -> Entry? {
         index[layer * 8 + target.order].map { entries[$0] }
     }
 
-    func view(layer: Int, target: LoRATarget) -> LoRAView? {
+    func view(layer: Int, target: Projection) -> LoRAView? {
         guard let e = entry(layer: layer, target: target) else { return nil }
         return LoRAView(a: params.p + e.offsetA, b: params.p + e.offsetB, da: grads.p + e.offsetA, db: grads.p + e.offsetB,
                         rank: spec.rank, inFeatures: e.inFeatures, outFeatures: e.outFeatures, scale: spec.scale)

@@ -15,7 +15,7 @@ public struct ModelDims: Codable, Equatable, Sendable {
     var kvWidth: Int { numKVHeads * headDim }
 
     /// (out, in) of a projection.
-    public func shape(of t: LoRATarget) -> (out: Int, in: Int) {
+    public func shape(of t: Projection) -> (out: Int, in: Int) {
         switch t {
         case .q: return (qWidth, hiddenSize)
         case .k, .v: return (kvWidth, hiddenSize)
@@ -26,10 +26,9 @@ public struct ModelDims: Codable, Equatable, Sendable {
     }
 }
 
-/// The seven projections LoRA can target, in the engine's fixed order.
-public enum LoRATarget: String, CaseIterable, Codable, Sendable, Comparable {
-    case q, k, v, o, gate, up, down
-
+/// The seven projections LoRA can target are FTXModel's `Projection` (q, k, v, o, gate, up, down:
+/// the engine's fixed order); the adapter file formats' names for them live here.
+extension Projection: Comparable {
     /// PEFT / HF module name (`q_proj`, …, `down_proj`).
     public var peftName: String { rawValue + "_proj" }
     /// The HF submodule holding it.
@@ -49,11 +48,21 @@ public enum LoRATarget: String, CaseIterable, Codable, Sendable, Comparable {
     /// Accepts `q`, `q_proj`, `self_attn.q_proj`, `attn_q`.
     public init?(name: String) {
         let n = name.split(separator: ".").last.map(String.init) ?? name
-        for t in LoRATarget.allCases where n == t.rawValue || n == t.peftName || n == t.ggufName { self = t; return }
+        for t in Projection.allCases where n == t.rawValue || n == t.peftName || n == t.ggufName { self = t; return }
         return nil
     }
-    var order: Int { LoRATarget.allCases.firstIndex(of: self)! }
-    public static func < (a: LoRATarget, b: LoRATarget) -> Bool { a.order < b.order }
+    var order: Int {
+        switch self {
+        case .q: return 0
+        case .k: return 1
+        case .v: return 2
+        case .o: return 3
+        case .gate: return 4
+        case .up: return 5
+        case .down: return 6
+        }
+    }
+    public static func < (a: Projection, b: Projection) -> Bool { a.order < b.order }
 }
 
 /// The engine's deterministic PRNG is FTXModel's SplitMix64 (adapter init, shuffling, test models).

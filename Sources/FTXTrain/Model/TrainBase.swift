@@ -1,4 +1,5 @@
 import Foundation
+import FTXModel
 
 /// The frozen base model: norms in f32, projections behind `FrozenLinear` (f32, GGUF blocks or NF4).
 public final class BaseLayer {
@@ -9,7 +10,7 @@ public final class BaseLayer {
         self.attnNorm = FloatBuffer(attnNorm); self.ffnNorm = FloatBuffer(ffnNorm)
         self.q = q; self.k = k; self.v = v; self.o = o; self.gate = gate; self.up = up; self.down = down
     }
-    public func linear(_ t: LoRATarget) -> FrozenLinear {
+    public func linear(_ t: Projection) -> FrozenLinear {
         switch t {
         case .q: return q
         case .k: return k

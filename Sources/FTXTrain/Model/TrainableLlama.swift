@@ -1,4 +1,5 @@
 import Foundation
+import FTXModel
 
 /// A Llama with a frozen base and trainable LoRA adapters: forward, loss and backward over a micro-batch.
 /// Buffers are sized once for `maxRows` = micro_batch × max_seq_length; no allocation per step except
@@ -81,7 +82,7 @@ public final class TrainableLlama {
 
     func blockActs(_ l: Int) -> BlockActivations { recompute ? acts[0] : acts[l] }
 
-    func dropout(_ l: Int, _ t: LoRATarget) -> DropoutMask? {
+    func dropout(_ l: Int, _ t: Projection) -> DropoutMask? {
         guard training, lora.spec.dropout > 0 else { return nil }
         var h = TrainRNG(seed: dropoutSeed ^ (dropoutStep &* 0x1000_0000_01B3) ^ UInt64(l * 8 + t.order) << 48)
         return DropoutMask(p: lora.spec.dropout, seed: h.next())
@@ -98,7 +99,7 @@ public final class TrainableLlama {
         let d = dims, n = b.rows, w = base.layers[l], a = blockActs(l)
         let x = inputs[l].p, out = inputs[l + 1].p
         let tmp = scratch.tmp?.p
-        func lin(_ t: LoRATarget, _ y: UnsafeMutablePointer<Float>, _ xin: UnsafePointer<Float>) {
+        func lin(_ t: Projection, _ y: UnsafeMutablePointer<Float>, _ xin: UnsafePointer<Float>) {
             LoRALinear.forward(y, xin, rows: n, base: w.linear(t), lora: lora.view(layer: l, target: t),
                                u: a.loraU[t]?.p, dropout: dropout(l, t), tmp: tmp)
         }
@@ -158,7 +159,7 @@ public final class TrainableLlama {
         let d = dims, n = b.rows, w = base.layers[l], a = blockActs(l), s = scratch
         let x = inputs[l].p, tmp = s.tmp?.p
         let needInput = l > lowestAdaptedLayer   // no gradient is needed below the lowest adapter
-        func back(_ t: LoRATarget, _ dx: UnsafeMutablePointer<Float>?, _ dy: UnsafePointer<Float>, _ xin: UnsafePointer<Float>) {
+        func back(_ t: Projection, _ dx: UnsafeMutablePointer<Float>?, _ dy: UnsafePointer<Float>, _ xin: UnsafePointer<Float>) {
             LoRALinear.backward(dx, dy, xin, rows: n, base: w.linear(t), lora: lora.view(layer: l, target: t),
                                 u: a.loraU[t].map { UnsafePointer($0.p) }, dropout: dropout(l, t), du: s.du.p, tmp: tmp)
         }

@@ -2,10 +2,11 @@ import Foundation
 import FTXTensor
 
 /// QLoRA's 4-bit NormalFloat storage for a frozen (out × in) weight: blocks of 64 weights share an
-/// absmax; the absmax values are themselves quantized (double quantization) to int8 in groups of 256
-/// blocks around their global mean (linear int8 here, where bitsandbytes uses dynamic 8-bit floats).
-/// Memory: 0.5 byte per weight + ~1 byte per 64. The matmuls dequantize tiles of rows into scratch
-/// f32 and run sgemm on them, so no f32 copy of the weight exists.
+/// absmax; the absmax values are themselves quantized (double quantization) as bitsandbytes does:
+/// the global mean is subtracted, then each group of 256 block absmaxes is quantized blockwise to
+/// 8-bit codes of bitsandbytes' signed dynamic map (`create_dynamic_map`), with one f32 absmax per
+/// group. Memory: 0.5 byte per weight + 1 byte per 64 + 4 bytes per 16384. The matmuls dequantize
+/// tiles of rows into scratch f32 and run sgemm on them, so no f32 copy of the weight exists.
 public final class NF4Linear: FrozenLinear, @unchecked Sendable {
     public static let blockSize = 64
     public static let groupSize = 256
@@ -20,8 +21,8 @@ public final class NF4Linear: FrozenLinear, @unchecked Sendable {
     public let outFeatures: Int, inFeatures: Int
     let blocksPerRow: Int
     let codes: [UInt8]          // 2 codes per byte, rows padded to whole blocks
-    let qAbsmax: [Int8]         // one per block
-    let groupScale: [Float]     // one per 256 blocks
+    let qAbsmax: [UInt8]        // one dynamic-map code per block
+    let groupScale: [Float]     // absmax of (block absmax − mean), one per 256 blocks
     let absmaxMean: Float
 
     public init(quantizing w: [Float], out: Int, in inF: Int) {
@@ -43,13 +44,13 @@ public final class NF4Linear: FrozenLinear, @unchecked Sendable {
         let mean = absmax.isEmpty ? 0 : absmax.reduce(0, +) / Float(absmax.count)
         let groups = (nBlocks + Self.groupSize - 1) / Self.groupSize
         var scales = [Float](repeating: 0, count: groups)
-        var q = [Int8](repeating: 0, count: nBlocks)
+        var q = [UInt8](repeating: DynamicMap.zeroCode, count: nBlocks)
         for g in 0..<groups {
             let lo = g * Self.groupSize, hi = min(nBlocks, lo + Self.groupSize)
             var m: Float = 0
             for i in lo..<hi { m = max(m, abs(absmax[i] - mean)) }
-            scales[g] = m / 127
-            for i in lo..<hi { q[i] = m == 0 ? 0 : Int8(max(-127, min(127, ((absmax[i] - mean) / scales[g]).rounded()))) }
+            scales[g] = m
+            if m > 0 { for i in lo..<hi { q[i] = DynamicMap.nearest((absmax[i] - mean) / m) } }
         }
         absmaxMean = mean
         groupScale = scales
@@ -58,7 +59,7 @@ public final class NF4Linear: FrozenLinear, @unchecked Sendable {
         for r in 0..<out {
             for b in 0..<blocksPerRow {
                 let bi = r * blocksPerRow + b
-                let am = Float(q[bi]) * scales[bi / Self.groupSize] + mean
+                let am = DynamicMap.values[Int(q[bi])] * scales[bi / Self.groupSize] + mean
                 for k in 0..<bs {
                     let j = b * bs + k
                     let x: Float = j < inF && am > 0 ? w[r * inF + j] / am : 0
@@ -73,17 +74,17 @@ public final class NF4Linear: FrozenLinear, @unchecked Sendable {
     }
 
     /// Bytes held for the weight (codes + block constants).
-    public var storageBytes: Int { codes.count + qAbsmax.count + 4 * groupScale.count }
+    public var storageBytes: Int { codes.count + qAbsmax.count + 4 * groupScale.count + 4 }
 
     /// Columns [c0, c1) of row r as f32 (c0 a multiple of the block size).
     @inline(__always)
     func dequantizeRow(_ r: Int, from c0: Int, to c1: Int, into out: UnsafeMutablePointer<Float>,
-                       codes: UnsafePointer<UInt8>, qa: UnsafePointer<Int8>, gs: UnsafePointer<Float>, lv: UnsafePointer<Float>) {
+                       codes: UnsafePointer<UInt8>, qa: UnsafePointer<UInt8>, gs: UnsafePointer<Float>, lv: UnsafePointer<Float>) {
         let bs = Self.blockSize
         var j = c0
         while j < c1 {
             let b = j / bs, bi = r * blocksPerRow + b
-            let am = Float(qa[bi]) * gs[bi / Self.groupSize] + absmaxMean
+            let am = lv[16 + Int(qa[bi])] * gs[bi / Self.groupSize] + absmaxMean
             let end = min(c1, (b + 1) * bs)
             for c in j..<end {
                 let idx = bi * bs + (c - b * bs)
@@ -95,9 +96,12 @@ public final class NF4Linear: FrozenLinear, @unchecked Sendable {
         }
     }
 
-    func withTables<R>(_ body: (UnsafePointer<UInt8>, UnsafePointer<Int8>, UnsafePointer<Float>, UnsafePointer<Float>) -> R) -> R {
+    /// The 16 NF4 levels followed by the 256 dynamic-map values (one lookup table for both).
+    static let tables: [Float] = levels + DynamicMap.values
+
+    func withTables<R>(_ body: (UnsafePointer<UInt8>, UnsafePointer<UInt8>, UnsafePointer<Float>, UnsafePointer<Float>) -> R) -> R {
         codes.withUnsafeBufferPointer { c in qAbsmax.withUnsafeBufferPointer { q in groupScale.withUnsafeBufferPointer { g in
-            Self.levels.withUnsafeBufferPointer { l in body(c.baseAddress!, q.baseAddress!, g.baseAddress!, l.baseAddress!) } } } }
+            Self.tables.withUnsafeBufferPointer { l in body(c.baseAddress!, q.baseAddress!, g.baseAddress!, l.baseAddress!) } } } }
     }
 
     /// Y[n×out] (+)= X·Wᵀ: threads split output rows; each dequantizes 64-row tiles and runs sgemm.

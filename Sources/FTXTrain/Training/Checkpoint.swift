@@ -3,8 +3,9 @@ import FTXCore
 
 /// Everything needed to continue a run exactly: adapter, AdamW moments and step count, the trainer's
 /// position (step, epoch order), early-stopping state, and fingerprints of the config and data so a
-/// resume against something else is refused. One file, written atomically:
-///   "FTXCKPT1" | u64 json length | json | params f32 | m f32 | v f32
+/// resume against something else is refused. With early stopping it also holds the adapter of the
+/// best evaluation so far (the one exported at the end). One file, written atomically:
+///   "FTXCKPT1" | u64 json length | json | params f32 | m f32 | v f32 [| best params f32]
 public struct Checkpoint: Equatable {
     public var step: Int
     public var adamT: Int
@@ -15,6 +16,9 @@ public struct Checkpoint: Equatable {
     public var configFingerprint: String
     public var dataFingerprint: String
     public var params: [Float], m: [Float], v: [Float]
+    /// Early stopping: the step of the best validation loss and the adapter at that step.
+    public var bestStep: Int? = nil
+    public var bestParams: [Float]? = nil
 
     static let magic = Data("FTXCKPT1".utf8)
     public static let fileName = "checkpoint.bin"
@@ -26,12 +30,16 @@ public struct Checkpoint: Equatable {
             "count": params.count,
         ]
         if let b = bestValidLoss { meta["best_valid_loss_bits"] = String(b.bitPattern, radix: 16) }
+        if let s = bestStep { meta["best_step"] = s }
+        if let bp = bestParams, bp.count == params.count { meta["has_best_params"] = true }
         let json = try JSONSerialization.data(withJSONObject: meta, options: [.sortedKeys])
         var d = Self.magic
         var n = UInt64(json.count).littleEndian
         withUnsafeBytes(of: &n) { d.append(contentsOf: $0) }
         d.append(json)
-        for a in [params, m, v] { a.withUnsafeBufferPointer { d.append(Data(buffer: $0)) } }
+        var arrays = [params, m, v]
+        if let bp = bestParams, bp.count == params.count { arrays.append(bp) }
+        for a in arrays { a.withUnsafeBufferPointer { d.append(Data(buffer: $0)) } }
         return d
     }
 
@@ -51,7 +59,8 @@ public struct Checkpoint: Equatable {
               let order = meta["epoch_order"] as? [Int], let bad = meta["evals_without_improvement"] as? Int,
               let cfg = meta["config"] as? String, let data = meta["data"] as? String, let count = meta["count"] as? Int
         else { throw fail("checkpoint header is damaged") }
-        guard count >= 0, d.count == 16 + n + 12 * count else {
+        let hasBest = meta["has_best_params"] as? Bool ?? false
+        guard count >= 0, d.count == 16 + n + (hasBest ? 16 : 12) * count else {
             throw fail("checkpoint is truncated or damaged (\(d.count) bytes for \(count) parameters)")
         }
         func floats(_ i: Int) -> [Float] {
@@ -61,7 +70,8 @@ public struct Checkpoint: Equatable {
         let best = (meta["best_valid_loss_bits"] as? String).flatMap { UInt64($0, radix: 16) }.map(Double.init(bitPattern:))
         return Checkpoint(step: step, adamT: t, epoch: epoch, epochOrder: order, bestValidLoss: best,
                           evalsWithoutImprovement: bad, configFingerprint: cfg, dataFingerprint: data,
-                          params: floats(0), m: floats(1), v: floats(2))
+                          params: floats(0), m: floats(1), v: floats(2),
+                          bestStep: meta["best_step"] as? Int, bestParams: hasBest ? floats(3) : nil)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import FTXModel
 import Yams
 
 extension TrainConfig {
@@ -142,16 +143,16 @@ struct ConfigReader {
         }
         return v
     }
-    func targets(_ key: String, _ n: Node) throws -> [LoRATarget] {
-        if let s = n.scalar?.string, ["all-linear", "all"].contains(s) { return LoRATarget.allCases }
+    func targets(_ key: String, _ n: Node) throws -> [Projection] {
+        if let s = n.scalar?.string, ["all-linear", "all"].contains(s) { return Projection.allCases }
         guard let seq = n.sequence, !seq.isEmpty else {
             throw fail("`\(key)` must be a non-empty list such as [q_proj, v_proj] (or all-linear), found \(shown(n))", n)
         }
-        var out: [LoRATarget] = []
+        var out: [Projection] = []
         for item in seq {
-            guard let s = item.string, let t = LoRATarget(name: s) else {
+            guard let s = item.string, let t = Projection(name: s) else {
                 throw TrainError.config("`\(key)`: unknown module \(shown(item))", at: loc(item),
-                                        hint: "one of " + LoRATarget.allCases.map { $0.peftName }.joined(separator: ", "))
+                                        hint: "one of " + Projection.allCases.map { $0.peftName }.joined(separator: ", "))
             }
             if !out.contains(t) { out.append(t) }
         }

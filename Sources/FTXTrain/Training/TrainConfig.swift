@@ -1,5 +1,6 @@
 import FTXCore
 import Foundation
+import FTXModel
 import Yams
 
 /// A training run's configuration (DESIGN §9; axolotl/mlx-lm key names). Every key has a default
@@ -16,7 +17,7 @@ public struct TrainConfig: Equatable {
     public var loraR: Int = 8
     public var loraAlpha: Double = 16
     public var loraDropout: Double = 0
-    public var loraTargetModules: [LoRATarget] = LoRATarget.allCases
+    public var loraTargetModules: [Projection] = Projection.allCases
     /// Adapt only the last N blocks (nil = all).
     public var loraLayers: Int?
     public var useRslora: Bool = false
@@ -51,6 +52,9 @@ public struct TrainConfig: Equatable {
     /// Directory of the config file: relative base_model and data paths are resolved against it
     /// (output_dir is relative to the working directory, like --output-dir). Not serialized.
     public var baseDirectory: String?
+    /// The file base_model names when a caller resolved it (a registered base name → its verified
+    /// GGUF path, done by the CLI, which can see the repository). Not serialized.
+    public var baseModelPath: String?
 
     /// A path from the config, resolved against the config file's directory.
     public func resolve(_ path: String) -> String {

@@ -2,18 +2,20 @@ import Foundation
 import FTXCore
 
 /// train_log.jsonl: one JSON object per line (sorted keys): step, loss, lr, grad_norm, tokens,
-/// tokens_per_s, epoch; and {step, valid_loss} lines after each evaluation.
+/// tokens_per_s, epoch; {step, valid_loss} lines after each evaluation; with early stopping a last
+/// {step, best_step, best_valid_loss, kept} line.
 public final class TrainLog {
     public let path: String
     private var lines: [String] = []
 
-    /// Starts empty, or (resuming) keeps the existing lines up to and including `keepThrough`.
-    public init(path: String, keepThrough step: Int?) throws {
+    /// Starts empty, or (resuming) keeps the existing lines up to and including `keepThrough`;
+    /// `dropSummary` leaves out the early-stopping summary line (the trainer writes it again).
+    public init(path: String, keepThrough step: Int?, dropSummary: Bool = false) throws {
         self.path = path
         if let step, let data = FileManager.default.contents(atPath: path) {
             for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
                 guard let obj = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any],
-                      let s = obj["step"] as? Int, s <= step else { continue }
+                      let s = obj["step"] as? Int, s <= step, !(dropSummary && obj["kept"] != nil) else { continue }
                 lines.append(String(line))
             }
         }

@@ -15,8 +15,13 @@ public final class Trainer {
     public struct Result {
         public let steps: Int, totalSteps: Int
         public let interrupted: Bool, earlyStopped: Bool
+        /// validLoss: the validation loss of the adapter written (with early stopping, the best one).
         public let lastLoss: Double?, validLoss: Double?
         public let outputDir: String
+        /// With early stopping configured: the step whose adapter was kept (best validation loss).
+        public var bestStep: Int? = nil
+        /// The validation loss of the last evaluation (differs from validLoss when an earlier step was kept).
+        public var lastValidLoss: Double? = nil
     }
 
     public let config: TrainConfig
@@ -35,10 +40,10 @@ public final class Trainer {
         if let t = config.threads { Parallel.setThreads(t) }
         let llama: LlamaModel
         if let preloaded { llama = preloaded } else {
-            let path = config.resolve(config.baseModel)
+            let path = config.baseModelPath ?? config.resolve(config.baseModel)
             guard FileManager.default.fileExists(atPath: path) else {
                 throw TrainError.config("base model not found: \(path)", at: nil,
-                                        hint: "base_model is a GGUF path (relative to the config file); registered base names are resolved by `ftx run`")
+                                        hint: "base_model is a GGUF path (relative to the config file) or, inside a repository, a name registered with `ftx base add`")
             }
             llama = try LlamaModel.load(path: path)
         }
@@ -99,6 +104,9 @@ public final class Trainer {
         try? fm.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
         var step = 0, epochCache: (Int, [TokenBatch])? = nil
         var best: Double? = nil, bad = 0
+        // Early stopping keeps the adapter of the best evaluation (as HF's load_best_model_at_end).
+        let keepBest = config.earlyStoppingPatience > 0
+        var bestStep: Int? = nil, bestParams: [Float]? = nil
         if options.resume {
             let ck = try Checkpoint.read(dir: outputDir)
             guard ck.configFingerprint == configFingerprint else {
@@ -116,15 +124,17 @@ public final class Trainer {
             optimizer.v.p.update(from: ck.v, count: ck.v.count)
             optimizer.t = ck.adamT
             step = ck.step; best = ck.bestValidLoss; bad = ck.evalsWithoutImprovement
+            bestStep = ck.bestStep; bestParams = ck.bestParams
             if step < totalSteps, data.order(epoch: stepPlan[step].epoch, seed: config.seed, shuffle: config.shuffle) != ck.epochOrder {
                 throw TrainError.checkpoint("the checkpoint's data order does not match", at: outputDir + "/" + Checkpoint.fileName)
             }
         }
         try AtomicFile.write(Data(config.resolvedYAML.utf8), to: outputDir + "/config.yaml")
-        let log = try TrainLog(path: outputDir + "/train_log.jsonl", keepThrough: options.resume ? step : 0)
+        let log = try TrainLog(path: outputDir + "/train_log.jsonl", keepThrough: options.resume ? step : 0, dropSummary: true)
         let progress = ProgressReporter(label: "train", total: totalSteps, enabled: options.progress)
         var lastLoss: Double? = nil, lastValid: Double? = nil
-        var interrupted = false, early = false
+        // A resumed run that had already stopped early stays stopped.
+        var interrupted = false, early = config.earlyStoppingPatience > 0 && bad >= config.earlyStoppingPatience && step < totalSteps
         let started = Date()
         var tokensSeen = 0
 
@@ -133,10 +143,10 @@ public final class Trainer {
             try Checkpoint(step: step, adamT: optimizer.t, epoch: epoch, epochOrder: data.order(epoch: epoch, seed: config.seed, shuffle: config.shuffle),
                            bestValidLoss: best, evalsWithoutImprovement: bad, configFingerprint: configFingerprint,
                            dataFingerprint: data.fingerprint, params: lora.params.array, m: optimizer.m.array,
-                           v: optimizer.v.array).write(dir: outputDir)
+                           v: optimizer.v.array, bestStep: bestStep, bestParams: bestParams).write(dir: outputDir)
         }
 
-        while step < totalSteps {
+        while step < totalSteps && !early {
             let t0 = Date()
             let plan = stepPlan[step]
             if epochCache?.0 != plan.epoch {
@@ -169,7 +179,10 @@ public final class Trainer {
                 if let v = try validationLoss() {
                     lastValid = v
                     try log.append(["step": step, "valid_loss": v])
-                    if best == nil || v < best! { best = v; bad = 0 } else { bad += 1 }
+                    if best == nil || v < best! {
+                        best = v; bad = 0
+                        if keepBest { bestStep = step; bestParams = lora.params.array }
+                    } else { bad += 1 }
                     if config.earlyStoppingPatience > 0 && bad >= config.earlyStoppingPatience && step < totalSteps {
                         early = true
                     }
@@ -180,9 +193,19 @@ public final class Trainer {
             if step < totalSteps && options.shouldStop() { interrupted = true; break }
         }
         try checkpoint()
+        var kept: Int? = nil
+        if !interrupted, keepBest, let bs = bestStep, let bp = bestParams, bp.count == lora.count {
+            // The checkpoint keeps the last state (for resume); the exported adapter is the best one.
+            lora.params.p.update(from: bp, count: bp.count)
+            kept = bs
+            try log.append(["step": step, "best_step": bs, "best_valid_loss": best ?? .nan, "kept": "best"])
+        }
         if !interrupted { try exportAdapter() }
-        return Result(steps: step, totalSteps: totalSteps, interrupted: interrupted, earlyStopped: early,
-                      lastLoss: lastLoss, validLoss: lastValid, outputDir: outputDir)
+        var result = Result(steps: step, totalSteps: totalSteps, interrupted: interrupted, earlyStopped: early,
+                            lastLoss: lastLoss, validLoss: kept != nil ? best : lastValid, outputDir: outputDir)
+        result.bestStep = kept
+        result.lastValidLoss = lastValid
+        return result
     }
 
     /// adapter_model.safetensors + adapter_config.json (and adapter.gguf with export_gguf).
