@@ -8,8 +8,11 @@ public enum Threads {
     nonisolated(unsafe) private static var _count: Int = {
         openblas_set_num_threads(1)
         if let s = ProcessInfo.processInfo.environment["FTX_THREADS"], let n = Int(s), n > 0 { return n }
-        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+        return cores
     }()
+    /// Read once: Foundation's activeProcessorCount reads cgroup files on every call on Linux
+    /// (tens of microseconds, and parallelFor runs hundreds of times per decoded token).
+    public static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
     public static var count: Int {
         get { _count }
         set { openblas_set_num_threads(1); _count = max(1, newValue) }
@@ -23,7 +26,6 @@ public enum Threads {
         let units = (total + granularity - 1) / granularity
         // Exactly `count` chunks when limited below the core count (so at most `count` run at once);
         // a few per thread otherwise, for balance on a machine shared with other work.
-        let cores = ProcessInfo.processInfo.activeProcessorCount
         let chunks = min(units, maxChunks ?? (count < cores ? count : count * 4))
         if chunks <= 1 || count == 1 {
             body(0, total); return
