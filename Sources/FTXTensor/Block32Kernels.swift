@@ -261,6 +261,4 @@ struct BlockQ8_0: Block32 {
 /// Kernel variant switches (measured by `ftx model bench --kernels`).
 public enum QuantKernelTuning {
     nonisolated(unsafe) public static var rawDot = true
-    /// Weight rows per step of the single-vector integer kernel (1, 2 or 4).
-    nonisolated(unsafe) public static var q8RowsPerStep = 4
 }

@@ -32,10 +32,28 @@ public enum Threads {
         }
         let per = (units + chunks - 1) / chunks
         let n = (units + per - 1) / per
-        DispatchQueue.concurrentPerform(iterations: n) { i in
-            let s = i * per * granularity
-            let e = min(total, (i + 1) * per * granularity)
-            if s < e { body(s, e) }
+        withoutActuallyEscaping(body) { body in
+            let chunk = { (i: Int) in
+                let s = i * per * granularity
+                let e = min(total, (i + 1) * per * granularity)
+                if s < e { body(s, e) }
+            }
+            if let pool = workerPool(), pool.run(n, chunk) { return }
+            DispatchQueue.concurrentPerform(iterations: n, execute: chunk)
         }
+    }
+
+    /// Persistent workers for `count` threads (FTX_WORKER_POOL=0 turns them off: concurrentPerform only).
+    nonisolated(unsafe) private static var pool: WorkerPool?
+    private static let poolLock = NSLock()
+    private static let poolEnabled = ProcessInfo.processInfo.environment["FTX_WORKER_POOL"] != "0"
+
+    static func workerPool() -> WorkerPool? {
+        guard poolEnabled, count > 1 else { return nil }
+        poolLock.lock(); defer { poolLock.unlock() }
+        if let p = pool, p.workers == count - 1 { return p }
+        pool?.stop()
+        pool = WorkerPool(workers: count - 1)
+        return pool
     }
 }

@@ -44,8 +44,8 @@ public final class Q8Rows: @unchecked Sendable {
 /// One 32-block to int8; returns (d, d·Σq).
 @inline(__always) func quantizeBlock32(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Int8>) -> (Float, Float) {
     let v0 = load8(x), v1 = load8(x + 8), v2 = load8(x + 16), v3 = load8(x + 24)
-    let a = pointwiseMax(pointwiseMax(abs8(v0), abs8(v1)), pointwiseMax(abs8(v2), abs8(v3)))
-    let amax = a.max()
+    let a = _mm256_max_ps(_mm256_max_ps(abs8(v0), abs8(v1)), _mm256_max_ps(abs8(v2), abs8(v3)))
+    let amax = Swift.max(Swift.max(Swift.max(a[0], a[1]), Swift.max(a[2], a[3])), Swift.max(Swift.max(a[4], a[5]), Swift.max(a[6], a[7])))
     let d = amax / 127
     let id: Float = amax > 0 ? 1 / d : 0
     let iv = F8(repeating: id)

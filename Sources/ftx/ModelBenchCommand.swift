@@ -25,7 +25,6 @@ struct ModelBenchCommand: ParsableCommand {
     @Option(help: "Activation rows up to which quantized matmuls use the direct block kernel (tuning).") var directRows: Int?
     @Option(help: "Weight rows per dequantized tile in batched matmuls (tuning).") var tileRows: Int?
     @Flag(help: "Time single matmuls of one block's weights instead (kernel tuning).") var kernels = false
-    @Option(help: "Weight rows per step of the single-vector integer kernel (tuning).") var q8Rows: Int?
     @Option(help: "Only these weights in --kernels (comma-separated: ffn_gate,ffn_down,out1536,out8192,output).") var only: String?
     @Flag(help: "Decode and batched generation with f32 activations instead of 8-bit activation blocks.") var exactMatmuls = false
     @Flag(help: "Print as JSON.") var json = false
@@ -34,7 +33,6 @@ struct ModelBenchCommand: ParsableCommand {
         let model = try file.load()
         if let directRows { LinearWeight.directKernelMaxRows = directRows }
         if let tileRows { LinearWeight.tileRows = tileRows }
-        if let q8Rows { QuantKernelTuning.q8RowsPerStep = q8Rows }
         if kernels { try timeKernels(model); return }
         let V = model.config.vocabSize
         let mode: MatmulMode = exactMatmuls ? .exact : .int8
