@@ -26,6 +26,7 @@ struct ModelBenchCommand: ParsableCommand {
     @Option(help: "Weight rows per dequantized tile in batched matmuls (tuning).") var tileRows: Int?
     @Flag(help: "Time single matmuls of one block's weights instead (kernel tuning).") var kernels = false
     @Option(help: "Only these weights in --kernels (comma-separated: ffn_gate,ffn_down,out1536,out8192,output).") var only: String?
+    @Flag(help: "Run parallel regions on persistent spinning workers (as FTX_WORKER_POOL=1).") var workerPool = false
     @Flag(help: "Decode and batched generation with f32 activations instead of 8-bit activation blocks.") var exactMatmuls = false
     @Flag(help: "Print as JSON.") var json = false
 
@@ -33,6 +34,7 @@ struct ModelBenchCommand: ParsableCommand {
         let model = try file.load()
         if let directRows { LinearWeight.directKernelMaxRows = directRows }
         if let tileRows { LinearWeight.tileRows = tileRows }
+        if workerPool { Threads.useWorkerPool = true }
         if kernels { try timeKernels(model); return }
         let V = model.config.vocabSize
         let mode: MatmulMode = exactMatmuls ? .exact : .int8
@@ -85,7 +87,7 @@ struct ModelBenchCommand: ParsableCommand {
             return Date().timeIntervalSince(t)
         }
         let out: [String: Any] = [
-            "threads": Threads.count, "matmuls": exactMatmuls ? "exact" : "int8",
+            "threads": Threads.count, "matmuls": exactMatmuls ? "exact" : "int8", "worker_pool": Threads.useWorkerPool,
             "prefill_tokens": promptTokens, "prefill_tok_s": Double(promptTokens) / prefillS,
             "decode_tokens": decodeTokens, "decode_tok_s": Double(decodeTokens) / decodeS,
             "batch_prompts": batch, "batch_tokens_each": batchTokens, "batch_generated": generated,

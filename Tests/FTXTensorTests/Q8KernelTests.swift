@@ -1,4 +1,5 @@
 import XCTest
+import Foundation
 @testable import FTXTensor
 
 /// The 8-bit activation quantizer and the integer block kernels, against scalar references.
@@ -166,5 +167,44 @@ final class Q8KernelTests: XCTestCase {
             run(type, w, cols: cols, rows: 0...(rows - 1), all, nVec: nVec, ldy: rows, into: &acc, accumulate: true)
             XCTAssertEqual(acc, together.map { 1 + $0 })
         }
+    }
+}
+
+/// parallelFor on the persistent worker pool: every chunk runs once, in any order, for many short
+/// regions in a row; nested and concurrent calls fall back to concurrentPerform.
+final class WorkerPoolTests: XCTestCase {
+    func testParallelForOnWorkerPool() {
+        let saved = (Threads.useWorkerPool, Threads.count)
+        defer { Threads.useWorkerPool = saved.0; Threads.count = saved.1 }
+        Threads.useWorkerPool = true
+        Threads.count = 2
+        let n = 1000
+        let hits = UnsafeMutablePointer<Int>.allocate(capacity: n)
+        defer { hits.deallocate() }
+        hits.initialize(repeating: 0, count: n)
+        for _ in 0..<2000 {   // short regions back to back, as decoding does
+            Threads.parallelFor(n, granularity: 16) { s, e in for i in s..<e { hits[i] += 1 } }
+        }
+        XCTAssertTrue((0..<n).allSatisfy { hits[$0] == 2000 })
+        // Nested: the inner call runs while the pool is busy.
+        let inner = UnsafeMutablePointer<Int>.allocate(capacity: 64 * 64)
+        defer { inner.deallocate() }
+        inner.initialize(repeating: 0, count: 64 * 64)
+        Threads.parallelFor(64) { s, e in
+            for i in s..<e { Threads.parallelFor(64) { a, b in for j in a..<b { inner[i * 64 + j] += 1 } } }
+        }
+        XCTAssertTrue((0..<(64 * 64)).allSatisfy { inner[$0] == 1 })
+        // Concurrent callers from several threads.
+        let sums = UnsafeMutablePointer<Int>.allocate(capacity: 4 * n)
+        defer { sums.deallocate() }
+        sums.initialize(repeating: 0, count: 4 * n)
+        DispatchQueue.concurrentPerform(iterations: 4) { t in
+            for _ in 0..<100 { Threads.parallelFor(n, granularity: 8) { s, e in for i in s..<e { sums[t * n + i] += 1 } } }
+        }
+        XCTAssertTrue((0..<(4 * n)).allSatisfy { sums[$0] == 100 })
+        // A different thread count replaces the pool.
+        Threads.count = 3
+        Threads.parallelFor(n) { s, e in for i in s..<e { hits[i] = -1 } }
+        XCTAssertTrue((0..<n).allSatisfy { hits[$0] == -1 })
     }
 }
