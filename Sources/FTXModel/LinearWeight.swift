@@ -79,16 +79,22 @@ public final class LinearWeight: @unchecked Sendable {
             for (w, y) in zip(weights, ys) { w.forward(x, rows: n, into: y, accumulate: false) }
             return
         }
+        stackedRows(weights) { i, w, lo, hi in
+            quantMatVecRows(w.type, w: w.data, rowBytes: w.rowBytes, cols: w.inFeatures, rowStart: lo, rowEnd: hi,
+                            x: x, ldx: w.inFeatures, nVec: n, y: ys[i], ldy: w.outFeatures, accumulate: false)
+        }
+    }
+
+    /// The output rows of several weights stacked into one range and split across threads in one
+    /// parallel region: `body(weightIndex, weight, rowStart, rowEnd)` for each piece.
+    static func stackedRows(_ weights: [LinearWeight], _ body: (Int, LinearWeight, Int, Int) -> Void) {
         var starts: [Int] = []
         var total = 0
         for w in weights { starts.append(total); total += w.outFeatures }
         Threads.parallelFor(total, granularity: 16) { s, e in
             for (i, w) in weights.enumerated() {
                 let lo = max(s, starts[i]), hi = min(e, starts[i] + w.outFeatures)
-                guard lo < hi else { continue }
-                quantMatVecRows(w.type, w: w.data, rowBytes: w.rowBytes, cols: w.inFeatures,
-                                rowStart: lo - starts[i], rowEnd: hi - starts[i],
-                                x: x, ldx: w.inFeatures, nVec: n, y: ys[i], ldy: w.outFeatures, accumulate: false)
+                if lo < hi { body(i, w, lo - starts[i], hi - starts[i]) }
             }
         }
     }
@@ -114,16 +120,9 @@ public final class LinearWeight: @unchecked Sendable {
             for (w, y) in zip(weights, ys) { w.forward(xf32, q8: x, rows: n, into: y, accumulate: false) }
             return
         }
-        var starts: [Int] = []
-        var total = 0
-        for w in weights { starts.append(total); total += w.outFeatures }
-        Threads.parallelFor(total, granularity: 16) { s, e in
-            for (i, w) in weights.enumerated() {
-                let lo = max(s, starts[i]), hi = min(e, starts[i] + w.outFeatures)
-                guard lo < hi else { continue }
-                q8MatVecRows(w.type, w: w.data, rowBytes: w.rowBytes, rowStart: lo - starts[i], rowEnd: hi - starts[i],
-                             x: x, nVec: n, y: ys[i], ldy: w.outFeatures, accumulate: false)
-            }
+        stackedRows(weights) { i, w, lo, hi in
+            q8MatVecRows(w.type, w: w.data, rowBytes: w.rowBytes, rowStart: lo, rowEnd: hi,
+                         x: x, nVec: n, y: ys[i], ldy: w.outFeatures, accumulate: false)
         }
     }
 

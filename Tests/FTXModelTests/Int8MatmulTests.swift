@@ -28,19 +28,7 @@ final class Int8MatmulTests: XCTestCase {
         // Uniform q in 0…15 gives |w| up to 7.5·d: scale so rows have about unit gain.
         func proj(_ out: Int, _ inF: Int) -> LinearWeight { blocks(.q4_1, out, inF, scale: 0.4 / Float(inF).squareRoot()) }
         let emb = blocks(.q8_0, c.vocabSize, c.hiddenSize, scale: 0.01)
-        var layers: [LlamaLayerWeights] = []
-        for _ in 0..<c.numLayers {
-            layers.append(LlamaLayerWeights(
-                attnNorm: [Float](repeating: 1, count: c.hiddenSize),
-                q: proj(c.qDim, c.hiddenSize), k: proj(c.kvDim, c.hiddenSize), v: proj(c.kvDim, c.hiddenSize),
-                o: proj(c.hiddenSize, c.qDim),
-                ffnNorm: [Float](repeating: 1, count: c.hiddenSize),
-                gate: proj(c.intermediateSize, c.hiddenSize), up: proj(c.intermediateSize, c.hiddenSize),
-                down: proj(c.hiddenSize, c.intermediateSize)))
-        }
-        let w = LlamaWeights(config: c, tokenEmbedding: emb, layers: layers,
-                             outputNorm: [Float](repeating: 1, count: c.hiddenSize), output: emb)
-        return LlamaModel(config: c, weights: w, tokenizer: .tinyByteLevel(), chatTemplate: nil)
+        return LlamaModel.assembled(config: c, tokenizer: .tinyByteLevel(), embedding: emb, projection: proj, output: { emb })
     }
 
     func logits(_ m: LlamaModel, _ ids: [Int], _ mode: MatmulMode) throws -> [Float] {
