@@ -212,10 +212,24 @@ extension LlamaModel {
                         for j in 0..<visible { row[j] = dotF32(qt, K + j * kvD, hd) * scale }
                         VectorOps.softmax(row, visible)
                         let o = O + t * qD
-                        o.update(repeating: 0, count: hd)
-                        for j in 0..<visible {
-                            let p = row[j], vj = V + j * kvD
-                            for d in 0..<hd { o[d] += p * vj[d] }
+                        if hd % 16 == 0 {
+                            // 16 output lanes at a time, accumulated over the keys in registers.
+                            var d0 = 0
+                            while d0 < hd {
+                                var acc = SIMD16<Float>()
+                                for j in 0..<visible {
+                                    let vj = UnsafeRawPointer(V + j * kvD + d0).loadUnaligned(as: SIMD16<Float>.self)
+                                    acc = acc.addingProduct(SIMD16(repeating: row[j]), vj)
+                                }
+                                UnsafeMutableRawPointer(o + d0).storeBytes(of: acc, as: SIMD16<Float>.self)
+                                d0 += 16
+                            }
+                        } else {
+                            o.update(repeating: 0, count: hd)
+                            for j in 0..<visible {
+                                let p = row[j], vj = V + j * kvD
+                                for d in 0..<hd { o[d] += p * vj[d] }
+                            }
                         }
                     }
                 }

@@ -30,7 +30,8 @@ final class WorkerPool: @unchecked Sendable {
     init(workers: Int) {
         self.workers = workers
         for i in 0..<workers {
-            let t = Thread { [unowned self] in self.workerLoop() }
+            // Workers hold the pool until `stop()` ends them (a replaced pool is freed after that).
+            let t = Thread { [self] in self.workerLoop() }
             t.name = "ftx-worker-\(i)"
             t.stackSize = 1 << 20
             t.start()
