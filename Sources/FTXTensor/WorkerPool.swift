@@ -25,7 +25,7 @@ final class WorkerPool: @unchecked Sendable {
     private var body: ((Int) -> Void)?
 
     /// How long a worker spins for the next job before sleeping.
-    static let spinSeconds = 0.0002
+    nonisolated(unsafe) static var spinSeconds = ProcessInfo.processInfo.environment["FTX_POOL_SPIN_US"].flatMap(Double.init).map { $0 / 1e6 } ?? 0.0002
 
     init(workers: Int) {
         self.workers = workers
@@ -63,7 +63,7 @@ final class WorkerPool: @unchecked Sendable {
             var spins = 0
             while doneChunks.load(ordering: .acquiring) < n {
                 spins += 1
-                if spins < 4096 { cpuPause() } else { sched_yield() }
+                if spins < 256 { cpuPause() } else { sched_yield() }
             }
             self.body = nil
         }

@@ -26,7 +26,7 @@ struct ModelBenchCommand: ParsableCommand {
     @Option(help: "Weight rows per dequantized tile in batched matmuls (tuning).") var tileRows: Int?
     @Flag(help: "Time single matmuls of one block's weights instead (kernel tuning).") var kernels = false
     @Option(help: "Only these weights in --kernels (comma-separated: ffn_gate,ffn_down,out1536,out8192,output).") var only: String?
-    @Flag(help: "Run parallel regions on persistent spinning workers (as FTX_WORKER_POOL=1).") var workerPool = false
+    @Flag(inversion: .prefixedNo, help: "Run parallel regions on persistent spinning workers, or not (default: on when the load average is below the core count; FTX_WORKER_POOL=1/0).") var workerPool: Bool?
     @Flag(help: "Decode and batched generation with f32 activations instead of 8-bit activation blocks.") var exactMatmuls = false
     @Flag(help: "Print as JSON.") var json = false
 
@@ -34,7 +34,7 @@ struct ModelBenchCommand: ParsableCommand {
         let model = try file.load()
         if let directRows { LinearWeight.directKernelMaxRows = directRows }
         if let tileRows { LinearWeight.tileRows = tileRows }
-        if workerPool { Threads.useWorkerPool = true }
+        if let workerPool { Threads.useWorkerPool = workerPool }
         if kernels { try timeKernels(model); return }
         let V = model.config.vocabSize
         let mode: MatmulMode = exactMatmuls ? .exact : .int8
