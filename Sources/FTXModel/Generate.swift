@@ -56,7 +56,7 @@ extension LlamaModel {
         var batch: [ForwardSegment] = [], owners: [(Int, Bool)] = [], rows = 0
         func flush() throws {
             guard !batch.isEmpty else { return }
-            let logits = try forward(batch, logits: .last)
+            let logits = try forward(batch, logits: .last, matmuls: params.matmuls)
             for (j, (i, isLast)) in owners.enumerated() where isLast {
                 pendingLogits[i] = Array(logits[(j * V)..<((j + 1) * V)])
             }
@@ -114,7 +114,7 @@ extension LlamaModel {
             live = next
             guard !live.isEmpty else { break }
             let segs = live.map { ForwardSegment(cache: seqs[$0].cache, tokens: [seqs[$0].ids.last!]) }
-            logits = try forward(segs, logits: .last)
+            logits = try forward(segs, logits: .last, matmuls: params.matmuls)
             step += 1
         }
         return zip(prompts, seqs).map { p, s in

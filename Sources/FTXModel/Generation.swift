@@ -14,11 +14,16 @@ public struct GenerationParams: Sendable {
     public var stop: [String]
     /// Stop at the tokenizer's EOS token (and other end-of-turn control tokens).
     public var stopAtEOS: Bool
+    /// Numerics of quantized matmuls: `.int8` (default) quantizes activations to 8-bit blocks as
+    /// llama.cpp does (several times faster decode); `.exact` keeps f32 activations.
+    public var matmuls: MatmulMode
 
     public init(maxTokens: Int = 128, temperature: Float = 0, topK: Int = 0, topP: Float = 1,
-                repetitionPenalty: Float = 1, seed: UInt64 = 0, stop: [String] = [], stopAtEOS: Bool = true) {
+                repetitionPenalty: Float = 1, seed: UInt64 = 0, stop: [String] = [], stopAtEOS: Bool = true,
+                matmuls: MatmulMode = .int8) {
         self.maxTokens = maxTokens; self.temperature = temperature; self.topK = topK; self.topP = topP
         self.repetitionPenalty = repetitionPenalty; self.seed = seed; self.stop = stop; self.stopAtEOS = stopAtEOS
+        self.matmuls = matmuls
     }
 }
 

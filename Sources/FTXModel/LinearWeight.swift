@@ -79,17 +79,50 @@ public final class LinearWeight: @unchecked Sendable {
             for (w, y) in zip(weights, ys) { w.forward(x, rows: n, into: y, accumulate: false) }
             return
         }
+        stackedRows(weights) { i, w, lo, hi in
+            quantMatVecRows(w.type, w: w.data, rowBytes: w.rowBytes, cols: w.inFeatures, rowStart: lo, rowEnd: hi,
+                            x: x, ldx: w.inFeatures, nVec: n, y: ys[i], ldy: w.outFeatures, accumulate: false)
+        }
+    }
+
+    /// The output rows of several weights stacked into one range and split across threads in one
+    /// parallel region: `body(weightIndex, weight, rowStart, rowEnd)` for each piece.
+    static func stackedRows(_ weights: [LinearWeight], _ body: (Int, LinearWeight, Int, Int) -> Void) {
         var starts: [Int] = []
         var total = 0
         for w in weights { starts.append(total); total += w.outFeatures }
         Threads.parallelFor(total, granularity: 16) { s, e in
             for (i, w) in weights.enumerated() {
                 let lo = max(s, starts[i]), hi = min(e, starts[i] + w.outFeatures)
-                guard lo < hi else { continue }
-                quantMatVecRows(w.type, w: w.data, rowBytes: w.rowBytes, cols: w.inFeatures,
-                                rowStart: lo - starts[i], rowEnd: hi - starts[i],
-                                x: x, ldx: w.inFeatures, nVec: n, y: ys[i], ldy: w.outFeatures, accumulate: false)
+                if lo < hi { body(i, w, lo - starts[i], hi - starts[i]) }
             }
+        }
+    }
+
+    /// Y[n×out] (+)= X·Wᵀ with the activations given as 8-bit blocks (`x` holds the n rows,
+    /// quantized from `xf32`), through the integer kernel when this weight's type has one; otherwise
+    /// (f32, f16, K-quants) the exact path on `xf32`.
+    public func forward(_ xf32: UnsafePointer<Float>, q8 x: Q8Rows, rows n: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        guard type.hasQ8Kernel, x.cols == inFeatures, x.rows == n else {
+            forward(xf32, rows: n, into: y, accumulate: accumulate); return
+        }
+        guard n > 0, outFeatures > 0 else { return }
+        let out = outFeatures, rb = rowBytes, t = type, w = data
+        Threads.parallelFor(out, granularity: 16) { s, e in
+            q8MatVecRows(t, w: w, rowBytes: rb, rowStart: s, rowEnd: e, x: x, nVec: n, y: y, ldy: out, accumulate: accumulate)
+        }
+    }
+
+    /// `forward(_:q8:...)` for several weights reading the same input, in one parallel region.
+    public static func forward(_ weights: [LinearWeight], _ xf32: UnsafePointer<Float>, q8 x: Q8Rows, rows n: Int,
+                               into ys: [UnsafeMutablePointer<Float>]) {
+        guard n > 0, weights.allSatisfy({ $0.type.hasQ8Kernel && $0.inFeatures == x.cols }), x.rows == n else {
+            for (w, y) in zip(weights, ys) { w.forward(xf32, q8: x, rows: n, into: y, accumulate: false) }
+            return
+        }
+        stackedRows(weights) { i, w, lo, hi in
+            q8MatVecRows(w.type, w: w.data, rowBytes: w.rowBytes, rowStart: lo, rowEnd: hi,
+                         x: x, nVec: n, y: ys[i], ldy: w.outFeatures, accumulate: false)
         }
     }
 

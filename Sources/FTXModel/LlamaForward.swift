@@ -8,6 +8,15 @@ public enum LogitRows: Sendable {
     case rows([Int])
 }
 
+/// How matmuls against quantized weights treat their activations.
+public enum MatmulMode: Sendable {
+    /// f32 activations against the weight blocks: the reference numerics (scoring, prefill, training).
+    case exact
+    /// Activations quantized to 8-bit blocks of 32 and integer dot products, as llama.cpp decodes
+    /// (Q4_0, Q4_1, Q8_0 weights; other types stay exact). Logits move by ~1e-2 on SmolLM2.
+    case int8
+}
+
 /// One sequence's part of a batched forward: its cache and the new tokens appended to it.
 public struct ForwardSegment {
     public let cache: KVCache
@@ -20,8 +29,8 @@ extension LlamaModel {
     /// row; attention is per sequence against its own cache), appends their keys/values to the
     /// caches, and returns logits: for `.last`, one row per segment; for `.all`, every new token.
     /// `observe(stage, x, rows)` sees the residual stream: 0 = embeddings, l+1 after block l,
-    /// numLayers+1 = after the final norm (all rows).
-    public func forward(_ segments: [ForwardSegment], logits which: LogitRows,
+    /// numLayers+1 = after the final norm (all rows). `matmuls` picks the numerics of quantized matmuls.
+    public func forward(_ segments: [ForwardSegment], logits which: LogitRows, matmuls: MatmulMode = .exact,
                         observe: ((Int, UnsafePointer<Float>, Int) -> Void)? = nil) throws -> [Float] {
         let c = config
         let rows = segments.reduce(0) { $0 + $1.tokens.count }
@@ -54,6 +63,13 @@ extension LlamaModel {
         let gate = UnsafeMutablePointer<Float>.allocate(capacity: rows * F); defer { gate.deallocate() }
         let up = UnsafeMutablePointer<Float>.allocate(capacity: rows * F); defer { up.deallocate() }
         let rope = RopeTable(positions: positions, invFreq: ropeInvFreq)
+        // One 8-bit copy of the current matmul input, shared by the weights that read it.
+        let q8store: Q8Rows? = matmuls == .int8 ? Q8Rows() : nil
+        func q8(_ src: UnsafePointer<Float>, rows n: Int, cols: Int, for ws: [LinearWeight]) -> Q8Rows? {
+            guard let q8store, cols % 32 == 0, ws.contains(where: { $0.type.hasQ8Kernel }) else { return nil }
+            q8store.quantize(src, rows: n, cols: cols, ldx: cols)
+            return q8store
+        }
 
         // Embeddings.
         var flat: [Int] = []
@@ -69,7 +85,11 @@ extension LlamaModel {
         for (l, layer) in weights.layers.enumerated() {
             let ad = lora.flatMap { l < $0.layers.count ? $0.layers[l] : nil }
             layer.attnNorm.withUnsafeBufferPointer { VectorOps.rmsNormRows(x, $0.baseAddress!, rows: rows, n: H, eps: c.rmsNormEps, into: xn) }
-            LinearWeight.forward([layer.q, layer.k, layer.v], xn, rows: rows, into: [q, k, v])
+            if let xq = q8(xn, rows: rows, cols: H, for: [layer.q, layer.k, layer.v]) {
+                LinearWeight.forward([layer.q, layer.k, layer.v], xn, q8: xq, rows: rows, into: [q, k, v])
+            } else {
+                LinearWeight.forward([layer.q, layer.k, layer.v], xn, rows: rows, into: [q, k, v])
+            }
             addLoRA(ad?[.q], xn, rows, q); addLoRA(ad?[.k], xn, rows, k); addLoRA(ad?[.v], xn, rows, v)
             rope.apply(q, rows: rows, heads: c.numHeads, headDim: hd)
             rope.apply(k, rows: rows, heads: c.numKVHeads, headDim: hd)
@@ -79,12 +99,16 @@ extension LlamaModel {
                 (s.cache.values[l] + p0 * kvD).update(from: v + rs * kvD, count: n * kvD)
             }
             attention(segments: segments, layer: l, segStart: segStart, segPos: segPos, q: q, out: att)
-            project(layer.o, ad?[.o], att, rows, x, accumulate: true)
+            project(layer.o, ad?[.o], att, rows, x, q8: q8(att, rows: rows, cols: qD, for: [layer.o]), accumulate: true)
             layer.ffnNorm.withUnsafeBufferPointer { VectorOps.rmsNormRows(x, $0.baseAddress!, rows: rows, n: H, eps: c.rmsNormEps, into: xn) }
-            LinearWeight.forward([layer.gate, layer.up], xn, rows: rows, into: [gate, up])
+            if let xq = q8(xn, rows: rows, cols: H, for: [layer.gate, layer.up]) {
+                LinearWeight.forward([layer.gate, layer.up], xn, q8: xq, rows: rows, into: [gate, up])
+            } else {
+                LinearWeight.forward([layer.gate, layer.up], xn, rows: rows, into: [gate, up])
+            }
             addLoRA(ad?[.gate], xn, rows, gate); addLoRA(ad?[.up], xn, rows, up)
             VectorOps.swiglu(gate, up, count: rows * F)
-            project(layer.down, ad?[.down], gate, rows, x, accumulate: true)
+            project(layer.down, ad?[.down], gate, rows, x, q8: q8(gate, rows: rows, cols: F, for: [layer.down]), accumulate: true)
             observe?(l + 1, x, rows)
         }
         for s in segments { s.cache.length += s.tokens.count }
@@ -109,14 +133,20 @@ extension LlamaModel {
             for (i, r) in sel.enumerated() { VectorOps.rmsNorm(x + r * H, w.baseAddress!, H, eps: c.rmsNormEps, into: picked + i * H) }
         }
         var logits = [Float](repeating: 0, count: sel.count * c.vocabSize)
-        logits.withUnsafeMutableBufferPointer { weights.output.forward(picked, rows: sel.count, into: $0.baseAddress!, accumulate: false) }
+        let head = weights.output
+        let pq = q8(picked, rows: sel.count, cols: H, for: [head])
+        logits.withUnsafeMutableBufferPointer { lp in
+            if let pq { head.forward(picked, q8: pq, rows: sel.count, into: lp.baseAddress!, accumulate: false) }
+            else { head.forward(picked, rows: sel.count, into: lp.baseAddress!, accumulate: false) }
+        }
         return logits
     }
 
     /// y (+)= x·Wᵀ, plus scale·(x·Aᵀ)·Bᵀ when an adapter pair is present.
     func project(_ w: LinearWeight, _ pair: LoRAPair?, _ x: UnsafePointer<Float>, _ rows: Int,
-                 _ y: UnsafeMutablePointer<Float>, accumulate: Bool) {
-        w.forward(x, rows: rows, into: y, accumulate: accumulate)
+                 _ y: UnsafeMutablePointer<Float>, q8: Q8Rows? = nil, accumulate: Bool) {
+        if let q8 { w.forward(x, q8: q8, rows: rows, into: y, accumulate: accumulate) }
+        else { w.forward(x, rows: rows, into: y, accumulate: accumulate) }
         addLoRA(pair, x, rows, y)
     }
 
@@ -182,10 +212,24 @@ extension LlamaModel {
                         for j in 0..<visible { row[j] = dotF32(qt, K + j * kvD, hd) * scale }
                         VectorOps.softmax(row, visible)
                         let o = O + t * qD
-                        o.update(repeating: 0, count: hd)
-                        for j in 0..<visible {
-                            let p = row[j], vj = V + j * kvD
-                            for d in 0..<hd { o[d] += p * vj[d] }
+                        if hd % 16 == 0 {
+                            // 16 output lanes at a time, accumulated over the keys in registers.
+                            var d0 = 0
+                            while d0 < hd {
+                                var acc = SIMD16<Float>()
+                                for j in 0..<visible {
+                                    let vj = UnsafeRawPointer(V + j * kvD + d0).loadUnaligned(as: SIMD16<Float>.self)
+                                    acc = acc.addingProduct(SIMD16(repeating: row[j]), vj)
+                                }
+                                UnsafeMutableRawPointer(o + d0).storeBytes(of: acc, as: SIMD16<Float>.self)
+                                d0 += 16
+                            }
+                        } else {
+                            o.update(repeating: 0, count: hd)
+                            for j in 0..<visible {
+                                let p = row[j], vj = V + j * kvD
+                                for d in 0..<hd { o[d] += p * vj[d] }
+                            }
                         }
                     }
                 }

@@ -111,19 +111,26 @@ public final class LlamaModel: @unchecked Sendable {
         }
         let c = config
         let emb = lin(c.vocabSize, c.hiddenSize, scale: 0.5)
+        return assembled(config: c, tokenizer: tokenizer, embedding: emb, projection: { lin($0, $1) },
+                         output: { c.tiedEmbeddings ? emb : lin(c.vocabSize, c.hiddenSize) })
+    }
+
+    /// A model from an embedding, `projection(out, in)` for every projection of every layer (called in
+    /// the order q, k, v, o, gate, up, down, layer by layer), then `output()`; norm weights 1, ChatML.
+    public static func assembled(config c: LlamaConfig, tokenizer: Tokenizer, embedding: LinearWeight,
+                                 projection: (Int, Int) -> LinearWeight, output: () -> LinearWeight) -> LlamaModel {
         var blocks: [LlamaLayerWeights] = []
         for _ in 0..<c.numLayers {
             blocks.append(LlamaLayerWeights(
                 attnNorm: [Float](repeating: 1, count: c.hiddenSize),
-                q: lin(c.qDim, c.hiddenSize), k: lin(c.kvDim, c.hiddenSize), v: lin(c.kvDim, c.hiddenSize),
-                o: lin(c.hiddenSize, c.qDim),
+                q: projection(c.qDim, c.hiddenSize), k: projection(c.kvDim, c.hiddenSize), v: projection(c.kvDim, c.hiddenSize),
+                o: projection(c.hiddenSize, c.qDim),
                 ffnNorm: [Float](repeating: 1, count: c.hiddenSize),
-                gate: lin(c.intermediateSize, c.hiddenSize), up: lin(c.intermediateSize, c.hiddenSize),
-                down: lin(c.hiddenSize, c.intermediateSize)))
+                gate: projection(c.intermediateSize, c.hiddenSize), up: projection(c.intermediateSize, c.hiddenSize),
+                down: projection(c.hiddenSize, c.intermediateSize)))
         }
-        let out = c.tiedEmbeddings ? emb : lin(c.vocabSize, c.hiddenSize)
-        let w = LlamaWeights(config: c, tokenEmbedding: emb, layers: blocks,
-                             outputNorm: [Float](repeating: 1, count: c.hiddenSize), output: out)
+        let w = LlamaWeights(config: c, tokenEmbedding: embedding, layers: blocks,
+                             outputNorm: [Float](repeating: 1, count: c.hiddenSize), output: output())
         return LlamaModel(config: c, weights: w, tokenizer: tokenizer,
                           chatTemplate: ChatTemplate(source: ChatTemplate.chatML,
                                                      bosToken: tokenizer.bosID.map(tokenizer.piece),

@@ -33,12 +33,12 @@ public func quantMatVecRows(_ type: QuantType, w: UnsafeRawPointer, rowBytes: In
     }
 }
 
-@inline(__always) func loadX(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
+@usableFromInline @inline(__always) func loadX(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
     UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
 }
 
 /// f32 dot product, 16 lanes at a time, fixed order.
-@inline(__always) public func dotF32(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+@inlinable @inline(__always) public func dotF32(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
     var acc = SIMD16<Float>()
     var i = 0
     while i + 16 <= n {

@@ -40,6 +40,7 @@ struct ModelGenerateCommand: ParsableCommand {
     @Option(help: "Random seed.") var seed: UInt64 = 0
     @Option(help: "Stop when the text contains this string (repeatable).") var stop: [String] = []
     @Flag(help: "Print prompt/generation token counts and speed to stderr.") var verbose = false
+    @Flag(help: "Keep f32 activations in quantized matmuls (the reference numerics; default: 8-bit activation blocks, as llama.cpp).") var exactMatmuls = false
     @Argument(help: "The prompt.") var prompt: String
 
     func run() throws {
@@ -59,7 +60,8 @@ struct ModelGenerateCommand: ParsableCommand {
         var ids = model.tokenizer.encode(text, parseSpecial: chat)
         if model.tokenizer.addBOS, let bos = model.tokenizer.bosID, ids.first != bos { ids.insert(bos, at: 0) }
         let params = GenerationParams(maxTokens: maxTokens, temperature: temperature, topK: topK, topP: topP,
-                                      repetitionPenalty: repetitionPenalty, seed: seed, stop: stop)
+                                      repetitionPenalty: repetitionPenalty, seed: seed, stop: stop,
+                                      matmuls: exactMatmuls ? .exact : .int8)
         let out = FileHandle.standardOutput
         let start = Date()
         let r = try model.generate(prompts: [ids], params: params) { _, piece in

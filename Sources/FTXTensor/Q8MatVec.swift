@@ -1,0 +1,253 @@
+import _Builtin_intrinsics.intel
+
+// Integer dot products of 32-element weight blocks with 8-bit activation blocks (Q8Rows), as
+// llama.cpp computes decode matvecs on AVX2: vpmaddubsw multiplies unsigned weight bytes by signed
+// activation bytes into 16-bit pair sums (no overflow: 2·15·127 and 2·128·127 < 2¹⁵), vpmaddwd
+// widens them to 32 bits. Each block's integer dot is exact; it enters an f32 accumulator once,
+// times d_w·d_x, and the min term of w = q·d + m adds m·(d_x·Σq_x) from the activation's block sum.
+// Error against f32 activations: each activation is rounded to 1/254 of its block's max |x|.
+//
+// Eight results are computed side by side, one per SIMD lane: eight weight rows against one
+// activation row (decode), or one weight row against eight activation rows (batches). Both do the
+// same operations per (weight row, activation row) — the exact integer dot of each block, then
+// acc = fma(dot, d_w·d_x, acc) and macc = fma(m, s_x, macc) over the blocks in order, then acc + macc
+// — so a result does not depend on how many rows are computed together: batched generation equals
+// one-by-one generation bit for bit.
+
+protocol Q8DotBlock {
+    static var blockBytes: Int { get }
+    static var hasMin: Bool { get }
+    /// The 32 quants as the first operand of `mul`.
+    static func quants(_ b: UnsafeRawPointer) -> __m256i
+    /// Sixteen 16-bit sums of adjacent products q·x.
+    static func mul(_ q: __m256i, _ x: __m256i) -> __m256i
+    /// Scale d and min m of one block (w = q·d + m).
+    static func dm(_ b: UnsafeRawPointer) -> (d: Float, m: Float)
+    /// d and m of the blocks at b, b + stride, …, b + 7·stride.
+    static func dm8(_ b: UnsafeRawPointer, _ stride: Int) -> (d: F8, m: F8)
+}
+
+@inline(__always) func nibbles32(_ p: UnsafeRawPointer) -> __m256i {
+    // Low nibbles are elements 0–15, high nibbles 16–31.
+    let v = _mm_loadu_si128(p.assumingMemoryBound(to: __m128i.self))
+    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(v, 4), v), _mm256_set1_epi8(0x0F))
+}
+
+/// Eight f16 values at b + offset, b + stride + offset, … as floats.
+@inline(__always) func halves8(_ b: UnsafeRawPointer, _ offset: Int, _ s: Int) -> F8 {
+    let h = SIMD8<UInt16>(loadU16(b, offset), loadU16(b, s + offset), loadU16(b, 2 * s + offset), loadU16(b, 3 * s + offset),
+                          loadU16(b, 4 * s + offset), loadU16(b, 5 * s + offset), loadU16(b, 6 * s + offset), loadU16(b, 7 * s + offset))
+    return _mm256_cvtph_ps(unsafeBitCast(h, to: __m128i.self))
+}
+
+struct Q8DotQ4_1: Q8DotBlock {
+    static var blockBytes: Int { 20 }
+    static var hasMin: Bool { true }
+    @inline(__always) static func quants(_ b: UnsafeRawPointer) -> __m256i { nibbles32(b + 4) }
+    @inline(__always) static func mul(_ q: __m256i, _ x: __m256i) -> __m256i { _mm256_maddubs_epi16(q, x) }
+    @inline(__always) static func dm(_ b: UnsafeRawPointer) -> (d: Float, m: Float) {
+        (halfToFloat(loadU16(b, 0)), halfToFloat(loadU16(b, 2)))
+    }
+    @inline(__always) static func dm8(_ b: UnsafeRawPointer, _ stride: Int) -> (d: F8, m: F8) {
+        (halves8(b, 0, stride), halves8(b, 2, stride))
+    }
+}
+
+/// Q4_0 as unsigned nibbles with min −8·d: w = (q − 8)·d = q·d + (−8d) (−8d is exact).
+struct Q8DotQ4_0: Q8DotBlock {
+    static var blockBytes: Int { 18 }
+    static var hasMin: Bool { true }
+    @inline(__always) static func quants(_ b: UnsafeRawPointer) -> __m256i { nibbles32(b + 2) }
+    @inline(__always) static func mul(_ q: __m256i, _ x: __m256i) -> __m256i { _mm256_maddubs_epi16(q, x) }
+    @inline(__always) static func dm(_ b: UnsafeRawPointer) -> (d: Float, m: Float) {
+        let d = halfToFloat(loadU16(b, 0))
+        return (d, -8 * d)
+    }
+    @inline(__always) static func dm8(_ b: UnsafeRawPointer, _ stride: Int) -> (d: F8, m: F8) {
+        let d = halves8(b, 0, stride)
+        return (d, d * F8(repeating: -8))
+    }
+}
+
+/// Signed × signed via |q| and x with q's sign (vpmaddubsw needs one unsigned operand).
+struct Q8DotQ8_0: Q8DotBlock {
+    static var blockBytes: Int { 34 }
+    static var hasMin: Bool { false }
+    @inline(__always) static func quants(_ b: UnsafeRawPointer) -> __m256i {
+        _mm256_loadu_si256((b + 2).assumingMemoryBound(to: __m256i.self))
+    }
+    @inline(__always) static func mul(_ q: __m256i, _ x: __m256i) -> __m256i {
+        _mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(x, q))
+    }
+    @inline(__always) static func dm(_ b: UnsafeRawPointer) -> (d: Float, m: Float) { (halfToFloat(loadU16(b, 0)), 0) }
+    @inline(__always) static func dm8(_ b: UnsafeRawPointer, _ stride: Int) -> (d: F8, m: F8) { (halves8(b, 0, stride), F8()) }
+}
+
+extension QuantType {
+    /// Whether `q8MatVecRows` has an integer kernel for this weight type.
+    public var hasQ8Kernel: Bool { self == .q4_0 || self == .q4_1 || self == .q8_0 }
+}
+
+/// Rows `rowStart..<rowEnd` of Y = X·Wᵀ for the `nVec` quantized activation rows of `x` (Y is
+/// nVec×ldy; `w` points at weight row 0, rows `rowBytes` apart). Only for types with `hasQ8Kernel`.
+public func q8MatVecRows(_ type: QuantType, w: UnsafeRawPointer, rowBytes: Int, rowStart: Int, rowEnd: Int,
+                         x: Q8Rows, nVec: Int, y: UnsafeMutablePointer<Float>, ldy: Int, accumulate: Bool) {
+    switch type {
+    case .q4_1: q8MatVec(Q8DotQ4_1.self, w, rowBytes, rowStart, rowEnd, x, nVec, y, ldy, accumulate)
+    case .q4_0: q8MatVec(Q8DotQ4_0.self, w, rowBytes, rowStart, rowEnd, x, nVec, y, ldy, accumulate)
+    case .q8_0: q8MatVec(Q8DotQ8_0.self, w, rowBytes, rowStart, rowEnd, x, nVec, y, ldy, accumulate)
+    default: preconditionFailure("q8MatVecRows: no integer kernel for \(type)")
+    }
+}
+
+/// LLVM's prefetch intrinsic (C's `_mm_prefetch` is a macro Swift cannot import): read, keep in all
+/// cache levels, data.
+@_silgen_name("llvm.prefetch.p0")
+func llvmPrefetch(_ p: UnsafeRawPointer, _ rw: Int32, _ locality: Int32, _ cacheType: Int32)
+@inline(__always) func prefetch(_ p: UnsafeRawPointer) { llvmPrefetch(p, 0, 3, 1) }
+
+@inline(__always) func loadQ(_ p: UnsafePointer<Int8>) -> __m256i {
+    _mm256_loadu_si256(UnsafeRawPointer(p).assumingMemoryBound(to: __m256i.self))
+}
+
+/// Lane k = the sum of the eight 32-bit lanes of p_k (exact integer sums).
+@inline(__always) func laneSums8(_ p0: __m256i, _ p1: __m256i, _ p2: __m256i, _ p3: __m256i,
+                                 _ p4: __m256i, _ p5: __m256i, _ p6: __m256i, _ p7: __m256i) -> __m256i {
+    // hadd works within 128-bit halves: u0 = [p0..p3 low-half sums | p0..p3 high-half sums].
+    let u0 = _mm256_hadd_epi32(_mm256_hadd_epi32(p0, p1), _mm256_hadd_epi32(p2, p3))
+    let u1 = _mm256_hadd_epi32(_mm256_hadd_epi32(p4, p5), _mm256_hadd_epi32(p6, p7))
+    let swap = _mm256_setr_epi32(4, 5, 6, 7, 0, 1, 2, 3)
+    let v0 = _mm256_add_epi32(u0, _mm256_permutevar8x32_epi32(u0, swap))   // [p0..p3 | p0..p3]
+    let v1 = _mm256_add_epi32(u1, _mm256_permutevar8x32_epi32(u1, swap))   // [p4..p7 | p4..p7]
+    return _mm256_blendv_epi8(v0, v1, _mm256_setr_epi32(0, 0, 0, 0, -1, -1, -1, -1))
+}
+
+@inline(__always) func putLanes(_ v: F8, _ y: UnsafeMutablePointer<Float>, stride: Int, count: Int, accumulate: Bool) {
+    if stride == 1 && count == 8 && !accumulate {
+        UnsafeMutableRawPointer(y).storeBytes(of: v, as: F8.self)
+        return
+    }
+    for k in 0..<count {
+        let p = y + k * stride
+        p.pointee = accumulate ? p.pointee + v[k] : v[k]
+    }
+}
+
+@inline(__always) func q8MatVec<B: Q8DotBlock>(_: B.Type, _ w: UnsafeRawPointer, _ rowBytes: Int, _ rs: Int, _ re: Int,
+                                               _ x: Q8Rows, _ nVec: Int, _ y: UnsafeMutablePointer<Float>, _ ldy: Int, _ accumulate: Bool) {
+    guard re > rs, nVec > 0 else { return }
+    let nb = x.blocksPerRow, cols = x.cols
+    let ones = _mm256_set1_epi16(1)
+    let BB = B.blockBytes
+    if nVec < 4 {
+        // Lanes are eight weight rows; each activation row in turn. Rows past the end repeat the last.
+        for v in 0..<nVec {
+            let xq = UnsafePointer(x.qs + v * cols), xd = UnsafePointer(x.d + v * nb), xs = UnsafePointer(x.s + v * nb)
+            var r = rs
+            while r < re {
+                let n = min(8, re - r)
+                let last = re - 1
+                let w0 = w + r * rowBytes
+                let w1 = w + min(r + 1, last) * rowBytes, w2 = w + min(r + 2, last) * rowBytes
+                let w3 = w + min(r + 3, last) * rowBytes, w4 = w + min(r + 4, last) * rowBytes
+                let w5 = w + min(r + 5, last) * rowBytes, w6 = w + min(r + 6, last) * rowBytes
+                let w7 = w + min(r + 7, last) * rowBytes
+                // Rows walked in lock step defeat the hardware stream prefetcher: fetch the span of
+                // rows after next while working on these.
+                let ahead = w0 + 16 * rowBytes
+                var acc = F8(), macc = F8()
+                for b in 0..<nb {
+                    let o = b * BB
+                    var pf = 0
+                    while pf < 8 * BB { prefetch(ahead + 8 * o + pf); pf += 64 }
+                    let xv = loadQ(xq + b * 32)
+                    let p0 = _mm256_madd_epi16(B.mul(B.quants(w0 + o), xv), ones)
+                    let p1 = _mm256_madd_epi16(B.mul(B.quants(w1 + o), xv), ones)
+                    let p2 = _mm256_madd_epi16(B.mul(B.quants(w2 + o), xv), ones)
+                    let p3 = _mm256_madd_epi16(B.mul(B.quants(w3 + o), xv), ones)
+                    let p4 = _mm256_madd_epi16(B.mul(B.quants(w4 + o), xv), ones)
+                    let p5 = _mm256_madd_epi16(B.mul(B.quants(w5 + o), xv), ones)
+                    let p6 = _mm256_madd_epi16(B.mul(B.quants(w6 + o), xv), ones)
+                    let p7 = _mm256_madd_epi16(B.mul(B.quants(w7 + o), xv), ones)
+                    let dots = _mm256_cvtepi32_ps(laneSums8(p0, p1, p2, p3, p4, p5, p6, p7))
+                    // d and m of the eight rows: full rows are rowBytes apart; a short tail reads its
+                    // last row in the remaining lanes.
+                    let (d, m) = n == 8 ? B.dm8(w0 + o, rowBytes) : dm8Clamped(B.self, w0 + o, rowBytes, n)
+                    acc = acc.addingProduct(dots, d * F8(repeating: xd[b]))
+                    if B.hasMin { macc = macc.addingProduct(m, F8(repeating: xs[b])) }
+                }
+                putLanes(acc + macc, y + v * ldy + r, stride: 1, count: n, accumulate: accumulate)
+                r += n
+            }
+        }
+        return
+    }
+    // Lanes are eight activation rows (vectors past nVec repeat the last); weight rows in tiles that
+    // stay in L1 while every group of eight reads them.
+    let groups = (nVec + 7) / 8
+    // (A heap buffer: inside a withUnsafeTemporaryAllocation closure the AVX2 intrinsics stopped
+    // being inlined.)
+    let dT = UnsafeMutablePointer<F8>.allocate(capacity: 2 * groups * nb), sT = dT + groups * nb
+    defer { dT.deallocate() }
+    do {
+        for g in 0..<groups {
+            for b in 0..<nb {
+                var dv = F8(), sv = F8()
+                for k in 0..<8 {
+                    let v = min(g * 8 + k, nVec - 1)
+                    dv[k] = x.d[v * nb + b]; sv[k] = x.s[v * nb + b]
+                }
+                dT[g * nb + b] = dv; sT[g * nb + b] = sv
+            }
+        }
+        let tile = max(8, 16 * 1024 / max(1, rowBytes))
+        var t0 = rs
+        while t0 < re {
+            let t1 = min(re, t0 + tile)
+            for g in 0..<groups {
+                let v0 = g * 8, n = min(8, nVec - v0)
+                let x0 = UnsafePointer(x.qs + v0 * cols)
+                let x1 = x0 + min(1, n - 1) * cols, x2 = x0 + min(2, n - 1) * cols, x3 = x0 + min(3, n - 1) * cols
+                let x4 = x0 + min(4, n - 1) * cols, x5 = x0 + min(5, n - 1) * cols, x6 = x0 + min(6, n - 1) * cols
+                let x7 = x0 + min(7, n - 1) * cols
+                let gd = dT + g * nb, gs = sT + g * nb
+                // The first group fetches the next tile for all of them.
+                let ahead = g == 0 ? tile * rowBytes : 0
+                for r in t0..<t1 {
+                    let row = w + r * rowBytes
+                    var acc = F8(), macc = F8()
+                    for b in 0..<nb {
+                        let o = b * BB, xo = b * 32
+                        var pf = 0
+                        while pf < BB { prefetch(row + o + ahead + pf); pf += 64 }
+                        let q = B.quants(row + o)
+                        let p0 = _mm256_madd_epi16(B.mul(q, loadQ(x0 + xo)), ones)
+                        let p1 = _mm256_madd_epi16(B.mul(q, loadQ(x1 + xo)), ones)
+                        let p2 = _mm256_madd_epi16(B.mul(q, loadQ(x2 + xo)), ones)
+                        let p3 = _mm256_madd_epi16(B.mul(q, loadQ(x3 + xo)), ones)
+                        let p4 = _mm256_madd_epi16(B.mul(q, loadQ(x4 + xo)), ones)
+                        let p5 = _mm256_madd_epi16(B.mul(q, loadQ(x5 + xo)), ones)
+                        let p6 = _mm256_madd_epi16(B.mul(q, loadQ(x6 + xo)), ones)
+                        let p7 = _mm256_madd_epi16(B.mul(q, loadQ(x7 + xo)), ones)
+                        let dots = _mm256_cvtepi32_ps(laneSums8(p0, p1, p2, p3, p4, p5, p6, p7))
+                        let (d, m) = B.dm(row + o)
+                        acc = acc.addingProduct(dots, F8(repeating: d) * gd[b])
+                        if B.hasMin { macc = macc.addingProduct(F8(repeating: m), gs[b]) }
+                    }
+                    putLanes(acc + macc, y + v0 * ldy + r, stride: ldy, count: n, accumulate: accumulate)
+                }
+            }
+            t0 = t1
+        }
+    }
+}
+
+/// d and m of `n` < 8 rows, the last repeated in the remaining lanes.
+@inline(__always) func dm8Clamped<B: Q8DotBlock>(_: B.Type, _ b: UnsafeRawPointer, _ stride: Int, _ n: Int) -> (d: F8, m: F8) {
+    var d = F8(), m = F8()
+    for k in 0..<8 {
+        let (dk, mk) = B.dm(b + min(k, n - 1) * stride)
+        d[k] = dk; m[k] = mk
+    }
+    return (d, m)
+}
