@@ -72,13 +72,7 @@ extension LlamaModel {
             let n = t.count - 1 - prefix
             if rows + n > maxRows || wanted.count + targets.count > maxLogitRows { try flush() }
             let cache = KVCache(config: config, maxLength: t.count, reserve: t.count)
-            if prefix > 0 {
-                for l in 0..<cache.numLayers {
-                    cache.keys[l].update(from: prefixCache.keys[l], count: prefix * cache.kvDim)
-                    cache.values[l].update(from: prefixCache.values[l], count: prefix * cache.kvDim)
-                }
-                cache.length = prefix
-            }
+            if prefix > 0 { cache.copyPrefix(of: prefixCache, count: prefix) }
             for r in targets {
                 wanted.append(rows + r - prefix)
                 wantedOwner.append((i, t[r + 1]))

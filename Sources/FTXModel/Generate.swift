@@ -50,6 +50,17 @@ extension LlamaModel {
             seqs.append(Seq(cache: cache, sampler: Sampler(params: params, prompt: p), decoder: StreamingDecoder(tokenizer: tokenizer)))
         }
 
+        // The token prefix every prompt shares (a suite's system prompt and chat template header)
+        // runs once; each cache starts as a copy of its keys/values. Rows of a pass do not depend on
+        // which other rows share it, so the outputs equal those of unshared prefill.
+        let prefix = sharedPrefix(prompts.map { ($0, $0.count - 1) })
+        if prefix > 0 {
+            let prefixCache = KVCache(config: config, maxLength: prefix, reserve: prefix)
+            _ = try forward([ForwardSegment(cache: prefixCache, tokens: Array(prompts[0][0..<prefix]))],
+                            logits: .none, matmuls: params.matmuls)
+            for s in seqs { s.cache.copyPrefix(of: prefixCache, count: prefix) }
+        }
+
         // Prefill in batches of about `maxRows` tokens; the last chunk of each prompt yields its first logits.
         let maxRows = 1024
         var pendingLogits = [[Float]](repeating: [], count: prompts.count)
@@ -63,7 +74,7 @@ extension LlamaModel {
             batch.removeAll(); owners.removeAll(); rows = 0
         }
         for (i, p) in prompts.enumerated() {
-            var off = 0
+            var off = prefix
             while off < p.count {
                 let n = min(maxRows, p.count - off)
                 if rows + n > maxRows { try flush() }

@@ -37,6 +37,18 @@ public final class KVCache: @unchecked Sendable {
         capacity = newCap
     }
 
+    /// Starts this (empty) cache from the first `count` positions of `other`, e.g. a prompt prefix
+    /// that several sequences share and that ran once.
+    func copyPrefix(of other: KVCache, count: Int) {
+        precondition(length == 0 && count <= other.length && kvDim == other.kvDim && numLayers == other.numLayers)
+        ensure(count)
+        for l in 0..<numLayers {
+            keys[l].update(from: other.keys[l], count: count * kvDim)
+            values[l].update(from: other.values[l], count: count * kvDim)
+        }
+        length = count
+    }
+
     /// Forgets positions from `n` on (e.g. to reuse a prompt prefix).
     public func truncate(to n: Int) { length = max(0, min(n, length)) }
 }

@@ -112,6 +112,27 @@ final class TinyModelTests: XCTestCase {
         assertClose(together, apart, 1e-4)
     }
 
+    func testSharedPromptPrefixRunsOnceAndChangesNothing() throws {
+        // Prompts sharing a long prefix (as an eval suite's system prompt): batched generation runs
+        // the prefix once; each result must equal the prompt generated alone (no sharing there).
+        let head = "system: answer with one word, please. user: "
+        let prompts = ["first prompt", "a second, longer prompt here", "3rd"].map { tok.encode(head + $0) }
+        XCTAssertGreaterThanOrEqual(model.sharedPrefix(prompts.map { ($0, $0.count - 1) }), 4, "the test needs a shared prefix")
+        for matmuls in [MatmulMode.int8, .exact] {
+            let params = GenerationParams(maxTokens: 10, stopAtEOS: false, matmuls: matmuls)
+            let batched = try model.generate(prompts: prompts, params: params)
+            for (i, p) in prompts.enumerated() {
+                let single = try model.generate(prompts: [p], params: params)[0]
+                XCTAssertEqual(batched[i].tokenIDs, single.tokenIDs, "prompt \(i), \(matmuls)")
+                XCTAssertEqual(batched[i].promptTokens, p.count)
+            }
+        }
+        // Identical prompts share all but their last token.
+        let same = try model.generate(prompts: [prompts[1], prompts[1]], params: GenerationParams(maxTokens: 6, stopAtEOS: false))
+        XCTAssertEqual(same[0].tokenIDs, same[1].tokenIDs)
+        XCTAssertEqual(same[0].tokenIDs, try model.generate(prompts: [prompts[1]], params: GenerationParams(maxTokens: 6, stopAtEOS: false))[0].tokenIDs)
+    }
+
     func testLoRAUnmergedEqualsMergedWeights() throws {
         let c = model.config
         var rng = SplitMix64(seed: 3)
