@@ -80,6 +80,15 @@ final class LayerGradientTests: XCTestCase {
 
     func testAttentionCausalGQA() { checkAttention(packed: false) }
     func testAttentionPackedSegments() { checkAttention(packed: true) }
+    /// Sequences of 6 in causal blocks of 4 (one full, one ragged): the blocked products still give
+    /// the exact gradients, with and without packed segments.
+    func testAttentionCausalBlocks() {
+        let saved = Attention.causalBlock
+        Attention.causalBlock = 4
+        defer { Attention.causalBlock = saved }
+        checkAttention(packed: false)
+        checkAttention(packed: true)
+    }
 
     func checkLoRA(dropout: Float) {
         var rng = TrainRNG(seed: 8)

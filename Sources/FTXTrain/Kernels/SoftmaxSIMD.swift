@@ -10,20 +10,26 @@ enum SoftmaxSIMD {
 
     @inline(__always) static func load(_ p: UnsafePointer<Float>, _ i: Int, _ end: Int, pad: Float) -> V {
         if i + 16 <= end { return UnsafeRawPointer(p + i).loadUnaligned(as: V.self) }
+        // Ragged tail: one copy into a padded register image (per-lane inserts spill and reload).
         var v = V(repeating: pad)
-        for j in 0..<(end - i) { v[j] = p[i + j] }
+        withUnsafeMutableBytes(of: &v) { $0.baseAddress!.copyMemory(from: p + i, byteCount: (end - i) * 4) }
         return v
     }
     @inline(__always) static func store(_ v: V, _ p: UnsafeMutablePointer<Float>, _ i: Int, _ end: Int) {
         if i + 16 <= end { UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: V.self); return }
-        for j in 0..<(end - i) { p[i + j] = v[j] }
+        withUnsafeBytes(of: v) { UnsafeMutableRawPointer(p + i).copyMemory(from: $0.baseAddress!, byteCount: (end - i) * 4) }
     }
 
     /// max of p[lo..<hi] (−∞ when empty).
     static func max(_ p: UnsafePointer<Float>, _ lo: Int, _ hi: Int) -> Float {
         var m = V(repeating: -.infinity)
         var i = lo
-        while i < hi { m = pointwiseMax(m, load(p, i, hi, pad: -.infinity)); i += 16 }
+        // A compare-and-blend, not pointwiseMax (which goes lane by lane); max is exact in any order.
+        while i < hi {
+            let x = load(p, i, hi, pad: -.infinity)
+            m.replace(with: x, where: x .> m)
+            i += 16
+        }
         return m.max()
     }
 

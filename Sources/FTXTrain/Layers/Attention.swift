@@ -17,6 +17,11 @@ public struct AttentionShape {
 }
 
 public enum Attention {
+    /// Query rows per causal block: a block's scores, probabilities and products cover only the keys
+    /// up to its last row, so the masked upper triangle is neither computed nor packed by BLAS.
+    /// (A var only so tests can force several ragged blocks on tiny sequences.)
+    nonisolated(unsafe) static var causalBlock = 64
+
     /// out[B·T × H·hd], lse[B × H × T] ← q[B·T × H·hd], k, v[B·T × KV·hd] (q, k already rotated)
     public static func forward(_ out: UnsafeMutablePointer<Float>, _ lse: UnsafeMutablePointer<Float>,
                                _ q: UnsafePointer<Float>, _ k: UnsafePointer<Float>, _ v: UnsafePointer<Float>,
@@ -26,19 +31,24 @@ public enum Attention {
             let kb = k + b * t * kvw + g * hd, vb = v + b * t * kvw + g * hd
             for h in g * s.groupSize..<(g + 1) * s.groupSize {
                 let qb = q + b * t * qw + h * hd
-                sgemm(false, true, t, t, hd, s.scale, qb, qw, kb, kvw, 0, scratch, t)
                 let lseRow = lse + (b * s.heads + h) * t
-                for i in 0..<t {
-                    let row = scratch + i * t
-                    let lo = Int(keyStart[b * t + i])
-                    let mx = SoftmaxSIMD.max(row, lo, i + 1)
-                    let sum = SoftmaxSIMD.expShift(row, lo, i + 1, shift: mx)
-                    for j in 0..<lo { row[j] = 0 }
-                    SoftmaxSIMD.scale(row, lo, i + 1, by: 1 / sum)
-                    for j in (i + 1)..<t { row[j] = 0 }
-                    lseRow[i] = mx + logf(sum)
+                var r0 = 0
+                while r0 < t {   // causal: query rows r0..<r1 see keys 0..<r1 only
+                    let r1 = min(t, r0 + causalBlock), m = r1 - r0
+                    sgemm(false, true, m, r1, hd, s.scale, qb + r0 * qw, qw, kb, kvw, 0, scratch, t)
+                    for i in r0..<r1 {
+                        let row = scratch + (i - r0) * t
+                        let lo = Int(keyStart[b * t + i])
+                        let mx = SoftmaxSIMD.max(row, lo, i + 1)
+                        let sum = SoftmaxSIMD.expShift(row, lo, i + 1, shift: mx)
+                        for j in 0..<lo { row[j] = 0 }
+                        SoftmaxSIMD.scale(row, lo, i + 1, by: 1 / sum)
+                        for j in (i + 1)..<r1 { row[j] = 0 }
+                        lseRow[i] = mx + logf(sum)
+                    }
+                    sgemm(false, false, m, hd, r1, 1, scratch, t, vb, kvw, 0, out + (b * t + r0) * qw + h * hd, qw)
+                    r0 = r1
                 }
-                sgemm(false, false, t, hd, t, 1, scratch, t, vb, kvw, 0, out + b * t * qw + h * hd, qw)
             }
         }
     }
@@ -54,25 +64,31 @@ public enum Attention {
             let kb = k + b * t * kvw + g * hd, vb = v + b * t * kvw + g * hd
             let dkb = dk + b * t * kvw + g * hd, dvb = dv + b * t * kvw + g * hd
             for h in g * s.groupSize..<(g + 1) * s.groupSize {
-                let qb = q + b * t * qw + h * hd, dob = dout + b * t * qw + h * hd, dqb = dq + b * t * qw + h * hd
-                sgemm(false, true, t, t, hd, s.scale, qb, qw, kb, kvw, 0, p, t)
                 let lseRow = lse + (b * s.heads + h) * t
-                for i in 0..<t {
-                    let row = p + i * t, lo = Int(keyStart[b * t + i]), l = lseRow[i]
-                    for j in 0..<lo { row[j] = 0 }
-                    SoftmaxSIMD.expShift(row, lo, i + 1, shift: l)
-                    for j in (i + 1)..<t { row[j] = 0 }
+                var r0 = 0
+                while r0 < t {   // causal: query rows r0..<r1 touch keys 0..<r1 only
+                    let r1 = min(t, r0 + causalBlock), m = r1 - r0
+                    let off = (b * t + r0) * qw + h * hd
+                    let qb = q + off, dob = dout + off, dqb = dq + off
+                    sgemm(false, true, m, r1, hd, s.scale, qb, qw, kb, kvw, 0, p, t)
+                    for i in r0..<r1 {
+                        let row = p + (i - r0) * t, lo = Int(keyStart[b * t + i]), l = lseRow[i]
+                        for j in 0..<lo { row[j] = 0 }
+                        SoftmaxSIMD.expShift(row, lo, i + 1, shift: l)
+                        for j in (i + 1)..<r1 { row[j] = 0 }
+                    }
+                    sgemm(false, true, m, r1, hd, 1, dob, qw, vb, kvw, 0, dp, t)       // dP = dO·Vᵀ
+                    sgemm(true, false, r1, hd, m, 1, p, t, dob, qw, 1, dvb, kvw)        // dV += Pᵀ·dO
+                    for i in r0..<r1 {
+                        let pr = p + (i - r0) * t, dr = dp + (i - r0) * t, lo = Int(keyStart[b * t + i])
+                        var dot: Float = 0
+                        for j in lo...i { dot += pr[j] * dr[j] }
+                        for j in 0..<r1 { dr[j] = pr[j] * (dr[j] - dot) }           // dS (0 where P is 0)
+                    }
+                    sgemm(false, false, m, hd, r1, s.scale, dp, t, kb, kvw, 1, dqb, qw) // dQ += s·dS·K
+                    sgemm(true, false, r1, hd, m, s.scale, dp, t, qb, qw, 1, dkb, kvw)  // dK += s·dSᵀ·Q
+                    r0 = r1
                 }
-                sgemm(false, true, t, t, hd, 1, dob, qw, vb, kvw, 0, dp, t)       // dP = dO·Vᵀ
-                sgemm(true, false, t, hd, t, 1, p, t, dob, qw, 1, dvb, kvw)        // dV += Pᵀ·dO
-                for i in 0..<t {
-                    let pr = p + i * t, dr = dp + i * t, lo = Int(keyStart[b * t + i])
-                    var dot: Float = 0
-                    for j in lo...i { dot += pr[j] * dr[j] }
-                    for j in 0..<t { dr[j] = pr[j] * (dr[j] - dot) }            // dS (0 where P is 0)
-                }
-                sgemm(false, false, t, hd, t, s.scale, dp, t, kb, kvw, 1, dqb, qw) // dQ += s·dS·K
-                sgemm(true, false, t, hd, t, s.scale, dp, t, qb, qw, 1, dkb, kvw)  // dK += s·dSᵀ·Q
             }
         }
     }

@@ -23,7 +23,8 @@ public struct DropoutMask {
 }
 
 /// y = W·x + s·B·A·dropout(x). The rank-r products are thin (one side is r ≤ 64 wide) and memory
-/// bound, so they are split across the engine's threads too: products over tokens by row blocks,
+/// bound: x·Aᵀ, dy·B and the parameter gradients run in ThinProducts' loops (no operand packing), and
+/// they are split across the engine's threads too: products over tokens by row blocks,
 /// the parameter gradients (reductions over tokens) by output columns — each element is owned by
 /// one thread, so results do not depend on scheduling.
 public enum LoRALinear {
@@ -40,7 +41,7 @@ public enum LoRALinear {
         let src = applyDropout(x, count: n * l.inFeatures, dropout, tmp)
         Parallel.rows(n, minChunk: minRows) { lo, hi in
             let m = hi - lo
-            sgemm(false, true, m, l.rank, l.inFeatures, 1, src + lo * l.inFeatures, l.inFeatures, l.a, l.inFeatures, 0, u + lo * l.rank, l.rank)
+            ThinProducts.rowDots(rows: lo, hi, k: l.inFeatures, r: l.rank, alpha: 1, x: src, ldx: l.inFeatures, w: l.a, y: u, ldy: l.rank)
             sgemm(false, true, m, l.outFeatures, l.rank, l.scale, u + lo * l.rank, l.rank, l.b, l.rank, 1, y + lo * l.outFeatures, l.outFeatures)
         }
     }
@@ -55,16 +56,18 @@ public enum LoRALinear {
         let wide = n >= 2 * minRows
         // dB += s·dyᵀ·u, split by rows of dB (output features).
         Parallel.rows(l.outFeatures, minChunk: wide ? 16 : l.outFeatures) { lo, hi in
-            sgemm(true, false, hi - lo, l.rank, n, l.scale, dy + lo, l.outFeatures, u, l.rank, 1, l.db + lo * l.rank, l.rank)
+            ThinProducts.outerAccumulate(cols: lo, hi, n: n, r: l.rank, alpha: l.scale, u: u, x: dy, ldx: l.outFeatures,
+                                         g: l.db, ldg: l.rank, transposed: true)
         }
         // du = s·dy·B, by token rows.
         Parallel.rows(n, minChunk: minRows) { lo, hi in
-            sgemm(false, false, hi - lo, l.rank, l.outFeatures, l.scale, dy + lo * l.outFeatures, l.outFeatures, l.b, l.rank, 0, du + lo * l.rank, l.rank)
+            ThinProducts.rowTimes(rows: lo, hi, k: l.outFeatures, r: l.rank, alpha: l.scale, x: dy, ldx: l.outFeatures, b: l.b, y: du)
         }
         let src = applyDropout(x, count: n * l.inFeatures, dropout, tmp)
         // dA += duᵀ·x̃, split by columns of dA (input features).
         Parallel.rows(l.inFeatures, minChunk: wide ? 16 : l.inFeatures) { lo, hi in
-            sgemm(true, false, l.rank, hi - lo, n, 1, du, l.rank, src + lo, l.inFeatures, 1, l.da + lo, l.inFeatures)
+            ThinProducts.outerAccumulate(cols: lo, hi, n: n, r: l.rank, alpha: 1, u: du, x: src, ldx: l.inFeatures,
+                                         g: l.da, ldg: l.inFeatures, transposed: false)
         }
         guard let dx else { return }
         if let d = dropout, d.p > 0, let tmp {
