@@ -4,16 +4,8 @@
 # (llama-cpp-python) scoring the same prompts + expected outputs one sequence at a time, in the
 # same run. Usage: scoring.sh [FTX_BIN]   (CASES, BENCH_VENV tune it)
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-ROOT=$(pwd)
-BIN=${1:-${FTX_BIN:-$ROOT/.build/release/ftx}}
-MODEL=${FTX_SMOLLM2:-$ROOT/.cache/models/SmolLM2-135M-Instruct.Q4_1.gguf}
-VENV=${BENCH_VENV:-$ROOT/.cache/bench-venv}
-CASES=${CASES:-64}
-[ -f "$MODEL" ] || { echo "scoring: model missing at $MODEL (make model)"; exit 0; }
-WORK=$(mktemp -d /tmp/ftx-bench-score.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
-head -n "$CASES" sample-project/data/all.jsonl > "$WORK/cases.jsonl"
+source "$(dirname "$0")/common.sh"
+eval_bench_setup scoring 64 "${1:-}"
 cat > "$WORK/suite.yaml" <<YAML
 name: scoring
 cases: cases.jsonl

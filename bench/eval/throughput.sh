@@ -3,17 +3,8 @@
 # generation) vs llama.cpp (llama-cpp-python) generating the same rendered prompts one by one,
 # greedy, same max_tokens, in the same run. Usage: throughput.sh [FTX_BIN]
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-ROOT=$(pwd)
-BIN=${1:-${FTX_BIN:-$ROOT/.build/release/ftx}}
-MODEL=${FTX_SMOLLM2:-$ROOT/.cache/models/SmolLM2-135M-Instruct.Q4_1.gguf}
-VENV=${BENCH_VENV:-$ROOT/.cache/bench-venv}
-CASES=${CASES:-200}
-[ -f "$MODEL" ] || { echo "throughput: model missing at $MODEL (make model)"; exit 0; }
-WORK=$(mktemp -d /tmp/ftx-bench-evaltp.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
-
-head -n "$CASES" sample-project/data/all.jsonl > "$WORK/cases.jsonl"
+source "$(dirname "$0")/common.sh"
+eval_bench_setup throughput 200 "${1:-}"
 # run_ftx BATCH: writes $WORK/report-BATCH.json and prints "cases gen_seconds wall tokens pass_rate".
 run_ftx() {
   cat > "$WORK/suite-$1.yaml" <<YAML

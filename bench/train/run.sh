@@ -15,6 +15,7 @@ MODEL=${FTX_SMOLLM2:-$ROOT/.cache/models/SmolLM2-135M-Instruct.Q4_1.gguf}
 STEPS=${STEPS:-6}; THREADS=${THREADS:-2}
 PY=${VENV:-$ROOT/.cache/venv}/bin/python
 WORK=$(mktemp -d /tmp/ftx-bench-train.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT  # adapters and logs of every run: large and of no use afterwards
 [ -x "$FTX_BIN" ] || { echo "build first: swift build -c release" >&2; exit 2; }
 [ -f "$MODEL" ] || { echo "model missing: make model" >&2; exit 2; }
 python3 bench/train/make_data.py "$WORK/train.jsonl" $((STEPS * 8))
