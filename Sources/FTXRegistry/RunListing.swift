@@ -4,8 +4,8 @@ import Foundation
 /// Run rows for the large text listings (`ftx log --metrics` and `ftx runs` over thousands of
 /// commits), read column by column from index.sqlite into flat arrays: text stays UTF-8 bytes in one
 /// arena, commit ids are looked up by their bytes (no String per row), metric and param names are
-/// interned, and `RunListingText` renders straight into one byte buffer. The `[RunIndex.Row]` path
-/// (`RunTable.log`/`runs`, JSON) stays the reference: a test checks both render the same bytes.
+/// interned, and `RunListingText` renders straight into one byte buffer. `--json` keeps the
+/// `[RunIndex.Row]` path; a test renders those rows the plain way and checks the bytes are equal.
 public struct RunListing {
     /// A byte range of `arena`.
     struct Span: Equatable { var start: Int32; var count: Int32 }

@@ -1,7 +1,7 @@
 import Foundation
 
-/// Renders a `RunListing` as the text of `ftx log --metrics` and `ftx runs`, byte for byte what
-/// `RunTable.log`/`RunTable.runs` print for the same rows, into one buffer (no String per cell).
+/// Renders a `RunListing` as the text of `ftx log --metrics` and `ftx runs` into one buffer (no
+/// String per cell); the tests' plain renderings of the same rows (`RunTable.log`/`runs`) must match.
 extension RunListing {
     /// Per shown row: is it shown (rows read but not listed are skipped everywhere).
     private var shownMask: [Bool] {
@@ -29,7 +29,7 @@ extension RunListing {
         return out
     }
 
-    /// `ftx log --metrics`: the text of `RunTable.log` for these rows.
+    /// `ftx log --metrics`: one line per commit: id, date, gate status, headline metrics, summary.
     public func logText() -> [UInt8] {
         let shown = shownMask
         let cols = metricColumns(shown: shown, max: 4)
@@ -79,7 +79,7 @@ extension RunListing {
         }
     }
 
-    /// `ftx runs`: the table of `RunTable.runs` for these rows (params that differ between the
+    /// `ftx runs`: a table of these rows (params that differ between the
     /// rows, headline metrics, left-aligned columns).
     public func runsText() -> [UInt8] {
         let shown = shownMask
