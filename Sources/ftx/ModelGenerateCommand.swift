@@ -27,9 +27,14 @@ struct ModelGenerateCommand: ParsableCommand {
           ftx generate -m SmolLM2-135M-Instruct.Q4_1.gguf --chat "What is the capital of France?"
           ftx generate -m model.gguf --max-tokens 64 --temperature 0.7 --top-p 0.9 --seed 42 "Once upon a time"
           ftx generate -m model.gguf --chat --system "Answer in one word." --stop "." "Largest planet?"
+          ftx generate -m SmolLM2-135M-Instruct.Q4_1.gguf --adapter out --chat "Extract the date: ..."
+
+        With --adapter, a LoRA adapter (a PEFT directory as `ftx train` writes it, or a GGUF LoRA
+        file) is applied unmerged on top of the model, exactly as `ftx eval --adapter` applies it.
         """)
 
     @OptionGroup var file: ModelFileOptions
+    @OptionGroup var lora: ModelAdapterOption
     @Flag(help: "Wrap the prompt in the model's chat template as a user message.") var chat = false
     @Option(help: "System message (with --chat).") var system: String?
     @Option(help: "Most tokens to generate.") var maxTokens = 256
@@ -45,6 +50,7 @@ struct ModelGenerateCommand: ParsableCommand {
 
     func run() throws {
         let model = try file.load()
+        try lora.apply(to: model, modelPath: file.model)
         let text: String
         if chat {
             guard let template = model.chatTemplate else {
