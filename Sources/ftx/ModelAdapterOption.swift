@@ -17,10 +17,10 @@ struct ModelAdapterOption: ParsableArguments {
         do {
             model.adapter = try AdapterFile.loadLoRAWeights(adapter, config: model.config)
         } catch TrainError.adapter(let message, let location, nil) {
-            // Shape and block errors come from checking the adapter against this model: say which one.
+            // Shape and block errors come from checking the adapter against this model: say what it is.
             let c = model.config
             throw TrainError.adapter(message, at: location ?? adapter,
-                                     hint: "the adapter must have been trained on this base: \((modelPath as NSString).lastPathComponent) has "
+                                     hint: "an adapter fits only the base it was trained on; \((modelPath as NSString).lastPathComponent) has "
                                          + "\(c.numLayers) blocks, hidden size \(c.hiddenSize), \(c.numHeads)/\(c.numKVHeads) heads, FFN \(c.intermediateSize)")
         }
     }

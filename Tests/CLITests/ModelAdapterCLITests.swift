@@ -152,7 +152,7 @@ final class ModelAdapterCLITests: XCTestCase {
             XCTAssertEqual(r.status, 2, r.stderr)
             XCTAssertTrue(r.stderr.hasPrefix("ftx: block 0 v_proj: shapes [2, 64]"), r.stderr)
             XCTAssertTrue(r.stderr.contains(other.appendingPathComponent("adapter_model.safetensors").path), r.stderr)
-            XCTAssertTrue(r.stderr.contains("hint: the adapter must have been trained on this base: SmolLM2-135M-Instruct.Q4_1.gguf has 30 blocks, hidden size 576"), r.stderr)
+            XCTAssertTrue(r.stderr.contains("hint: an adapter fits only the base it was trained on; SmolLM2-135M-Instruct.Q4_1.gguf has 30 blocks, hidden size 576"), r.stderr)
             XCTAssertTrue(r.stdout.isEmpty, r.stdout)
         }
         // The base model given as the adapter, and a path that is not there.
