@@ -33,7 +33,7 @@ public struct TrainOutcome: Sendable {
 }
 
 public protocol RunTrainer {
-    /// e.g. "ftx-train 0.2.0"; recorded in the header (`reproduce` compares it).
+    /// e.g. "ftx-train 0.3.0"; recorded in the header (`reproduce` compares it).
     var engineVersion: String { get }
     /// Trains on `plan`, writing adapter files (PEFT + GGUF-LoRA) into `adapterDirectory` and the
     /// JSONL training log to `logPath`. Checkpoints go under `checkpointDirectory` (kept when

@@ -14,7 +14,7 @@ public enum BLAS {
             return
         }
         let work = m * n * k
-        if !parallel || Threads.count == 1 || work < 1 << 18 {
+        if !parallel || Threads.count == 1 || work < 1 << 18 || Threads.isSerial {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                         Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
             return

@@ -18,6 +18,25 @@ public enum Threads {
         set { openblas_set_num_threads(1); _count = max(1, newValue) }
     }
 
+    /// True on a thread inside `serial { }`: its parallel regions run as one chunk on that thread.
+    public static var isSerial: Bool { pthread_getspecific(serialKey) != nil }
+
+    /// Runs `body` with every parallel region it starts on this thread (`parallelFor`, `BLAS.sgemm`,
+    /// and FTXTrain's loops) run serially. Data-parallel callers use it: each worker owns a slice of
+    /// the work and running its inner loops in parallel too would only oversubscribe the cores.
+    public static func serial<T>(_ body: () throws -> T) rethrows -> T {
+        let old = pthread_getspecific(serialKey)
+        pthread_setspecific(serialKey, serialMarker)
+        defer { pthread_setspecific(serialKey, old) }
+        return try body()
+    }
+    nonisolated(unsafe) private static let serialKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+    nonisolated(unsafe) private static let serialMarker = UnsafeRawPointer(bitPattern: 1)
+
     /// Runs `body(chunkStart, chunkEnd)` over `0..<total` split into contiguous chunks, a multiple of
     /// `granularity` long (except the last), at most `maxChunks` (default: a few per thread).
     public static func parallelFor(_ total: Int, granularity: Int = 1, maxChunks: Int? = nil,
@@ -27,7 +46,7 @@ public enum Threads {
         // Exactly `count` chunks when limited below the core count (so at most `count` run at once);
         // a few per thread otherwise, for balance on a machine shared with other work.
         let chunks = min(units, maxChunks ?? (count < cores ? count : count * 4))
-        if chunks <= 1 || count == 1 {
+        if chunks <= 1 || count == 1 || isSerial {
             body(0, total); return
         }
         let per = (units + chunks - 1) / chunks

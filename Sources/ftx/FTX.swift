@@ -23,7 +23,7 @@ struct FTX: ParsableCommand {
 }
 
 enum FTXVersion {
-    static let string = "0.2.0"
+    static let string = "0.3.0"
 }
 
 @main

@@ -17,7 +17,8 @@ func sgemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
 public enum Parallel {
     /// The engine-wide worker count (FTXTensor.Threads): OpenBLAS runs single-threaded inside fixed
     /// chunks, so results never depend on scheduling.
-    public static var threads: Int { Threads.count }
+    /// 1 inside `Threads.serial` (a data-parallel worker's own loops).
+    public static var threads: Int { Threads.isSerial ? 1 : Threads.count }
 
     public static func setThreads(_ n: Int) { Threads.count = max(1, n) }
 

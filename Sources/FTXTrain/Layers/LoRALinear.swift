@@ -13,8 +13,12 @@ public struct LoRAView {
 /// (gradient checkpointing) and resume regenerate exactly the same mask without storing it.
 public struct DropoutMask {
     public let p: Float, seed: UInt64
+    /// Index of this mask's element 0 in the whole micro-batch's [N × in] input, when a data-parallel
+    /// worker applies it to its own rows only: every worker draws the elements the full pass would.
+    public var offset: Int
+    public init(p: Float, seed: UInt64, offset: Int = 0) { self.p = p; self.seed = seed; self.offset = offset }
     @inline(__always) public func keep(_ i: Int) -> Bool {
-        var z = seed &+ UInt64(i) &* 0x9E37_79B9_7F4A_7C15
+        var z = seed &+ UInt64(i + offset) &* 0x9E37_79B9_7F4A_7C15
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         z ^= z >> 31

@@ -25,7 +25,8 @@ final class BackwardScratch {
     let dres, dxn, dao, dq, dk, dv, dg, dup, dh, du: FloatBuffer
     /// Recomputed normed input [N×C] and SwiGLU output [N×I] of the block being processed.
     let xn, h: FloatBuffer
-    let tmp: FloatBuffer?   // dropout scratch [N × max(in)], only with dropout
+    let tmp: FloatBuffer?   // dropout scratch [N × tmpWidth], only with dropout
+    let tmpWidth: Int
     init(dims d: ModelDims, rows n: Int, rank: Int, dropout: Bool) {
         dres = FloatBuffer(n * d.hiddenSize); dxn = FloatBuffer(n * d.hiddenSize)
         dao = FloatBuffer(n * d.qWidth); dq = FloatBuffer(n * d.qWidth)
@@ -33,6 +34,7 @@ final class BackwardScratch {
         dg = FloatBuffer(n * d.intermediateSize); dup = FloatBuffer(n * d.intermediateSize); dh = FloatBuffer(n * d.intermediateSize)
         du = FloatBuffer(n * max(rank, 1))
         xn = FloatBuffer(n * d.hiddenSize); h = FloatBuffer(n * d.intermediateSize)
-        tmp = dropout ? FloatBuffer(n * max(d.hiddenSize, d.intermediateSize, d.qWidth)) : nil
+        tmpWidth = max(d.hiddenSize, d.intermediateSize, d.qWidth)
+        tmp = dropout ? FloatBuffer(n * tmpWidth) : nil
     }
 }

@@ -68,9 +68,12 @@ public final class LoRAParameters {
         index[layer * 8 + target.order].map { entries[$0] }
     }
 
-    func view(layer: Int, target: Projection) -> LoRAView? {
+    /// The pair's parameters, with gradients accumulated into `grads` (default: this object's; a
+    /// data-parallel worker passes its own buffer of the same layout).
+    func view(layer: Int, target: Projection, grads: UnsafeMutablePointer<Float>? = nil) -> LoRAView? {
         guard let e = entry(layer: layer, target: target) else { return nil }
-        return LoRAView(a: params.p + e.offsetA, b: params.p + e.offsetB, da: grads.p + e.offsetA, db: grads.p + e.offsetB,
+        let g = grads ?? self.grads.p
+        return LoRAView(a: params.p + e.offsetA, b: params.p + e.offsetB, da: g + e.offsetA, db: g + e.offsetB,
                         rank: spec.rank, inFeatures: e.inFeatures, outFeatures: e.outFeatures, scale: spec.scale)
     }
 

@@ -26,6 +26,10 @@ public final class TrainableLlama {
     // Rows per head chunk: each chunk streams the whole (possibly quantized) vocab×hidden head once.
     let headChunk: Int
     let headScratch: FloatBuffer
+    /// LoRA gradients of data-parallel workers 1… (worker 0 accumulates into `lora.grads`).
+    var workerGrads: [FloatBuffer] = []
+    /// Backward stops at the lowest adapted block: nothing below it has a trainable parameter.
+    let lowestAdaptedLayer: Int
 
     public init(base: TrainBase, lora: LoRAParameters, maxBatch: Int, maxSeqLen: Int, recompute: Bool = false) {
         self.base = base; self.lora = lora; self.dims = base.dims; self.recompute = recompute
@@ -42,6 +46,7 @@ public final class TrainableLlama {
         scratch = BackwardScratch(dims: d, rows: n, rank: lora.spec.rank, dropout: lora.spec.dropout > 0)
         headChunk = min(256, n)
         headScratch = FloatBuffer(headChunk * (d.hiddenSize + d.vocabSize))
+        lowestAdaptedLayer = lora.entries.map { $0.layer }.min() ?? d.numLayers
     }
 
     /// Σ −log p over the batch's targets (forward only, no dropout).
@@ -65,6 +70,10 @@ public final class TrainableLlama {
         return total
     }
 
+    func slices(_ b: TokenBatch) -> [RowSlice] {
+        BatchWorkers.slices(batch: b.batch, seqLen: b.seqLen, threads: Parallel.threads)
+    }
+
     func check(_ b: TokenBatch) throws {
         let n = b.rows
         guard b.batch <= maxBatch, n <= maxRows, b.seqLen <= rope.maxPositions, b.tokens.count == n, b.targets.count == n,
@@ -82,48 +91,56 @@ public final class TrainableLlama {
 
     func blockActs(_ l: Int) -> BlockActivations { recompute ? acts[0] : acts[l] }
 
-    func dropout(_ l: Int, _ t: Projection) -> DropoutMask? {
+    /// The mask of (layer, target) for the rows of slice `s` (input width `width`).
+    func dropout(_ l: Int, _ t: Projection, _ s: RowSlice, width: Int) -> DropoutMask? {
         guard training, lora.spec.dropout > 0 else { return nil }
         var h = TrainRNG(seed: dropoutSeed ^ (dropoutStep &* 0x1000_0000_01B3) ^ UInt64(l * 8 + t.order) << 48)
-        return DropoutMask(p: lora.spec.dropout, seed: h.next())
+        return DropoutMask(p: lora.spec.dropout, seed: h.next(), offset: s.row0 * width)
     }
 
     func forwardBlocks(_ b: TokenBatch) {
         b.tokens.withUnsafeBufferPointer { tok in
             base.embedding.lookup(tok.baseAddress!, count: b.rows, into: inputs[0].p)
         }
-        for l in 0..<dims.numLayers { forwardBlock(l, b) }
+        BatchWorkers.run(slices(b)) { _, s in
+            for l in 0..<dims.numLayers { forwardBlock(l, b, s) }
+        }
     }
 
-    func forwardBlock(_ l: Int, _ b: TokenBatch) {
-        let d = dims, n = b.rows, w = base.layers[l], a = blockActs(l)
-        let x = inputs[l].p, out = inputs[l + 1].p
-        let tmp = scratch.tmp?.p
+    /// Block l over the rows of slice `s` (every buffer below is offset to the slice's first row).
+    func forwardBlock(_ l: Int, _ b: TokenBatch, _ s: RowSlice) {
+        let d = dims, n = s.rows, r0 = s.row0, w = base.layers[l], a = blockActs(l)
+        let c = d.hiddenSize, iw = d.intermediateSize
+        let x = inputs[l].p + r0 * c, out = inputs[l + 1].p + r0 * c
+        let tmp = scratch.tmp.map { $0.p + r0 * scratch.tmpWidth }
         func lin(_ t: Projection, _ y: UnsafeMutablePointer<Float>, _ xin: UnsafePointer<Float>) {
-            LoRALinear.forward(y, xin, rows: n, base: w.linear(t), lora: lora.view(layer: l, target: t),
-                               u: a.loraU[t]?.p, dropout: dropout(l, t), tmp: tmp)
+            let base = w.linear(t)
+            LoRALinear.forward(y, xin, rows: n, base: base, lora: lora.view(layer: l, target: t),
+                               u: a.loraU[t].map { $0.p + r0 * lora.spec.rank }, dropout: dropout(l, t, s, width: base.inFeatures), tmp: tmp)
         }
-        let xn = scratch.xn.p, h = scratch.h.p
-        RMSNorm.forward(xn, a.rstd1.p, x, w.attnNorm.p, rows: n, cols: d.hiddenSize, eps: d.rmsNormEps)
-        lin(.q, a.q.p, xn); lin(.k, a.k.p, xn); lin(.v, a.v.p, xn)
+        let xn = scratch.xn.p + r0 * c, h = scratch.h.p + r0 * iw
+        let q = a.q.p + r0 * d.qWidth, k = a.k.p + r0 * d.kvWidth, v = a.v.p + r0 * d.kvWidth
+        let ao = a.ao.p + r0 * d.qWidth, x2 = a.x2.p + r0 * c, g = a.g.p + r0 * iw, up = a.up.p + r0 * iw
+        RMSNorm.forward(xn, a.rstd1.p + r0, x, w.attnNorm.p, rows: n, cols: c, eps: d.rmsNormEps)
+        lin(.q, q, xn); lin(.k, k, xn); lin(.v, v, xn)
         b.positions.withUnsafeBufferPointer { pos in
-            RoPE.forward(a.q.p, pos.baseAddress!, rows: n, heads: d.numHeads, table: rope)
-            RoPE.forward(a.k.p, pos.baseAddress!, rows: n, heads: d.numKVHeads, table: rope)
+            RoPE.forward(q, pos.baseAddress! + r0, rows: n, heads: d.numHeads, table: rope)
+            RoPE.forward(k, pos.baseAddress! + r0, rows: n, heads: d.numKVHeads, table: rope)
         }
         b.keyStart.withUnsafeBufferPointer { ks in
-            Attention.forward(a.ao.p, a.lse.p, a.q.p, a.k.p, a.v.p, keyStart: ks.baseAddress!, shape: attnShape(b))
+            Attention.forward(ao, a.lse.p + s.b0 * d.numHeads * b.seqLen, q, k, v, keyStart: ks.baseAddress! + r0, shape: attnShape(b, s))
         }
-        lin(.o, a.x2.p, a.ao.p)
-        addInPlace(a.x2.p, x, n * d.hiddenSize)
-        RMSNorm.forward(xn, a.rstd2.p, a.x2.p, w.ffnNorm.p, rows: n, cols: d.hiddenSize, eps: d.rmsNormEps)
-        lin(.gate, a.g.p, xn); lin(.up, a.up.p, xn)
-        SwiGLU.forward(h, a.g.p, a.up.p, count: n * d.intermediateSize)
+        lin(.o, x2, ao)
+        addInPlace(x2, x, n * c)
+        RMSNorm.forward(xn, a.rstd2.p + r0, x2, w.ffnNorm.p, rows: n, cols: c, eps: d.rmsNormEps)
+        lin(.gate, g, xn); lin(.up, up, xn)
+        SwiGLU.forward(h, g, up, count: n * iw)
         lin(.down, out, h)
-        addInPlace(out, a.x2.p, n * d.hiddenSize)
+        addInPlace(out, x2, n * c)
     }
 
-    func attnShape(_ b: TokenBatch) -> AttentionShape {
-        AttentionShape(batch: b.batch, seqLen: b.seqLen, heads: dims.numHeads, kvHeads: dims.numKVHeads, headDim: dims.headDim)
+    func attnShape(_ b: TokenBatch, _ s: RowSlice) -> AttentionShape {
+        AttentionShape(batch: s.batch, seqLen: b.seqLen, heads: dims.numHeads, kvHeads: dims.numKVHeads, headDim: dims.headDim)
     }
 
     /// Final norm + head + loss; with backward, leaves ∂L/∂(last block output) in scratch.dres.
@@ -142,57 +159,73 @@ public final class TrainableLlama {
         return total
     }
 
-    /// Backward stops at the lowest adapted block: nothing below it has a trainable parameter.
-    lazy var lowestAdaptedLayer: Int = lora.entries.map { $0.layer }.min() ?? dims.numLayers
-
     func backwardBlocks(_ b: TokenBatch) {
         guard lowestAdaptedLayer < dims.numLayers else { return }
-        for l in stride(from: dims.numLayers - 1, through: lowestAdaptedLayer, by: -1) {
-            // The last block's activations are still in the shared buffers from the forward pass.
-            if recompute && l != dims.numLayers - 1 { forwardBlock(l, b) }
-            backwardBlock(l, b)
+        let parts = slices(b)
+        while workerGrads.count < parts.count - 1 { workerGrads.append(FloatBuffer(lora.count)) }
+        BatchWorkers.run(parts) { wi, s in
+            let grads = wi == 0 ? lora.grads.p : workerGrads[wi - 1].p
+            if wi > 0 { grads.update(repeating: 0, count: lora.count) }
+            for l in stride(from: dims.numLayers - 1, through: lowestAdaptedLayer, by: -1) {
+                // The last block's activations are still in the shared buffers from the forward pass.
+                if recompute && l != dims.numLayers - 1 { forwardBlock(l, b, s) }
+                backwardBlock(l, b, s, grads: grads)
+            }
+        }
+        guard parts.count > 1 else { return }
+        let g = lora.grads.p, extra = workerGrads[0..<(parts.count - 1)].map { $0.p }
+        Parallel.rows(lora.count, minChunk: 4096) { lo, hi in   // fixed order: worker 1, 2, …
+            for w in extra { for i in lo..<hi { g[i] += w[i] } }
         }
     }
 
-    /// scratch.dres holds ∂L/∂(block output) on entry and ∂L/∂(block input) on exit.
-    func backwardBlock(_ l: Int, _ b: TokenBatch) {
-        let d = dims, n = b.rows, w = base.layers[l], a = blockActs(l), s = scratch
-        let x = inputs[l].p, tmp = s.tmp?.p
+    /// scratch.dres holds ∂L/∂(block output) on entry and ∂L/∂(block input) on exit (rows of `sl`).
+    func backwardBlock(_ l: Int, _ b: TokenBatch, _ sl: RowSlice, grads: UnsafeMutablePointer<Float>) {
+        let d = dims, n = sl.rows, r0 = sl.row0, w = base.layers[l], a = blockActs(l), s = scratch
+        let c = d.hiddenSize, iw = d.intermediateSize, rank = lora.spec.rank
+        let x = inputs[l].p + r0 * c, tmp = s.tmp.map { $0.p + r0 * s.tmpWidth }
         let needInput = l > lowestAdaptedLayer   // no gradient is needed below the lowest adapter
         func back(_ t: Projection, _ dx: UnsafeMutablePointer<Float>?, _ dy: UnsafePointer<Float>, _ xin: UnsafePointer<Float>) {
-            LoRALinear.backward(dx, dy, xin, rows: n, base: w.linear(t), lora: lora.view(layer: l, target: t),
-                                u: a.loraU[t].map { UnsafePointer($0.p) }, dropout: dropout(l, t), du: s.du.p, tmp: tmp)
+            let base = w.linear(t)
+            LoRALinear.backward(dx, dy, xin, rows: n, base: base, lora: lora.view(layer: l, target: t, grads: grads),
+                                u: a.loraU[t].map { UnsafePointer($0.p + r0 * rank) }, dropout: dropout(l, t, sl, width: base.inFeatures),
+                                du: s.du.p + r0 * rank, tmp: tmp)
         }
-        let ni = n * d.intermediateSize
-        SwiGLU.forward(s.h.p, a.g.p, a.up.p, count: ni)   // recomputed: down's input
-        s.dh.p.update(repeating: 0, count: ni)
-        back(.down, s.dh.p, s.dres.p, s.h.p)
-        SwiGLU.backward(s.dg.p, s.dup.p, s.dh.p, a.g.p, a.up.p, count: ni)
-        RMSNorm.forward(s.xn.p, a.rstd2.p, a.x2.p, w.ffnNorm.p, rows: n, cols: d.hiddenSize, eps: d.rmsNormEps)
-        s.dxn.p.update(repeating: 0, count: n * d.hiddenSize)
-        back(.gate, s.dxn.p, s.dg.p, s.xn.p)
-        back(.up, s.dxn.p, s.dup.p, s.xn.p)
-        RMSNorm.backward(s.dres.p, s.dxn.p, a.x2.p, w.ffnNorm.p, a.rstd2.p, rows: n, cols: d.hiddenSize)
-        s.dao.p.update(repeating: 0, count: n * d.qWidth)
-        back(.o, s.dao.p, s.dres.p, a.ao.p)
-        s.dq.p.update(repeating: 0, count: n * d.qWidth)
-        s.dk.p.update(repeating: 0, count: n * d.kvWidth)
-        s.dv.p.update(repeating: 0, count: n * d.kvWidth)
+        let g = a.g.p + r0 * iw, up = a.up.p + r0 * iw, x2 = a.x2.p + r0 * c, ao = a.ao.p + r0 * d.qWidth
+        let q = a.q.p + r0 * d.qWidth, k = a.k.p + r0 * d.kvWidth, v = a.v.p + r0 * d.kvWidth
+        let h = s.h.p + r0 * iw, dh = s.dh.p + r0 * iw, dg = s.dg.p + r0 * iw, dup = s.dup.p + r0 * iw
+        let dres = s.dres.p + r0 * c, dxnP = s.dxn.p + r0 * c, xn = s.xn.p + r0 * c, dao = s.dao.p + r0 * d.qWidth
+        let dq = s.dq.p + r0 * d.qWidth, dk = s.dk.p + r0 * d.kvWidth, dv = s.dv.p + r0 * d.kvWidth
+        let lse = a.lse.p + sl.b0 * d.numHeads * b.seqLen
+        SwiGLU.forward(h, g, up, count: n * iw)   // recomputed: down's input
+        dh.update(repeating: 0, count: n * iw)
+        back(.down, dh, dres, h)
+        SwiGLU.backward(dg, dup, dh, g, up, count: n * iw)
+        RMSNorm.forward(xn, a.rstd2.p + r0, x2, w.ffnNorm.p, rows: n, cols: c, eps: d.rmsNormEps)
+        dxnP.update(repeating: 0, count: n * c)
+        back(.gate, dxnP, dg, xn)
+        back(.up, dxnP, dup, xn)
+        RMSNorm.backward(dres, dxnP, x2, w.ffnNorm.p, a.rstd2.p + r0, rows: n, cols: c)
+        dao.update(repeating: 0, count: n * d.qWidth)
+        back(.o, dao, dres, ao)
+        dq.update(repeating: 0, count: n * d.qWidth)
+        dk.update(repeating: 0, count: n * d.kvWidth)
+        dv.update(repeating: 0, count: n * d.kvWidth)
         b.keyStart.withUnsafeBufferPointer { ks in
-            Attention.backward(s.dq.p, s.dk.p, s.dv.p, s.dao.p, a.q.p, a.k.p, a.v.p, a.lse.p, keyStart: ks.baseAddress!, shape: attnShape(b))
+            Attention.backward(dq, dk, dv, dao, q, k, v, lse, keyStart: ks.baseAddress! + r0, shape: attnShape(b, sl))
         }
         b.positions.withUnsafeBufferPointer { pos in
-            RoPE.backward(s.dq.p, pos.baseAddress!, rows: n, heads: d.numHeads, table: rope)
-            RoPE.backward(s.dk.p, pos.baseAddress!, rows: n, heads: d.numKVHeads, table: rope)
+            RoPE.backward(dq, pos.baseAddress! + r0, rows: n, heads: d.numHeads, table: rope)
+            RoPE.backward(dk, pos.baseAddress! + r0, rows: n, heads: d.numKVHeads, table: rope)
         }
-        let dxn: UnsafeMutablePointer<Float>? = needInput ? s.dxn.p : nil
-        if needInput { s.dxn.p.update(repeating: 0, count: n * d.hiddenSize) }
-        RMSNorm.forward(s.xn.p, a.rstd1.p, x, w.attnNorm.p, rows: n, cols: d.hiddenSize, eps: d.rmsNormEps)
-        back(.q, dxn, s.dq.p, s.xn.p)
-        back(.k, dxn, s.dk.p, s.xn.p)
-        back(.v, dxn, s.dv.p, s.xn.p)
+        let dxn: UnsafeMutablePointer<Float>? = needInput ? dxnP : nil
+        if needInput { dxnP.update(repeating: 0, count: n * c) }
+        RMSNorm.forward(xn, a.rstd1.p + r0, x, w.attnNorm.p, rows: n, cols: c, eps: d.rmsNormEps)
+        back(.q, dxn, dq, xn)
+        back(.k, dxn, dk, xn)
+        back(.v, dxn, dv, xn)
         if needInput {
-            RMSNorm.backward(s.dres.p, s.dxn.p, x, w.attnNorm.p, a.rstd1.p, rows: n, cols: d.hiddenSize)
+            RMSNorm.backward(dres, dxnP, x, w.attnNorm.p, a.rstd1.p + r0, rows: n, cols: c)
         }
     }
 
