@@ -14,7 +14,7 @@ public final class LinearWeight: @unchecked Sendable {
 
     /// Activation rows up to which the direct quantized kernel is used (above it: tiles + sgemm).
     public static var directKernelMaxRows = 64
-    /// Weight rows per dequantized tile (each tile is tileRows × in floats of scratch).
+    /// Least weight rows per dequantized tile (`DequantTiles` picks larger ones when it can).
     public static var tileRows = 64
 
     public init(f32 data: [Float], out: Int, in: Int) {
@@ -55,7 +55,7 @@ public final class LinearWeight: @unchecked Sendable {
             }
             return
         }
-        let tile = Self.tileRows
+        let tile = DequantTiles.rows(out: out, cols: cols, minimum: Self.tileRows)
         Threads.parallelFor(out, granularity: tile) { s, e in
             let scratch = UnsafeMutablePointer<Float>.allocate(capacity: tile * cols)
             defer { scratch.deallocate() }

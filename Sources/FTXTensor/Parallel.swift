@@ -90,3 +90,16 @@ public enum Threads {
         return pool
     }
 }
+
+/// How many weight rows a tile-by-tile matmul dequantizes at a time (quantized weight × many rows
+/// of activations). Every tile's sgemm packs the whole activation operand again, so fewer, larger
+/// tiles pack less; on several threads each thread still needs a few tiles for balance; and one
+/// tile's f32 copy stays within 4 MiB.
+public enum DequantTiles {
+    public static func rows(out: Int, cols: Int, minimum: Int) -> Int {
+        let cap = max(minimum, (1 << 20) / max(cols, 1))
+        if Threads.isSerial || Threads.count == 1 { return max(1, min(out, cap)) }
+        let balanced = out / (4 * Threads.count) / 16 * 16
+        return max(minimum, min(256, cap, balanced))
+    }
+}

@@ -23,7 +23,7 @@ struct ModelBenchCommand: ParsableCommand {
     @Option(help: "Tokens generated per prompt in the batched measurement.") var batchTokens = 64
     @Option(help: "Repetitions (the best is reported).") var repeats = 2
     @Option(help: "Activation rows up to which quantized matmuls use the direct block kernel (tuning).") var directRows: Int?
-    @Option(help: "Weight rows per dequantized tile in batched matmuls (tuning).") var tileRows: Int?
+    @Option(help: "Least weight rows per dequantized tile in batched matmuls (tuning; larger tiles are used when they fit).") var tileRows: Int?
     @Flag(help: "Time single matmuls of one block's weights instead (kernel tuning).") var kernels = false
     @Option(help: "Only these weights in --kernels (comma-separated: ffn_gate,ffn_down,out1536,out8192,output).") var only: String?
     @Flag(inversion: .prefixedNo, help: "Run parallel regions on persistent spinning workers, or not (default: on when the load average is below the core count; FTX_WORKER_POOL=1/0).") var workerPool: Bool?

@@ -239,4 +239,32 @@ final class TinyModelTests: XCTestCase {
             assertClose(d1, d2, 1e-4, "backwardInput n=\(n)")
         }
     }
+
+    /// Many activation rows go through dequantized tiles + sgemm; tiles of every size the policy picks
+    /// (threads sharing rows, one serial thread, a wide weight cut into ragged tiles) give f32's result.
+    func testTiledQuantizedForwardMatchesDequantizedMatmul() throws {
+        var rng = SplitMix64(seed: 2)
+        for (out, inF) in [(70, 64), (300, 8192)] {
+            var bytes: [UInt8] = []
+            for _ in 0..<(out * inF / 32) {
+                let d = floatToHalf(0.01 + rng.nextFloat() * 0.05)
+                bytes += [UInt8(d & 0xff), UInt8(d >> 8)]
+                for _ in 0..<32 { bytes.append(UInt8(truncatingIfNeeded: rng.next())) }
+            }
+            let owner = MappedFile(bytes: bytes)
+            let w = LinearWeight(type: .q8_0, data: owner.base, out: out, in: inF, owner: owner)
+            let f = LinearWeight(f32: w.dequantized(), out: out, in: inF)
+            let n = 100
+            let x = (0..<(n * inF)).map { _ in rng.nextFloat() - 0.5 }
+            var want = [Float](repeating: 0, count: n * out)
+            f.forward(x, rows: n, into: &want, accumulate: false)
+            for serial in [false, true] {
+                var got = [Float](repeating: 0, count: n * out)
+                if serial { Threads.serial { w.forward(x, rows: n, into: &got, accumulate: false) } }
+                else { w.forward(x, rows: n, into: &got, accumulate: false) }
+                assertClose(got, want, 1e-4 * Float(inF / 64), "\(out)×\(inF), serial \(serial)")
+            }
+        }
+        XCTAssertLessThan(DequantTiles.rows(out: 300, cols: 8192, minimum: 64), 300)   // so the wide case is ragged
+    }
 }

@@ -104,9 +104,9 @@ public final class NF4Linear: FrozenLinear, @unchecked Sendable {
             Self.tables.withUnsafeBufferPointer { l in body(c.baseAddress!, q.baseAddress!, g.baseAddress!, l.baseAddress!) } } } }
     }
 
-    /// Y[n×out] (+)= X·Wᵀ: threads split output rows; each dequantizes 64-row tiles and runs sgemm.
+    /// Y[n×out] (+)= X·Wᵀ: threads split output rows; each dequantizes tiles of rows and runs sgemm.
     public func forward(_ x: UnsafePointer<Float>, rows n: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool) {
-        let cols = inFeatures, out = outFeatures, tile = 64
+        let cols = inFeatures, out = outFeatures, tile = DequantTiles.rows(out: out, cols: cols, minimum: 64)
         withTables { c, q, g, l in
             Threads.parallelFor(out, granularity: tile) { s, e in
                 let scratch = UnsafeMutablePointer<Float>.allocate(capacity: tile * cols)
