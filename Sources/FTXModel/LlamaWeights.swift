@@ -1,17 +1,18 @@
-/// Weights of one transformer block.
-public struct LlamaLayerWeights {
-    public var attnNorm: [Float]
-    public var q, k, v, o: LinearWeight
-    public var ffnNorm: [Float]
-    public var gate, up, down: LinearWeight
+/// Weights of one transformer block: two RMSNorm vectors and the seven projections. Generic over
+/// their storage, so the training engine holds the same layout over its own (f32 buffers, NF4 blocks).
+public struct LayerWeights<Norm, Weight> {
+    public var attnNorm: Norm
+    public var q, k, v, o: Weight
+    public var ffnNorm: Norm
+    public var gate, up, down: Weight
 
-    public init(attnNorm: [Float], q: LinearWeight, k: LinearWeight, v: LinearWeight, o: LinearWeight,
-                ffnNorm: [Float], gate: LinearWeight, up: LinearWeight, down: LinearWeight) {
+    public init(attnNorm: Norm, q: Weight, k: Weight, v: Weight, o: Weight,
+                ffnNorm: Norm, gate: Weight, up: Weight, down: Weight) {
         self.attnNorm = attnNorm; self.q = q; self.k = k; self.v = v; self.o = o
         self.ffnNorm = ffnNorm; self.gate = gate; self.up = up; self.down = down
     }
 
-    public func weight(_ p: Projection) -> LinearWeight {
+    public func weight(_ p: Projection) -> Weight {
         switch p {
         case .q: return q
         case .k: return k
@@ -22,7 +23,17 @@ public struct LlamaLayerWeights {
         case .down: return down
         }
     }
+
+    /// The same block over other storage: `norm` converts both norms, `weight(p, w)` each projection.
+    public func map<N, W>(norm: (Norm) throws -> N, weight: (Projection, Weight) throws -> W) rethrows -> LayerWeights<N, W> {
+        LayerWeights<N, W>(attnNorm: try norm(attnNorm), q: try weight(.q, q), k: try weight(.k, k), v: try weight(.v, v),
+                           o: try weight(.o, o), ffnNorm: try norm(ffnNorm), gate: try weight(.gate, gate),
+                           up: try weight(.up, up), down: try weight(.down, down))
+    }
 }
+
+/// A block as FTXModel loads it.
+public typealias LlamaLayerWeights = LayerWeights<[Float], LinearWeight>
 
 /// All weights of a Llama model. q/k rows are in GGUF (llama.cpp permuted) order.
 public final class LlamaWeights {

@@ -105,7 +105,7 @@ final class AdapterTests: XCTestCase {
         let unmerged = try Self.trainingNLL(base, lora, tokens: tokens)
         let layers = base.layers.enumerated().map { (l, b) -> BaseLayer in
             func w(_ t: Projection) -> FrozenLinear {
-                let x = b.linear(t)
+                let x = b.weight(t)
                 return DenseLinear(lora.merged(lora.entry(layer: l, target: t)!, base: x.dequantized()), out: x.outFeatures, in: x.inFeatures)
             }
             return BaseLayer(attnNorm: b.attnNorm.array, q: w(.q), k: w(.k), v: w(.v), o: w(.o), ffnNorm: b.ffnNorm.array,

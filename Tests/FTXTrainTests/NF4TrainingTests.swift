@@ -73,7 +73,7 @@ final class NF4TrainingTests: XCTestCase {
         var nf4Bytes = 0, padded = 0
         for layer in q.model.base.layers {
             for t in Projection.allCases {
-                let l = try XCTUnwrap(layer.linear(t) as? NF4Linear, "\(t) is \(type(of: layer.linear(t))), not NF4")
+                let l = try XCTUnwrap(layer.weight(t) as? NF4Linear, "\(t) is \(type(of: layer.weight(t))), not NF4")
                 let blocks = l.outFeatures * ((l.inFeatures + 63) / 64)
                 // 4-bit codes + one 8-bit absmax code per 64 + one f32 per 256 blocks + the mean.
                 XCTAssertEqual(l.storageBytes, blocks * 32 + blocks + 4 * ((blocks + 255) / 256) + 4)
@@ -95,7 +95,7 @@ final class NF4TrainingTests: XCTestCase {
         let dq = TrainBase.from(src.weights, storage: .quantized)
         let layers = src.weights.layers.enumerated().map { (i, b) -> LlamaLayerWeights in
             func w(_ t: Projection) -> LinearWeight {
-                let l = dq.layers[i].linear(t)
+                let l = dq.layers[i].weight(t)
                 return LinearWeight(f32: l.dequantized(), out: l.outFeatures, in: l.inFeatures)
             }
             return LlamaLayerWeights(attnNorm: b.attnNorm, q: w(.q), k: w(.k), v: w(.v), o: w(.o), ffnNorm: b.ffnNorm,

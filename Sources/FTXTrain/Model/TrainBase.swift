@@ -1,25 +1,14 @@
 import Foundation
 import FTXModel
 
-/// The frozen base model: norms in f32, projections behind `FrozenLinear` (f32, GGUF blocks or NF4).
-public final class BaseLayer {
-    public let attnNorm: FloatBuffer, ffnNorm: FloatBuffer
-    public let q, k, v, o, gate, up, down: FrozenLinear
+/// One frozen block: norms in f32 buffers, projections behind `FrozenLinear` (f32, GGUF blocks or NF4).
+public typealias BaseLayer = LayerWeights<FloatBuffer, FrozenLinear>
+
+extension LayerWeights where Norm == FloatBuffer, Weight == FrozenLinear {
     public init(attnNorm: [Float], q: FrozenLinear, k: FrozenLinear, v: FrozenLinear, o: FrozenLinear,
                 ffnNorm: [Float], gate: FrozenLinear, up: FrozenLinear, down: FrozenLinear) {
-        self.attnNorm = FloatBuffer(attnNorm); self.ffnNorm = FloatBuffer(ffnNorm)
-        self.q = q; self.k = k; self.v = v; self.o = o; self.gate = gate; self.up = up; self.down = down
-    }
-    public func linear(_ t: Projection) -> FrozenLinear {
-        switch t {
-        case .q: return q
-        case .k: return k
-        case .v: return v
-        case .o: return o
-        case .gate: return gate
-        case .up: return up
-        case .down: return down
-        }
+        self.init(attnNorm: FloatBuffer(attnNorm), q: q, k: k, v: v, o: o,
+                  ffnNorm: FloatBuffer(ffnNorm), gate: gate, up: up, down: down)
     }
 }
 

@@ -114,7 +114,7 @@ public final class TrainableLlama {
         let x = inputs[l].p + r0 * c, out = inputs[l + 1].p + r0 * c
         let tmp = scratch.tmp.map { $0.p + r0 * scratch.tmpWidth }
         func lin(_ t: Projection, _ y: UnsafeMutablePointer<Float>, _ xin: UnsafePointer<Float>) {
-            let base = w.linear(t)
+            let base = w.weight(t)
             LoRALinear.forward(y, xin, rows: n, base: base, lora: lora.view(layer: l, target: t),
                                u: a.loraU[t].map { $0.p + r0 * lora.spec.rank }, dropout: dropout(l, t, s, width: base.inFeatures), tmp: tmp)
         }
@@ -186,7 +186,7 @@ public final class TrainableLlama {
         let x = inputs[l].p + r0 * c, tmp = s.tmp.map { $0.p + r0 * s.tmpWidth }
         let needInput = l > lowestAdaptedLayer   // no gradient is needed below the lowest adapter
         func back(_ t: Projection, _ dx: UnsafeMutablePointer<Float>?, _ dy: UnsafePointer<Float>, _ xin: UnsafePointer<Float>) {
-            let base = w.linear(t)
+            let base = w.weight(t)
             LoRALinear.backward(dx, dy, xin, rows: n, base: base, lora: lora.view(layer: l, target: t, grads: grads),
                                 u: a.loraU[t].map { UnsafePointer($0.p + r0 * rank) }, dropout: dropout(l, t, sl, width: base.inFeatures),
                                 du: s.du.p + r0 * rank, tmp: tmp)

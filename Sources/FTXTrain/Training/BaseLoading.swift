@@ -34,10 +34,7 @@ extension TrainBase {
                 }
             }
         }
-        let layers = w.layers.map { b in
-            BaseLayer(attnNorm: b.attnNorm, q: conv(b.q), k: conv(b.k), v: conv(b.v), o: conv(b.o),
-                      ffnNorm: b.ffnNorm, gate: conv(b.gate), up: conv(b.up), down: conv(b.down))
-        }
+        let layers = w.layers.map { b in b.map(norm: FloatBuffer.init, weight: { conv($1) }) }
         let emb = LinearWeightEmbedding(w.tokenEmbedding)
         // The tied head keeps the table's own storage (it is also the embedding); f32 mode copies it.
         let head: FrozenLinear = storage == .f32 ? conv(w.output) : w.output
