@@ -47,6 +47,9 @@ extension Registry {
         guard splits["train"] != nil else { throw RegistryError.missing("\(revision) has no data/train.jsonl", hint: nil) }
         var resolved = config
         resolved["data"] = splits
+        // The thread count decides how gradient sums are split, so it is part of what gives the bytes.
+        // (The recorded config.yaml spells an unset count `threads: null`.)
+        if resolved["threads"] == nil || resolved["threads"] is NSNull, let t = header.hostThreads { resolved["threads"] = t }
         let plan = RunPlan(config: resolved, configYAML: String(decoding: cfgData, as: UTF8.self), configSource: "\(revision):config.yaml",
                            params: header.params, baseModel: base.name, splits: splits, seed: header.seed ?? 0,
                            suitePath: nil, gates: [], message: "")

@@ -1,6 +1,7 @@
 import Foundation
 import FTXModel
 import FTXStore
+import FTXTensor
 import FTXTestSupport
 import XCTest
 @testable import FTXRegistry
@@ -103,6 +104,25 @@ final class RealTrainerTests: XCTestCase {
         let line = try XCTUnwrap(diff.firstDivergence)
         XCTAssertGreaterThanOrEqual(line.line, 1)
         XCTAssertNotEqual(line.recorded, line.reproduced)
+    }
+
+    /// Threads split the micro-batch, so the thread count shapes the gradient sums: a run made on one
+    /// thread without `threads` in its config reproduces on a two-thread default only because
+    /// reproduce uses the recorded count.
+    func testReproduceUsesTheRecordedThreadCount() throws {
+        let saved = Threads.count
+        defer { Threads.count = saved }
+        let p = try makeProject()
+        let config = try String(contentsOfFile: p.root.path + "/configs/tiny.yaml", encoding: .utf8)
+        try p.write("configs/tiny.yaml", config.replacingOccurrences(of: "threads: 2", with: ""))
+        Threads.count = 1
+        try pipeline(p).run(configPath: p.root.path + "/configs/tiny.yaml")
+        XCTAssertEqual(try p.registry.commit("HEAD").run?.hostThreads, 1)
+        Threads.count = 2
+        let trainer = FTXTrainRunTrainer(engineVersion: "ftx test", progress: false, preload: Self.tinyModel)
+        let again = try p.registry.reproduce("HEAD", trainer: trainer)
+        XCTAssertTrue(again.identical, "\(again.differingFiles) \(again.notes)")
+        XCTAssertTrue(again.notes.isEmpty, "\(again.notes)")
     }
 
     func testInterruptedRealTrainingCommitsNothingAndResumesToTheSameBytes() throws {
