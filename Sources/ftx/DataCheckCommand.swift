@@ -7,7 +7,7 @@ struct DataCheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Report duplicates, near duplicates, contradictions, style drift, leakage and token lengths.",
-        discussion: """
+        discussion: reflow("""
         Every finding names file:line of each example involved. A check whose severity is `error` and that finds something makes the command exit 1 (CI-friendly); `warn` only reports. Defaults: contradictions and leakage are errors, everything else warns.
 
         Checks: exact-duplicates, near-duplicates, contradictions, json-mix, json-shape, casing, trailing-whitespace, length-outliers, empty-outputs, system-prompts, leakage, truncation. Groups for --severity: all, style.
@@ -19,7 +19,7 @@ struct DataCheckCommand: ParsableCommand {
           ftx data check data/train.jsonl data/valid.jsonl data/test.jsonl --json
           ftx data check all.jsonl --severity near-duplicates=error --near-threshold 0.9
           ftx data check all.jsonl --config data-check.yaml --severity style=off
-        """
+        """)
     )
 
     @Argument(help: "JSONL files (role from the name: train/valid/test, else checked on their own).")

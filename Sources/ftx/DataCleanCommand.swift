@@ -6,13 +6,14 @@ struct DataCleanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clean",
         abstract: "Write a cleaned copy: no exact duplicates, one example per near-duplicate cluster, contradictions handled.",
-        discussion: """
+        discussion: reflow("""
         The input is never modified; the output is written atomically (complete or absent). The first example of each duplicate group or cluster (in file order) is kept. Contradictions (same input, different outputs): drop removes the whole group, keep-first keeps its first example, flag keeps all and lists them.
 
         Examples:
           ftx data clean data/all.jsonl --out data/clean.jsonl
-          ftx data clean data/all.jsonl --out data/clean.jsonl --contradictions keep-first --json
-        """
+          ftx data clean data/all.jsonl --out data/clean.jsonl \\
+              --contradictions keep-first --json
+        """)
     )
 
     @Argument(help: "The JSONL file to clean.") var file: String

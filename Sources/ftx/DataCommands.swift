@@ -9,19 +9,20 @@ struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data",
         abstract: "Check, clean, split and summarize JSONL datasets (chat, completion, text).",
-        discussion: """
+        discussion: reflow("""
         Formats (one JSON object per line):
-          chat        {"messages":[{"role":"user","content":"…"},{"role":"assistant","content":"…"}]}
+          chat        {"messages":[{"role":"user","content":"…"},
+                       {"role":"assistant","content":"…"}]}
           completion  {"prompt":"…","completion":"…"}
           text        {"text":"…"}
 
         Typical use:
-          ftx data check data/all.jsonl                 duplicates, contradictions, style drift
+          ftx data check data/all.jsonl         duplicates, contradictions, style drift
           ftx data clean data/all.jsonl --out data/clean.jsonl
           ftx data split data/clean.jsonl --valid 0.1 --test 0.1 --seed 1
-          ftx data check data/train.jsonl data/valid.jsonl data/test.jsonl   (adds leakage)
+          ftx data check data/train.jsonl data/valid.jsonl data/test.jsonl  # + leakage
           ftx data stats data/train.jsonl
-        """,
+        """),
         subcommands: [DataCheckCommand.self, DataCleanCommand.self, DataSplitCommand.self, DataStatsCommand.self]
     )
 }

@@ -6,7 +6,7 @@ struct DataSplitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "split",
         abstract: "Deterministic train/valid/test split by a seeded hash of each example's input.",
-        discussion: """
+        discussion: reflow("""
         The same file and seed always give the same split, and appending rows never moves existing ones. Examples with equal or near-equal inputs (Jaccard ≥ --near-threshold) stay in one split, so nothing leaks. Writes train.jsonl, valid.jsonl and test.jsonl into --out (default: the input's directory), all or nothing.
 
         --stratify FIELD keeps each value's proportions exact (rows near the boundary may then move when rows are added).
@@ -14,7 +14,7 @@ struct DataSplitCommand: ParsableCommand {
         Examples:
           ftx data split data/all.jsonl --valid 0.1 --test 0.1 --seed 1 --out data/
           ftx data split data/all.jsonl --stratify category --json
-        """
+        """)
     )
 
     @Argument(help: "The JSONL file to split.") var file: String

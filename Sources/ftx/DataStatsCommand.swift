@@ -6,13 +6,13 @@ struct DataStatsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats",
         abstract: "Counts, lengths, formats and role distribution of JSONL files.",
-        discussion: """
+        discussion: reflow("""
         Lengths are in characters (Unicode scalars); with --model, token counts too.
 
         Examples:
           ftx data stats data/train.jsonl
           ftx data stats data/*.jsonl --json
-        """
+        """)
     )
 
     @Argument(help: "JSONL files.") var files: [String]

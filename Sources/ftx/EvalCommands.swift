@@ -14,18 +14,21 @@ struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Run an eval suite over a model and write a report (metrics, per-case verdicts, gates).",
-        discussion: """
+        discussion: reflow("""
         The suite (YAML) names a JSONL split of cases, generation settings and assertions
         (equals, contains, icontains, starts-with, regex, is-json, json-schema, json-field,
         similar, max-tokens, latency-ms; prefix not- to negate). See docs/eval.md.
 
         Examples:
-          ftx eval --model models/SmolLM2-135M-Instruct.Q4_1.gguf --suite evals/suite.yaml --out report.json
-          ftx eval --model base.gguf --adapter out/adapter --suite evals/suite.yaml --gate "pass_rate >= 0.85"
-          ftx eval --model base.gguf --suite evals/suite.yaml --config configs/lora.yaml --baseline base.json
+          ftx eval --model models/SmolLM2-135M-Instruct.Q4_1.gguf \\
+              --suite evals/suite.yaml --out report.json
+          ftx eval --model base.gguf --adapter out/adapter --suite evals/suite.yaml \\
+              --gate "pass_rate >= 0.85"
+          ftx eval --model base.gguf --suite evals/suite.yaml \\
+              --config configs/lora.yaml --baseline base.json
 
         Exit status: 0 when every gate passes (or none is declared), 1 when a gate fails, 2 on errors.
-        """)
+        """))
 
     @Argument(help: "A revision to evaluate (needs an ftx repository; use --model for a GGUF file).")
     var revision: String?
@@ -107,7 +110,7 @@ struct DiffCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "diff",
         abstract: "Compare two eval reports: metric deltas with 95% CIs, McNemar, flipped cases.",
-        discussion: """
+        discussion: reflow("""
         Cases are paired by id. Each metric is shown A → B with its delta and a 95% CI from a
         seeded paired bootstrap (10,000 resamples); pass/fail flips get McNemar's exact test and
         pass rates Wilson intervals. A metric regresses only when its CI excludes zero and the drop
@@ -120,7 +123,7 @@ struct DiffCommand: ParsableCommand {
           ftx diff a.json b.json --json | jq .mcnemar
 
         Exit status: 0 when no gate regressed, 1 when one did (for CI), 2 on errors.
-        """)
+        """))
 
     @Argument(help: "Report A (the baseline): a report JSON file. Revisions need an ftx repository.")
     var a: String

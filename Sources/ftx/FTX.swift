@@ -8,14 +8,14 @@ struct FTX: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ftx",
         abstract: "Version, train, evaluate and deploy LoRA adapters — shaped like git.",
-        discussion: """
+        discussion: reflow("""
         Typical day:
           ftx init                         create .ftx/ in this directory
-          ftx data check data/all.jsonl    duplicates, contradictions, style drift, leakage
+          ftx data check data/all.jsonl    duplicates, contradictions, leakage
           ftx run -c configs/lora.yaml     train -> eval -> gates -> commit
           ftx diff HEAD~1 HEAD             did this change regress anything?
         See docs/ for a page per concept.
-        """,
+        """),
         version: FTXVersion.string,
         subcommands: StoreCommands.all + ModelCommands.all + TrainCommands.all
             + DataCommands.all + EvalCommands.all + RunCommands.all

@@ -8,13 +8,13 @@ struct ModelBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure the engine's prefill, decode and batched-generation speed on a model.",
-        discussion: """
+        discussion: reflow("""
         Prompts are synthetic token ids (deterministic), so the figures do not depend on text.
         bench/engine/run.sh runs this beside llama.cpp and prints the ratios.
 
         Example:
           ftx model bench -m SmolLM2-135M-Instruct.Q4_1.gguf --threads 2 --json
-        """)
+        """))
 
     @OptionGroup var file: ModelFileOptions
     @Option(help: "Prompt tokens for the prefill measurement.") var promptTokens = 512

@@ -10,10 +10,10 @@ struct ModelGroupCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
         abstract: "Inspect GGUF base models.",
-        discussion: """
+        discussion: reflow("""
         Example:
           ftx model info models/SmolLM2-135M-Instruct.Q4_1.gguf
           ftx model info models/SmolLM2-135M-Instruct.Q4_1.gguf --json
-        """,
+        """),
         subcommands: [ModelInfoCommand.self, ModelBenchCommand.self])
 }

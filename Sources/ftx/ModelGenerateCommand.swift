@@ -18,20 +18,22 @@ struct ModelGenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
         abstract: "Generate text from a GGUF model, streaming tokens as they come.",
-        discussion: """
+        discussion: reflow("""
         The prompt is used as is, or with --chat wrapped in the model's chat template (from the GGUF)
         as a user turn, with --system as the system turn. Greedy by default (temperature 0); with a
         temperature, the same --seed gives the same text.
 
         Examples:
-          ftx generate -m SmolLM2-135M-Instruct.Q4_1.gguf --chat "What is the capital of France?"
-          ftx generate -m model.gguf --max-tokens 64 --temperature 0.7 --top-p 0.9 --seed 42 "Once upon a time"
-          ftx generate -m model.gguf --chat --system "Answer in one word." --stop "." "Largest planet?"
-          ftx generate -m SmolLM2-135M-Instruct.Q4_1.gguf --adapter out --chat "Extract the date: ..."
+          ftx generate -m SmolLM2-135M-Instruct.Q4_1.gguf --chat "Capital of France?"
+          ftx generate -m model.gguf --max-tokens 64 --temperature 0.7 --top-p 0.9 \\
+              --seed 42 "Once upon a time"
+          ftx generate -m model.gguf --chat --system "Answer in one word." --stop "." \\
+              "Largest planet?"
+          ftx generate -m model.gguf --adapter out --chat "Extract the date: ..."
 
         With --adapter, a LoRA adapter (a PEFT directory as `ftx train` writes it, or a GGUF LoRA
         file) is applied unmerged on top of the model, exactly as `ftx eval --adapter` applies it.
-        """)
+        """))
 
     @OptionGroup var file: ModelFileOptions
     @OptionGroup var lora: ModelAdapterOption

@@ -6,11 +6,11 @@ struct ModelInfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "info",
         abstract: "Show a GGUF model's architecture, sizes, tensor types, tokenizer and chat template.",
-        discussion: """
+        discussion: reflow("""
         Examples:
           ftx model info SmolLM2-135M-Instruct.Q4_1.gguf
           ftx model info SmolLM2-135M-Instruct.Q4_1.gguf --json | jq .config
-        """)
+        """))
 
     @Argument(help: "The GGUF file.") var file: String
     @Flag(help: "Print as JSON.") var json = false

@@ -6,14 +6,14 @@ struct ModelTokenizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokenize",
         abstract: "Show the token ids and pieces of a text under a model's tokenizer.",
-        discussion: """
+        discussion: reflow("""
         Special tokens written in the text (e.g. <|im_start|>) are parsed as specials unless
         --no-special. No BOS is added.
 
         Examples:
           ftx tokenize -m SmolLM2-135M-Instruct.Q4_1.gguf "Hello world"
           ftx tokenize -m SmolLM2-135M-Instruct.Q4_1.gguf --json "<|im_start|>user"
-        """)
+        """))
 
     @Option(name: .shortAndLong, help: "The GGUF model file.") var model: String
     @Flag(help: "Treat special-token text as plain text.") var noSpecial = false
@@ -41,19 +41,19 @@ struct ModelScoreCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "score",
         abstract: "Mean cross-entropy (nats per predicted token) and perplexity of a text under a model.",
-        discussion: """
+        discussion: reflow("""
         Every token after the first is predicted from the ones before it. Special tokens in the
         text are parsed; the model's BOS is prepended when its tokenizer asks for one.
 
         Examples:
-          ftx score -m SmolLM2-135M-Instruct.Q4_1.gguf "The quick brown fox jumps over the lazy dog."
+          ftx score -m SmolLM2-135M-Instruct.Q4_1.gguf "The quick brown fox jumps."
           ftx score -m SmolLM2-135M-Instruct.Q4_1.gguf --json "$(cat notes.txt)"
-          ftx score -m SmolLM2-135M-Instruct.Q4_1.gguf --adapter out "$(cat held-out.txt)"
+          ftx score -m model.gguf --adapter out "$(cat held-out.txt)"
 
         With --adapter, a LoRA adapter (a PEFT directory as `ftx train` writes it, or a GGUF LoRA
         file) is applied unmerged on top of the model, exactly as `ftx eval --adapter` applies it:
         compare the two perplexities to see what fine-tuning did to a text.
-        """)
+        """))
 
     @OptionGroup var file: ModelFileOptions
     @OptionGroup var lora: ModelAdapterOption

@@ -7,7 +7,7 @@ struct RunBaseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "base",
         abstract: "Register and list base models (GGUF files identified by their content).",
-        discussion: """
+        discussion: reflow("""
         A registered base is stored in the object store (chunked, so versions share bytes) or,
         with --link, recorded by path, size and id only. `base` in revisions means the default
         registered base with no adapter (e.g. `ftx diff base HEAD`). Runs name a base by name or
@@ -18,7 +18,7 @@ struct RunBaseCommand: ParsableCommand {
           ftx base add /data/llama.gguf --name llama --link --default
           ftx base list --json
           ftx base verify
-        """,
+        """),
         subcommands: [Add.self, List.self, Verify.self])
 
     struct Add: ParsableCommand {

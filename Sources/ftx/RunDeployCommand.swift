@@ -7,7 +7,7 @@ struct RunDeployCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "deploy",
         abstract: "Deploy a run's adapter to an environment, roll it back, or list deployments.",
-        discussion: """
+        discussion: reflow("""
         Deploying moves refs/deploy/ENV to the commit (its reflog is the deployment history) and
         materializes the commit's adapter/ (PEFT + GGUF-LoRA files) into .ftx/deploy/ENV/ by an
         atomic directory swap: a reader sees the old adapter or the new one, never half of one.
@@ -21,7 +21,7 @@ struct RunDeployCommand: ParsableCommand {
           ftx deploy prod@{1} --env prod             # the same, as a plain deploy
           ftx deploy --list --json
           ftx deploy --history prod
-        """)
+        """))
 
     @Argument(help: "The revision to deploy (commit, branch, tag, HEAD~N, ENV@{N}).")
     var revision: String?

@@ -7,7 +7,7 @@ struct RunExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Export a run's adapter: PEFT files, a GGUF-LoRA file, or merged into the base as one GGUF.",
-        discussion: """
+        discussion: reflow("""
         peft         adapter_model.safetensors + adapter_config.json (load with PEFT)
         gguf         adapter.gguf (llama.cpp --lora)
         merged-gguf  the base model with W + s·B·A folded into each adapted projection (F32 for
@@ -17,7 +17,7 @@ struct RunExportCommand: ParsableCommand {
           ftx export HEAD --format peft --out export/peft
           ftx export prod --format gguf --out export
           ftx export v1 --format merged-gguf --out export
-        """)
+        """))
 
     @Argument(help: "The run commit (any revision, e.g. prod for what is deployed).") var revision: String = "HEAD"
     @Option(help: "peft, gguf or merged-gguf.") var format: String
@@ -36,7 +36,7 @@ struct RunLineageCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lineage",
         abstract: "Show where a run's adapter came from: config, data, base, adapter, metrics, gates, provenance.",
-        discussion: """
+        discussion: reflow("""
         Everything a run commit recorded, in one place: the data files with ids, sizes and row
         counts per split, the base model (and whether its bytes are stored or linked), the adapter
         files, headline metrics and gate verdicts, code provenance (git commit, branch, dirty),
@@ -45,7 +45,7 @@ struct RunLineageCommand: ParsableCommand {
         Examples:
           ftx lineage HEAD
           ftx lineage prod --json
-        """)
+        """))
 
     @Argument(help: "A run commit.") var revision: String = "HEAD"
     @Flag(help: "Machine-readable output.") var json = false

@@ -7,7 +7,7 @@ struct RunReproduceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reproduce",
         abstract: "Re-train a run from its recorded inputs and check the adapter bytes are identical.",
-        discussion: """
+        discussion: reflow("""
         Uses exactly what the commit recorded: its resolved config.yaml, its data/ files and the
         base model with the recorded id (which must still be registered and match). On the same
         machine and thread count the adapter must come out bit-identical; otherwise the first
@@ -19,7 +19,7 @@ struct RunReproduceCommand: ParsableCommand {
           ftx reproduce v1 --json
 
         Exit status: 0 identical, 1 different, 2 errors.
-        """)
+        """))
 
     @Argument(help: "The run commit to reproduce.") var revision: String = "HEAD"
     @Flag(help: "Machine-readable output.") var json = false

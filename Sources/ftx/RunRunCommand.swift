@@ -7,7 +7,7 @@ struct RunRunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Train → evaluate → apply gates → commit, in one step.",
-        discussion: """
+        discussion: reflow("""
         Resolves the config (every default filled in), checks the base model's bytes and the
         data (errors stop before training), splits a single data file deterministically, trains
         the adapter, evaluates it on eval.suite (and the base model once per base and suite),
@@ -22,7 +22,7 @@ struct RunRunCommand: ParsableCommand {
           ftx run -c configs/lora.yaml -m "rank 8, 3 epochs"
           ftx run -c configs/lora.yaml --set lora_r=16 --set learning_rate=1e-4
           ftx run -c configs/qlora.yaml --json
-        """)
+        """))
 
     @Option(name: .shortAndLong, help: "The run config (YAML).")
     var config: String?

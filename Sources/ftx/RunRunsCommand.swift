@@ -7,7 +7,7 @@ struct RunRunsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runs",
         abstract: "Query runs by params and metrics (from the run index in index.sqlite).",
-        discussion: """
+        discussion: reflow("""
         --where takes a small expression language: comparisons (<, <=, >, >=, =, !=) between a
         field and a number or quoted string, joined with and / or / not and parentheses. Fields
         are params from the run config (lora_r, learning_rate, …), metrics (pass_rate, loss, …),
@@ -21,7 +21,7 @@ struct RunRunsCommand: ParsableCommand {
           ftx runs --where "status = 'failed'" --json
           ftx runs --sort loss:asc --limit 5
           ftx runs --history HEAD -n 20
-        """)
+        """))
 
     @Option(name: .customLong("where"), help: "Filter expression over params and metrics.")
     var filter: String?

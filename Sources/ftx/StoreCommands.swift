@@ -54,13 +54,13 @@ struct InitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init",
         abstract: "Create an empty ftx repository (.ftx/) in a directory.",
-        discussion: """
+        discussion: reflow("""
         HEAD starts on an unborn branch `main`. Other ftx commands find .ftx/ by walking up
         from the current directory, as git does.
 
         Example:
           mkdir my-extractor && cd my-extractor && ftx init
-        """)
+        """))
     @Argument(help: "Directory to initialize (default: the current directory).") var directory: String = "."
 
     func run() throws {
@@ -74,7 +74,7 @@ struct AddCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "add",
         abstract: "Stage files or directories for the next commit.",
-        discussion: """
+        discussion: reflow("""
         Files of 1 MiB or more are split into content-defined chunks (~64 KiB), so a new version
         of a dataset stores only the chunks that changed. A directory also stages deletions of
         tracked files beneath it. Patterns in .ftxignore are skipped.
@@ -82,7 +82,7 @@ struct AddCommand: ParsableCommand {
         Examples:
           ftx add data/train.jsonl configs/lora.yaml
           ftx add .
-        """)
+        """))
     @Argument(help: "Files or directories to stage.") var paths: [String]
     @Flag(name: .shortAndLong, help: "Print each staged and removed path.") var verbose = false
 
@@ -111,11 +111,11 @@ struct RmCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rm",
         abstract: "Remove files from the index (and the work tree).",
-        discussion: """
+        discussion: reflow("""
         Examples:
           ftx rm old.jsonl              unstage and delete the file
           ftx rm --cached big.bin       unstage but keep the file on disk
-        """)
+        """))
     @Flag(help: "Only remove from the index; keep the file.") var cached = false
     @Argument(help: "Tracked files or directories.") var paths: [String]
 
@@ -129,12 +129,12 @@ struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Show staged, unstaged and untracked changes.",
-        discussion: """
+        discussion: reflow("""
         Examples:
           ftx status
-          ftx status --short      one line per path: XY path (X staged, Y unstaged; ?? untracked)
+          ftx status --short      a line per path: XY path (X staged, Y unstaged, ?? new)
           ftx status --json
-        """)
+        """))
     @Flag(name: .shortAndLong, help: "One line per path.") var short = false
     @Flag(help: "Machine-readable output.") var json = false
 
@@ -184,7 +184,7 @@ struct CommitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "commit",
         abstract: "Record the staged files as a new commit.",
-        discussion: """
+        discussion: reflow("""
         If another process moves the branch while this one commits, the commit is re-parented
         onto the new tip and retried; if it keeps losing it fails with "lost the race" (exit 2)
         and records nothing. Extra headers (key=value) are stored in the commit in order.
@@ -192,7 +192,7 @@ struct CommitCommand: ParsableCommand {
         Examples:
           ftx commit -m "train split v2"
           ftx commit -m "rank 8" --header seed=42 --header base=smollm2
-        """)
+        """))
     @Option(name: .shortAndLong, help: "The commit message.") var message: String
     @Option(name: .customLong("header"), help: "An extra header key=value (repeatable).") var headers: [String] = []
     @Flag(help: "Commit even when the tree equals the parent's.") var allowEmpty = false

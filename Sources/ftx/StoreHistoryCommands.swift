@@ -8,12 +8,12 @@ struct LogCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "log",
         abstract: "Show commit history, newest first.",
-        discussion: """
+        discussion: reflow("""
         Examples:
           ftx log
           ftx log --oneline -n 5
           ftx log main~3 --json
-        """)
+        """))
     @Argument(help: "Where to start (default HEAD).") var revision: String = "HEAD"
     @Option(name: .short, help: "Show at most N commits.") var n: Int?
     @Flag(help: "One line per commit: short id and summary.") var oneline = false
@@ -55,14 +55,14 @@ struct ShowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
         abstract: "Show a commit (headers, message, changed paths), tag, tree or file.",
-        discussion: """
+        discussion: reflow("""
         Examples:
           ftx show                 HEAD: all headers (extra ones too) and changed files
           ftx show v1              an annotated tag, then its commit
           ftx show HEAD~1 --json
-          ftx show HEAD~1:config.yaml   a file as it was (REV:path; REV: is the root tree)
+          ftx show HEAD~1:config.yaml   a file as it was (REV:path; REV: = root tree)
           ftx show v1:data              a directory listing
-        """)
+        """))
     @Argument(help: "A revision (default HEAD).") var revision: String = "HEAD"
     @Flag(help: "Machine-readable output.") var json = false
 
@@ -120,14 +120,14 @@ struct CatFileCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cat-file",
         abstract: "Print an object's type, size or content.",
-        discussion: """
+        discussion: reflow("""
         Examples:
           ftx cat-file -t HEAD                     commit
           ftx cat-file -s 3fa9c1                   content size in bytes
           ftx cat-file -p HEAD:                    the root tree of HEAD
           ftx cat-file -p HEAD~1:data/train.jsonl  a file as it was one commit ago
         A large file's object (type `chunked`) prints as the file: -s is its size, -p its bytes.
-        """)
+        """))
     @Flag(name: .customShort("t"), help: "Print the type.") var type = false
     @Flag(name: .customShort("s"), help: "Print the content size.") var size = false
     @Flag(name: .customShort("p"), help: "Pretty-print the content.") var pretty = false
@@ -158,14 +158,14 @@ struct ReflogCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reflog",
         abstract: "Show the history of a ref's values (newest first).",
-        discussion: """
+        discussion: reflow("""
         Entry N is what `<ref>@{N}` means in any revision.
 
         Examples:
           ftx reflog                 HEAD's history
           ftx reflog main
           ftx reflog prod --json     a deploy env's history
-        """)
+        """))
     @Argument(help: "A ref: HEAD, a branch, tag or deploy env (default HEAD).") var ref: String = "HEAD"
     @Option(name: .short, help: "Show at most N entries.") var n: Int?
     @Flag(help: "Machine-readable output.") var json = false

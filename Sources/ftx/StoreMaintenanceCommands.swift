@@ -8,7 +8,7 @@ struct FsckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fsck",
         abstract: "Verify every object, pack, ref and reflog; exit 1 if anything is wrong.",
-        discussion: """
+        discussion: reflow("""
         Each object is decompressed and rehashed; trees, commits, tags and chunk lists are parsed;
         everything reachable from refs, reflogs and the index must exist. Leftovers of interrupted
         commands (temporary files, stale locks) are warnings, not errors.
@@ -16,7 +16,7 @@ struct FsckCommand: ParsableCommand {
         Examples:
           ftx fsck
           ftx fsck --json
-        """)
+        """))
     @Flag(help: "Machine-readable output.") var json = false
 
     func run() throws {
@@ -39,7 +39,7 @@ struct GCCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gc",
         abstract: "Pack loose objects and prune unreachable ones older than a grace period.",
-        discussion: """
+        discussion: reflow("""
         Everything reachable from HEAD, refs, reflogs and the index goes into one new pack
         (.ftx/packs/pack-<sha256>.pack + .idx); unreachable objects younger than the grace
         period are kept loose. Nothing is pruned while another ftx process that writes objects
@@ -50,7 +50,7 @@ struct GCCommand: ParsableCommand {
           ftx gc                 prune unreachable objects older than 2 weeks
           ftx gc --prune=now     prune every unreachable object
           ftx gc --prune=3d
-        """)
+        """))
     @Option(help: "Grace period: now, or N with s/m/h/d/w.") var prune: String = "2w"
 
     func run() throws {
@@ -70,12 +70,12 @@ struct ReindexCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reindex",
         abstract: "Rebuild .ftx/index.sqlite from the objects.",
-        discussion: """
+        discussion: reflow("""
         index.sqlite is derived data for fast queries; deleting it loses nothing.
 
         Example:
           rm .ftx/index.sqlite && ftx reindex
-        """)
+        """))
 
     func run() throws {
         let repo = try StoreCLI.repository()

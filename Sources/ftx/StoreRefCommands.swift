@@ -8,7 +8,7 @@ struct CheckoutCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "checkout",
         abstract: "Switch the work tree to a revision, or restore paths from it.",
-        discussion: """
+        discussion: reflow("""
         A branch name attaches HEAD to the branch; any other revision detaches HEAD. Uncommitted
         changes that the switch would overwrite (and untracked files in the way) make it refuse
         unless --force. Trees are validated: a crafted object can never write outside the work tree.
@@ -21,7 +21,7 @@ struct CheckoutCommand: ParsableCommand {
           ftx checkout HEAD~2
           ftx checkout prod@{1}
           ftx checkout v1 -- data/train.jsonl
-        """)
+        """))
     @Flag(name: .shortAndLong, help: "Discard uncommitted changes that would be overwritten.") var force = false
     @Option(help: "Also deploy the revision's adapter to this environment (a rollback when REV is an earlier one).") var env: String?
     @Argument(help: "A revision.") var revision: String
@@ -53,14 +53,14 @@ struct BranchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "branch",
         abstract: "List, create or delete branches.",
-        discussion: """
+        discussion: reflow("""
         Examples:
           ftx branch                      list (* marks the current branch)
           ftx branch experiment           create at HEAD
           ftx branch fix HEAD~2           create at a revision
           ftx branch -d experiment
           ftx branch --json
-        """)
+        """))
     @Flag(name: .short, help: "Delete the branch.") var delete = false
     @Flag(help: "Machine-readable output.") var json = false
     @Argument(help: "Branch to create or delete.") var name: String?
@@ -102,13 +102,13 @@ struct TagCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tag",
         abstract: "List, create (lightweight or annotated) or delete tags.",
-        discussion: """
+        discussion: reflow("""
         Examples:
           ftx tag                           list
           ftx tag v1                        lightweight tag at HEAD
           ftx tag -a v2 -m "shipped" HEAD~1 annotated tag object (tagger, date, message)
           ftx tag -d v1
-        """)
+        """))
     @Flag(name: .short, help: "Create an annotated tag object.") var annotate = false
     @Option(name: .short, help: "Message of an annotated tag.") var message: String?
     @Flag(name: .short, help: "Delete the tag.") var delete = false

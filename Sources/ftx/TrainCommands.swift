@@ -14,7 +14,7 @@ struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Train a LoRA/QLoRA adapter from a YAML config.",
-        discussion: """
+        discussion: reflow("""
         Reads the config (base_model, data {train, valid}, lora_r, learning_rate, … — see docs/training.md;
         base_model is a GGUF path or, inside a repository, a name registered with `ftx base add`),
         checks every example before the first step, then trains with a progress bar (step, loss, lr,
@@ -26,7 +26,7 @@ struct TrainCommand: ParsableCommand {
         Example:
           ftx train -c configs/lora.yaml
           ftx train -c configs/lora.yaml --resume
-        """)
+        """))
 
     @Option(name: [.short, .customLong("config")], help: "Training config (YAML).")
     var config: String
