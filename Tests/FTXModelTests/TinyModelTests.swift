@@ -213,23 +213,11 @@ final class TinyModelTests: XCTestCase {
         XCTAssertLessThan(half, nll)
     }
 
-    /// A Q8_0 weight of random blocks.
-    func randomQ8Weight(out: Int, in inF: Int, _ rng: inout SplitMix64) -> LinearWeight {
-        var bytes: [UInt8] = []
-        for _ in 0..<(out * inF / 32) {
-            let d = floatToHalf(0.01 + rng.nextFloat() * 0.05)
-            bytes += [UInt8(d & 0xff), UInt8(d >> 8)]
-            for _ in 0..<32 { bytes.append(UInt8(truncatingIfNeeded: rng.next())) }
-        }
-        let owner = MappedFile(bytes: bytes)
-        return LinearWeight(type: .q8_0, data: owner.base, out: out, in: inF, owner: owner)
-    }
-
     func testQuantizedBackwardInputMatchesDequantizedMatmul() throws {
         // A Q8_0 weight: backwardInput and forward equal f32 math on its dequantized values.
         let out = 70, inF = 64
         var rng = SplitMix64(seed: 1)
-        let w = randomQ8Weight(out: out, in: inF, &rng)
+        let w = LinearWeight.randomQ8_0(out: out, in: inF, rng: &rng)
         let f = LinearWeight(f32: w.dequantized(), out: out, in: inF)
         for n in [1, 3, 9, 40] {
             let x = (0..<(n * inF)).map { _ in rng.nextFloat() - 0.5 }
@@ -250,7 +238,7 @@ final class TinyModelTests: XCTestCase {
     func testTiledQuantizedForwardMatchesDequantizedMatmul() throws {
         var rng = SplitMix64(seed: 2)
         for (out, inF) in [(70, 64), (300, 8192)] {
-            let w = randomQ8Weight(out: out, in: inF, &rng)
+            let w = LinearWeight.randomQ8_0(out: out, in: inF, rng: &rng)
             let f = LinearWeight(f32: w.dequantized(), out: out, in: inF)
             let n = 100
             let x = (0..<(n * inF)).map { _ in rng.nextFloat() - 0.5 }

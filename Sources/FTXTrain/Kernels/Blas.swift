@@ -22,6 +22,15 @@ public enum Parallel {
 
     public static func setThreads(_ n: Int) { Threads.count = max(1, n) }
 
+    /// Runs body(w) for each w < n on its own thread (n ≤ threads), every parallel region inside it
+    /// serial: data-parallel workers that each own a fixed share of the work.
+    static func workers(_ n: Int, _ body: (Int) -> Void) {
+        if n <= 1 { body(0); return }
+        Threads.parallelFor(n, granularity: 1, maxChunks: n) { lo, hi in
+            Threads.serial { for w in lo..<hi { body(w) } }
+        }
+    }
+
     /// Runs body(lo, hi) over [0, count) split in contiguous chunks. Each index is owned by exactly one
     /// chunk, so results never depend on scheduling.
     @inline(__always)

@@ -16,6 +16,9 @@ public enum CrossEntropyHead {
         var start = 0
         let partial = UnsafeMutablePointer<Double>.allocate(capacity: chunk)
         defer { partial.deallocate() }
+        let parts = dx == nil ? 1 : min(Parallel.threads, v)
+        let partialDX = UnsafeMutablePointer<Float>.allocate(capacity: max(1, (parts - 1) * chunk * c))
+        defer { partialDX.deallocate() }
         while start < n {
             rowsIdx.removeAll(keepingCapacity: true)
             var r = start
@@ -42,7 +45,7 @@ public enum CrossEntropyHead {
             }
             for i in 0..<m { total += partial[i] }
             if let dx {
-                head.backwardInput(logits, rows: m, into: xs, accumulate: false)
+                backwardInput(head, logits, rows: m, into: xs, parts: parts, partial: partialDX)
                 for (i, row) in rowsIdx.enumerated() {
                     let d = dx + row * c, s = xs + i * c
                     for j in 0..<c { d[j] += s[j] }
@@ -50,5 +53,22 @@ public enum CrossEntropyHead {
             }
         }
         return total
+    }
+
+    /// xs[m×C] = dLogits · W, the vocabulary (the reduction) split across threads: each packs only its
+    /// share of the logit gradient and of the weight (split by input columns, every thread would pack
+    /// all m × V of it). Part 0 writes xs, part p its slice of `partial`; they are added in part order.
+    static func backwardInput(_ head: FrozenLinear, _ dLogits: UnsafePointer<Float>, rows m: Int,
+                              into xs: UnsafeMutablePointer<Float>, parts: Int, partial: UnsafeMutablePointer<Float>) {
+        let v = head.outFeatures, c = head.inFeatures
+        if parts <= 1 { head.backwardInput(dLogits, rows: m, into: xs, accumulate: false); return }
+        Parallel.workers(parts) { p in
+            let lo = v * p / parts, hi = v * (p + 1) / parts
+            head.backwardInput(dLogits, ldy: v, rows: m, outputs: lo, hi, into: p == 0 ? xs : partial + (p - 1) * m * c,
+                               accumulate: false)
+        }
+        Parallel.rows(m * c, minChunk: 4096) { lo, hi in
+            for p in 1..<parts { let src = partial + (p - 1) * m * c; for i in lo..<hi { xs[i] += src[i] } }
+        }
     }
 }

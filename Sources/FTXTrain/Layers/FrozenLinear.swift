@@ -12,8 +12,29 @@ public protocol FrozenLinear: AnyObject {
     func forward(_ x: UnsafePointer<Float>, rows n: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool)
     /// dX[n×in] (+)= dY[n×out] · W
     func backwardInput(_ dy: UnsafePointer<Float>, rows n: Int, into dx: UnsafeMutablePointer<Float>, accumulate: Bool)
+    /// dX[n×in] (+)= dY[:, lo..<hi] · W[lo..<hi, :], single-threaded; dY rows are `ldy` apart. One
+    /// thread's share when threads split the output features (the reduction) instead of the inputs.
+    func backwardInput(_ dy: UnsafePointer<Float>, ldy: Int, rows n: Int, outputs lo: Int, _ hi: Int,
+                       into dx: UnsafeMutablePointer<Float>, accumulate: Bool)
     /// out×in row-major f32 copy (merging, tests).
     func dequantized() -> [Float]
+}
+
+/// `backwardInput(_:ldy:rows:outputs:…)` for weights kept as blocks: rows lo..<hi are dequantized in
+/// tiles of `tile` into scratch and multiplied in, accumulating into dX in row order.
+func tiledBackwardInput(_ dy: UnsafePointer<Float>, ldy: Int, rows n: Int, outputs lo: Int, _ hi: Int, cols: Int,
+                        into dx: UnsafeMutablePointer<Float>, accumulate: Bool, tile: Int = 256,
+                        dequantizeRow: (Int, UnsafeMutablePointer<Float>) -> Void) {
+    if hi <= lo { if !accumulate { dx.update(repeating: 0, count: n * cols) }; return }
+    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: tile * cols)
+    defer { scratch.deallocate() }
+    var r = lo
+    while r < hi {
+        let rows = min(tile, hi - r)
+        for i in 0..<rows { dequantizeRow(r + i, scratch + i * cols) }
+        sgemm(false, false, n, cols, rows, 1, dy + r, ldy, scratch, cols, (r == lo && !accumulate) ? 0 : 1, dx, cols)
+        r += rows
+    }
 }
 
 /// Plain f32 weight, row-major out×in.
@@ -32,11 +53,30 @@ public final class DenseLinear: FrozenLinear, @unchecked Sendable {
         BLAS.sgemm(m: n, n: inFeatures, k: outFeatures, a: dy, lda: outFeatures, b: w.p, ldb: inFeatures, transB: false,
                    beta: accumulate ? 1 : 0, c: dx, ldc: inFeatures)
     }
+    public func backwardInput(_ dy: UnsafePointer<Float>, ldy: Int, rows n: Int, outputs lo: Int, _ hi: Int,
+                              into dx: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        if hi <= lo { if !accumulate { dx.update(repeating: 0, count: n * inFeatures) }; return }
+        sgemm(false, false, n, inFeatures, hi - lo, 1, dy + lo, ldy, w.p + lo * inFeatures, inFeatures, accumulate ? 1 : 0, dx, inFeatures)
+    }
     public func dequantized() -> [Float] { w.array }
 }
 
 /// FTXModel's frozen weights (f32 or GGUF blocks, dequantized tile by tile) already have this shape.
-extension LinearWeight: FrozenLinear {}
+extension LinearWeight: FrozenLinear {
+    public func backwardInput(_ dy: UnsafePointer<Float>, ldy: Int, rows n: Int, outputs lo: Int, _ hi: Int,
+                              into dx: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        let cols = inFeatures
+        if type == .f32 {
+            if hi <= lo { if !accumulate { dx.update(repeating: 0, count: n * cols) }; return }
+            let w = data.assumingMemoryBound(to: Float.self)
+            sgemm(false, false, n, cols, hi - lo, 1, dy + lo, ldy, w + lo * cols, cols, accumulate ? 1 : 0, dx, cols)
+            return
+        }
+        tiledBackwardInput(dy, ldy: ldy, rows: n, outputs: lo, hi, cols: cols, into: dx, accumulate: accumulate) { r, out in
+            row(r, into: out)
+        }
+    }
+}
 
 /// Embedding rows straight from FTXModel's (possibly quantized) table.
 public final class LinearWeightEmbedding: EmbeddingTable, @unchecked Sendable {

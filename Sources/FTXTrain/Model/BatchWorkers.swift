@@ -37,9 +37,6 @@ enum BatchWorkers {
 
     /// Runs body(worker index, slice) for every slice, one thread each, inner loops serial.
     static func run(_ slices: [RowSlice], _ body: (Int, RowSlice) -> Void) {
-        if slices.count == 1 { body(0, slices[0]); return }
-        Threads.parallelFor(slices.count, granularity: 1, maxChunks: slices.count) { lo, hi in
-            Threads.serial { for w in lo..<hi { body(w, slices[w]) } }
-        }
+        Parallel.workers(slices.count) { w in body(w, slices[w]) }
     }
 }

@@ -144,6 +144,16 @@ public final class NF4Linear: FrozenLinear, @unchecked Sendable {
         }
     }
 
+    public func backwardInput(_ dy: UnsafePointer<Float>, ldy: Int, rows n: Int, outputs lo: Int, _ hi: Int,
+                              into dx: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        let cols = inFeatures
+        withTables { c, q, g, l in
+            tiledBackwardInput(dy, ldy: ldy, rows: n, outputs: lo, hi, cols: cols, into: dx, accumulate: accumulate) { r, out in
+                dequantizeRow(r, from: 0, to: cols, into: out, codes: c, qa: q, gs: g, lv: l)
+            }
+        }
+    }
+
     public func dequantized() -> [Float] {
         var out = [Float](repeating: 0, count: outFeatures * inFeatures)
         withTables { c, q, g, l in
