@@ -140,44 +140,37 @@ struct ReportScanner {
 
     /// Calls `body` with each member key of the object at `i` (the scanner positioned on its value).
     /// Keys are compared as bytes against `StaticString`s through `Key` (no String per key).
-    mutating func members(_ body: (Key, inout ReportScanner) throws -> Void) throws {
-        skipWS()
-        try expect(UInt8(ascii: "{"))
-        depth += 1
-        guard depth <= Self.maxDepth else { throw GiveUp() }
-        defer { depth -= 1 }
-        skipWS()
-        if peek == UInt8(ascii: "}") { i += 1; return }
-        while true {
-            skipWS()
-            let key = try keyBytes()
-            skipWS()
-            try expect(UInt8(ascii: ":"))
-            skipWS()
-            try body(key, &self)
-            skipWS()
-            guard i < p.count else { throw GiveUp() }
-            if p[i] == UInt8(ascii: ",") { i += 1; continue }
-            if p[i] == UInt8(ascii: "}") { i += 1; return }
-            throw GiveUp()
+    @inline(__always) mutating func members(_ body: (Key, inout ReportScanner) throws -> Void) throws {
+        try container(UInt8(ascii: "{"), UInt8(ascii: "}")) { s in
+            let key = try s.keyBytes()
+            s.skipWS()
+            try s.expect(UInt8(ascii: ":"))
+            s.skipWS()
+            try body(key, &s)
         }
     }
 
-    mutating func elements(_ body: (inout ReportScanner) throws -> Void) throws {
+    /// Calls `body` with the scanner on each element of the array at `i`.
+    @inline(__always) mutating func elements(_ body: (inout ReportScanner) throws -> Void) throws {
+        try container(UInt8(ascii: "["), UInt8(ascii: "]"), body)
+    }
+
+    /// The comma-separated items between `open` and `close` (depth-limited); `item` reads one.
+    @inline(__always) private mutating func container(_ open: UInt8, _ close: UInt8, _ item: (inout ReportScanner) throws -> Void) throws {
         skipWS()
-        try expect(UInt8(ascii: "["))
+        try expect(open)
         depth += 1
         guard depth <= Self.maxDepth else { throw GiveUp() }
         defer { depth -= 1 }
         skipWS()
-        if peek == UInt8(ascii: "]") { i += 1; return }
+        if peek == close { i += 1; return }
         while true {
             skipWS()
-            try body(&self)
+            try item(&self)
             skipWS()
             guard i < p.count else { throw GiveUp() }
             if p[i] == UInt8(ascii: ",") { i += 1; continue }
-            if p[i] == UInt8(ascii: "]") { i += 1; return }
+            if p[i] == close { i += 1; return }
             throw GiveUp()
         }
     }

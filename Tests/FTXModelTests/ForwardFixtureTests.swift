@@ -6,9 +6,7 @@ import FTXTestSupport
 final class ForwardFixtureTests: XCTestCase {
     func testEnglishLogitsEveryPosition() throws {
         let model = try SmolLM2.model()
-        let fx = try SmolLM2.json("english.json")
-        let ids = fx["ids"] as! [Int]
-        let ref = try SmolLM2.floats("english_logits.bin")
+        let (fx, ids, ref) = try SmolLM2.english()
         let V = model.config.vocabSize
         XCTAssertEqual(ref.count, ids.count * V)
         let cache = KVCache(config: model.config)

@@ -88,9 +88,7 @@ final class Int8MatmulTests: XCTestCase {
     /// whole units everywhere.
     func testSmolLM2Int8WithinLlamaCppDistanceOfReference() throws {
         let model = try SmolLM2.model()
-        let fx = try SmolLM2.json("english.json")
-        let ids = fx["ids"] as! [Int]
-        let ref = try SmolLM2.floats("english_logits.bin")
+        let (fx, ids, ref) = try SmolLM2.english()
         let V = model.config.vocabSize
         let int8 = try logits(model, ids, .int8)
         XCTAssertEqual(int8.count, ref.count)

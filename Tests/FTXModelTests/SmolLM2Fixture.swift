@@ -20,6 +20,13 @@ enum SmolLM2 {
         return try JSONSerialization.jsonObject(with: data) as! [String: Any]
     }
 
+    /// The English fixture: its JSON (ids, argmax per position), and the reference logits of every
+    /// position (ids.count × vocab, float64 reference stored as f32).
+    static func english() throws -> (fx: [String: Any], ids: [Int], logits: [Float]) {
+        let fx = try json("english.json")
+        return (fx, fx["ids"] as! [Int], try floats("english_logits.bin"))
+    }
+
     static func floats(_ name: String) throws -> [Float] {
         let url = try TestSupport.sharedFixture("smollm2/\(name)")
         let data = try Data(contentsOf: url)
