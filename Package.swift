@@ -64,7 +64,10 @@ let package = Package(
         .testTarget(name: "FTXDataTests", dependencies: ["FTXTestSupport", "FTXData"]),
         .testTarget(name: "FTXEvalTests", dependencies: ["FTXTestSupport", "FTXEval", "FTXModel", "FTXData"]),
         .testTarget(name: "FTXRegistryTests", dependencies: ["FTXTestSupport", "FTXRegistry", "FTXStore"]),
-        .testTarget(name: "CLITests", dependencies: ["FTXTestSupport"]),
+        // FTXStore and Crypto only craft hostile repositories (raw objects, re-checksummed pack
+        // indexes); every command under test runs as the built binary.
+        .testTarget(name: "CLITests", dependencies: ["FTXTestSupport", "FTXStore",
+                                                     .product(name: "Crypto", package: "swift-crypto")]),
     ],
     // Swift 5 mode: the engine shares raw buffers across concurrentPerform workers by design;
     // strict Sendable checking would force wrappers around every pointer in hot loops.

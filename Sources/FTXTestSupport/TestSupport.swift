@@ -61,9 +61,12 @@ public enum TestSupport {
     }
 
     public struct RunResult {
+        /// The exit status, or the signal number when `signaled`.
         public let status: Int32
         public let stdout: String
         public let stderr: String
+        /// True when the process died of a signal (a crash: SIGILL, SIGSEGV, SIGABRT…).
+        public var signaled = false
     }
 
     /// Runs `ftx args…` in `cwd` and captures its output. Output is drained concurrently so a
@@ -103,6 +106,7 @@ public enum TestSupport {
         let errData = errBox.data
         return RunResult(status: p.terminationStatus,
                          stdout: String(decoding: outData, as: UTF8.self),
-                         stderr: String(decoding: errData, as: UTF8.self))
+                         stderr: String(decoding: errData, as: UTF8.self),
+                         signaled: p.terminationReason == .uncaughtSignal)
     }
 }
