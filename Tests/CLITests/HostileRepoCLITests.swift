@@ -36,6 +36,13 @@ final class HostileRepoCLITests: XCTestCase {
         try Data(text.utf8).write(to: url)
     }
 
+    /// Writes, stages and commits one file.
+    func commit(_ rel: String, _ text: String, _ message: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        try write(rel, text)
+        XCTAssertEqual(try ftx(["add", rel]).status, 0, file: file, line: line)
+        XCTAssertEqual(try ftx(["commit", "-m", message]).status, 0, file: file, line: line)
+    }
+
     func exists(_ rel: String) -> Bool { FileManager.default.fileExists(atPath: wt.appendingPathComponent(rel).path) }
 
     /// Ran to completion (no signal) with `status`, saying `text` on stderr (or stdout).
@@ -60,7 +67,7 @@ final class HostileRepoCLITests: XCTestCase {
             if rel == "wt/.ftx" { e.skipDescendants(); continue }
             if let dest = try? fm.destinationOfSymbolicLink(atPath: path) { out[rel] = "link " + dest; continue }
             var isDir: ObjCBool = false
-            fm.fileExists(atPath: path, isDirectory: &isDir)
+            _ = fm.fileExists(atPath: path, isDirectory: &isDir)
             out[rel] = isDir.boolValue ? "dir" : "file " + ((fm.contents(atPath: path)).map { SHA256.hash(data: $0).description } ?? "?")
         }
         for f in ["HEAD", "index", "index.lock", "HEAD.lock"] {
@@ -100,9 +107,7 @@ final class HostileRepoCLITests: XCTestCase {
     // MARK: 1. everyday checkout
 
     func testCheckoutAndRmOfAOneLetterDirectory() throws {
-        try write("a.txt", "a\n")
-        XCTAssertEqual(try ftx(["add", "a.txt"]).status, 0)
-        XCTAssertEqual(try ftx(["commit", "-m", "one"]).status, 0)
+        try commit("a.txt", "a\n", "one")
         try write("d/x.txt", "x\n")
         XCTAssertEqual(try ftx(["add", "d"]).status, 0)
         XCTAssertEqual(try ftx(["commit", "-m", "two"]).status, 0)
@@ -131,9 +136,7 @@ final class HostileRepoCLITests: XCTestCase {
     ]
 
     func testGitDirectoryInATreeIsRefusedEverywhere() throws {
-        try write("a.txt", "safe\n")
-        XCTAssertEqual(try ftx(["add", "a.txt"]).status, 0)
-        XCTAssertEqual(try ftx(["commit", "-m", "one"]).status, 0)
+        try commit("a.txt", "safe\n", "one")
         let main = try head()
         let config = try blob("[core]\n\tfsmonitor = touch pwned\n")
         let hook = try blob("#!/bin/sh\ntouch pwned\n")
@@ -187,12 +190,8 @@ final class HostileRepoCLITests: XCTestCase {
     func putU32(_ b: inout [UInt8], _ at: Int, _ v: UInt32) { for i in 0..<4 { b[at + i] = UInt8(truncatingIfNeeded: v >> (8 * UInt32(i))) } }
 
     func testCraftedPackIndexIsAClearError() throws {
-        try write("a.txt", "a\n")
-        XCTAssertEqual(try ftx(["add", "a.txt"]).status, 0)
-        XCTAssertEqual(try ftx(["commit", "-m", "one"]).status, 0)
-        try write("b.txt", "b\n")
-        XCTAssertEqual(try ftx(["add", "b.txt"]).status, 0)
-        XCTAssertEqual(try ftx(["commit", "-m", "two"]).status, 0)
+        try commit("a.txt", "a\n", "one")
+        try commit("b.txt", "b\n", "two")
         assertExit(try ftx(["gc", "--prune=now"]), 0)
         let packs = ftxDir + "/packs"
         let idx = packs + "/" + (try FileManager.default.contentsOfDirectory(atPath: packs).first { $0.hasSuffix(".idx") })!
@@ -230,9 +229,7 @@ final class HostileRepoCLITests: XCTestCase {
     // MARK: 4. long names, and checkouts that validate before they write
 
     func testLongestFileNamesCheckOut() throws {
-        try write("a.txt", "a\n")
-        XCTAssertEqual(try ftx(["add", "a.txt"]).status, 0)
-        XCTAssertEqual(try ftx(["commit", "-m", "one"]).status, 0)
+        try commit("a.txt", "a\n", "one")
         let names = [String(repeating: "n", count: 226), String(repeating: "l", count: 251) + ".txt",
                      String(repeating: "é", count: 127) + "x"]  // 255 bytes of two-byte characters
         for n in names { try write("d/" + n, n) }
@@ -248,9 +245,7 @@ final class HostileRepoCLITests: XCTestCase {
     }
 
     func testRefusedCheckoutChangesNothing() throws {
-        try write("a.txt", "one\n")
-        XCTAssertEqual(try ftx(["add", "a.txt"]).status, 0)
-        XCTAssertEqual(try ftx(["commit", "-m", "one"]).status, 0)
+        try commit("a.txt", "one\n", "one")
         try write("a.txt", "two\n")
         try write("z/y.txt", "y\n")
         try write("zz.txt", "late\n")
@@ -284,9 +279,7 @@ final class HostileRepoCLITests: XCTestCase {
     // MARK: 5. fsck and HEAD
 
     func testFsckFailsWithoutAValidHEAD() throws {
-        try write("a.txt", "a\n")
-        XCTAssertEqual(try ftx(["add", "a.txt"]).status, 0)
-        XCTAssertEqual(try ftx(["commit", "-m", "one"]).status, 0)
+        try commit("a.txt", "a\n", "one")
         let headPath = ftxDir + "/HEAD"
         let saved = try Data(contentsOf: URL(fileURLWithPath: headPath))
         try FileManager.default.removeItem(atPath: headPath)
@@ -304,9 +297,7 @@ final class HostileRepoCLITests: XCTestCase {
     // MARK: 6. ref names
 
     func testRefNamesGitRefusesAreRefused() throws {
-        try write("a.txt", "a\n")
-        XCTAssertEqual(try ftx(["add", "a.txt"]).status, 0)
-        XCTAssertEqual(try ftx(["commit", "-m", "one"]).status, 0)
+        try commit("a.txt", "a\n", "one")
         let bad = ["HEAD", "@", "a..b", "x.lock", "a/x.lock", "x.", "a@{1}", "a b", "/x", "x/", "a//b", ".x",
                    "a/.x", "a~1", "a^", "a:b", "a?", "a*", "a[b", "a\\b", "a\u{7}b", "a\u{7F}b",
                    String(repeating: "ab", count: 32), "refs/heads/x"]
@@ -381,9 +372,7 @@ final class HostileRepoCLITests: XCTestCase {
     // MARK: 8. damaged index.sqlite
 
     func testDamagedSQLiteIndexIsSetAsideAndRebuilt() throws {
-        try write("a.txt", "a\n")
-        XCTAssertEqual(try ftx(["add", "a.txt"]).status, 0)
-        XCTAssertEqual(try ftx(["commit", "-m", "one"]).status, 0)
+        try commit("a.txt", "a\n", "one")
         let sqlite = ftxDir + "/index.sqlite"
         try Data(repeating: 0x5a, count: 8192).write(to: URL(fileURLWithPath: sqlite))
         for args in [["runs"], ["log", "--metrics"]] {
