@@ -13,6 +13,7 @@ MODEL        := $(MODEL_DIR)/SmolLM2-135M-Instruct.Q4_1.gguf
 BIN          := $(shell pwd)/.build/$(CONFIG)/ftx
 REF_VENV     := .cache/venv
 REF_PY       := $(REF_VENV)/bin/python
+REF_STAMP    := $(REF_VENV)/.requirements-installed
 
 export FTX_SMOLLM2 := $(abspath $(MODEL))
 
@@ -48,16 +49,16 @@ test: deps model
 ## references: rewrite the committed reference fixtures from their sources, each by its script:
 ## SmolLM2 forward in float64 (numpy, gguf-py, tokenizers, jinja2), gguf-py dequantization,
 ## bitsandbytes' NF4 table and round trip (numpy), torch.optim.AdamW. `git diff` shows what moved.
-references: model $(REF_PY)
+references: model $(REF_STAMP)
 	$(REF_PY) scripts/smollm2_reference.py $(MODEL)
 	$(REF_PY) scripts/gguf_quants_reference.py
 	$(REF_PY) scripts/nf4_reference.py
 	$(REF_PY) scripts/adamw_reference.py
 
-$(REF_PY): scripts/reference-requirements.txt
+$(REF_STAMP): scripts/reference-requirements.txt
 	python3 -m venv $(REF_VENV)
 	$(REF_PY) -m pip install --quiet -r scripts/reference-requirements.txt
-	touch $(REF_PY)
+	touch $@
 
 ## demo: the sample project, end to end
 demo: deps model build

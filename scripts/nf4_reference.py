@@ -2,7 +2,7 @@
 """bitsandbytes' NF4 as references for ftx's QLoRA storage (Tests/FTXTrainTests/Fixtures/nf4).
 
 1. The 16 NF4 levels, read out of bitsandbytes' own source: the wheel is fetched with
-   `pip download --no-deps bitsandbytes` and the list assigned under `typename == "nf4"` in
+   `pip download --no-deps bitsandbytes==0.50.2` and the list assigned under `typename == "nf4"` in
    `get_4bit_type` (bitsandbytes/functional.py) is extracted with `ast`; torch.tensor() stores them as
    float32, so they are written as the little-endian hex of each f32 (bnb_nf4_levels_f32.txt).
 
@@ -39,15 +39,17 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "Tests", "FTXTrainTests", "Fixtures", "nf4")
 DYNAMIC_MAP = os.path.join(ROOT, "Tests", "FTXTrainTests", "Fixtures", "bnb_dynamic_map_f32.txt")
 WHEELS = os.path.join(ROOT, ".cache", "wheels")
+BITSANDBYTES = "0.50.2"   # the release whose table is committed; a newer one is checked by raising this
 ROWS, COLS, BLOCK, GROUP = 40, 448, 64, 256   # 280 blocks: two groups, the second ragged
 
 
 def bitsandbytes_source():
     """(version, text of bitsandbytes/functional.py) from the wheel on PyPI."""
     os.makedirs(WHEELS, exist_ok=True)
-    if not glob.glob(os.path.join(WHEELS, "bitsandbytes-*.whl")):
-        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "bitsandbytes", "-d", WHEELS], check=True)
-    wheel = sorted(glob.glob(os.path.join(WHEELS, "bitsandbytes-*.whl")))[-1]
+    pattern = os.path.join(WHEELS, f"bitsandbytes-{BITSANDBYTES}-*.whl")
+    if not glob.glob(pattern):
+        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", f"bitsandbytes=={BITSANDBYTES}", "-d", WHEELS], check=True)
+    wheel = sorted(glob.glob(pattern))[-1]
     version = os.path.basename(wheel).split("-")[1]
     with zipfile.ZipFile(wheel) as z:
         return version, z.read("bitsandbytes/functional.py").decode("utf-8")
