@@ -56,11 +56,12 @@ let package = Package(
 
         .testTarget(name: "FTXCoreTests", dependencies: ["FTXTestSupport", "FTXCore"]),
         .testTarget(name: "FTXStoreTests", dependencies: ["FTXTestSupport", "FTXStore"]),
-        .testTarget(name: "FTXTensorTests", dependencies: ["FTXTestSupport", "FTXTensor"]),
+        .testTarget(name: "FTXTensorTests", dependencies: ["FTXTestSupport", "FTXTensor"],
+                    exclude: ["Fixtures"]),  // read by path (gguf-py dequantization references)
         .testTarget(name: "FTXModelTests", dependencies: ["FTXTestSupport", "FTXModel", "FTXTensor"],
-                    exclude: ["Corpus"]),  // read by path (hostile GGUFs + make_corpus.py)
+                    exclude: ["Corpus", "Fixtures"]),  // read by path (hostile GGUFs + make_corpus.py; SmolLM2 references)
         .testTarget(name: "FTXTrainTests", dependencies: ["FTXTestSupport", "FTXTrain", "FTXModel", "FTXTensor", "FTXData"],
-                    exclude: ["Fixtures"]),  // read by path (PEFT reference dump)
+                    exclude: ["Fixtures"]),  // read by path (PEFT, bitsandbytes NF4 and torch AdamW references)
         .testTarget(name: "FTXDataTests", dependencies: ["FTXTestSupport", "FTXData"]),
         .testTarget(name: "FTXEvalTests", dependencies: ["FTXTestSupport", "FTXEval", "FTXModel", "FTXData"]),
         .testTarget(name: "FTXRegistryTests", dependencies: ["FTXTestSupport", "FTXRegistry", "FTXStore"]),

@@ -1,4 +1,5 @@
 import FTXCore
+import FTXData
 import FTXStore
 import Foundation
 import Yams
@@ -93,7 +94,7 @@ extension Registry {
 
     /// A log line without wall-clock fields (tokens/s, elapsed), which differ between identical runs.
     static func logLine(_ line: String) -> String {
-        guard var obj = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else { return line }
+        guard var obj = (try? JSONParser.parse(line))?.foundationObject as? [String: Any] else { return line }
         for k in obj.keys where k.contains("per_s") || k.contains("tok_s") || k.contains("seconds") || k == "elapsed" || k == "time" {
             obj.removeValue(forKey: k)
         }

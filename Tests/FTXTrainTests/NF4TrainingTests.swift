@@ -127,11 +127,7 @@ final class NF4TrainingTests: XCTestCase {
 
     /// Double quantization uses bitsandbytes' dynamic map (reference: Fixtures/make_bnb_dynamic_map.py).
     func testDynamicMapMatchesBitsandbytes() throws {
-        let path = TestSupport.repoRoot.appendingPathComponent("Tests/FTXTrainTests/Fixtures/bnb_dynamic_map_f32.txt").path
-        let ref = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map { hex -> Float in
-            let b = stride(from: 0, to: 8, by: 2).map { UInt8(hex.dropFirst($0).prefix(2), radix: 16)! }
-            return Float(bitPattern: UInt32(b[0]) | UInt32(b[1]) << 8 | UInt32(b[2]) << 16 | UInt32(b[3]) << 24)
-        }
+        let ref = try TestSupport.hexFloat32s(TestSupport.fixture("FTXTrainTests/Fixtures/bnb_dynamic_map_f32.txt"))
         XCTAssertEqual(ref.count, 256)
         XCTAssertEqual(DynamicMap.values, ref)
         XCTAssertEqual(DynamicMap.values[Int(DynamicMap.zeroCode)], 0)
