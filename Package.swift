@@ -64,7 +64,8 @@ let package = Package(
         .testTarget(name: "FTXDataTests", dependencies: ["FTXTestSupport", "FTXData"]),
         .testTarget(name: "FTXEvalTests", dependencies: ["FTXTestSupport", "FTXEval", "FTXModel", "FTXData"]),
         .testTarget(name: "FTXRegistryTests", dependencies: ["FTXTestSupport", "FTXRegistry", "FTXStore"]),
-        .testTarget(name: "CLITests", dependencies: ["FTXTestSupport"]),
+        // FTXModel only to build hostile GGUF inputs (GGUFWriter); the tests run the binary.
+        .testTarget(name: "CLITests", dependencies: ["FTXTestSupport", "FTXModel"]),
     ],
     // Swift 5 mode: the engine shares raw buffers across concurrentPerform workers by design;
     // strict Sendable checking would force wrappers around every pointer in hot loops.

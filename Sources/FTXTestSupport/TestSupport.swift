@@ -60,10 +60,25 @@ public enum TestSupport {
         return repoRoot.appendingPathComponent(".build/debug/ftx").path
     }
 
+    /// A billion-laughs YAML document: nine levels of nine aliases each (9^9 nodes once expanded,
+    /// 1 kB of text), at the top level or indented under `key`. Levels a..e expand to 10, 91, 820,
+    /// 7381 and 66430 nodes, so a 100000-node limit is crossed by the first alias on line 6 (7 under a key).
+    public static func yamlAliasBomb(under key: String? = nil) -> String {
+        let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i"]
+        var lines = ["a: &a [" + Array(repeating: "\"lol\"", count: 9).joined(separator: ",") + "]"]
+        for k in 1..<names.count {
+            lines.append("\(names[k]): &\(names[k]) [" + Array(repeating: "*\(names[k - 1])", count: 9).joined(separator: ",") + "]")
+        }
+        guard let key else { return lines.joined(separator: "\n") + "\n" }
+        return "\(key):\n" + lines.map { "  " + $0 }.joined(separator: "\n") + "\n"
+    }
+
     public struct RunResult {
         public let status: Int32
         public let stdout: String
         public let stderr: String
+        /// Killed by a signal (a crash: SIGSEGV, SIGILL, an abort) rather than a normal exit.
+        public var signaled = false
     }
 
     /// Runs `ftx args…` in `cwd` and captures its output. Output is drained concurrently so a
@@ -103,6 +118,7 @@ public enum TestSupport {
         let errData = errBox.data
         return RunResult(status: p.terminationStatus,
                          stdout: String(decoding: outData, as: UTF8.self),
-                         stderr: String(decoding: errData, as: UTF8.self))
+                         stderr: String(decoding: errData, as: UTF8.self),
+                         signaled: p.terminationReason == .uncaughtSignal)
     }
 }
