@@ -22,8 +22,9 @@ let package = Package(
         .systemLibrary(name: "CGit2", path: "Sources/CGit2"),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
 
-        // Shared by every module: the error protocol the CLI prints, atomic file writes, progress reporting.
-        .target(name: "FTXCore"),
+        // Shared by every module: the error protocol the CLI prints, atomic file writes, progress reporting,
+        // and the one bounded YAML reader (every YAML input is untrusted; Yams is its only dependency).
+        .target(name: "FTXCore", dependencies: ["Yams"]),
         .target(name: "FTXStore", dependencies: [
             "FTXCore", "CZstd", "CSQLite",
             .product(name: "Crypto", package: "swift-crypto"),
