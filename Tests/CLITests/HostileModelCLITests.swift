@@ -46,4 +46,54 @@ final class HostileModelCLITests: XCTestCase {
             assertCleanError(r, ["ftx: chat template: ", fragment, "evil\(n).gguf: tokenizer.chat_template, line 1"])
         }
     }
+
+    /// A PEFT adapter for the tiny model (v_proj of block 0, rank 2) with `tensors` (name → shape,
+    /// all F32 zeros, data offsets as the shapes say) and `config` overrides.
+    func writePEFT(_ name: String, tensors: [String: [Int]], config: [String: Any] = [:]) throws -> String {
+        let d = dir.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
+        var header: [String: Any] = [:], offset = 0
+        for k in tensors.keys.sorted() {
+            let small = tensors[k]!.allSatisfy { $0 >= 0 && $0 < 1 << 10 }
+            let bytes = small ? 4 * tensors[k]!.reduce(1, *) : 0   // a hostile shape gets no data at all
+            header[k] = ["dtype": "F32", "shape": tensors[k]!, "data_offsets": [offset, offset + bytes]]
+            offset += bytes
+        }
+        var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+        while json.count % 8 != 0 { json.append(0x20) }
+        var file = Data()
+        withUnsafeBytes(of: UInt64(json.count).littleEndian) { file.append(contentsOf: $0) }
+        try (file + json + Data(count: offset)).write(to: d.appendingPathComponent("adapter_model.safetensors"))
+        var cfg: [String: Any] = ["r": 2, "lora_alpha": 4, "target_modules": ["v_proj"], "peft_type": "LORA"]
+        for (k, v) in config { cfg[k] = v }
+        try JSONSerialization.data(withJSONObject: cfg).write(to: d.appendingPathComponent("adapter_config.json"))
+        return d.path
+    }
+
+    /// Adapters whose sizes overflow, whose rank would allocate terabytes, or whose tensors name
+    /// blocks or modules the base lacks: `generate --adapter` and `eval --adapter` refuse them cleanly.
+    func testHostileAdaptersAreClearErrors() throws {
+        let v = "base_model.model.model.layers.0.self_attn.v_proj"
+        let ok = [v + ".lora_A.weight": [2, 32], v + ".lora_B.weight": [16, 2]]
+        let cases: [(String, [String: [Int]], [String: Any], [String])] = [
+            ("overflow", [v + ".lora_A.weight": [1 << 62, 2], v + ".lora_B.weight": [16, 2]], [:],
+             ["tensor \(v).lora_A.weight", "overflow/adapter_model.safetensors"]),
+            ("rank", ok, ["r": 1e11], ["rank r = 100000000000", "rank/adapter_config.json"]),
+            ("minus", ok.merging(["base_model.model.model.layers.-1.self_attn.v_proj.lora_A.weight": [2, 32]]) { $1 }, [:],
+             ["layers.-1.self_attn.v_proj.lora_A.weight", "block -1", "minus/adapter_model.safetensors"]),
+            ("module", ok.merging(["base_model.model.model.layers.0.self_attn.w_proj.lora_A.weight": [2, 32]]) { $1 }, [:],
+             ["unexpected tensor base_model.model.model.layers.0.self_attn.w_proj.lora_A.weight", "module/adapter_model.safetensors"]),
+            ("shape", [v + ".lora_A.weight": [2, 33], v + ".lora_B.weight": [16, 2]], [:],
+             ["is 2×33; expected 2×32", "shape/adapter_model.safetensors"]),
+        ]
+        try "{\"prompt\": \"p\", \"completion\": \"c\"}\n".write(to: dir.appendingPathComponent("t.jsonl"), atomically: true, encoding: .utf8)
+        try "cases: t.jsonl\n".write(to: dir.appendingPathComponent("s.yaml"), atomically: true, encoding: .utf8)
+        for (name, tensors, config, fragments) in cases {
+            let adapter = try writePEFT(name, tensors: tensors, config: config)
+            for args in [["generate", "-m", Self.tiny, "--adapter", adapter, "--max-tokens", "1", "hi"],
+                         ["eval", "--model", Self.tiny, "--adapter", adapter, "--suite", "s.yaml"]] {
+                assertCleanError(try TestSupport.runFTX(args, cwd: dir), fragments)
+            }
+        }
+    }
 }
