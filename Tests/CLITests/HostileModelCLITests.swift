@@ -96,4 +96,23 @@ final class HostileModelCLITests: XCTestCase {
             }
         }
     }
+
+    /// A model carrying an 8 MB metadata array opens without decoding it (it used to take 40× its
+    /// size in memory); the same array claiming 2^40 elements is refused with the byte offset.
+    func testLargeAndMalformedMetadataArrays() throws {
+        let model = dir.appendingPathComponent("big.gguf")
+        try Self.tinyModel(at: model.path, metadata: ["big.bytes": .array(GGUFArray(Array(repeating: .uint8(7), count: 8_000_000)))])
+        let info = try TestSupport.runFTX(["model", "info", model.path], cwd: dir)
+        XCTAssertEqual(info.status, 0, info.stderr)
+
+        var bytes = try Data(contentsOf: model)
+        let key = bytes.range(of: Data("big.bytes".utf8))!
+        let countAt = key.upperBound + 8   // after the value type (array) and the element type (u8)
+        withUnsafeBytes(of: UInt64(1 << 40).littleEndian) { bytes.replaceSubrange(countAt..<(countAt + 8), with: $0) }
+        let bad = dir.appendingPathComponent("bad.gguf")
+        try bytes.write(to: bad)
+        for args in [["model", "info", bad.path], ["generate", "-m", bad.path, "--max-tokens", "1", "hi"]] {
+            assertCleanError(try TestSupport.runFTX(args, cwd: dir), ["array count 1099511627776 cannot fit", "bad.gguf at byte \(countAt)"])
+        }
+    }
 }
