@@ -22,8 +22,9 @@ let package = Package(
         .systemLibrary(name: "CGit2", path: "Sources/CGit2"),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
 
-        // Shared by every module: the error protocol the CLI prints, atomic file writes, progress reporting.
-        .target(name: "FTXCore"),
+        // Shared by every module: the error protocol the CLI prints, atomic file writes, progress reporting,
+        // and the one bounded YAML reader (every YAML input is untrusted; Yams is its only dependency).
+        .target(name: "FTXCore", dependencies: ["Yams"]),
         .target(name: "FTXStore", dependencies: [
             "FTXCore", "CZstd", "CSQLite",
             .product(name: "Crypto", package: "swift-crypto"),
@@ -65,9 +66,9 @@ let package = Package(
         .testTarget(name: "FTXDataTests", dependencies: ["FTXTestSupport", "FTXData"]),
         .testTarget(name: "FTXEvalTests", dependencies: ["FTXTestSupport", "FTXEval", "FTXModel", "FTXData"]),
         .testTarget(name: "FTXRegistryTests", dependencies: ["FTXTestSupport", "FTXRegistry", "FTXStore"]),
-        // FTXStore and Crypto only craft hostile repositories (raw objects, re-checksummed pack
-        // indexes); every command under test runs as the built binary.
-        .testTarget(name: "CLITests", dependencies: ["FTXTestSupport", "FTXStore",
+        // FTXStore, Crypto and FTXModel only craft hostile inputs (raw objects, re-checksummed pack
+        // indexes, GGUFs through GGUFWriter); every command under test runs as the built binary.
+        .testTarget(name: "CLITests", dependencies: ["FTXTestSupport", "FTXStore", "FTXModel",
                                                      .product(name: "Crypto", package: "swift-crypto")]),
     ],
     // Swift 5 mode: the engine shares raw buffers across concurrentPerform workers by design;

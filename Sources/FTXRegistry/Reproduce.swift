@@ -2,7 +2,6 @@ import FTXCore
 import FTXData
 import FTXStore
 import Foundation
-import Yams
 
 /// `ftx reproduce REV`: re-trains from exactly the inputs a run commit recorded (its resolved
 /// config.yaml, its data/ files, the base model with the recorded id) and compares the adapter
@@ -23,7 +22,7 @@ extension Registry {
         let target = try commit(revision)
         guard let header = target.run else { throw RegistryError.notARunCommit(revision) }
         guard let cfgData = try file("config.yaml", in: target.commit),
-              let config = try Yams.load(yaml: String(decoding: cfgData, as: UTF8.self)) as? [String: Any] else {
+              let config = try YAMLDocument.load(String(decoding: cfgData, as: UTF8.self), file: "\(revision):config.yaml") as? [String: Any] else {
             throw RegistryError.missing("\(revision) has no readable config.yaml", hint: nil)
         }
         guard let baseID = header.baseID else { throw RegistryError.missing("\(revision) records no base model id", hint: nil) }

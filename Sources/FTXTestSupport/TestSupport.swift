@@ -69,6 +69,19 @@ public enum TestSupport {
         return repoRoot.appendingPathComponent(".build/debug/ftx").path
     }
 
+    /// A billion-laughs YAML document: nine levels of nine aliases each (9^9 nodes once expanded,
+    /// 1 kB of text), at the top level or indented under `key`. Levels a..e expand to 10, 91, 820,
+    /// 7381 and 66430 nodes, so a 100000-node limit is crossed by the first alias on line 6 (7 under a key).
+    public static func yamlAliasBomb(under key: String? = nil) -> String {
+        let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i"]
+        var lines = ["a: &a [" + Array(repeating: "\"lol\"", count: 9).joined(separator: ",") + "]"]
+        for k in 1..<names.count {
+            lines.append("\(names[k]): &\(names[k]) [" + Array(repeating: "*\(names[k - 1])", count: 9).joined(separator: ",") + "]")
+        }
+        guard let key else { return lines.joined(separator: "\n") + "\n" }
+        return "\(key):\n" + lines.map { "  " + $0 }.joined(separator: "\n") + "\n"
+    }
+
     public struct RunResult {
         /// The exit status, or the signal number when `signaled`.
         public let status: Int32

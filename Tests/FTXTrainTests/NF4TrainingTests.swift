@@ -25,8 +25,8 @@ final class NF4TrainingTests: XCTestCase {
         w.set("llama.context_length", .uint32(UInt32(c.contextLength)))
         w.set("tokenizer.ggml.model", .string("gpt2"))
         let tok = m.tokenizer
-        w.set("tokenizer.ggml.tokens", .array((0..<tok.vocabSize).map { .string(tok.piece($0)) }))
-        w.set("tokenizer.ggml.token_type", .array((0..<tok.vocabSize).map { .int32($0 < 256 ? 1 : 3) }))
+        w.set("tokenizer.ggml.tokens", .array(GGUFArray((0..<tok.vocabSize).map { .string(tok.piece($0)) })))
+        w.set("tokenizer.ggml.token_type", .array(GGUFArray((0..<tok.vocabSize).map { .int32($0 < 256 ? 1 : 3) })))
         if let b = tok.bosID { w.set("tokenizer.ggml.bos_token_id", .uint32(UInt32(b))) }
         if let e = tok.eosID { w.set("tokenizer.ggml.eos_token_id", .uint32(UInt32(e))) }
         w.set("tokenizer.ggml.add_bos_token", .bool(tok.addBOS))
