@@ -61,4 +61,21 @@ public enum SlashPath {
         }
         return "/" + parts.joined(separator: "/")
     }
+
+    /// Any path with `.`, `..` and repeated slashes resolved lexically: absolute ones as
+    /// `normalizedAbsolute`, relative ones stay relative (`configs/../data/x` → `data/x`; a leading
+    /// `..` that cannot be resolved is kept: `../x/../../y` → `../../y`; nothing left is `.`).
+    public static func normalized(_ path: String) -> String {
+        if path.utf8.first == slash { return normalizedAbsolute(path) }
+        if path.isEmpty { return path }
+        var parts: [Substring] = []
+        for c in components(path) where !c.isEmpty && !c.utf8.elementsEqual(".".utf8) {
+            if c.utf8.elementsEqual("..".utf8), let last = parts.last, !last.utf8.elementsEqual("..".utf8) {
+                parts.removeLast()
+            } else {
+                parts.append(c)
+            }
+        }
+        return parts.isEmpty ? "." : parts.joined(separator: "/")
+    }
 }

@@ -70,7 +70,10 @@ public enum SuiteLoader {
                                  "chat_template", "system_prompt", "batch_size"]
 
     /// Loads and validates a suite file. Every problem is an EvalError naming the file and line.
-    public static func load(path: String) throws -> EvalSuite {
+    /// The path is normalised lexically first (`configs/../eval/suite.yaml` → `eval/suite.yaml`),
+    /// so a report names its suite and case sources the same way however the path was reached.
+    public static func load(path given: String) throws -> EvalSuite {
+        let path = SlashPath.normalized(given)
         guard let data = FileManager.default.contents(atPath: path) else {
             throw EvalError.suite("cannot read suite file", file: path, line: nil,
                                   hint: FileManager.default.fileExists(atPath: path) ? "check its permissions" : "no such file")
@@ -103,8 +106,7 @@ public enum SuiteLoader {
         guard let declared = casesNode.string, !declared.isEmpty else {
             throw fail("'cases' must be a path to a JSONL file", casesNode.line, nil)
         }
-        let dir = (path as NSString).deletingLastPathComponent
-        let casesPath = declared.hasPrefix("/") || dir.isEmpty ? declared : (dir as NSString).appendingPathComponent(declared)
+        let casesPath = SlashPath.normalized(declared.hasPrefix("/") ? declared : SlashPath.join(SlashPath.parent(path), declared))
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: casesPath, isDirectory: &isDir), !isDir.boolValue else {
             throw fail("case file '\(declared)' not found (looked at \(casesPath))", casesNode.line,

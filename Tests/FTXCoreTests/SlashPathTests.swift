@@ -54,4 +54,14 @@ final class SlashPathTests: XCTestCase {
         XCTAssertEqual(SlashPath.normalizedAbsolute("/a/..."), "/a/...")
         XCTAssertEqual(SlashPath.normalizedAbsolute("/a/.\u{301}"), "/a/.\u{301}")
     }
+
+    func testNormalizedKeepsRelativePathsRelative() {
+        XCTAssertEqual(SlashPath.normalized("configs/../eval/../data/test.jsonl"), "data/test.jsonl")
+        XCTAssertEqual(SlashPath.normalized("./a//b/."), "a/b")
+        XCTAssertEqual(SlashPath.normalized("../x/../../y"), "../../y")   // leading .. cannot be resolved
+        XCTAssertEqual(SlashPath.normalized("a/.."), ".")
+        XCTAssertEqual(SlashPath.normalized(""), "")
+        XCTAssertEqual(SlashPath.normalized("/a/../b"), "/b")
+        XCTAssertEqual(SlashPath.normalized("/../b"), "/b")
+    }
 }

@@ -129,4 +129,23 @@ final class SuiteTests: XCTestCase {
         let suite = try SuiteLoader.load(path: write("d.yaml", "cases: data/dup.jsonl\n"))
         expectError({ _ = try CaseLoader.load(suite: suite) }, location: "dup.jsonl:2", contains: "duplicate case id 'a'")
     }
+
+    /// The same evaluation reached through `configs/../eval/suite.yaml` (as `ftx eval --config`
+    /// joins paths) gives the same bytes as through `eval/suite.yaml`.
+    func testReportsNameTheirSourcesByNormalisedPaths() throws {
+        _ = write("data/test.jsonl", Self.cases)
+        _ = write("eval/suite.yaml", Self.suiteYAML.replacingOccurrences(of: "cases: data/test.jsonl", with: "cases: ../data/test.jsonl"))
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("configs"), withIntermediateDirectories: true)
+        let plain = dir.path + "/eval/suite.yaml", winding = dir.path + "/configs/../eval/suite.yaml"
+        func run(_ path: String) throws -> EvalReport {
+            try EvalRunner(suite: SuiteLoader.load(path: path), showProgress: false).run(model: FakeEvalModel()).withoutTiming()
+        }
+        let direct = try run(plain), roundabout = try run(winding)
+        XCTAssertEqual(roundabout.suite.path, plain)
+        XCTAssertEqual(roundabout.cases[0].source, dir.path + "/data/test.jsonl:1")
+        XCTAssertEqual(String(decoding: try roundabout.jsonData(), as: UTF8.self), String(decoding: try direct.jsonData(), as: UTF8.self))
+        // The suite-level assertions are recorded, so a diff can say which changed.
+        XCTAssertEqual(direct.suite.assertions, ["is-json", "json-field path=$.category weight=2"])
+    }
 }
+
