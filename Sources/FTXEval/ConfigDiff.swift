@@ -26,12 +26,16 @@ public enum ConfigDiff {
         }
     }
 
+    /// Rows added and removed per split, counted as multisets of row ids (a duplicated row counts
+    /// twice), so rows B − rows A = added − removed. Only between two sides that both have
+    /// datasets: the base model has none, and "0 → N rows" would say nothing.
     public static func datasetChanges(_ a: [String: [String]]?, _ b: [String: [String]]?) -> [ReportDiff.DatasetChange] {
-        guard a != nil || b != nil else { return [] }
-        let sa = a ?? [:], sb = b ?? [:]
+        guard let sa = a, let sb = b else { return [] }
         return Set(sa.keys).union(sb.keys).sorted().compactMap { split in
-            let x = Set(sa[split] ?? []), y = Set(sb[split] ?? [])
-            let added = y.subtracting(x).count, removed = x.subtracting(y).count
+            var count: [String: Int] = [:]
+            for id in sb[split] ?? [] { count[id, default: 0] += 1 }
+            for id in sa[split] ?? [] { count[id, default: 0] -= 1 }
+            let added = count.values.reduce(0) { $0 + max($1, 0) }, removed = count.values.reduce(0) { $0 + max(-$1, 0) }
             return ReportDiff.DatasetChange(split: split, added: added, removed: removed,
                                             rowsA: sa[split]?.count ?? 0, rowsB: sb[split]?.count ?? 0)
         }
