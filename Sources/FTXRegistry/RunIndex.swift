@@ -133,6 +133,12 @@ public final class RunIndex {
         "wall_seconds": "r.wall_seconds",
     ]
 
+    /// Run commits whose header records base id `id`.
+    public func runs(usingBase id: String) throws -> [String] {
+        try db.query("SELECT commit_id FROM runs WHERE is_run = 1 AND base = ? ORDER BY time, commit_id", [.text(id)])
+            .compactMap { $0.first?.string }
+    }
+
     public func metricNames() throws -> [String] {
         try db.query("SELECT DISTINCT name FROM run_metrics ORDER BY name").compactMap { $0.first?.string }
     }

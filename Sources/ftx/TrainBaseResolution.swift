@@ -21,13 +21,11 @@ enum TrainBaseResolution {
                                     hint: "give a GGUF path, or run inside a repository where `ftx base add FILE.gguf --name \(name)` registered it")
         }
         let bases = BaseRegistry(registry: registry)
-        let known = ((try? bases.list()) ?? []).map(\.name).sorted()
-        guard let base = try? bases.find(name) else {
-            if known.isEmpty && FileManager.default.fileExists(atPath: fileFallback) { return }
-            var hint = known.isEmpty ? "no base model is registered; `ftx base add FILE.gguf --name \(name)`"
-                                     : "registered base models: " + known.joined(separator: ", ")
-            if let s = DidYouMean.suggest(name, known) { hint = "did you mean '\(s)'? " + hint }
-            throw TrainError.config("no registered base model named '\(name)'", at: configPath, hint: hint)
+        let base: BaseRegistry.Base
+        do { base = try bases.find(name) } catch RegistryError.base(let why, _, let hint) {
+            // The registry's message and hint (a did-you-mean, the registered names), placed at the config.
+            if ((try? bases.list()) ?? []).isEmpty && FileManager.default.fileExists(atPath: fileFallback) { return }
+            throw TrainError.config(why, at: configPath, hint: hint)
         }
         cfg.baseModelPath = try bases.verifiedPath(base)
     }

@@ -37,7 +37,7 @@ final class BaseRegistryTests: XCTestCase {
         XCTAssertThrowsError(try bases.add(file: p.root.path + "/models/notgguf.bin")) { e in
             XCTAssertEqual((e as? RegistryError)?.location, p.root.path + "/models/notgguf.bin")
         }
-        XCTAssertThrowsError(try bases.find("tinny")) { e in XCTAssertEqual((e as? RegistryError)?.hint, "did you mean 'tiny'?") }
+        XCTAssertThrowsError(try bases.find("tinny")) { e in XCTAssertEqual((e as? RegistryError)?.hint, "did you mean 'tiny'? registered base models: big, tiny") }
     }
 }
 
