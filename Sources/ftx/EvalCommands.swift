@@ -127,7 +127,7 @@ struct DiffCommand: ParsableCommand {
           ftx diff base.json tuned.json
           ftx diff base.json tuned.json --max-drop 0.02 --max-flips 3 --html diff.html
           ftx diff a.json b.json --json | jq .verdict
-          ftx diff base HEAD                  (in a repository: base, a base's name or id, or revisions)
+          ftx diff base HEAD     (repository: revisions, base, a base's name or id)
 
         Exit status (first that applies): 1 when B regressed against A (a regression gate failed),
         3 when B fails one of its own gates, 4 when the suite changed so that no regression could
