@@ -1,7 +1,10 @@
 // swift-tools-version:6.0
-// ftx — git-shaped versioning, training and evaluation of LoRA adapters. See DESIGN (§2) for the layering:
-// dependencies point down only: ftx → FTXRegistry → FTXEval → FTXTrain → FTXModel → FTXTensor → FTXCore;
-// FTXData (datasets; no ML) and FTXStore (objects; no ML) sit beside the engine and are joined in FTXRegistry.
+// ftx — git-shaped versioning, training and evaluation of LoRA adapters. Layering (docs/architecture.md),
+// dependencies pointing down only:
+//   ftx (CLI) → FTXRegistry → FTXEval and FTXTrain, side by side (neither imports the other);
+//   FTXEval → FTXModel, FTXData;  FTXTrain → FTXModel, FTXTensor, FTXData;  FTXModel → FTXTensor → FTXCore.
+//   FTXData (datasets; knows no model) and FTXStore (objects; no ML) sit on FTXCore; FTXRegistry joins them all.
+//   Only FTXTensor imports CBLAS; FTXCore holds the one parallel-for (Threads) every module shares.
 import PackageDescription
 
 let package = Package(
@@ -44,7 +47,7 @@ let package = Package(
         ]),
         .target(name: "FTXEval", dependencies: ["FTXCore", "FTXModel", "FTXData", "Yams", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "FTXRegistry", dependencies: [
-            "FTXCore", "FTXStore", "FTXModel", "FTXTrain", "FTXData", "FTXEval", "CGit2", "CSQLite", "Yams",
+            "FTXCore", "FTXStore", "FTXTensor", "FTXModel", "FTXTrain", "FTXData", "FTXEval", "CGit2", "CSQLite", "Yams",
         ]),
         .executableTarget(name: "ftx", dependencies: [
             "FTXCore", "FTXRegistry", "FTXStore", "FTXModel", "FTXTrain", "FTXData", "FTXEval",
@@ -56,14 +59,15 @@ let package = Package(
 
         .testTarget(name: "FTXCoreTests", dependencies: ["FTXTestSupport", "FTXCore"]),
         .testTarget(name: "FTXStoreTests", dependencies: ["FTXTestSupport", "FTXStore"]),
-        .testTarget(name: "FTXTensorTests", dependencies: ["FTXTestSupport", "FTXTensor"]),
-        .testTarget(name: "FTXModelTests", dependencies: ["FTXTestSupport", "FTXModel", "FTXTensor"],
+        .testTarget(name: "FTXTensorTests", dependencies: ["FTXTestSupport", "FTXCore", "FTXTensor"]),
+        .testTarget(name: "FTXModelTests", dependencies: ["FTXTestSupport", "FTXCore", "FTXModel", "FTXTensor"],
                     exclude: ["Corpus"]),  // read by path (hostile GGUFs + make_corpus.py)
-        .testTarget(name: "FTXTrainTests", dependencies: ["FTXTestSupport", "FTXTrain", "FTXModel", "FTXTensor", "FTXData"],
+        .testTarget(name: "FTXTrainTests", dependencies: ["FTXTestSupport", "FTXCore", "FTXTrain", "FTXModel", "FTXTensor", "FTXData"],
                     exclude: ["Fixtures"]),  // read by path (PEFT reference dump)
         .testTarget(name: "FTXDataTests", dependencies: ["FTXTestSupport", "FTXData"]),
-        .testTarget(name: "FTXEvalTests", dependencies: ["FTXTestSupport", "FTXEval", "FTXModel", "FTXData"]),
-        .testTarget(name: "FTXRegistryTests", dependencies: ["FTXTestSupport", "FTXRegistry", "FTXStore"]),
+        .testTarget(name: "FTXEvalTests", dependencies: ["FTXTestSupport", "FTXEval", "FTXModel", "FTXData", "Yams"]),
+        .testTarget(name: "FTXRegistryTests", dependencies: ["FTXTestSupport", "FTXCore", "FTXRegistry", "FTXStore", "FTXEval",
+                                                          "FTXModel", "FTXTensor", "FTXTrain", "Yams"]),
         .testTarget(name: "CLITests", dependencies: ["FTXTestSupport"]),
     ],
     // Swift 5 mode: the engine shares raw buffers across concurrentPerform workers by design;

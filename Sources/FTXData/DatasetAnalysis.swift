@@ -138,7 +138,7 @@ final class DatasetAnalysis {
         let computed: [Computed] = cBands.withUnsafeMutableBufferPointer { cb in
             iBands.withUnsafeMutableBufferPointer { ib in
                 let cbp = wantContent ? cb.baseAddress : nil, ibp = wantInput ? ib.baseAddress : nil
-                return Parallel.map(examples.count, minChunk: 16) { k -> Computed in
+                return Threads.map(examples.count, minChunk: 16) { k -> Computed in
                     let e = examples[k], span = spans[k]
                     let words = ExampleWords(e, wantInputNoSystem: wantInput)
                     var r = ExampleRecord()

@@ -1,3 +1,5 @@
+import FTXCore
+
 /// How a dataset file is read.
 public struct ReadOptions: Sendable {
     /// Longest accepted line in bytes; a longer one is refused without buffering the rest.
@@ -51,7 +53,7 @@ public enum ExampleReader {
         var firstLoc: SourceLocation?
         let reader = LineReader(path: path, maxLineBytes: options.maxLineBytes, blockSize: options.blockSize)
         try reader.forEachBatch { batch in
-            let results: [Result<Example, DataError>] = Parallel.map(batch.lines.count, minChunk: 32) { k in
+            let results: [Result<Example, DataError>] = Threads.map(batch.lines.count, minChunk: 32) { k in
                 let span = batch.lines[k]
                 do {
                     return .success(try ExampleParser.parse(batch.bytes(span), file: path, line: span.line, computeID: computeID))
