@@ -169,6 +169,12 @@ public struct BaseRegistry {
         return try FileImporter(store: repo.objects).importFile(at: path, write: false).id.hex
     }
 
+    /// Whether a `base_model` value names a file (it has a `/` or ends in `.gguf`) rather than a
+    /// registered base (a name or an id prefix).
+    public static func looksLikePath(_ ref: String) -> Bool {
+        ref.contains("/") || ref.lowercased().hasSuffix(".gguf")
+    }
+
     static func defaultName(for path: String) -> String {
         var n = (path as NSString).lastPathComponent
         if n.lowercased().hasSuffix(".gguf") { n = String(n.dropLast(5)) }
@@ -201,19 +207,6 @@ public struct BaseRegistry {
         let c = try repo.objects.readCommit(fresh.commit)
         guard let data = try registry.file("eval/\(suiteKey)/report.json", in: c) else { return nil }
         return try EvalReport.decode(data, file: "\(Self.refPrefix)\(b.name):eval/\(suiteKey)/report.json")
-    }
-
-    /// Every stored base report (suite key → report), newest registration of the default base first.
-    public func storedReports(_ b: Base) throws -> [String: EvalReport] {
-        let c = try repo.objects.readCommit(try base(named: b.name).commit)
-        guard let e = try registry.entry("eval", in: c), e.kind == .tree else { return [:] }
-        var out: [String: EvalReport] = [:]
-        for sub in try repo.objects.readTree(e.id).entries where sub.kind == .tree {
-            if let r = try repo.objects.readTree(sub.id)["report.json"] {
-                out[sub.name] = try EvalReport.decode(try registry.readFile(r), file: "eval/\(sub.name)/report.json")
-            }
-        }
-        return out
     }
 
     /// Adds `report` under eval/<suiteKey>/report.json of the base's record (a new commit on its ref).
