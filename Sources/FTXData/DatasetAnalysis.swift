@@ -211,12 +211,4 @@ final class DatasetAnalysis {
             try? ExampleParser.parse($0, file: files[Int(r.file)].path, line: Int(r.line), computeID: true)
         }
     }
-
-    /// The raw bytes of example `i`'s line (for writing cleaned / split copies).
-    func rawLine(_ i: Int) -> [UInt8]? {
-        let r = records[i]
-        let fd = fds[Int(r.file)]
-        guard fd >= 0 else { return nil }
-        return LineReader.readLine(fd: fd, offset: r.offset, length: Int(r.length))
-    }
 }

@@ -35,15 +35,6 @@ public enum ExampleReader {
         return all
     }
 
-    /// The detected format of a file (reads until the first example).
-    public static func detectFormat(path: String, options: ReadOptions = ReadOptions()) throws -> ExampleFormat {
-        struct Found: Error { let format: ExampleFormat }
-        do {
-            try forEach(path: path, options: options) { throw Found(format: $0.format) }
-        } catch let f as Found { return f.format }
-        throw DataError.emptyFile(path: path)
-    }
-
     /// Batches of parsed examples with their line spans (for passes that also need raw bytes or
     /// offsets). Throws the first bad line in file order; checks format consistency; refuses empty files.
     @discardableResult
