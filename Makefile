@@ -44,7 +44,7 @@ test: deps model
 demo: deps model build
 	FTX_BIN=$(BIN) ./sample-project/demo.sh
 
-## bench: benchmarks against peers, release build (see bench/README.md)
+## bench: benchmarks against peers, release build (what each measures: bench/README.md)
 bench: deps model build
 	FTX_BIN=$(BIN) ./bench/run.sh
 
