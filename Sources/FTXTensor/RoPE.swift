@@ -9,38 +9,43 @@ import FTXCore
 public final class RoPETable: @unchecked Sendable {
     public let headDim: Int
     public private(set) var maxPositions = 0
+    private var capacity = 1
     /// θ^(−2i/d) for i < headDim/2.
     let invFreq: [Double]
-    private(set) var cos: UnsafeMutablePointer<Float>   // [maxPositions × headDim/2]
+    private(set) var cos: UnsafeMutablePointer<Float>   // [capacity × headDim/2]
     private(set) var sin: UnsafeMutablePointer<Float>
 
     public init(headDim: Int, maxPositions: Int, theta: Float) {
         self.headDim = headDim
         invFreq = (0..<(headDim / 2)).map { i in pow(Double(theta), -2.0 * Double(i) / Double(headDim)) }
-        cos = .allocate(capacity: 1)
-        sin = .allocate(capacity: 1)
+        cos = .allocate(capacity: headDim / 2)
+        sin = .allocate(capacity: headDim / 2)
         reserve(maxPositions)
     }
 
     deinit { cos.deallocate(); sin.deallocate() }
 
-    /// Makes the table cover positions 0..<n.
+    /// Makes the table cover positions 0..<n. Storage doubles, so a decoding loop that asks for
+    /// one more position per token copies the table only now and then.
     public func reserve(_ n: Int) {
         guard n > maxPositions else { return }
         let half = headDim / 2
-        let c = UnsafeMutablePointer<Float>.allocate(capacity: max(1, n * half))
-        let s = UnsafeMutablePointer<Float>.allocate(capacity: max(1, n * half))
-        c.update(from: cos, count: maxPositions * half)
-        s.update(from: sin, count: maxPositions * half)
+        if n > capacity {
+            capacity = max(n, 2 * capacity)
+            let c = UnsafeMutablePointer<Float>.allocate(capacity: capacity * half)
+            let s = UnsafeMutablePointer<Float>.allocate(capacity: capacity * half)
+            c.update(from: cos, count: maxPositions * half)
+            s.update(from: sin, count: maxPositions * half)
+            cos.deallocate(); sin.deallocate()
+            cos = c; sin = s
+        }
         for p in maxPositions..<n {
             for i in 0..<half {
                 let angle = Double(p) * invFreq[i]
-                c[p * half + i] = Float(Foundation.cos(angle))
-                s[p * half + i] = Float(Foundation.sin(angle))
+                cos[p * half + i] = Float(Foundation.cos(angle))
+                sin[p * half + i] = Float(Foundation.sin(angle))
             }
         }
-        cos.deallocate(); sin.deallocate()
-        cos = c; sin = s
         maxPositions = n
     }
 }
