@@ -8,6 +8,9 @@ public enum BLAS {
     /// OpenBLAS's own threads stay off: the engine parallelizes around it (`Threads`).
     private static let singleThreaded: Void = openblas_set_num_threads(1)
 
+    /// The threads OpenBLAS itself would use for one call (1 once any sgemm has run).
+    static var openBLASThreads: Int { Int(openblas_get_num_threads()) }
+
     /// C[m×n] = alpha·op(A)·op(B) + beta·C. op(A) = Aᵀ (A is k×m) when `transA`, else A (m×k);
     /// op(B) = Bᵀ (B is n×k) when `transB`, else B (k×n). `parallel: false` runs one sgemm on the
     /// calling thread (callers already inside a parallel chunk); so does a call inside
