@@ -106,7 +106,7 @@ public enum Attention {
             for gi in 0..<groups { body(gi / s.kvHeads, gi % s.kvHeads, scratch) }
             return
         }
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
+        Threads.workers(workers) { w in
             var gi = w
             while gi < groups {
                 body(gi / s.kvHeads, gi % s.kvHeads, scratch + w * scratchPerWorker)
