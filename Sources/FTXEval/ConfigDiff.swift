@@ -38,16 +38,16 @@ public enum ConfigDiff {
     }
 }
 
-import Yams
+import FTXCore
 
 extension ReportDiff.Context {
     /// A run config (YAML text, as stored in a commit) as the JSON tree `ConfigDiff` flattens.
     public static func config(yaml text: String, file: String = "config.yaml") throws -> EvalJSON {
         do {
-            guard let node = try Yams.compose(yaml: text) else { return .object([]) }
+            guard let node = try YAMLDocument.compose(text, file: file) else { return .object([]) }
             return LocatedNode(yaml: node).json
-        } catch let e as YamlError {
-            throw EvalError.other("YAML syntax error: \(SuiteLoader.yamlProblem(e))", location: "\(file):\(SuiteLoader.yamlLine(e) ?? 0)")
+        } catch let e as YAMLError {
+            throw EvalError.other(e.problem, location: e.location ?? file)
         }
     }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import FTXCore
 import Yams
 
 /// An eval suite: which cases, how to generate, what to assert. Loaded from YAML and fully
@@ -78,26 +79,12 @@ public enum SuiteLoader {
             throw EvalError.suite("suite file is not UTF-8 text", file: path, line: nil)
         }
         let root: Node?
-        do { root = try Yams.compose(yaml: text) } catch let e as YamlError {
-            throw EvalError.suite("YAML syntax error: \(yamlProblem(e))", file: path, line: yamlLine(e))
+        do { root = try YAMLDocument.compose(text, file: path) } catch let e as YAMLError {
+            throw EvalError.suite(e.problem, file: path, line: e.line)
         }
         guard let root else { throw EvalError.suite("suite file is empty", file: path, line: nil, hint: "a suite needs at least 'cases:'") }
         let node = LocatedNode(yaml: root)
         return try parse(node, path: path, sha256: SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined())
-    }
-
-    static func yamlLine(_ e: YamlError) -> Int? {
-        switch e {
-        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _): return mark.line
-        default: return nil
-        }
-    }
-
-    static func yamlProblem(_ e: YamlError) -> String {
-        switch e {
-        case .scanner(_, let p, _, _), .parser(_, let p, _, _): return p
-        default: return "\(e)"
-        }
     }
 
     static func parse(_ node: LocatedNode, path: String, sha256: String) throws -> EvalSuite {

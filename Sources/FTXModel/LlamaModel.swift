@@ -92,7 +92,10 @@ public final class LlamaModel: @unchecked Sendable {
         let output = hasOutput ? try linear("output.weight", out: vocab, in: hidden) : embedding
         let weights = LlamaWeights(config: config, tokenEmbedding: embedding, layers: blocks,
                                    outputNorm: try vector("output_norm.weight", hidden), output: output)
-        let template = g.string("tokenizer.chat_template").map { ChatTemplate(source: $0, bosToken: tokenizer.bosID.map(tokenizer.piece), eosToken: tokenizer.eosID.map(tokenizer.piece)) }
+        let template = g.string("tokenizer.chat_template").map {
+            ChatTemplate(source: $0, bosToken: tokenizer.bosID.map(tokenizer.piece), eosToken: tokenizer.eosID.map(tokenizer.piece),
+                         origin: "\(g.path): tokenizer.chat_template")
+        }
         return LlamaModel(config: config, weights: weights, tokenizer: tokenizer, chatTemplate: template, gguf: g)
     }
 

@@ -20,7 +20,6 @@ public enum RegistryError: FTXError {
     case config(String, location: String, hint: String?)
     case data(String, location: String)
     case provenance(String)
-    case index(String, location: String)
     case io(String, location: String)
     case interrupted
     case runGateFailed(commit: String, failed: [String])
@@ -43,7 +42,7 @@ public enum RegistryError: FTXError {
         case .unknownField(let name, _): return "unknown field '\(name)' in query"
         case .base(let why, _, _), .config(let why, _, _), .data(let why, _): return why
         case .provenance(let why): return "cannot read code provenance: \(why)"
-        case .index(let why, _), .io(let why, _): return why
+        case .io(let why, _): return why
         case .interrupted: return "interrupted; nothing was committed"
         case .runGateFailed(let c, let failed):
             return "gates failed for run \(c.prefix(12)): \(failed.joined(separator: ", ")) (committed as failed)"
@@ -62,7 +61,7 @@ public enum RegistryError: FTXError {
         case .noAdapter(let c): return c
         case .deployFailed(_, let place): return place
         case .query(_, let column, let expr): return "--where, column \(column) of '\(expr)'"
-        case .base(_, let loc, _), .config(_, let loc, _), .data(_, let loc), .index(_, let loc), .io(_, let loc):
+        case .base(_, let loc, _), .config(_, let loc, _), .data(_, let loc), .io(_, let loc):
             return loc
         case .runGateFailed(let c, _): return c
         case .notDeterministic(_, let loc): return loc
@@ -82,7 +81,6 @@ public enum RegistryError: FTXError {
         case .unknownField(_, let s): return s.map { "did you mean '\($0)'?" } ?? "see `ftx runs --json` for the fields of each run"
         case .query: return "example: --where 'lora_r <= 16 and pass_rate > 0.8'"
         case .base(_, _, let h), .config(_, _, let h): return h
-        case .index: return "rebuild it with `ftx reindex`"
         case .runGateFailed: return "the run is kept as evidence; `ftx show HEAD` lists the gate verdicts"
         case .missing(_, let h): return h
         default: return nil

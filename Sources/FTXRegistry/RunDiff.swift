@@ -1,8 +1,8 @@
 import FTXData
 import FTXEval
 import FTXStore
+import FTXCore
 import Foundation
-import Yams
 
 /// `ftx diff A B` on revisions: each side's eval report, resolved config and dataset row ids, for
 /// FTXEval's ReportDiff. `base` means the registered base model's stored report on the other
@@ -40,7 +40,7 @@ extension Registry {
         }
         let report = try EvalReport.decode(data, file: "\(rev):eval/report.json")
         var config: EvalJSON?
-        if let y = try file("config.yaml", in: c.commit), let obj = try Yams.load(yaml: String(decoding: y, as: UTF8.self)),
+        if let y = try file("config.yaml", in: c.commit), let obj = try YAMLDocument.load(String(decoding: y, as: UTF8.self), file: "\(rev):config.yaml"),
            let json = try? JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]) {
             config = EvalJSON.parse(String(decoding: json, as: UTF8.self))
         }

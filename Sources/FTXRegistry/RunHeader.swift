@@ -1,3 +1,4 @@
+import FTXStore
 import Foundation
 
 /// Gate status of a commit, as recorded in its header and the run index.

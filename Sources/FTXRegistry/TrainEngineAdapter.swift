@@ -24,7 +24,7 @@ public struct TrainConfigResolver: RunConfigResolver {
             if originalText == nil { file = "\(source) (with --set)" }
         }
         let tc = try TrainConfig.parse(text, file: file)
-        guard var resolved = try Yams.load(yaml: tc.resolvedYAML) as? [String: Any] else {
+        guard var resolved = try YAMLDocument.load(tc.resolvedYAML, file: file) as? [String: Any] else {
             throw RegistryError.config("the resolved config is not a mapping", location: source, hint: nil)
         }
         if let singleData { resolved["data"] = singleData }

@@ -96,8 +96,9 @@ struct BranchCommand: ParsableCommand {
             }
             return
         }
-        try RefStore.validate(shortName: name)
         let ref = "refs/heads/\(name)"
+        // Deleting takes any name a ref file may have; creating only names git would create.
+        try delete ? RefStore.validate(name: ref) : RefStore.validate(shortName: name)
         if delete {
             guard ref != current else { throw StoreError.usage("cannot delete the branch '\(name)' that HEAD is on") }
             guard let id = try repo.refs.resolve(ref).id else { throw StoreError.badRevision(name, reason: "no such branch") }
@@ -146,8 +147,8 @@ struct TagCommand: ParsableCommand {
             for (ref, _) in tags { StoreCLI.out(String(ref.dropFirst(10))) }
             return
         }
-        try RefStore.validate(shortName: name)
         let ref = "refs/tags/\(name)"
+        try delete ? RefStore.validate(name: ref) : RefStore.validate(shortName: name)
         if delete {
             guard let id = try repo.refs.resolve(ref).id else { throw StoreError.badRevision(name, reason: "no such tag") }
             try repo.refs.delete(ref, expect: id)

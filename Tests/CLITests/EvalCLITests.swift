@@ -93,4 +93,17 @@ final class EvalCLITests: XCTestCase {
         XCTAssertEqual(rev.status, 2)
         XCTAssertTrue(rev.stderr.contains("needs an ftx repository"), rev.stderr)
     }
+
+    /// A billion-laughs suite is refused at the alias that crosses the node limit (it used to grow
+    /// to 5.7 GB and abort on allocation).
+    func testAliasBombSuiteIsAClearError() throws {
+        try "{\"prompt\": \"p\", \"completion\": \"c\"}\n".write(toFile: dir.appendingPathComponent("t.jsonl").path, atomically: true, encoding: .utf8)
+        try ("cases: t.jsonl\n" + TestSupport.yamlAliasBomb(under: "description"))
+            .write(toFile: dir.appendingPathComponent("bomb.yaml").path, atomically: true, encoding: .utf8)
+        let r = try TestSupport.runFTX(["eval", "--model", "does-not-exist.gguf", "--suite", "bomb.yaml"], cwd: dir)
+        XCTAssertFalse(r.signaled, r.stderr)
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertTrue(r.stderr.hasPrefix("ftx: the YAML document expands to more than 100000 nodes"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("(bomb.yaml:8)"), r.stderr)
+    }
 }

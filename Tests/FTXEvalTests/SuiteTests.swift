@@ -62,7 +62,10 @@ final class SuiteTests: XCTestCase {
         let bad6 = write("s6.yaml", "cases: data/test.jsonl\nasert: []\n")
         expectError({ _ = try SuiteLoader.load(path: bad6) }, location: "s6.yaml:2", contains: "unknown key 'asert'")
         let bad7 = write("s7.yaml", "cases: [unclosed\n")
-        expectError({ _ = try SuiteLoader.load(path: bad7) }, location: "s7.yaml:2", contains: "YAML syntax error")
+        expectError({ _ = try SuiteLoader.load(path: bad7) }, location: "s7.yaml:2", contains: "not valid YAML")
+        // A billion-laughs suite is refused at the alias that crosses the node limit, not expanded.
+        let bomb = write("bomb.yaml", "cases: data/test.jsonl\n" + TestSupport.yamlAliasBomb(under: "description"))
+        expectError({ _ = try SuiteLoader.load(path: bomb) }, location: "bomb.yaml:8", contains: "expands to more than 100000 nodes")
         // A bad per-case assertion names the JSONL line.
         _ = write("data/bad.jsonl", Self.cases + "{\"messages\": [{\"role\": \"user\", \"content\": \"q\"}, {\"role\": \"assistant\", \"content\": \"a\"}], \"assert\": [{\"type\": \"containz\", \"value\": \"x\"}]}\n")
         let s8 = write("s8.yaml", "cases: data/bad.jsonl\n")

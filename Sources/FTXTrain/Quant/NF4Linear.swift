@@ -2,7 +2,8 @@ import Foundation
 import FTXTensor
 
 /// QLoRA's 4-bit NormalFloat storage for a frozen (out × in) weight: blocks of 64 weights share an
-/// absmax; the absmax values are themselves quantized (double quantization) as bitsandbytes does:
+/// absmax; the absmax values are themselves quantized (double quantization) as bitsandbytes does
+/// (checked against it: NF4ReferenceTests, scripts/nf4_reference.py):
 /// the global mean is subtracted, then each group of 256 block absmaxes is quantized blockwise to
 /// 8-bit codes of bitsandbytes' signed dynamic map (`create_dynamic_map`), with one f32 absmax per
 /// group. Memory: 0.5 byte per weight + 1 byte per 64 + 4 bytes per 16384. The matmuls dequantize
@@ -17,6 +18,9 @@ public final class NF4Linear: FrozenLinear, @unchecked Sendable {
         0.24611230194568634, 0.33791524171829224, 0.44070982933044434, 0.5626170039176941,
         0.7229568362236023, 1.0,
     ]
+
+    /// Midpoints between adjacent levels in f32, the bounds bitsandbytes bucketizes by.
+    static let midpoints: [Float] = zip(levels, levels.dropFirst()).map { ($0 + $1) / 2 }
 
     public let outFeatures: Int, inFeatures: Int
     let blocksPerRow: Int
@@ -40,8 +44,9 @@ public final class NF4Linear: FrozenLinear, @unchecked Sendable {
                 absmax[r * blocksPerRow + b] = m
             }
         }
-        // Double quantization of the absmax values.
-        let mean = absmax.isEmpty ? 0 : absmax.reduce(0, +) / Float(absmax.count)
+        // Double quantization of the absmax values (the mean summed in Double: the offset every
+        // block's scale carries, as close to the exact mean as f32 can hold).
+        let mean = absmax.isEmpty ? 0 : Float(absmax.reduce(0.0) { $0 + Double($1) } / Double(absmax.count))
         let groups = (nBlocks + Self.groupSize - 1) / Self.groupSize
         var scales = [Float](repeating: 0, count: groups)
         var q = [UInt8](repeating: DynamicMap.zeroCode, count: nBlocks)
@@ -50,21 +55,23 @@ public final class NF4Linear: FrozenLinear, @unchecked Sendable {
             var m: Float = 0
             for i in lo..<hi { m = max(m, abs(absmax[i] - mean)) }
             scales[g] = m
-            if m > 0 { for i in lo..<hi { q[i] = DynamicMap.nearest((absmax[i] - mean) / m) } }
+            if m > 0 { let inv = 1 / m; for i in lo..<hi { q[i] = DynamicMap.nearest((absmax[i] - mean) * inv) } }
         }
         absmaxMean = mean
         groupScale = scales
         qAbsmax = q
-        // Codes against the dequantized absmax, so rounding sees the scale actually used.
+        // Codes against each block's own absmax, before double quantization, as bitsandbytes'
+        // quantize_4bit does: x·(1/absmax) clamped to [−1, 1], then the level whose midpoint
+        // interval holds it (a value on a midpoint takes the lower level).
         for r in 0..<out {
             for b in 0..<blocksPerRow {
                 let bi = r * blocksPerRow + b
-                let am = DynamicMap.values[Int(q[bi])] * scales[bi / Self.groupSize] + mean
+                let inv: Float = absmax[bi] > 0 ? 1 / absmax[bi] : 0
                 for k in 0..<bs {
                     let j = b * bs + k
-                    let x: Float = j < inF && am > 0 ? w[r * inF + j] / am : 0
-                    var best = 0, bestErr = Float.infinity
-                    for (ci, level) in Self.levels.enumerated() where abs(level - x) < bestErr { best = ci; bestErr = abs(level - x) }
+                    let x: Float = j < inF ? min(1, max(-1, w[r * inF + j] * inv)) : 0
+                    var best = 0
+                    while best < Self.midpoints.count && Self.midpoints[best] < x { best += 1 }
                     let idx = bi * bs + k
                     if idx % 2 == 0 { codes[idx / 2] |= UInt8(best) } else { codes[idx / 2] |= UInt8(best) << 4 }
                 }

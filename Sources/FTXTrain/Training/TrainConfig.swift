@@ -1,7 +1,6 @@
 import FTXCore
 import Foundation
 import FTXModel
-import Yams
 
 /// A training run's configuration (docs/training.md; axolotl/mlx-lm key names). Every key has a
 /// default except base_model and data.train; `resolvedYAML` writes all of them back
