@@ -64,7 +64,7 @@ $(REF_STAMP): scripts/reference-requirements.txt
 demo: deps model build
 	FTX_BIN=$(BIN) ./sample-project/demo.sh
 
-## bench: benchmarks against peers, release build (see bench/README.md)
+## bench: benchmarks against peers, release build (what each measures: bench/README.md)
 bench: deps model build
 	FTX_BIN=$(BIN) ./bench/run.sh
 

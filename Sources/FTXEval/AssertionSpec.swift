@@ -39,8 +39,6 @@ public struct AssertionSpec: @unchecked Sendable {
 
     /// `not-contains`, `json-field`, …
     public var typeName: String { (negated ? "not-" : "") + kind.rawValue }
-    /// The key this assertion's pass rate is reported under: its `metric`, else its type name.
-    public var metricKey: String { metric ?? typeName }
 
     /// One line naming everything that decides this assertion's verdicts, e.g.
     /// `json-field path=$.category weight=2` (defaults left out), recorded in reports.

@@ -110,13 +110,7 @@ public struct EvalReport: Codable, Equatable {
 
     /// Reads several reports concurrently (a diff reads two large ones); errors as `read`.
     public static func read(paths: [String]) throws -> [EvalReport] {
-        var results = [Result<EvalReport, Error>?](repeating: nil, count: paths.count)
-        let lock = NSLock()
-        DispatchQueue.concurrentPerform(iterations: paths.count) { i in
-            let r = Result { try read(path: paths[i]) }
-            lock.lock(); results[i] = r; lock.unlock()
-        }
-        return try results.map { try $0!.get() }
+        try Threads.map(paths.count, minChunk: 1) { i in Result { try read(path: paths[i]) } }.map { try $0.get() }
     }
 
     public static func decode(_ data: Data, file: String) throws -> EvalReport {

@@ -200,6 +200,12 @@ public struct BaseRegistry {
         return try FileImporter(store: repo.objects).importFile(at: path, write: false).id.hex
     }
 
+    /// Whether a `base_model` value names a file (it has a `/` or ends in `.gguf`) rather than a
+    /// registered base (a name or an id prefix).
+    public static func looksLikePath(_ ref: String) -> Bool {
+        ref.contains("/") || ref.lowercased().hasSuffix(".gguf")
+    }
+
     /// The name `base add` gives when none is given: the model's own family name from its GGUF
     /// metadata (`general.basename`, e.g. `smollm2`, the name sample configs use), else the file
     /// name without `.gguf`.
@@ -248,17 +254,6 @@ public struct BaseRegistry {
             }
         }
         return nil
-    }
-
-    /// Every stored report of base `b` under any of its names (suite key → report; `b`'s own name wins).
-    public func storedReports(_ b: Base) throws -> [String: EvalReport] {
-        var out: [String: EvalReport] = [:]
-        for name in try namesFirst(b).reversed() {
-            for (key, entry) in try reportEntries(name) {
-                out[key] = try EvalReport.decode(try registry.readFile(entry), file: "\(Self.refPrefix)\(name):eval/\(key)/report.json")
-            }
-        }
-        return out
     }
 
     /// `b.name`, then the other names of the same bytes.

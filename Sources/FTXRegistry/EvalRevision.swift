@@ -37,12 +37,13 @@ extension Registry {
         try? FileManager.default.removeItem(atPath: dir)
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try writeTree(adapter.id, into: dir)
-        var report = try EvalSuiteEvaluator(modelLoader: modelLoader).evaluate(
+        let evaluator = EvalSuiteEvaluator(modelLoader: modelLoader)
+        var report = try evaluator.evaluate(
             suitePath: suitePath, basePath: try bases.verifiedPath(base), baseID: base.id, adapterDirectory: dir,
             isCancelled: { Interruption.isInterrupted })
         if !gates.isEmpty {
             let baseline = try gates.contains { $0.regressionVs == "base" }
-                ? bases.storedReport(base, suiteKey: EvalSuiteEvaluator(modelLoader: nil).suiteKey(suitePath: suitePath)) : nil
+                ? bases.storedReport(base, suiteKey: evaluator.suiteKey(suitePath: suitePath)) : nil
             report.gates = GateEvaluator.evaluate(gates, report: report, baseline: baseline)
         }
         return report

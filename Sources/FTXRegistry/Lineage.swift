@@ -1,8 +1,9 @@
 import FTXStore
 import Foundation
 
-/// Everything a run commit says about where its adapter came from (DESIGN §5): config, data ids
-/// and sizes per split, base model, adapter files, metrics, gates, provenance, deployments.
+/// Everything a run commit says about where its adapter came from (docs/architecture.md, "A run
+/// commit"): config, data ids and sizes per split, base model, adapter files, metrics, gates,
+/// provenance, deployments.
 /// `ftx show` prints it for run commits through `text` / `json`.
 public struct RunLineage {
     public struct FileFact { public let path: String; public let id: String; public let size: Int; public let rows: Int? }

@@ -6,7 +6,11 @@ public enum RegistryError: FTXError {
     case notARepository(String)
     case badRevision(String, String)
     case notARunCommit(String)
-    case gateFailed(commit: String, env: String)
+    /// `overrideFlag`: how the command that was refused overrides gates (`--force` for `ftx deploy`,
+    /// `--force-deploy` for `ftx checkout`, where `--force` means "discard my changes").
+    case gateFailed(commit: String, env: String, overrideFlag: String)
+    /// `ENV@{N}` (`back` = N) reaches past the environment's deploy history; `history` is its table.
+    case noEarlierDeployment(env: String, revision: String, back: Int, deployments: Int, history: String)
     case unknownEnvironment(String)
     case noAdapter(String)
     case deployFailed(String, String)
@@ -27,8 +31,10 @@ public enum RegistryError: FTXError {
         case .notARepository: return "not an ftx repository (or any parent directory)"
         case .badRevision(_, let why): return why
         case .notARunCommit(let rev): return "\(rev) is not a run commit (no run header)"
-        case .gateFailed(let c, let env):
+        case .gateFailed(let c, let env, _):
             return "refusing to deploy \(c.prefix(12)) to \(env): its gates failed"
+        case .noEarlierDeployment(let env, let rev, let back, let count, _):
+            return "no earlier deployment of \(env) to roll back to: \(rev) is \(back) deployment(s) back, and \(env) has had only \(count)"
         case .unknownEnvironment(let env): return "no deployment named '\(env)'"
         case .noAdapter(let c): return "commit \(c.prefix(12)) has no adapter/ tree to deploy"
         case .deployFailed(let why, _): return why
@@ -49,7 +55,8 @@ public enum RegistryError: FTXError {
         switch self {
         case .notARepository(let dir): return dir
         case .badRevision(let rev, _): return rev
-        case .gateFailed(let c, _): return c
+        case .gateFailed(let c, _, _): return c
+        case .noEarlierDeployment(_, let rev, _, _, _): return rev
         case .unknownEnvironment(let env): return "refs/deploy/\(env)"
         case .noAdapter(let c): return c
         case .deployFailed(_, let place): return place
@@ -65,7 +72,11 @@ public enum RegistryError: FTXError {
     public var hint: String? {
         switch self {
         case .notARepository: return "run `ftx init` first"
-        case .gateFailed: return "inspect with `ftx show` / `ftx diff`, or pass --force --reason \"why\" to deploy anyway"
+        case .gateFailed(_, _, let flag): return "inspect with `ftx show` / `ftx diff`, or pass \(flag) --reason \"why\" to deploy anyway"
+        case .noEarlierDeployment(let env, _, _, let count, let history):
+            let next = count > 1 ? "roll back to one of these (ftx checkout \(env)@{N}), or deploy a run"
+                                 : "there is nothing to roll back to until another run is deployed"
+            return "\(env)'s deployments, newest first (ftx deploy --history \(env)):\n\(history)\(next): ftx deploy REV --env \(env)"
         case .unknownEnvironment: return "see `ftx deploy --list`"
         case .unknownField(_, let s): return s.map { "did you mean '\($0)'?" } ?? "see `ftx runs --json` for the fields of each run"
         case .query: return "example: --where 'lora_r <= 16 and pass_rate > 0.8'"

@@ -3,11 +3,11 @@ import FTXEval
 import Foundation
 import Yams
 
-/// Reads a run config (YAML, DESIGN §9 keys), applies `--set key=value` overrides (dotted keys for
-/// nested values, values parsed as YAML scalars), lets the engine fill defaults, and extracts what
-/// the registry needs: base model, splits, seed, suite and gates. Relative paths are relative to
-/// the config file's directory, as `ftx train` and `ftx eval --config` read them (the current
-/// directory when there is no config file).
+/// Reads a run config (YAML, the keys of docs/training.md), applies `--set key=value` overrides
+/// (dotted keys for nested values, values parsed as YAML scalars), lets the engine fill defaults,
+/// and extracts what the registry needs: base model, splits, seed, suite and gates. Relative paths
+/// are relative to the config file's directory, as `ftx train` and `ftx eval --config` read them
+/// (the current directory when there is no config file).
 public struct RunConfigLoader {
     public let workingDirectory: String
     public let resolver: RunConfigResolver

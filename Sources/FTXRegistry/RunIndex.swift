@@ -98,14 +98,6 @@ public final class RunIndex {
 
     public func clear() throws { try db.exec(Self.clearSQL) }
 
-    /// Replaces every row in one transaction (a reader sees the old index or the new one).
-    public func replaceAll(_ entries: [Entry]) throws {
-        try db.transaction {
-            try clear()
-            try insert(entries)
-        }
-    }
-
     public func contains(_ commit: String) throws -> Bool {
         try !db.query("SELECT 1 FROM runs WHERE commit_id = ?", [.text(commit)]).isEmpty
     }

@@ -3,11 +3,11 @@ import FTXEval
 import FTXStore
 import Foundation
 
-/// `ftx run`: config → base check → data check/splits → train → eval (and the base, once per
-/// base + suite) → gates → one commit holding the DESIGN §5 tree and the run header. Everything
-/// that can be wrong with the inputs is found before training starts. A failed gate still
-/// commits (the evidence is kept) with `gate-status failed`. An interruption stops at the next
-/// safe point and commits nothing.
+/// `ftx run`: config → base check → data check/splits → train → eval (and the base, once per base +
+/// suite) → gates → one commit holding the run tree (docs/architecture.md) and the run header.
+/// Everything that can be wrong with the inputs is found before training starts. A failed gate
+/// still commits (the evidence is kept) with `gate-status failed`. An interruption stops at the
+/// next safe point and commits nothing.
 public final class RunPipeline {
     public let registry: Registry
     public let engine: RunEngine
@@ -113,7 +113,7 @@ public final class RunPipeline {
             log("[5/6] eval: skipped (no eval.suite in the config)")
         }
 
-        // 6. Commit the tree of DESIGN §5 with the run header.
+        // 6. Commit the run tree with the run header.
         var header = RunHeader()
         header.baseID = base.id
         header.baseName = base.name
@@ -164,8 +164,7 @@ public final class RunPipeline {
     /// `base_model` as a registered name/id, or a GGUF path (registered on first use, linked).
     /// An unknown name is an error naming the config file and listing the registered bases.
     func resolveBase(_ ref: String, bases: BaseRegistry, relativeTo dir: String, config: String) throws -> BaseRegistry.Base {
-        let looksLikePath = ref.contains("/") || ref.lowercased().hasSuffix(".gguf")
-        if !looksLikePath {
+        if !BaseRegistry.looksLikePath(ref) {
             do { return try bases.find(ref) } catch RegistryError.base(let why, _, let hint) {
                 throw RegistryError.base(why, location: config, hint: hint)
             }

@@ -83,6 +83,6 @@ public struct FTXTrainRunTrainer: RunTrainer {
             try? fm.removeItem(atPath: logPath)
             try fm.copyItem(atPath: log, toPath: logPath)
         }
-        return TrainOutcome(trainLoss: result.lastLoss, validLoss: result.validLoss, threads: Parallel.threads)
+        return TrainOutcome(trainLoss: result.lastLoss, validLoss: result.validLoss, threads: Threads.usable)
     }
 }

@@ -69,12 +69,6 @@ public final class ObjectStore: @unchecked Sendable {
         return out
     }
 
-    public func allIDs() throws -> Set<ObjectID> {
-        var s = Set(looseIDs())
-        for p in try packs() { s.formUnion(p.ids) }
-        return s
-    }
-
     // MARK: Presence and prefix lookup
 
     public func contains(_ id: ObjectID) -> Bool {

@@ -79,8 +79,8 @@ struct EvalCommand: ParsableCommand {
             // Inside a repository: the registered base (its report is stored for `diff base …`) or a run's adapter.
             let registry = try EvalCommands.registry(resolving: base ? "--base" : revision!)
             let report = base
-                ? try registry.evaluateBase(suitePath: suitePath, modelLoader: RunEvalModels.loader(), gates: gates)
-                : try registry.evaluate(revision: revision!, suitePath: suitePath, modelLoader: RunEvalModels.loader(), gates: gates)
+                ? try registry.evaluateBase(suitePath: suitePath, modelLoader: EvalModels.loader(), gates: gates)
+                : try registry.evaluate(revision: revision!, suitePath: suitePath, modelLoader: EvalModels.loader(), gates: gates)
             if let out { try report.write(to: out) }
             if json { FileHandle.standardOutput.write(try report.jsonData()) } else { print(EvalSummary.render(report), terminator: "") }
             if report.gates.contains(where: { $0.status == .fail }) { throw ExitCode(1) }
@@ -91,7 +91,7 @@ struct EvalCommand: ParsableCommand {
         let loadedSuite = try SuiteLoader.load(path: suitePath)
         let cases = try CaseLoader.load(suite: loadedSuite)
         let baselineReport = try baseline.map { try EvalReport.read(path: $0) }
-        let evalModel = try EvalModelLoading.load(model: model, adapter: adapter)
+        let evalModel = try EvalModels.open(base: model, adapter: adapter)
         let runner = EvalRunner(suite: loadedSuite, gates: gates, baseline: baselineReport, scoreExpected: !noScore)
         let report = try runner.run(model: evalModel, cases: cases.cases, casesSHA256: cases.sha256)
         if let out { try report.write(to: out) }

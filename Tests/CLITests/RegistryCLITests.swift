@@ -63,9 +63,7 @@ class RegistryCLITestCase: XCTestCase {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try Data(text.utf8).write(to: url)
     }
-}
 
-final class RegistryCLITests: RegistryCLITestCase {
     /// A run-like commit: adapter files plus the header keys `ftx run` writes.
     @discardableResult
     func runCommit(_ name: String, status: String, passRate: Double, r: Int) throws -> String {
@@ -81,7 +79,9 @@ final class RegistryCLITests: RegistryCLITestCase {
     func deployed(_ env: String) throws -> String {
         try String(contentsOf: dir.appendingPathComponent(".ftx/deploy/\(env)/adapter_model.safetensors"), encoding: .utf8)
     }
+}
 
+final class RegistryCLITests: RegistryCLITestCase {
     func testDeployRefusesFailedGatesAndRollsBack() throws {
         let a = try runCommit("A", status: "passed", passRate: 0.9, r: 8)
         let b = try runCommit("B", status: "failed", passRate: 0.5, r: 16)

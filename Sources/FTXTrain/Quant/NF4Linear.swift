@@ -111,42 +111,22 @@ public final class NF4Linear: FrozenLinear, @unchecked Sendable {
             Self.tables.withUnsafeBufferPointer { l in body(c.baseAddress!, q.baseAddress!, g.baseAddress!, l.baseAddress!) } } } }
     }
 
-    /// Y[n×out] (+)= X·Wᵀ: threads split output rows; each dequantizes tiles of rows and runs sgemm.
+    /// Y[n×out] (+)= X·Wᵀ, tiles of rows dequantized into sgemm (`DequantTiles`).
     public func forward(_ x: UnsafePointer<Float>, rows n: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool) {
-        let cols = inFeatures, out = outFeatures, tile = DequantTiles.rows(out: out, cols: cols, minimum: 64)
+        let cols = inFeatures
         withTables { c, q, g, l in
-            Threads.parallelFor(out, granularity: tile) { s, e in
-                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: tile * cols)
-                defer { scratch.deallocate() }
-                var r = s
-                while r < e {
-                    let rows = min(tile, e - r)
-                    for i in 0..<rows { dequantizeRow(r + i, from: 0, to: cols, into: scratch + i * cols, codes: c, qa: q, gs: g, lv: l) }
-                    BLAS.sgemm(m: n, n: rows, k: cols, a: x, lda: cols, b: scratch, ldb: cols, transB: true,
-                               beta: accumulate ? 1 : 0, c: y + r, ldc: out, parallel: false)
-                    r += rows
-                }
+            DequantTiles.forward(out: outFeatures, cols: cols, minimumTile: 64, x, rows: n, into: y, accumulate: accumulate) { r, row in
+                dequantizeRow(r, from: 0, to: cols, into: row, codes: c, qa: q, gs: g, lv: l)
             }
         }
     }
 
-    /// dX[n×in] (+)= dY·W: threads split input columns (block-aligned) and walk all rows in tiles,
-    /// each writing only its own columns, in a fixed order.
+    /// dX[n×in] (+)= dY·W: threads split input columns (whole blocks), each in a fixed order.
     public func backwardInput(_ dy: UnsafePointer<Float>, rows n: Int, into dx: UnsafeMutablePointer<Float>, accumulate: Bool) {
-        let cols = inFeatures, out = outFeatures, tile = 256
         withTables { c, q, g, l in
-            Threads.parallelFor(cols, granularity: Self.blockSize) { cs, ce in
-                let width = ce - cs
-                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: tile * width)
-                defer { scratch.deallocate() }
-                var r = 0
-                while r < out {
-                    let rows = min(tile, out - r)
-                    for i in 0..<rows { dequantizeRow(r + i, from: cs, to: ce, into: scratch + i * width, codes: c, qa: q, gs: g, lv: l) }
-                    BLAS.sgemm(m: n, n: width, k: rows, a: dy + r, lda: out, b: scratch, ldb: width, transB: false,
-                               beta: (r == 0 && !accumulate) ? 0 : 1, c: dx + cs, ldc: cols, parallel: false)
-                    r += rows
-                }
+            DequantTiles.backwardInput(out: outFeatures, cols: inFeatures, columnGranularity: Self.blockSize, dy, rows: n,
+                                       into: dx, accumulate: accumulate) { r, c0, c1, row in
+                dequantizeRow(r, from: c0, to: c1, into: row, codes: c, qa: q, gs: g, lv: l)
             }
         }
     }
@@ -155,8 +135,8 @@ public final class NF4Linear: FrozenLinear, @unchecked Sendable {
                               into dx: UnsafeMutablePointer<Float>, accumulate: Bool) {
         let cols = inFeatures
         withTables { c, q, g, l in
-            tiledBackwardInput(dy, ldy: ldy, rows: n, outputs: lo, hi, cols: cols, into: dx, accumulate: accumulate) { r, out in
-                dequantizeRow(r, from: 0, to: cols, into: out, codes: c, qa: q, gs: g, lv: l)
+            DequantTiles.backwardInput(outputs: lo, hi, cols: cols, dy, ldy: ldy, rows: n, into: dx, accumulate: accumulate) { r, row in
+                dequantizeRow(r, from: 0, to: cols, into: row, codes: c, qa: q, gs: g, lv: l)
             }
         }
     }

@@ -1,17 +1,15 @@
 import Foundation
 import FTXCore
-import FTXRegistry
 import FTXTrain
 
 /// `base_model` for `ftx train` as `ftx run` reads it: a GGUF path (relative to the config file),
 /// or a name (or id prefix, or `base`) registered with `ftx base add`, resolved to the verified
 /// file of that base. FTXTrain cannot see the repository (it sits below FTXRegistry), so the
 /// lookup happens here and the trainer gets the path in `baseModelPath`.
-enum TrainBaseResolution {
-    static func resolve(_ cfg: inout TrainConfig, configPath: String) throws {
+public enum TrainBaseResolution {
+    public static func resolve(_ cfg: inout TrainConfig, configPath: String) throws {
         let name = cfg.baseModel
-        let looksLikePath = name.contains("/") || name.lowercased().hasSuffix(".gguf")
-        if looksLikePath { return }   // the trainer reports a missing file with its path
+        if BaseRegistry.looksLikePath(name) { return }   // the trainer reports a missing file with its path
         let fileFallback = cfg.resolve(name)
         let registry: Registry
         do { registry = try Registry.discover() } catch {
