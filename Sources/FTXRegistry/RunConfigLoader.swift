@@ -1,5 +1,6 @@
 import FTXCore
 import FTXEval
+import FTXTrain
 import Foundation
 import Yams
 
@@ -46,7 +47,8 @@ public struct RunConfigLoader {
             source = "--set"
         }
         for o in overrides { try Self.apply(override: o, to: &raw) }
-        let resolved = try resolver.resolve(raw, originalText: overrides.isEmpty ? originalText : nil, source: source)
+        if let cap = TrainConfig.stepCap() { raw["max_steps"] = min((raw["max_steps"] as? Int) ?? cap, cap) }
+        let resolved = try resolver.resolve(raw, originalText: overrides.isEmpty && TrainConfig.stepCap() == nil ? originalText : nil, source: source)
         return try plan(from: resolved, source: source, message: message)
     }
 
