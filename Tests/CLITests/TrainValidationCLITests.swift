@@ -11,21 +11,12 @@ final class TrainValidationCLITests: RegistryCLITestCase {
         try makeTinyProject()
     }
 
-    /// configs/train.yaml: the tiny project's run config with the data as `ftx train` spells it, and `eval` as given.
+    /// configs/NAME: the tiny project's run config with the data as `ftx train` spells it, and `eval` as given.
     func writeTrainConfig(_ name: String = "train.yaml", eval: String) throws {
-        try write("configs/\(name)", """
-            base_model: tiny
-            data: {train: ../data/all.jsonl}
-            lora_r: 4
-            lora_alpha: 8
-            learning_rate: 0.005
-            max_steps: 4
-            micro_batch_size: 2
-            max_seq_length: 64
-            seed: 3
-            threads: 2
-            \(eval)
-            """)
+        let run = try String(contentsOf: dir.appendingPathComponent("configs/lora.yaml"), encoding: .utf8)
+        let keys = run.components(separatedBy: "\neval:")[0]
+            .replacingOccurrences(of: "data: ../data/all.jsonl", with: "data: {train: ../data/all.jsonl}")
+        try write("configs/\(name)", keys + "\n" + eval + "\n")
     }
 
     var outExists: Bool { FileManager.default.fileExists(atPath: dir.appendingPathComponent("out").path) }
