@@ -32,13 +32,12 @@ public struct TrainConfigResolver: RunConfigResolver {
     }
 
     /// The TrainConfig `ftx train` runs: the plan's resolved config (its --set overrides applied),
-    /// paths still relative to the config file. A single data file is the training split.
+    /// paths still relative to the config file as it was named (so errors name them as written).
+    /// A single data file is the training split.
     public static func trainConfig(_ plan: RunPlan) throws -> TrainConfig {
         var map = plan.config
         if let single = map["data"] as? String { map["data"] = ["train": single] }
-        var tc = try TrainConfig.parse(try Yams.dump(object: map, sortKeys: true), file: plan.configSource)
-        tc.baseDirectory = plan.baseDirectory
-        return tc
+        return try TrainConfig.parse(try Yams.dump(object: map, sortKeys: true), file: plan.configSource)
     }
 }
 

@@ -5,14 +5,15 @@ import Yams
 extension TrainConfig {
     /// The config with every path it reads made absolute (data splits, a base_model file, and
     /// eval.suite), so the resolved `config.yaml` written into output_dir works from wherever it is
-    /// read: `ftx train -c out/config.yaml`. A base_model the caller resolved to a registered base
-    /// keeps its name. output_dir stays as given: it is relative to the working directory.
+    /// read: `ftx train -c out/config.yaml`. A base_model that is not a file (a registered base's
+    /// name, or a model the caller preloaded) keeps its name. output_dir stays as given: it is
+    /// relative to the working directory.
     public var rebased: TrainConfig {
         var c = self
         c.dataTrain = absolute(dataTrain)
         c.dataValid = dataValid.map(absolute)
         c.dataTest = dataTest.map(absolute)
-        if baseModelPath == nil { c.baseModel = absolute(baseModel) }
+        if baseModelPath == nil, FileManager.default.fileExists(atPath: resolve(baseModel)) { c.baseModel = absolute(baseModel) }
         if let eval { c.eval = rebasedEval(eval) }
         return c
     }
