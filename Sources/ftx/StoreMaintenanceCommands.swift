@@ -23,7 +23,7 @@ struct FsckCommand: ParsableCommand {
         let repo = try StoreCLI.repository()
         let r = repo.fsck()
         if json {
-            StoreCLI.printJSON(["errors": r.errors, "warnings": r.warnings, "objects": r.objectsChecked,
+            try JSONOutput.emit(["errors": r.errors, "warnings": r.warnings, "objects": r.objectsChecked,
                                 "refs": r.refsChecked, "clean": r.isClean])
         } else {
             for e in r.errors { StoreCLI.out("error: \(e)") }
