@@ -9,6 +9,13 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "ftx", targets: ["ftx"]),
+        // The modules as libraries, for the fuzz package (Fuzz/Package.swift); a plain build makes nothing extra for them.
+        .library(name: "FTXStore", targets: ["FTXStore"]),
+        .library(name: "FTXModel", targets: ["FTXModel"]),
+        .library(name: "FTXTrain", targets: ["FTXTrain"]),
+        .library(name: "FTXData", targets: ["FTXData"]),
+        .library(name: "FTXEval", targets: ["FTXEval"]),
+        .library(name: "FTXRegistry", targets: ["FTXRegistry"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
