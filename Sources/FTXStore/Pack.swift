@@ -157,7 +157,95 @@ enum Writeback {
     }
 }
 
-/// A pack opened for reading: the idx in memory, the pack memory-mapped.
+/// A pack index (.idx), parsed and validated whole before anything trusts it: a crafted index
+/// is an error naming the file, never a trap or a lookup that silently misses. Checked:
+/// the size the count implies (with overflow checks), the checksum, a fanout that never
+/// decreases and ends at the count, ids strictly increasing and each inside its fanout bucket,
+/// a pack size that fits the count, and every offset inside the pack's entry area.
+/// A pure function of the bytes (a fuzz target can call `parse` directly).
+struct PackIndex {
+    let ids: [ObjectID]
+    let offsets: [UInt64]
+    let fanout: [UInt32]
+    let packSize: Int
+    let packChecksum: [UInt8]
+
+    /// The smallest pack entry: a kind byte and an 8-byte frame length.
+    static let minEntrySize = 9
+
+    static func parse(_ idx: Data, path: String) throws -> PackIndex {
+        func corrupt(_ reason: String) -> StoreError { .corruptPack(path: path, reason: reason) }
+        let bytes = [UInt8](idx)
+        func u64(_ o: Int) -> UInt64 { var v: UInt64 = 0; for i in 0..<8 { v |= UInt64(bytes[o + i]) << UInt64(8 * i) }; return v }
+        func u32(_ o: Int) -> UInt32 { var v: UInt32 = 0; for i in 0..<4 { v |= UInt32(bytes[o + i]) << UInt32(8 * i) }; return v }
+        let fixed = PackFormat.idxSize(count: 0)
+        guard bytes.count >= fixed, Array(bytes[0..<8]) == PackFormat.idxMagic else {
+            throw corrupt("truncated or not an ftx pack index (\(bytes.count) bytes)")
+        }
+        // 40 bytes per object (id + offset): the count must account for the file exactly.
+        let rawCount = u64(8)
+        guard rawCount <= UInt64((bytes.count - fixed) / 40), fixed + 40 * Int(rawCount) == bytes.count else {
+            throw corrupt("index is \(bytes.count) bytes but claims \(rawCount) objects (truncated?)")
+        }
+        let count = Int(rawCount)
+        let body = bytes.count - 32
+        guard Array(SHA256.hash(data: idx.prefix(body))) == Array(bytes[body...]) else {
+            throw corrupt("index checksum mismatch")
+        }
+        let rawPackSize = u64(16)
+        // Magic, the entries, the trailer: the least a pack of `count` objects can take.
+        let minPack = UInt64(PackFormat.packMagic.count + PackFormat.trailerSize + minEntrySize * count)
+        guard rawPackSize >= minPack, rawPackSize <= UInt64(Int.max) else {
+            throw corrupt("index records a pack size of \(rawPackSize) bytes, impossible for \(count) objects")
+        }
+        let packSize = Int(rawPackSize)
+
+        var fanout = [UInt32](repeating: 0, count: 256)
+        for i in 0..<256 {
+            fanout[i] = u32(24 + 4 * i)
+            guard i == 0 || fanout[i] >= fanout[i - 1] else {
+                throw corrupt("fanout decreases at byte \(i) (\(fanout[i - 1]) then \(fanout[i]))")
+            }
+        }
+        guard fanout[255] == UInt32(truncatingIfNeeded: count), UInt64(fanout[255]) == rawCount else {
+            throw corrupt("fanout ends at \(fanout[255]), not at the object count \(count)")
+        }
+
+        let idsStart = 24 + 1024
+        var ids = [ObjectID]()
+        ids.reserveCapacity(count)
+        bytes.withUnsafeBytes { raw in
+            for i in 0..<count { ids.append(ObjectID(bytes: UnsafeRawBufferPointer(rebasing: raw[(idsStart + 32 * i)..<(idsStart + 32 * i + 32)]))) }
+        }
+        for i in 1..<max(count, 1) where !(ids[i - 1] < ids[i]) {
+            throw corrupt("ids not sorted (or repeated) at position \(i)")
+        }
+        for i in 0..<count {
+            let b = Int(ids[i].firstByte)
+            let lo = b == 0 ? 0 : Int(fanout[b - 1])
+            guard lo <= i, i < Int(fanout[b]) else {
+                throw corrupt("fanout does not match the ids: \(ids[i].short) at position \(i) is outside bucket \(b)")
+            }
+        }
+
+        let offStart = idsStart + 32 * count
+        let entryEnd = UInt64(packSize - PackFormat.trailerSize - minEntrySize)
+        var offsets = [UInt64](repeating: 0, count: count)
+        for i in 0..<count {
+            let off = u64(offStart + 8 * i)
+            guard off >= UInt64(PackFormat.packMagic.count), off <= entryEnd else {
+                throw corrupt("offset \(off) of \(ids[i].short) is outside the pack (\(packSize) bytes)")
+            }
+            offsets[i] = off
+        }
+        let sumStart = offStart + 8 * count
+        return PackIndex(ids: ids, offsets: offsets, fanout: fanout, packSize: packSize,
+                         packChecksum: Array(bytes[sumStart..<(sumStart + 32)]))
+    }
+}
+
+/// A pack opened for reading: the idx in memory (validated whole, see PackIndex), the pack
+/// memory-mapped and checked against it (size, magic, trailer count and checksum).
 final class PackReader: @unchecked Sendable {
     let packPath: String
     let idxPath: String
@@ -172,57 +260,35 @@ final class PackReader: @unchecked Sendable {
     init(idxPath: String) throws {
         self.idxPath = idxPath
         packPath = String(idxPath.dropLast(4)) + ".pack"
-        guard let idx = FileManager.default.contents(atPath: idxPath) else {
+        guard let data = FileManager.default.contents(atPath: idxPath) else {
             throw StoreError.corruptPack(path: idxPath, reason: "cannot read index file")
         }
-        let bytes = [UInt8](idx)
-        func u64(_ o: Int) -> UInt64 { var v: UInt64 = 0; for i in 0..<8 { v |= UInt64(bytes[o + i]) << UInt64(8 * i) }; return v }
-        func u32(_ o: Int) -> UInt32 { var v: UInt32 = 0; for i in 0..<4 { v |= UInt32(bytes[o + i]) << UInt32(8 * i) }; return v }
-        guard bytes.count >= PackFormat.idxSize(count: 0), Array(bytes[0..<8]) == PackFormat.idxMagic else {
-            throw StoreError.corruptPack(path: idxPath, reason: "truncated or not an ftx pack index (\(bytes.count) bytes)")
-        }
-        let rawCount = u64(8)
-        guard rawCount < UInt64(bytes.count), PackFormat.idxSize(count: Int(rawCount)) == bytes.count else {
-            throw StoreError.corruptPack(path: idxPath, reason: "index is \(bytes.count) bytes but claims \(rawCount) objects (truncated?)")
-        }
-        let count = Int(rawCount)
-        let body = bytes.count - 32
-        let sum = Array(SHA256.hash(data: idx.prefix(body)))
-        guard sum == Array(bytes[body...]) else {
-            throw StoreError.corruptPack(path: idxPath, reason: "index checksum mismatch")
-        }
-        packSize = Int(u64(16))
-        var fan = [UInt32](repeating: 0, count: 256)
-        for i in 0..<256 { fan[i] = u32(24 + 4 * i) }
-        fanout = fan
-        let idsStart = 24 + 1024
-        var ids = [ObjectID]()
-        ids.reserveCapacity(count)
-        bytes.withUnsafeBytes { raw in
-            for i in 0..<count { ids.append(ObjectID(bytes: UnsafeRawBufferPointer(rebasing: raw[(idsStart + 32 * i)..<(idsStart + 32 * i + 32)]))) }
-        }
-        self.ids = ids
-        let offStart = idsStart + 32 * count
-        offsets = (0..<count).map { u64(offStart + 8 * $0) }
-        packChecksum = Array(bytes[(offStart + 8 * count)..<(offStart + 8 * count + 32)])
+        let index = try PackIndex.parse(data, path: idxPath)
+        ids = index.ids
+        offsets = index.offsets
+        fanout = index.fanout
+        packSize = index.packSize
+        packChecksum = index.packChecksum
 
         let fd = open(packPath, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw StoreError.corruptPack(path: packPath, reason: "pack file missing for its index") }
         defer { close(fd) }
         var st = stat()
-        fstat(fd, &st)
+        guard fstat(fd, &st) == 0 else { throw StoreError.corruptPack(path: packPath, reason: "cannot stat pack") }
         modificationDate = Date(timeIntervalSince1970: TimeInterval(st.st_mtim.tv_sec))
         guard Int(st.st_size) == packSize else {
             throw StoreError.corruptPack(path: packPath, reason: "pack is \(st.st_size) bytes, its index expects \(packSize) (truncated?)")
         }
-        guard packSize >= 8 + PackFormat.trailerSize,
-              let m = mmap(nil, packSize, PROT_READ, MAP_SHARED, fd, 0), m != MAP_FAILED else {
+        guard let m = mmap(nil, packSize, PROT_READ, MAP_SHARED, fd, 0), m != MAP_FAILED else {
             throw StoreError.corruptPack(path: packPath, reason: "cannot map pack")
         }
         map = m
         let raw = UnsafeRawBufferPointer(start: m, count: packSize)
+        var trailerCount: UInt64 = 0
+        withUnsafeMutableBytes(of: &trailerCount) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[(packSize - 40)..<(packSize - 32)])) }
         guard Array(raw[0..<8]) == PackFormat.packMagic,
-              Array(raw[(packSize - 32)..<packSize]) == packChecksum else {
+              Array(raw[(packSize - 32)..<packSize]) == packChecksum,
+              UInt64(littleEndian: trailerCount) == UInt64(ids.count) else {
             munmap(m, packSize)
             throw StoreError.corruptPack(path: packPath, reason: "pack header or trailer does not match its index")
         }

@@ -7,7 +7,8 @@ import FTXTestSupport
 final class HelpCLITests: XCTestCase {
     static let commands: [[String]] = [
         [], ["add"], ["status"], ["show"], ["diff"], ["train"], ["eval"], ["run"], ["runs"], ["deploy"],
-        ["reproduce"], ["export"], ["generate"], ["score"], ["data"], ["data", "check"], ["data", "clean"],
+        ["reproduce"], ["export"], ["generate"], ["score"], ["data"], ["data", "check"], ["data", "clean"], ["base"],
+        ["checkout"],
     ]
 
     func testDiscussionsAreEvenParagraphsWithinEightyColumns() throws {

@@ -1,12 +1,12 @@
 import Foundation
-import CBLAS
 
-/// Engine-wide thread count (default: all cores). OpenBLAS itself runs single-threaded: the engine
-/// splits work into fixed chunks and runs them with `concurrentPerform`, so results do not depend
-/// on scheduling and BLAS threads never compete with ours.
+/// The one parallel-for of every module (engine, training, data checks) and the thread count they
+/// share (`FTX_THREADS`, default: all cores). Work is split into fixed contiguous chunks whose
+/// boundaries depend only on the sizes and the thread count, and each chunk writes its own outputs,
+/// so results do not depend on scheduling. OpenBLAS runs single-threaded inside those chunks
+/// (FTXTensor's `BLAS` sees to it), so BLAS threads never compete with ours.
 public enum Threads {
     nonisolated(unsafe) private static var _count: Int = {
-        openblas_set_num_threads(1)
         if let s = ProcessInfo.processInfo.environment["FTX_THREADS"], let n = Int(s), n > 0 { return n }
         return cores
     }()
@@ -15,15 +15,19 @@ public enum Threads {
     public static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
     public static var count: Int {
         get { _count }
-        set { openblas_set_num_threads(1); _count = max(1, newValue) }
+        set { _count = max(1, newValue) }
     }
+
+    /// The threads a parallel region started here would use: 1 inside `serial { }`, else `count`.
+    public static var usable: Int { isSerial ? 1 : count }
 
     /// True on a thread inside `serial { }`: its parallel regions run as one chunk on that thread.
     public static var isSerial: Bool { pthread_getspecific(serialKey) != nil }
 
-    /// Runs `body` with every parallel region it starts on this thread (`parallelFor`, `BLAS.sgemm`,
-    /// and FTXTrain's loops) run serially. Data-parallel callers use it: each worker owns a slice of
-    /// the work and running its inner loops in parallel too would only oversubscribe the cores.
+    /// Runs `body` with every parallel region it starts on this thread (`parallelFor`, and through
+    /// it `BLAS.sgemm` and the training kernels) run serially. Data-parallel callers use it: each
+    /// worker owns a slice of the work and running its inner loops in parallel too would only
+    /// oversubscribe the cores.
     public static func serial<T>(_ body: () throws -> T) rethrows -> T {
         let old = pthread_getspecific(serialKey)
         pthread_setspecific(serialKey, serialMarker)
@@ -62,6 +66,35 @@ public enum Threads {
         }
     }
 
+    /// `parallelFor` with one chunk per thread, each at least `minChunk` long (for loops whose
+    /// indices all cost the same, where more chunks would only add overhead).
+    public static func parallelFor(_ total: Int, minChunk: Int, _ body: (Int, Int) -> Void) {
+        parallelFor(total, maxChunks: min(usable, max(1, total / max(1, minChunk))), body)
+    }
+
+    /// Runs `body(w)` for each w < n on its own thread (n ≤ `usable`), every parallel region inside
+    /// it serial: data-parallel workers that each own a fixed share of the work.
+    public static func workers(_ n: Int, _ body: (Int) -> Void) {
+        if n <= 1 { body(0); return }
+        parallelFor(n, granularity: 1, maxChunks: n) { lo, hi in
+            serial { for w in lo..<hi { body(w) } }
+        }
+    }
+
+    /// `(0..<count).map(body)` computed in parallel chunks of at least `minChunk` indices; the
+    /// order of the results is the order of the indices.
+    public static func map<T>(_ count: Int, minChunk: Int = 64, _ body: (Int) -> T) -> [T] {
+        if count == 0 { return [] }
+        // Each slot is initialized exactly once, by the chunk that owns it.
+        return [T](unsafeUninitializedCapacity: count) { buf, initialized in
+            let base = buf.baseAddress!
+            parallelFor(count, granularity: max(1, minChunk)) { lo, hi in
+                for k in lo..<hi { (base + k).initialize(to: body(k)) }
+            }
+            initialized = count
+        }
+    }
+
     /// Run parallel regions on persistent spinning workers (`WorkerPool`) instead of
     /// `concurrentPerform`. Default: on when the machine is not oversubscribed when first asked (1-minute
     /// load average below the core count); FTX_WORKER_POOL=1 / 0 forces it. Measured on the 2-core
@@ -88,18 +121,5 @@ public enum Threads {
         pool?.stop()
         pool = WorkerPool(workers: count - 1)
         return pool
-    }
-}
-
-/// How many weight rows a tile-by-tile matmul dequantizes at a time (quantized weight × many rows
-/// of activations). Every tile's sgemm packs the whole activation operand again, so fewer, larger
-/// tiles pack less; on several threads each thread still needs a few tiles for balance; and one
-/// tile's f32 copy stays within 4 MiB.
-public enum DequantTiles {
-    public static func rows(out: Int, cols: Int, minimum: Int) -> Int {
-        let cap = max(minimum, (1 << 20) / max(cols, 1))
-        if Threads.isSerial || Threads.count == 1 { return max(1, min(out, cap)) }
-        let balanced = out / (4 * Threads.count) / 16 * 16
-        return max(minimum, min(256, cap, balanced))
     }
 }
