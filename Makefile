@@ -41,7 +41,9 @@ build: deps
 
 ## test: unit tests (tiny in-process models), integration tests (the real SmolLM2 against the
 ## references in Tests/*/Fixtures), CLI end-to-end tests. FTX_REQUIRE_MODEL=1 turns a missing model
-## into a failure (plain `swift test` skips those tests and says why).
+## into a failure (plain `swift test` skips those tests and says why). FuzzReplayTests runs every fuzz
+## seed and past crash (Fuzz/corpus, Fuzz/crashes) through the fuzz targets; the sanitized fuzz build
+## itself is `make fuzz`, not part of test (it recompiles everything with ASan: far over CI's minutes).
 test: deps model
 	$(SWIFT) build $(SWIFT_FLAGS) --build-tests
 	FTX_REQUIRE_MODEL=1 FTX_BIN=$(BIN) $(SWIFT) test $(SWIFT_FLAGS) --skip-build

@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .executable(name: "ftx", targets: ["ftx"]),
         // The modules as libraries, for the fuzz package (Fuzz/Package.swift); a plain build makes nothing extra for them.
+        .library(name: "FTXCore", targets: ["FTXCore"]),
         .library(name: "FTXStore", targets: ["FTXStore"]),
         .library(name: "FTXModel", targets: ["FTXModel"]),
         .library(name: "FTXTrain", targets: ["FTXTrain"]),
@@ -80,6 +81,11 @@ let package = Package(
                                                           "FTXModel", "FTXTensor", "FTXTrain", "Yams"]),
         // FTXStore, Crypto and FTXModel only craft hostile inputs (raw objects, re-checksummed pack
         // indexes, GGUFs through GGUFWriter); every command under test runs as the built binary.
+        // The fuzz targets (Fuzz/Targets, shared with the libFuzzer executable of Fuzz/Package.swift) run
+        // over every committed seed and every input that once crashed a target (Fuzz/corpus, Fuzz/crashes).
+        .testTarget(name: "FuzzReplayTests", dependencies: ["FTXCore", "FTXStore", "FTXModel", "FTXTrain", "FTXData",
+                                                         "FTXEval", "FTXRegistry", .product(name: "Crypto", package: "swift-crypto")],
+                    path: "Fuzz", sources: ["Targets", "Replay"]),
         .testTarget(name: "CLITests", dependencies: ["FTXTestSupport", "FTXStore", "FTXModel",
                                                      .product(name: "Crypto", package: "swift-crypto")]),
     ],

@@ -1,11 +1,11 @@
 import Foundation
 
-/// The fuzz executable: libFuzzer's driver with ftx's targets. Built with `-sanitize=fuzzer,address`
-/// (make fuzz-build). FTX_FUZZ_TARGET names the target to run; FTX_FUZZ_SEEDS=DIR instead writes
-/// every target's generated seeds under DIR/<target>/ and exits. libFuzzer's own `main` is not used
-/// (SwiftPM renames an executable's entry point, so the module has a main.swift that calls
-/// LLVMFuzzerRunDriver). A target returns normally for any input the code rejects with an error; a
-/// crash, a failed property check (`FuzzCheck.fail`), a timeout or running out of memory is a finding.
+/// ftx's fuzz targets: what each feeds the code under test. Two callers share them: the libFuzzer
+/// executable (Fuzz/Driver, built with `-sanitize=fuzzer,address` by `make fuzz-build`) and the
+/// FuzzReplayTests test target (Fuzz/Replay), which runs every committed seed and every input that
+/// once crashed through the same code in the ordinary test build. A target returns normally for any
+/// input the code rejects with an error; a crash, a failed property check (`FuzzCheck.fail`), a
+/// timeout or running out of memory is a finding.
 
 /// A fuzz target: what it feeds the code under test, and the seeds it generates with the
 /// project's own writers (hand-written seeds live in Fuzz/corpus/<name>/ beside them).
@@ -21,19 +21,6 @@ enum FuzzTargets {
         JinjaTarget.target, RevisionTarget.target, PackTarget.target, ObjectTarget.target, ReportTarget.target,
     ]
 }
-
-nonisolated(unsafe) var selected: FuzzTarget?
-
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzerTestOneInput(_ bytes: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    selected!.run(bytes.map { Data(bytes: $0, count: size) } ?? Data())
-    return 0
-}
-
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
-                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-                         _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
 
 /// Property checks inside targets: a violation is a finding, reported like a crash.
 enum FuzzCheck {

@@ -1,5 +1,8 @@
 import Foundation
 
+/// The fuzz executable. FTX_FUZZ_TARGET names the target to run; FTX_FUZZ_SEEDS=DIR instead writes
+/// every target's generated seeds under DIR/<target>/ and exits.
+
 let environment = ProcessInfo.processInfo.environment
 if let dir = environment["FTX_FUZZ_SEEDS"] {
     do { try SeedWriter.writeAll(to: dir) } catch {

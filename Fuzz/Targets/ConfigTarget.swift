@@ -1,8 +1,8 @@
 import Foundation
+import FTXCore
 import FTXData
 import FTXTrain
 @testable import FTXRegistry
-import Yams
 
 /// YAML configs: the input read as a training config (`ftx train -c`), a data-check config
 /// (`ftx data check --config`) and a run config (`ftx run -c`: training defaults, data splits,
@@ -28,7 +28,7 @@ enum ConfigTarget {
         _ = attempt { try check.load(yamlFile: path) }
         var loader = RunConfigLoader(workingDirectory: directory, resolver: TrainConfigResolver())
         guard let plan = attempt({ try loader.load(path: path, overrides: [], message: nil) }) else { return }
-        guard let again = (try? Yams.load(yaml: plan.configYAML)) as? [String: Any] else {
+        guard let again = (try? YAMLDocument.load(plan.configYAML, file: "config.yaml")) as? [String: Any] else {
             FuzzCheck.fail("the committed config.yaml does not read back as a mapping:\n\(plan.configYAML)")
         }
         let second = ConfigYAML.emit(again)
