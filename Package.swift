@@ -41,15 +41,15 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // The engine's SIMD kernels need AVX2/FMA/F16C (x86-64-v3; every x86 server since 2013).
+        // Every module keeps Swift's overflow and bounds checks (no -Ounchecked): these modules also parse
+        // untrusted bytes (GGUF, chat templates, safetensors, configs), and the checks cost no speed that
+        // could be told from noise (figures: docs/architecture.md, "Checked arithmetic").
         .target(name: "FTXTensor", dependencies: ["FTXCore", "CBLAS"],
-                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
-                                .unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c"])]),
+                swiftSettings: [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c"])]),
         .target(name: "FTXModel", dependencies: ["FTXCore", "FTXTensor"],
-                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
-                                .unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c"])]),
+                swiftSettings: [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c"])]),
         .target(name: "FTXTrain", dependencies: ["FTXCore", "FTXModel", "FTXTensor", "FTXData", "Yams"],
-                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
-                                .unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c"])]),
+                swiftSettings: [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c"])]),
         .target(name: "FTXData", dependencies: [
             "FTXCore",
             .product(name: "Crypto", package: "swift-crypto"),
