@@ -7,7 +7,7 @@ import FTXTestSupport
 /// through FTX_MAX_STEPS. Exit codes are compared, and output where a page shows it.
 final class DocExamplesTests: XCTestCase {
     static let pages = ["README.md", "docs/README.md", "docs/architecture.md", "docs/data.md", "docs/deploy.md",
-                        "docs/eval.md", "docs/models.md", "docs/runs.md", "docs/store.md", "docs/training.md"]
+                        "docs/eval.md", "docs/fuzzing.md", "docs/models.md", "docs/runs.md", "docs/store.md", "docs/training.md"]
 
     func testEveryPageIsCovered() throws {
         let docs = try FileManager.default.contentsOfDirectory(atPath: TestSupport.repoRoot.appendingPathComponent("docs").path)
@@ -21,6 +21,7 @@ final class DocExamplesTests: XCTestCase {
     func testData() throws { try runPage("docs/data.md") }
     func testDeploy() throws { try runPage("docs/deploy.md") }
     func testEval() throws { try runPage("docs/eval.md") }
+    func testFuzzing() throws { try runPage("docs/fuzzing.md") }
     func testModels() throws { try runPage("docs/models.md") }
     func testRuns() throws { try runPage("docs/runs.md") }
     func testStore() throws { try runPage("docs/store.md") }
