@@ -76,7 +76,7 @@ struct DocExamples {
 
     static func looksLikeCommand(_ line: String) -> Bool {
         let t = line.trimmingCharacters(in: .whitespaces)
-        return t.hasPrefix("$ ") || t.range(of: "^ftx [a-z]", options: .regularExpression) != nil
+        return t.range(of: #"^(\$ |ftx [a-z]|make [a-z]|FTX_[A-Z_]+=\S+ )"#, options: .regularExpression) != nil
     }
 
     /// The text of an HTML comment starting at `start`, and the index of its closing line.

@@ -80,6 +80,7 @@ final class DocExamplesTests: XCTestCase {
         XCTAssertThrowsError(try DocExamples(markdown: "```\nftx status\n```\n", page: "p.md")) { e in
             XCTAssertEqual("\(e)", "p.md:2: a command in a ``` block is never run: tag the block sh or console, or mark it <!-- doc-test: skip REASON -->")
         }
+        XCTAssertThrowsError(try DocExamples(markdown: "```\nmake fuzz   # every target\n```\n", page: "p.md"))
         XCTAssertThrowsError(try DocExamples(markdown: "<!-- doc-test: skip -->\n```sh\nls\n```\n", page: "p.md"))
         XCTAssertNoThrow(try DocExamples(markdown: "```\nout/config.yaml   the resolved config\n```\n", page: "p.md"))
     }
