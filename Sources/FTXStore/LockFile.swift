@@ -5,19 +5,19 @@ import Glibc
 
 /// An exclusive `<path>.lock` created with O_EXCL. It records the owner's pid so a lock left by a
 /// killed process is recognized as stale (and named in the error) instead of waited on forever.
-final class LockFile {
-    let path: String
+public final class LockFile {
+    public let path: String
     private(set) var fd: Int32
     private var held = true
 
     /// How long to wait for a live owner before giving up (FTX_LOCK_TIMEOUT seconds, default 10).
-    static var timeout: Double {
+    public static var timeout: Double {
         ProcessInfo.processInfo.environment["FTX_LOCK_TIMEOUT"].flatMap(Double.init) ?? 10
     }
 
     private init(path: String, fd: Int32) { self.path = path; self.fd = fd }
 
-    static func acquire(_ path: String) throws -> LockFile {
+    public static func acquire(_ path: String) throws -> LockFile {
         let deadline = Date().addingTimeInterval(timeout)
         var delay: useconds_t = 1000
         let dir = (path as NSString).deletingLastPathComponent
@@ -40,7 +40,7 @@ final class LockFile {
     }
 
     /// The pid named in an existing lock when that process is gone (same host only).
-    static func ownerIfDead(_ path: String) -> Int32? {
+    public static func ownerIfDead(_ path: String) -> Int32? {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
         let parts = text.split(whereSeparator: { $0 == " " || $0 == "\n" })
         guard parts.count >= 2, let pid = Int32(parts[0]), pid > 0,
@@ -51,7 +51,7 @@ final class LockFile {
 
     /// Replaces the lock's content with `data`, fsyncs, and renames it over `target`: the lock
     /// itself becomes the new file (git's protocol), so readers never see a partial value.
-    func commit(_ data: Data, to target: String) throws {
+    public func commit(_ data: Data, to target: String) throws {
         guard held else { return }
         ftruncate(fd, 0)
         let n = data.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
@@ -69,7 +69,7 @@ final class LockFile {
         AtomicFileSync.directory((target as NSString).deletingLastPathComponent)
     }
 
-    func release() {
+    public func release() {
         guard held else { return }
         close(fd)
         unlink(path)

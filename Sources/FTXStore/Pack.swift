@@ -91,9 +91,10 @@ final class PackWriter {
         try frame.withUnsafeBytes { try add(id: id, frame: $0, base: base) }
     }
 
-    /// Completes the pack; returns the final pack path (named by its checksum).
+    /// Completes the pack; returns the final pack path (named by its checksum, after `namePrefix`:
+    /// a temporary prefix keeps the pack invisible to readers until it is renamed).
     @discardableResult
-    func finish() throws -> String {
+    func finish(namePrefix: String = "") throws -> String {
         var count = UInt64(entries.count).littleEndian
         withUnsafeBytes(of: &count) { append(raw: $0) }
         let sum = hasher.finalize()
@@ -104,7 +105,7 @@ final class PackWriter {
         guard fsync(fd) == 0 else { throw StoreError.io(path: tmpPath, reason: "fsync failed") }
         close(fd)
         closed = true
-        let name = "pack-" + ObjectID(digest: sum).hex
+        let name = namePrefix + "pack-" + ObjectID(digest: sum).hex
         let packPath = "\(directory)/\(name).pack"
         let idxPath = "\(directory)/\(name).idx"
 
@@ -166,6 +167,7 @@ final class PackReader: @unchecked Sendable {
     let fanout: [UInt32]
     let packSize: Int
     let packChecksum: [UInt8]
+    let packIndex: PackIndex
     private let map: UnsafeMutableRawPointer
     let modificationDate: Date
 
@@ -175,36 +177,13 @@ final class PackReader: @unchecked Sendable {
         guard let idx = FileManager.default.contents(atPath: idxPath) else {
             throw StoreError.corruptPack(path: idxPath, reason: "cannot read index file")
         }
-        let bytes = [UInt8](idx)
-        func u64(_ o: Int) -> UInt64 { var v: UInt64 = 0; for i in 0..<8 { v |= UInt64(bytes[o + i]) << UInt64(8 * i) }; return v }
-        func u32(_ o: Int) -> UInt32 { var v: UInt32 = 0; for i in 0..<4 { v |= UInt32(bytes[o + i]) << UInt32(8 * i) }; return v }
-        guard bytes.count >= PackFormat.idxSize(count: 0), Array(bytes[0..<8]) == PackFormat.idxMagic else {
-            throw StoreError.corruptPack(path: idxPath, reason: "truncated or not an ftx pack index (\(bytes.count) bytes)")
-        }
-        let rawCount = u64(8)
-        guard rawCount < UInt64(bytes.count), PackFormat.idxSize(count: Int(rawCount)) == bytes.count else {
-            throw StoreError.corruptPack(path: idxPath, reason: "index is \(bytes.count) bytes but claims \(rawCount) objects (truncated?)")
-        }
-        let count = Int(rawCount)
-        let body = bytes.count - 32
-        let sum = Array(SHA256.hash(data: idx.prefix(body)))
-        guard sum == Array(bytes[body...]) else {
-            throw StoreError.corruptPack(path: idxPath, reason: "index checksum mismatch")
-        }
-        packSize = Int(u64(16))
-        var fan = [UInt32](repeating: 0, count: 256)
-        for i in 0..<256 { fan[i] = u32(24 + 4 * i) }
-        fanout = fan
-        let idsStart = 24 + 1024
-        var ids = [ObjectID]()
-        ids.reserveCapacity(count)
-        bytes.withUnsafeBytes { raw in
-            for i in 0..<count { ids.append(ObjectID(bytes: UnsafeRawBufferPointer(rebasing: raw[(idsStart + 32 * i)..<(idsStart + 32 * i + 32)]))) }
-        }
-        self.ids = ids
-        let offStart = idsStart + 32 * count
-        offsets = (0..<count).map { u64(offStart + 8 * $0) }
-        packChecksum = Array(bytes[(offStart + 8 * count)..<(offStart + 8 * count + 32)])
+        let index = try PackIndex(data: idx, path: idxPath)
+        packIndex = index
+        ids = index.ids
+        offsets = index.offsets
+        fanout = index.fanout
+        packSize = index.packSize
+        packChecksum = index.packChecksum
 
         let fd = open(packPath, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw StoreError.corruptPack(path: packPath, reason: "pack file missing for its index") }
@@ -233,16 +212,7 @@ final class PackReader: @unchecked Sendable {
     var count: Int { ids.count }
 
     /// Position of `id` in the sorted id list.
-    func index(of id: ObjectID) -> Int? {
-        let b = Int(id.firstByte)
-        var lo = b == 0 ? 0 : Int(fanout[b - 1]), hi = Int(fanout[b])
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if ids[mid] == id { return mid }
-            if ids[mid] < id { lo = mid + 1 } else { hi = mid }
-        }
-        return nil
-    }
+    func index(of id: ObjectID) -> Int? { packIndex.position(of: id) }
 
     func contains(_ id: ObjectID) -> Bool { index(of: id) != nil }
 
