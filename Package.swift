@@ -1,7 +1,8 @@
 // swift-tools-version:6.0
 // ftx — git-shaped versioning, training and evaluation of LoRA adapters. See DESIGN (§2) for the layering:
 // dependencies point down only: ftx → FTXRegistry → FTXEval → FTXTrain → FTXModel → FTXTensor → FTXCore;
-// FTXData (datasets; no ML) and FTXStore (objects; no ML) sit beside the engine and are joined in FTXRegistry.
+// FTXData (datasets; no ML) and FTXStore (objects; no ML) sit beside the engine and are joined in FTXRegistry;
+// FTXRemote (S3-compatible and directory remotes; no ML) sits on FTXStore, below FTXRegistry.
 import PackageDescription
 
 let package = Package(
@@ -21,6 +22,7 @@ let package = Package(
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
         .systemLibrary(name: "CGit2", path: "Sources/CGit2"),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl"),
 
         // Shared by every module: the error protocol the CLI prints, atomic file writes, progress reporting.
         .target(name: "FTXCore"),
@@ -43,11 +45,16 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "FTXEval", dependencies: ["FTXCore", "FTXModel", "FTXData", "Yams", .product(name: "Crypto", package: "swift-crypto")]),
+        // Remotes: HTTP and SigV4 signing from libcurl (parallel transfers on its multi interface).
+        .target(name: "FTXRemote", dependencies: [
+            "FTXCore", "FTXStore", "CCurl",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .target(name: "FTXRegistry", dependencies: [
-            "FTXCore", "FTXStore", "FTXModel", "FTXTrain", "FTXData", "FTXEval", "CGit2", "CSQLite", "Yams",
+            "FTXCore", "FTXStore", "FTXRemote", "FTXModel", "FTXTrain", "FTXData", "FTXEval", "CGit2", "CSQLite", "Yams",
         ]),
         .executableTarget(name: "ftx", dependencies: [
-            "FTXCore", "FTXRegistry", "FTXStore", "FTXModel", "FTXTrain", "FTXData", "FTXEval",
+            "FTXCore", "FTXRegistry", "FTXStore", "FTXRemote", "FTXModel", "FTXTrain", "FTXData", "FTXEval",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -63,6 +70,7 @@ let package = Package(
                     exclude: ["Fixtures"]),  // read by path (PEFT reference dump)
         .testTarget(name: "FTXDataTests", dependencies: ["FTXTestSupport", "FTXData"]),
         .testTarget(name: "FTXEvalTests", dependencies: ["FTXTestSupport", "FTXEval", "FTXModel", "FTXData"]),
+        .testTarget(name: "FTXRemoteTests", dependencies: ["FTXTestSupport", "FTXRemote", "FTXStore"]),
         .testTarget(name: "FTXRegistryTests", dependencies: ["FTXTestSupport", "FTXRegistry", "FTXStore"]),
         .testTarget(name: "CLITests", dependencies: ["FTXTestSupport"]),
     ],

@@ -18,7 +18,7 @@ struct FTX: ParsableCommand {
         """),
         version: FTXVersion.string,
         subcommands: StoreCommands.all + ModelCommands.all + TrainCommands.all
-            + DataCommands.all + EvalCommands.all + RunCommands.all
+            + DataCommands.all + EvalCommands.all + RunCommands.all + RemoteCommands.all
     )
 }
 
@@ -31,7 +31,7 @@ enum Entry {
     static func main() {
         var command: ParsableCommand
         do {
-            command = try FTX.parseAsRoot()
+            command = try FTX.parseAsRoot(RemoteCommands.normalize(Array(CommandLine.arguments.dropFirst())))
         } catch {
             FTX.exit(withError: error)
         }
