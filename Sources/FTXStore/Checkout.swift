@@ -47,16 +47,19 @@ extension Repository {
             for (p, e) in idx.entries where !toUpdate.contains(p) && targetFiles[p] == nil && head[p] == nil {
                 newIndex.entries[p] = e
             }
+            // Deletions first (a directory may have to make room for a file), then the writes.
+            var writes: [(path: String, kind: EntryKind, id: ObjectID)] = []
             for p in toUpdate.sorted() {
                 if let t = targetFiles[p] {
-                    newIndex.entries[p] = try materialize(path: p, kind: t.kind, id: t.id, force: force)
-                    summary.written.append(p)
+                    writes.append((p, t.kind, t.id))
                 } else if head[p] != nil || idx.entries[p] != nil {
                     unlink(absolutePath(p))
                     removeEmptyParents(of: p)
                     summary.deleted.append(p)
                 }
             }
+            for (p, e) in try materializeAll(writes, force: force) { newIndex.entries[p] = e }
+            summary.written = writes.map(\.path)
             idx = newIndex
         }
         let who = Signature.current()
@@ -92,12 +95,24 @@ extension Repository {
             for p in selected where files[p] != nil && idx.entries[p] == nil { dirty.insert(p) }
             let conflicts = selected.filter { dirty.contains($0) && targetFiles[$0]?.id != idx.entries[$0]?.id }
             if !conflicts.isEmpty && !force { throw StoreError.wouldOverwrite(paths: conflicts) }
-            for p in selected {
-                let t = targetFiles[p]!
-                idx.entries[p] = try materialize(path: p, kind: t.kind, id: t.id, force: force)
+            for (p, e) in try materializeAll(selected.map { ($0, targetFiles[$0]!.kind, targetFiles[$0]!.id) }, force: force) {
+                idx.entries[p] = e
             }
             return selected
         }
+    }
+
+    /// Writes many files (on several threads: each write ends in fsyncs, whose latency the threads
+    /// overlap); returns their index entries.
+    func materializeAll(_ files: [(path: String, kind: EntryKind, id: ObjectID)], force: Bool) throws -> [String: StagingIndex.Entry] {
+        final class Results: @unchecked Sendable { let lock = NSLock(); var entries: [String: StagingIndex.Entry] = [:] }
+        let results = Results()
+        try concurrently(files.count, workers: 16) { i in
+            let f = files[i]
+            let e = try self.materialize(path: f.path, kind: f.kind, id: f.id, force: force)
+            results.lock.lock(); results.entries[f.path] = e; results.lock.unlock()
+        }
+        return results.entries
     }
 
     /// Writes one file from the store, atomically, never outside the work tree: every component

@@ -141,21 +141,9 @@ public final class IncomingPack {
 
     /// Decodes every object (in parallel), checking each against its id.
     private func verify(_ reader: PackReader) throws {
-        let n = reader.count
-        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, n / 64 + 1))
-        let lock = NSLock()
-        var firstError: Error? = nil
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            var i = w
-            while i < n {
-                do { _ = try decode(reader, i, depth: 0) } catch {
-                    lock.lock(); if firstError == nil { firstError = error }; lock.unlock()
-                    return
-                }
-                i += workers
-            }
+        try concurrently(reader.count, workers: ProcessInfo.processInfo.activeProcessorCount) { i in
+            _ = try self.decode(reader, i, depth: 0)
         }
-        if let firstError { throw firstError }
     }
 
     private func decode(_ reader: PackReader, _ i: Int, depth: Int) throws -> Data {
