@@ -31,7 +31,7 @@ final class DirectoryStorage: RemoteStorage {
         var out: [RemoteObjectInfo] = []
         guard let e = FileManager.default.enumerator(atPath: root) else { return [] }
         while let rel = e.nextObject() as? String {
-            let name = (rel as NSString).lastPathComponent
+            let name = rel.split(separator: "/").last.map(String.init) ?? rel  // (NSString's traps on one-character paths)
             if name.hasPrefix(".tmp-") || name.hasSuffix(".lock") { continue }
             var st = stat()
             guard lstat(root + "/" + rel, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }

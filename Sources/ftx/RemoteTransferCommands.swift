@@ -178,8 +178,7 @@ struct CloneCommand: ParsableCommand {
         o.lazy = lazy
         o.checkout = !noCheckout
         o.jobs = jobs
-        let trimmed = url.hasSuffix("/") ? String(url.dropLast()) : url
-        let dir = directory ?? ((trimmed as NSString).lastPathComponent.isEmpty ? "clone" : (trimmed as NSString).lastPathComponent)
+        let dir = directory ?? url.split(separator: "/").last.map(String.init) ?? "clone"
         let (_, r) = try Registry.clone(url: url, into: dir, options: o)
         if json {
             return StoreCLI.printJSON(["directory": r.directory, "branch": StoreCLI.shortBranch(r.branch) as Any,
