@@ -52,8 +52,10 @@ public struct BaseRegistry {
         }
         let ref = Self.refPrefix + baseName
         let old = try repo.refs.resolve(ref).id
+        // The same bytes again are a no-op, unless a linked record now points elsewhere (a clone on
+        // another machine registers its own copy of the file).
         if let old, let existing = try? describe(name: baseName, commit: old), existing.id == result.id.hex,
-           existing.linked == link {
+           existing.linked == link, !link || existing.path == abs {
             try setDefaultIfNeeded(baseName, makeDefault)
             return existing
         }

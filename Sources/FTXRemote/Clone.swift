@@ -65,7 +65,11 @@ extension Remote {
             }
             return (remote, result)
         } catch {
-            try? fm.removeItem(atPath: existed ? dir + "/.ftx" : dir)
+            if existed {
+                for name in (try? fm.contentsOfDirectory(atPath: dir)) ?? [] { try? fm.removeItem(atPath: dir + "/" + name) }
+            } else {
+                try? fm.removeItem(atPath: dir)
+            }
             throw error
         }
     }

@@ -55,12 +55,24 @@ final class HTTPClient {
     /// Backoff before retry n (1-based): random in [0, min(cap, base·2^(n-1))].
     static let backoffBase = 0.1, backoffCap = 5.0
 
+    /// One multi handle for the client's life: its connection cache keeps connections (and TLS
+    /// sessions) open from one batch to the next. Batches run one at a time.
+    private let multi: UnsafeMutableRawPointer?
+    private let batchLock = NSLock()
+
     init(signing: SigV4?, jobs: Int, maxAttempts: Int = 6) {
         HTTPClient.globalInit
         self.signing = signing
         self.jobs = max(1, jobs)
         self.maxAttempts = max(1, maxAttempts)
+        multi = curl_multi_init()
+        if let multi {
+            ftx_curl_multi_setopt_long(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, self.jobs)
+            ftx_curl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, self.jobs)
+        }
     }
+
+    deinit { if let multi { curl_multi_cleanup(multi) } }
 
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
@@ -68,12 +80,11 @@ final class HTTPClient {
     func run(_ requests: [HTTPRequest], progress: ((_ sent: Int64, _ received: Int64) -> Void)? = nil) -> [HTTPResult] {
         var results = [HTTPResult?](repeating: nil, count: requests.count)
         guard !requests.isEmpty else { return [] }
-        guard let multi = curl_multi_init() else {
+        guard let multi else {
             return requests.map { _ in HTTPResult(outcome: .failure(code: -1, message: "cannot initialise libcurl"), attempts: 0) }
         }
-        defer { curl_multi_cleanup(multi) }
-        ftx_curl_multi_setopt_long(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, jobs)
-        ftx_curl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, jobs)
+        batchLock.lock()
+        defer { batchLock.unlock() }
 
         var queue: [(index: Int, attempt: Int, notBefore: Double, problem: String?)] =
             requests.indices.map { ($0, 1, 0, nil) }
@@ -238,7 +249,8 @@ private final class Transfer {
         }
         if code != CURLE_OK {
             let detail = String(cString: errorBuffer)
-            let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+            var message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+            if code == CURLE_PARTIAL_FILE { message = "truncated download: " + message }
             let result = HTTPResult(outcome: .failure(code: Int32(code.rawValue), message: message), attempts: attempt)
             // A host name that does not resolve or a malformed URL will not get better.
             let permanent: Set<UInt32> = [CURLE_COULDNT_RESOLVE_HOST.rawValue, CURLE_URL_MALFORMAT.rawValue,

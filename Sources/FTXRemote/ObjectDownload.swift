@@ -67,7 +67,7 @@ extension Remote {
             }
         }
         let total = reads.reduce(Int64(0)) { $0 + Int64($1.range.count) }
-        let progress = meter(label, total: total)
+        let progress = meter(label, total: total, objects: ids.count)
         var done: Int64 = 0
         var start = 0
         while start < reads.count {

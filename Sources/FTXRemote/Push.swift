@@ -194,7 +194,7 @@ extension Remote {
             _ = try storage.putConditional(key: RemoteLayout.manifest, data: manifest, condition: .absent)  // false: another pusher made it
         }
         if !packs.isEmpty {
-            let progress = meter("push \(name)", total: report.bytes)
+            let progress = meter("push \(name)", total: report.bytes, objects: report.objects)
             // Pack files, then what they lean on, then the indexes that make them visible.
             try storage.put(packs.map { RemotePut(key: "packs/\($0.cls.rawValue)/\($0.name).pack",
                                                   body: .file(path: $0.path, size: fileSize($0.path))) }, progress: progress.handler)

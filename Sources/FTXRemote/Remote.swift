@@ -95,9 +95,10 @@ public final class Remote {
         }
     }
 
-    /// A byte-progress bar (bytes, MB/s) for a transfer of `total` bytes; returns the handler and a
-    /// finisher. Off the terminal (logs, CI), only transfers of 8 MB or more report.
-    func meter(_ label: String, total: Int64) -> (handler: TransferProgressHandler, done: () -> Void) {
+    /// A progress bar (bytes, MB/s, objects) for a transfer of `total` bytes carrying `objects`
+    /// objects; returns the handler and a finisher. Off the terminal (logs, CI), only transfers of
+    /// 8 MB or more report.
+    func meter(_ label: String, total: Int64, objects: Int) -> (handler: TransferProgressHandler, done: () -> Void) {
         let visible = showProgress && total > 0 && (isatty(STDERR_FILENO) != 0 || total >= 8_000_000)
         let reporter = ProgressReporter(label: label, total: Int(max(total, 1)), enabled: visible, format: ProgressReporter.formatBytes)
         let start = Date()
@@ -105,11 +106,12 @@ public final class Remote {
             let s = Date().timeIntervalSince(start)
             return s > 0 ? ProgressReporter.formatBytes(Int64(Double(n) / s)) + "/s" : ""
         }
+        let count = "\(objects) objects"
         let handler: TransferProgressHandler = { sent, received in
             let n = max(sent, received)
-            if n < total { reporter.update(Int(n), [rate(n)]) }
+            if n < total { reporter.update(Int(n), [rate(n), count]) }
         }
-        return (handler, { reporter.update(Int(total), [rate(total)], force: true) })
+        return (handler, { reporter.update(Int(total), [rate(total), count], force: true) })
     }
 
     /// True when `ancestor` is `descendant` or one of its ancestors (both must be local).

@@ -21,7 +21,7 @@ struct PushCommand: ParsableCommand {
           ftx push origin main v1.0 refs/deploy/prod
           ftx push --tags
           ftx push --dry-run --json
-          ftx push --force-with-lease       overwrite only if the remote still has what you fetched
+          ftx push --force-with-lease       overwrite if the remote has what you fetched
           ftx push --force-with-lease=prod:3fa2c1d9e0b1
         """))
     @Argument(help: "The remote (default origin), then branches, tags or deploy refs (default: the current branch).")

@@ -47,6 +47,12 @@ class RemoteCLITestCase: XCTestCase {
         try ok(["remote", "add", "origin", u] + (u.hasPrefix("s3://") ? ["--endpoint", endpoint ?? moto.endpoint] : []), in: name)
     }
 
+    /// `ftx clone` of this test's remote into `name`.
+    @discardableResult
+    func clone(_ name: String, _ extra: [String] = [], env more: [String: String] = [:]) throws -> TestSupport.RunResult {
+        try ok(["clone", remoteURL, path(name).path, "--endpoint", moto.endpoint] + extra, in: ".", env: more)
+    }
+
     func write(_ dir: String, _ rel: String, _ data: Data) throws {
         let url = path(dir).appendingPathComponent(rel)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)

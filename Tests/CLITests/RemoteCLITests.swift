@@ -15,6 +15,16 @@ final class RemoteCLITests: RemoteCLITestCase {
         return (config, data)
     }
 
+    /// `a` with the seeded project, pushed, and `b` cloned from the remote.
+    @discardableResult
+    func pushedAndCloned() throws -> (config: Data, data: Data) {
+        try makeRepo("a")
+        let seeded = try seedProject("a")
+        try ok(["push"], in: "a")
+        try clone("b")
+        return seeded
+    }
+
     func testPushCloneFetchPullRoundTrip() throws {
         try makeRepo("a")
         let (config, data) = try seedProject("a")
@@ -25,7 +35,7 @@ final class RemoteCLITests: RemoteCLITestCase {
         XCTAssertEqual((pushed["refs"] as? [[String: Any]])?.first?["status"] as? String, "created", r.stdout)
         XCTAssertEqual(pushed["objects"] as? Int, 0, "the tag's push sent the branch's objects already")
 
-        r = try ok(["clone", remoteURL, path("b").path, "--endpoint", moto.endpoint], in: ".")
+        r = try clone("b")
         XCTAssertEqual(read("b", "config.yaml"), config)
         XCTAssertEqual(read("b", "data/train.bin"), data)
         XCTAssertEqual(try history("b"), try history("a"))
@@ -59,7 +69,7 @@ final class RemoteCLITests: RemoteCLITestCase {
         try makeRepo("a")
         let (_, data) = try seedProject("a")
         try ok(["push"], in: "a")
-        var r = try ok(["clone", remoteURL, path("lazy").path, "--endpoint", moto.endpoint, "--lazy", "--no-checkout", "--json"], in: ".")
+        var r = try clone("lazy", ["--lazy", "--no-checkout", "--json"])
         let fetched = try json(r)["fetch"] as? [String: Any]
         XCTAssertEqual(fetched?["promised"] as? Int, 1, r.stdout)
         XCTAssertLessThan(fetched?["bytes"] as? Int ?? .max, 100_000, "a lazy clone leaves the dataset behind")
@@ -75,10 +85,10 @@ final class RemoteCLITests: RemoteCLITestCase {
         XCTAssertEqual((try json(try ok(["fsck", "--json"], in: "lazy"))["promised"] as? [String])?.count, 0)
 
         // A lazy clone with checkout gets the work tree's files on demand.
-        try ok(["clone", remoteURL, path("lazy2").path, "--endpoint", moto.endpoint, "--lazy"], in: ".")
+        try clone("lazy2", ["--lazy"])
         XCTAssertEqual(read("lazy2", "data/train.bin"), data)
         // --blobs prefetches a commit's large files.
-        try ok(["clone", remoteURL, path("lazy3").path, "--endpoint", moto.endpoint, "--lazy", "--no-checkout"], in: ".")
+        try clone("lazy3", ["--lazy", "--no-checkout"])
         r = try ok(["fetch", "--blobs", "HEAD", "--json"], in: "lazy3")
         XCTAssertGreaterThan(try json(r)["objects"] as? Int ?? 0, 40)
         XCTAssertEqual((try json(try ok(["fsck", "--json"], in: "lazy3"))["promised"] as? [String])?.count, 0)
@@ -108,10 +118,7 @@ final class RemoteCLITests: RemoteCLITestCase {
     /// Both sides committed: run commits and project commits on other paths replay onto the
     /// fetched branch; a path changed on both sides stops the pull before anything moves.
     func testPullReplaysDivergedHistoryAndStopsOnConflicts() throws {
-        try makeRepo("a")
-        _ = try seedProject("a")
-        try ok(["push"], in: "a")
-        try ok(["clone", remoteURL, path("b").path, "--endpoint", moto.endpoint], in: ".")
+        try pushedAndCloned()
         try write("b", "b.txt", Data("b\n".utf8))
         let upstream = try commitAll("b", "b's change")
         try ok(["push"], in: "b")
@@ -132,6 +139,9 @@ final class RemoteCLITests: RemoteCLITestCase {
         XCTAssertTrue(try ok(["show", "HEAD"], in: "a").stdout.contains("run: a record"))
         try ok(["push"], in: "a")
         XCTAssertEqual(try ok(["fsck"], in: "a").status, 0)
+        // The teammate's run index learns the fetched run.
+        try ok(["fetch"], in: "b")
+        XCTAssertTrue(try ok(["runs", "--json"], in: "b").stdout.contains(try head("a")))
 
         // Conflict: both change config.yaml.
         try ok(["pull"], in: "b")
@@ -150,10 +160,7 @@ final class RemoteCLITests: RemoteCLITestCase {
     /// A push whose branch moved on the remote is rejected; --force-with-lease overwrites only
     /// what was fetched.
     func testRejectedPushAndForceWithLease() throws {
-        try makeRepo("a")
-        _ = try seedProject("a")
-        try ok(["push"], in: "a")
-        try ok(["clone", remoteURL, path("b").path, "--endpoint", moto.endpoint], in: ".")
+        try pushedAndCloned()
         try write("a", "x.txt", Data("a\n".utf8))
         try commitAll("a", "a")
         try ok(["push"], in: "a")
@@ -185,7 +192,7 @@ final class RemoteCLITests: RemoteCLITestCase {
         let r = try ok(["push", "--json"], in: "a")
         let bytes = try json(r)["bytes"] as? Int ?? .max
         XCTAssertLessThan(Double(bytes), 0.05 * Double(v1.count), "sent \(bytes) of \(v1.count) bytes")
-        try ok(["clone", remoteURL, path("b").path, "--endpoint", moto.endpoint], in: ".")
+        try clone("b")
         XCTAssertEqual(read("b", "data.jsonl"), read("a", "data.jsonl"))
     }
 
@@ -210,7 +217,7 @@ final class RemoteCLITests: RemoteCLITestCase {
         try makeRepo("a")
         _ = try seedProject("a")
         try ok(["push"], in: "a", env: creds)
-        try ok(["clone", remoteURL, path("b").path, "--endpoint", moto.endpoint, "--lazy"], in: ".", env: creds)
+        try clone("b", ["--lazy"], env: creds)
         try ok(["fetch"], in: "b", env: creds)
         for repo in ["a", "b"] {
             let e = FileManager.default.enumerator(atPath: path(repo).appendingPathComponent(".ftx").path)
@@ -238,7 +245,7 @@ final class RemoteCLITests: RemoteCLITestCase {
         // The teammate's machine does not have the file where it was registered.
         try FileManager.default.createDirectory(at: path("moved"), withIntermediateDirectories: true)
         try FileManager.default.moveItem(at: path("tiny.gguf"), to: path("moved/tiny.gguf"))
-        try ok(["clone", remoteURL, path("b").path, "--endpoint", moto.endpoint], in: ".")
+        try clone("b")
         XCTAssertTrue(try ok(["base", "list"], in: "b").stdout.contains("tiny"))
         let fsck = try json(try ok(["fsck", "--json"], in: "b"))
         XCTAssertTrue((fsck["promised"] as? [String])?.first?.contains("--with-bases") ?? false, "\(fsck)")
@@ -255,8 +262,26 @@ final class RemoteCLITests: RemoteCLITestCase {
         XCTAssertEqual((try json(try ok(["fsck", "--json"], in: "b"))["promised"] as? [String])?.count, 0)
 
         try ok(["push", "--with-bases"], in: "a")
-        try ok(["clone", remoteURL, path("c").path, "--endpoint", moto.endpoint], in: ".")
+        try clone("c")
         try ok(["base", "verify", "tiny"], in: "c")
+    }
+
+    /// A linked base record names a path on the pusher's machine; the teammate links their copy.
+    func testLinkedBaseTakesTheTeammatesPath() throws {
+        try makeRepo("a")
+        _ = try seedProject("a")
+        var gguf = Data("GGUF".utf8)
+        gguf.append(TestSupport.pseudoRandomBytes(1 << 20, seed: 4))
+        try gguf.write(to: path("alice.gguf"))
+        try ok(["base", "add", path("alice.gguf").path, "--name", "tiny", "--link"], in: "a")
+        try ok(["push"], in: "a")
+        try clone("b")
+        try FileManager.default.moveItem(at: path("alice.gguf"), to: path("bob.gguf"))
+        let r = try ftx(["base", "verify", "tiny"], in: "b")
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stderr.contains("ftx base add"), r.stderr)
+        try ok(["base", "add", path("bob.gguf").path, "--name", "tiny", "--link"], in: "b")
+        XCTAssertTrue(try ok(["base", "verify", "tiny"], in: "b").stdout.contains("bob.gguf"))
     }
 
     func testErrorsNameTheRemoteAndTheFix() throws {

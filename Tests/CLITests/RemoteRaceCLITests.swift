@@ -12,7 +12,7 @@ final class RemoteRaceCLITests: RemoteCLITestCase {
         try write("a", "seed.txt", Data("seed\n".utf8))
         try commitAll("a", "seed")
         try ok(["push"], in: "a")
-        try ok(["clone", remoteURL, path("b").path, "--endpoint", moto.endpoint], in: ".")
+        try clone("b")
         for round in 0..<20 {
             for side in ["a", "b"] {
                 try write(side, "\(side)-\(round).txt", Data("\(side) \(round)\n".utf8))
@@ -28,7 +28,7 @@ final class RemoteRaceCLITests: RemoteCLITestCase {
             try ok(["push"], in: loser)
             try ok(["pull"], in: loser == "a" ? "b" : "a")
         }
-        try ok(["clone", remoteURL, path("c").path, "--endpoint", moto.endpoint], in: ".")
+        try clone("c")
         let messages = try ok(["log", "--oneline"], in: "c").stdout
         for round in 0..<20 {
             for side in ["a", "b"] {
@@ -66,7 +66,7 @@ final class RemoteRaceCLITests: RemoteCLITestCase {
             XCTAssertEqual(try head("a", "origin/main"), id, "round \(round)")
         }
         XCTAssertGreaterThan(killed, 5, "most pushes should have been interrupted")
-        try ok(["clone", remoteURL, path("fresh").path, "--endpoint", moto.endpoint], in: ".")
+        try clone("fresh")
         XCTAssertEqual(read("fresh", "data.bin"), data)
         XCTAssertEqual(try history("fresh").count, 21)
         let fsck = try ok(["fsck"], in: "fresh")
@@ -95,10 +95,11 @@ final class RemoteRaceCLITests: RemoteCLITestCase {
         try write("a", "x.txt", Data("x\n".utf8))
         try commitAll("a", "x")
         for (faults, expect) in [("always503", "giving up"), ("denied", "access denied (InvalidAccessKeyId) using key id ftxtestkey in region us-east-1"),
-                                 ("skew", "clock")] {
+                                 ("skew", "clock"), ("truncate:99", "truncated download")] {
             let proxy = try RemoteTestServers.startProxy(upstream: moto, faults: faults)
-            try ok(["remote", "add", faults, remoteURL, "--endpoint", proxy.endpoint], in: "a")
-            let r = try ftx(["push", faults], in: "a")
+            let name = faults.replacingOccurrences(of: ":", with: "")
+            try ok(["remote", "add", name, remoteURL, "--endpoint", proxy.endpoint], in: "a")
+            let r = try ftx(["push", name], in: "a")
             XCTAssertEqual(r.status, 2, faults)
             XCTAssertTrue(r.stderr.contains(expect), "\(faults): \(r.stderr)")
             XCTAssertTrue(r.stderr.contains("hint:"), r.stderr)

@@ -18,17 +18,18 @@ With --verify-secret, each request's SigV4 signature is recomputed with botocore
 reference implementation) and the body checked against x-amz-content-sha256; a mismatch is
 answered 403 SignatureDoesNotMatch (or 400 XAmzContentSHA256Mismatch) as S3 does.
 
-Prints its port on stdout; every injected fault is logged on stderr as a line starting FAULT.
-Exits when stdin closes.
+Prints its port on stdout and serves until stdin closes (loopback.py); every injected fault is
+logged on stderr as a line starting FAULT.
 """
 import email.utils
 import hashlib
 import http.client
-import os
 import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from loopback import serve_until_stdin_closes
 
 UPSTREAM = int(sys.argv[1])
 FAULTS = {}
@@ -163,14 +164,7 @@ class Proxy(BaseHTTPRequestHandler):
 def main():
     server = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
     server.daemon_threads = True
-    print(server.server_address[1], flush=True)
-
-    def watch_stdin():
-        sys.stdin.read()
-        os._exit(0)
-
-    threading.Thread(target=watch_stdin, daemon=True).start()
-    server.serve_forever()
+    serve_until_stdin_closes(server)
 
 
 if __name__ == "__main__":

@@ -1,17 +1,18 @@
 #!/usr/bin/env python3
 """moto's S3 server (the app `moto_server` runs) on a free loopback port, for the remote tests.
 
-Prints the port on stdout, then serves until stdin closes (the test process ended, however it
-ended), so no server outlives its tests. Requests with If-Match / If-None-Match are handled one at
-a time: moto checks the condition and stores the object in two steps of a threaded server, where
-S3 does both atomically; serialized, moto's conditional writes are as atomic as S3's.
+Prints the port on stdout, then serves until stdin closes (see loopback.py). Requests with
+If-Match / If-None-Match are handled one at a time: moto checks the condition and stores the object
+in two steps of a threaded server, where S3 does both atomically; serialized, moto's conditional
+writes are as atomic as S3's.
 """
 import os
-import sys
 import threading
 
 from werkzeug.serving import make_server
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+from loopback import serve_until_stdin_closes
 
 
 def main():
@@ -26,14 +27,7 @@ def main():
 
     server = make_server("127.0.0.1", 0, serve, threaded=True)
     os.environ["MOTO_PORT"] = str(server.server_port)
-    print(server.server_port, flush=True)
-
-    def watch_stdin():
-        sys.stdin.read()
-        os._exit(0)
-
-    threading.Thread(target=watch_stdin, daemon=True).start()
-    server.serve_forever()
+    serve_until_stdin_closes(server)
 
 
 if __name__ == "__main__":
