@@ -1,6 +1,7 @@
 # ftx — every set-up step lives here, so a fresh Debian machine needs one command:
-#   make demo    run the main job end to end on sample-project/ with the real base model
-#   make test    build and run every test (fetches the base model for the integration tests)
+#   make demo        run the main job end to end on sample-project/ with the real base model
+#   make test        build and run every test (fetches the base model for the integration tests)
+#   make references  regenerate the reference fixtures committed under Tests/*/Fixtures (Python, PyPI)
 
 SWIFT        ?= swift
 CONFIG       ?= release
@@ -12,12 +13,15 @@ MODEL        := $(MODEL_DIR)/SmolLM2-135M-Instruct.Q4_1.gguf
 BIN          := $(shell pwd)/.build/$(CONFIG)/ftx
 MOTO_VENV    := .cache/venv-moto
 MOTO_SERVER  := moto[server]==5.2.1
+REF_VENV     := .cache/venv
+REF_PY       := $(REF_VENV)/bin/python
+REF_STAMP    := $(REF_VENV)/.requirements-installed
 
 export FTX_SMOLLM2 := $(abspath $(MODEL))
 # The remote tests start moto's S3 server with this Python (Tests/RemoteSupport/moto_server.py).
 export FTX_MOTO_PYTHON := $(abspath $(MOTO_VENV))/bin/python
 
-.PHONY: deps build test demo bench model moto clean
+.PHONY: deps build test demo bench model moto references clean
 
 ## deps: install the system libraries that are missing (apt-get; runs `apt-get update` first when needed)
 deps:
@@ -46,16 +50,32 @@ $(MOTO_VENV)/.installed:
 build: deps
 	$(SWIFT) build $(SWIFT_FLAGS)
 
-## test: unit tests (tiny in-process models), integration tests (real SmolLM2 + ../shared/fixtures), CLI end-to-end tests
+## test: unit tests (tiny in-process models), integration tests (the real SmolLM2 against the
+## references in Tests/*/Fixtures), remote tests (moto's S3 server), CLI end-to-end tests.
+## FTX_REQUIRE_MODEL=1 turns a missing model into a failure (plain `swift test` skips those tests and says why).
 test: deps model moto
 	$(SWIFT) build $(SWIFT_FLAGS) --build-tests
 	FTX_REQUIRE_MODEL=1 FTX_BIN=$(BIN) $(SWIFT) test $(SWIFT_FLAGS) --skip-build
+
+## references: rewrite the committed reference fixtures from their sources, each by its script:
+## SmolLM2 forward in float64 (numpy, gguf-py, tokenizers, jinja2), gguf-py dequantization,
+## bitsandbytes' NF4 table and round trip (numpy), torch.optim.AdamW. `git diff` shows what moved.
+references: model $(REF_STAMP)
+	$(REF_PY) scripts/smollm2_reference.py $(MODEL)
+	$(REF_PY) scripts/gguf_quants_reference.py
+	$(REF_PY) scripts/nf4_reference.py
+	$(REF_PY) scripts/adamw_reference.py
+
+$(REF_STAMP): scripts/reference-requirements.txt
+	python3 -m venv $(REF_VENV)
+	$(REF_PY) -m pip install --quiet -r scripts/reference-requirements.txt
+	touch $@
 
 ## demo: the sample project, end to end
 demo: deps model build
 	FTX_BIN=$(BIN) ./sample-project/demo.sh
 
-## bench: benchmarks against peers, release build (see bench/README.md)
+## bench: benchmarks against peers, release build (what each measures: bench/README.md)
 bench: deps model build
 	FTX_BIN=$(BIN) ./bench/run.sh
 

@@ -1,8 +1,12 @@
 // swift-tools-version:6.0
-// ftx — git-shaped versioning, training and evaluation of LoRA adapters. See DESIGN (§2) for the layering:
-// dependencies point down only: ftx → FTXRegistry → FTXEval → FTXTrain → FTXModel → FTXTensor → FTXCore;
-// FTXData (datasets; no ML) and FTXStore (objects; no ML) sit beside the engine and are joined in FTXRegistry;
-// FTXRemote (S3-compatible and directory remotes; no ML) sits on FTXStore, below FTXRegistry.
+// ftx — git-shaped versioning, training and evaluation of LoRA adapters. Layering (docs/architecture.md),
+// dependencies pointing down only:
+//   ftx (CLI) → FTXRegistry → FTXEval and FTXTrain, side by side (neither imports the other);
+//   FTXEval → FTXModel, FTXData;  FTXTrain → FTXModel, FTXTensor, FTXData;  FTXModel → FTXTensor → FTXCore.
+//   FTXData (datasets; knows no model) and FTXStore (objects; no ML) sit on FTXCore; FTXRegistry joins them all.
+//   FTXRemote (S3-compatible and directory remotes; no ML) sits on FTXStore, below FTXRegistry.
+//   Only FTXTensor imports CBLAS; only FTXRemote imports CCurl; FTXCore holds the one parallel-for
+//   (Threads) every module shares.
 import PackageDescription
 
 let package = Package(
@@ -24,8 +28,9 @@ let package = Package(
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .systemLibrary(name: "CCurl", path: "Sources/CCurl"),
 
-        // Shared by every module: the error protocol the CLI prints, atomic file writes, progress reporting.
-        .target(name: "FTXCore"),
+        // Shared by every module: the error protocol the CLI prints, atomic file writes, progress reporting,
+        // and the one bounded YAML reader (every YAML input is untrusted; Yams is its only dependency).
+        .target(name: "FTXCore", dependencies: ["Yams"]),
         .target(name: "FTXStore", dependencies: [
             "FTXCore", "CZstd", "CSQLite",
             .product(name: "Crypto", package: "swift-crypto"),
@@ -41,7 +46,7 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
                                 .unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c"])]),
         .target(name: "FTXData", dependencies: [
-            "FTXCore", "Yams",
+            "FTXCore",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "FTXEval", dependencies: ["FTXCore", "FTXModel", "FTXData", "Yams", .product(name: "Crypto", package: "swift-crypto")]),
@@ -51,7 +56,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "FTXRegistry", dependencies: [
-            "FTXCore", "FTXStore", "FTXRemote", "FTXModel", "FTXTrain", "FTXData", "FTXEval", "CGit2", "CSQLite", "Yams",
+            "FTXCore", "FTXStore", "FTXRemote", "FTXTensor", "FTXModel", "FTXTrain", "FTXData", "FTXEval", "CGit2", "CSQLite", "Yams",
         ]),
         .executableTarget(name: "ftx", dependencies: [
             "FTXCore", "FTXRegistry", "FTXStore", "FTXRemote", "FTXModel", "FTXTrain", "FTXData", "FTXEval",
@@ -62,17 +67,23 @@ let package = Package(
         .target(name: "FTXTestSupport", path: "Sources/FTXTestSupport"),
 
         .testTarget(name: "FTXCoreTests", dependencies: ["FTXTestSupport", "FTXCore"]),
-        .testTarget(name: "FTXStoreTests", dependencies: ["FTXTestSupport", "FTXStore"]),
-        .testTarget(name: "FTXTensorTests", dependencies: ["FTXTestSupport", "FTXTensor"]),
-        .testTarget(name: "FTXModelTests", dependencies: ["FTXTestSupport", "FTXModel", "FTXTensor"],
-                    exclude: ["Corpus"]),  // read by path (hostile GGUFs + make_corpus.py)
-        .testTarget(name: "FTXTrainTests", dependencies: ["FTXTestSupport", "FTXTrain", "FTXModel", "FTXTensor", "FTXData"],
-                    exclude: ["Fixtures"]),  // read by path (PEFT reference dump)
+        .testTarget(name: "FTXStoreTests", dependencies: ["FTXTestSupport", "FTXCore", "FTXStore",
+                                                       .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "FTXTensorTests", dependencies: ["FTXTestSupport", "FTXCore", "FTXTensor"],
+                    exclude: ["Fixtures"]),  // read by path (gguf-py dequantization references)
+        .testTarget(name: "FTXModelTests", dependencies: ["FTXTestSupport", "FTXCore", "FTXModel", "FTXTensor"],
+                    exclude: ["Corpus", "Fixtures"]),  // read by path (hostile GGUFs + make_corpus.py; SmolLM2 references)
+        .testTarget(name: "FTXTrainTests", dependencies: ["FTXTestSupport", "FTXCore", "FTXTrain", "FTXModel", "FTXTensor", "FTXData"],
+                    exclude: ["Fixtures"]),  // read by path (PEFT, bitsandbytes NF4 and torch AdamW references)
         .testTarget(name: "FTXDataTests", dependencies: ["FTXTestSupport", "FTXData"]),
-        .testTarget(name: "FTXEvalTests", dependencies: ["FTXTestSupport", "FTXEval", "FTXModel", "FTXData"]),
+        .testTarget(name: "FTXEvalTests", dependencies: ["FTXTestSupport", "FTXEval", "FTXModel", "FTXData", "Yams"]),
         .testTarget(name: "FTXRemoteTests", dependencies: ["FTXTestSupport", "FTXRemote", "FTXStore"]),
-        .testTarget(name: "FTXRegistryTests", dependencies: ["FTXTestSupport", "FTXRegistry", "FTXStore"]),
-        .testTarget(name: "CLITests", dependencies: ["FTXTestSupport"]),
+        .testTarget(name: "FTXRegistryTests", dependencies: ["FTXTestSupport", "FTXCore", "FTXRegistry", "FTXStore", "FTXEval",
+                                                          "FTXModel", "FTXTensor", "FTXTrain", "Yams"]),
+        // FTXStore, Crypto and FTXModel only craft hostile inputs (raw objects, re-checksummed pack
+        // indexes, GGUFs through GGUFWriter); every command under test runs as the built binary.
+        .testTarget(name: "CLITests", dependencies: ["FTXTestSupport", "FTXStore", "FTXModel",
+                                                     .product(name: "Crypto", package: "swift-crypto")]),
     ],
     // Swift 5 mode: the engine shares raw buffers across concurrentPerform workers by design;
     // strict Sendable checking would force wrappers around every pointer in hot loops.

@@ -1,6 +1,5 @@
 import FTXCore
 import Foundation
-import Yams
 
 extension DataCheckConfig {
     static let fileKeys = ["severity", "near_duplicate_threshold", "minhash_permutations", "length_outlier_z",
@@ -12,8 +11,8 @@ extension DataCheckConfig {
             throw DataError.config(path: path, detail: "cannot read the file")
         }
         let node: Any?
-        do { node = try Yams.load(yaml: text) } catch {
-            throw DataError.config(path: path, detail: "not valid YAML: \(error)")
+        do { node = try YAMLDocument.load(text, file: path) } catch let e as YAMLError {
+            throw DataError.config(path: e.location ?? path, detail: e.problem)
         }
         guard let root = node as? [String: Any] else {
             if node == nil { return }

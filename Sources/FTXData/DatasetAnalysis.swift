@@ -138,7 +138,7 @@ final class DatasetAnalysis {
         let computed: [Computed] = cBands.withUnsafeMutableBufferPointer { cb in
             iBands.withUnsafeMutableBufferPointer { ib in
                 let cbp = wantContent ? cb.baseAddress : nil, ibp = wantInput ? ib.baseAddress : nil
-                return Parallel.map(examples.count, minChunk: 16) { k -> Computed in
+                return Threads.map(examples.count, minChunk: 16) { k -> Computed in
                     let e = examples[k], span = spans[k]
                     let words = ExampleWords(e, wantInputNoSystem: wantInput)
                     var r = ExampleRecord()
@@ -210,13 +210,5 @@ final class DatasetAnalysis {
         return bytes.withUnsafeBufferPointer {
             try? ExampleParser.parse($0, file: files[Int(r.file)].path, line: Int(r.line), computeID: true)
         }
-    }
-
-    /// The raw bytes of example `i`'s line (for writing cleaned / split copies).
-    func rawLine(_ i: Int) -> [UInt8]? {
-        let r = records[i]
-        let fd = fds[Int(r.file)]
-        guard fd >= 0 else { return nil }
-        return LineReader.readLine(fd: fd, offset: r.offset, length: Int(r.length))
     }
 }

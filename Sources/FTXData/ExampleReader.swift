@@ -1,3 +1,5 @@
+import FTXCore
+
 /// How a dataset file is read.
 public struct ReadOptions: Sendable {
     /// Longest accepted line in bytes; a longer one is refused without buffering the rest.
@@ -33,15 +35,6 @@ public enum ExampleReader {
         return all
     }
 
-    /// The detected format of a file (reads until the first example).
-    public static func detectFormat(path: String, options: ReadOptions = ReadOptions()) throws -> ExampleFormat {
-        struct Found: Error { let format: ExampleFormat }
-        do {
-            try forEach(path: path, options: options) { throw Found(format: $0.format) }
-        } catch let f as Found { return f.format }
-        throw DataError.emptyFile(path: path)
-    }
-
     /// Batches of parsed examples with their line spans (for passes that also need raw bytes or
     /// offsets). Throws the first bad line in file order; checks format consistency; refuses empty files.
     @discardableResult
@@ -51,7 +44,7 @@ public enum ExampleReader {
         var firstLoc: SourceLocation?
         let reader = LineReader(path: path, maxLineBytes: options.maxLineBytes, blockSize: options.blockSize)
         try reader.forEachBatch { batch in
-            let results: [Result<Example, DataError>] = Parallel.map(batch.lines.count, minChunk: 32) { k in
+            let results: [Result<Example, DataError>] = Threads.map(batch.lines.count, minChunk: 32) { k in
                 let span = batch.lines[k]
                 do {
                     return .success(try ExampleParser.parse(batch.bytes(span), file: path, line: span.line, computeID: computeID))

@@ -1,3 +1,5 @@
+import FTXCore
+
 /// Disjoint sets over example indices (path halving + union by size).
 struct UnionFind {
     private var parent: [Int32]
@@ -45,24 +47,20 @@ enum NearDuplicateSearch {
     /// bucket pairs every member of side true with the first and the previous member of side false.
     static func candidates(bands: [[UInt32]], members: [Int], side: ((Int) -> Bool)? = nil) -> [UInt64] {
         guard !members.isEmpty else { return [] }
-        var perBand = [[UInt64]](repeating: [], count: bands.count)
-        perBand.withUnsafeMutableBufferPointer { out in
-            let o = out
-            Parallel.forChunks(bands.count, chunks: bands.count) { b, _ in
-                let band = bands[b]
-                var keys = [UInt64](repeating: 0, count: members.count)
-                for (k, m) in members.enumerated() { keys[k] = UInt64(band[m]) << 32 | UInt64(UInt32(m)) }
-                RadixSort.sortByHigh32(&keys)  // members ascend, so equal hashes stay in index order
-                var pairs: [UInt64] = []
-                var start = 0
-                while start < keys.count {
-                    var end = start + 1
-                    while end < keys.count && keys[end] >> 32 == keys[start] >> 32 { end += 1 }
-                    if end - start > 1 { emit(keys[start..<end], side, &pairs) }
-                    start = end
-                }
-                o[b] = pairs
+        let perBand: [[UInt64]] = Threads.map(bands.count, minChunk: 1) { b in
+            let band = bands[b]
+            var keys = [UInt64](repeating: 0, count: members.count)
+            for (k, m) in members.enumerated() { keys[k] = UInt64(band[m]) << 32 | UInt64(UInt32(m)) }
+            RadixSort.sortByHigh32(&keys)  // members ascend, so equal hashes stay in index order
+            var pairs: [UInt64] = []
+            var start = 0
+            while start < keys.count {
+                var end = start + 1
+                while end < keys.count && keys[end] >> 32 == keys[start] >> 32 { end += 1 }
+                if end - start > 1 { emit(keys[start..<end], side, &pairs) }
+                start = end
             }
+            return pairs
         }
         var all = perBand.flatMap { $0 }
         all.sort()
@@ -103,13 +101,13 @@ enum NearDuplicateSearch {
         var u = 0
         for k in 0..<involved.count where u == 0 || involved[u - 1] != involved[k] { involved[u] = involved[k]; u += 1 }
         involved.removeLast(involved.count - u)
-        let sets = Parallel.map(involved.count, minChunk: 32) { shingles(involved[$0]) }
+        let sets = Threads.map(involved.count, minChunk: 32) { shingles(involved[$0]) }
         func setOf(_ i: Int) -> [UInt32] {
             var lo = 0, hi = involved.count - 1
             while lo < hi { let mid = (lo + hi) / 2; if involved[mid] < i { lo = mid + 1 } else { hi = mid } }
             return sets[lo]
         }
-        let results: [SimilarPair?] = Parallel.map(candidates.count, minChunk: 256) { k in
+        let results: [SimilarPair?] = Threads.map(candidates.count, minChunk: 256) { k in
             let a = Int(candidates[k] >> 32), b = Int(candidates[k] & 0xFFFF_FFFF)
             let j = TextNormalizer.jaccard(setOf(a), setOf(b))
             return j >= threshold ? SimilarPair(a: a, b: b, jaccard: j) : nil

@@ -39,8 +39,19 @@ public struct AssertionSpec: @unchecked Sendable {
 
     /// `not-contains`, `json-field`, …
     public var typeName: String { (negated ? "not-" : "") + kind.rawValue }
-    /// The key this assertion's pass rate is reported under: its `metric`, else its type name.
-    public var metricKey: String { metric ?? typeName }
+
+    /// One line naming everything that decides this assertion's verdicts, e.g.
+    /// `json-field path=$.category weight=2` (defaults left out), recorded in reports.
+    public var canonicalText: String {
+        var s = typeName
+        if let path { s += " path=\(path.text)" }
+        if let value { s += " value=\(value.jsonText)" }
+        if let threshold { s += " threshold=\(EvalJSON.formatNumber(threshold))" }
+        if weight != 1 { s += " weight=\(EvalJSON.formatNumber(weight))" }
+        if let metric { s += " metric=\(metric)" }
+        if kind == .similar { s += " method=\(method.rawValue)" }
+        return s
+    }
 
     static let keys = ["type", "value", "threshold", "weight", "metric", "path", "method"]
 

@@ -26,28 +26,32 @@ public enum ConfigDiff {
         }
     }
 
+    /// Rows added and removed per split, counted as multisets of row ids (a duplicated row counts
+    /// twice), so rows B − rows A = added − removed. Only between two sides that both have
+    /// datasets: the base model has none, and "0 → N rows" would say nothing.
     public static func datasetChanges(_ a: [String: [String]]?, _ b: [String: [String]]?) -> [ReportDiff.DatasetChange] {
-        guard a != nil || b != nil else { return [] }
-        let sa = a ?? [:], sb = b ?? [:]
+        guard let sa = a, let sb = b else { return [] }
         return Set(sa.keys).union(sb.keys).sorted().compactMap { split in
-            let x = Set(sa[split] ?? []), y = Set(sb[split] ?? [])
-            let added = y.subtracting(x).count, removed = x.subtracting(y).count
+            var count: [String: Int] = [:]
+            for id in sb[split] ?? [] { count[id, default: 0] += 1 }
+            for id in sa[split] ?? [] { count[id, default: 0] -= 1 }
+            let added = count.values.reduce(0) { $0 + max($1, 0) }, removed = count.values.reduce(0) { $0 + max(-$1, 0) }
             return ReportDiff.DatasetChange(split: split, added: added, removed: removed,
                                             rowsA: sa[split]?.count ?? 0, rowsB: sb[split]?.count ?? 0)
         }
     }
 }
 
-import Yams
+import FTXCore
 
 extension ReportDiff.Context {
     /// A run config (YAML text, as stored in a commit) as the JSON tree `ConfigDiff` flattens.
     public static func config(yaml text: String, file: String = "config.yaml") throws -> EvalJSON {
         do {
-            guard let node = try Yams.compose(yaml: text) else { return .object([]) }
+            guard let node = try YAMLDocument.compose(text, file: file) else { return .object([]) }
             return LocatedNode(yaml: node).json
-        } catch let e as YamlError {
-            throw EvalError.other("YAML syntax error: \(SuiteLoader.yamlProblem(e))", location: "\(file):\(SuiteLoader.yamlLine(e) ?? 0)")
+        } catch let e as YAMLError {
+            throw EvalError.other(e.problem, location: e.location ?? file)
         }
     }
 }

@@ -9,12 +9,18 @@ public enum DiffText {
         out += "paired cases: \(d.pairedCases)"
         if !d.onlyInA.isEmpty || !d.onlyInB.isEmpty { out += "  (only in A: \(d.onlyInA.count), only in B: \(d.onlyInB.count))" }
         out += "\n\n"
+        if !d.suiteChanges.isEmpty {
+            out += "suite changed between A and B:\n"
+            for c in d.suiteChanges { out += "  \(c.key): \(shown(c.key, c.a)) → \(shown(c.key, c.b))\n" }
+            out += d.comparable
+                ? "  (no recorded setting that decides outputs or verdicts changed: the metrics stay comparable)\n\n"
+                : "  metrics marked \"not comparable\" were measured differently in A and B: their deltas are not judged\n\n"
+        }
         var rows = [["metric", "A", "B", "delta", "95% CI", ""]]
         for m in d.metrics + d.assertionMetrics {
             let ci = m.ci.map { "[\(num($0.low, signed: true)), \(num($0.high, signed: true))]" } ?? ""
-            let flag = m.regressed ? "REGRESSED" : (m.significant ? (((m.delta ?? 0) > 0) == m.higherIsBetter ? "better" : "worse") : "")
             rows.append([m.name, m.a.map { num($0) } ?? "—", m.b.map { num($0) } ?? "—",
-                         m.delta.map { num($0, signed: true) } ?? "—", ci, flag])
+                         m.delta.map { num($0, signed: true) } ?? "—", ci, flag(m)])
         }
         out += table(rows)
         out += "\npass rate (Wilson 95%): A \(pct(d.a.passRate)) [\(pct(d.a.passRateWilson.low)), \(pct(d.a.passRateWilson.high))]"
@@ -35,9 +41,11 @@ public enum DiffText {
                 out += "  \(c.id)\n"
                 out += "    prompt:   \(clip(c.prompt, width))\n"
                 out += "    expected: \(clip(c.expected, width))\n"
+                // Each side's failing assertions right under its own output.
                 out += "    A:        \(clip(c.outputA, width))\n"
+                for f in c.failedA.prefix(3) { out += "      ✗ \(clip(f, width))\n" }
                 out += "    B:        \(clip(c.outputB, width))\n"
-                for f in c.failed.prefix(3) { out += "    ✗ \(clip(f, width))\n" }
+                for f in c.failedB.prefix(3) { out += "      ✗ \(clip(f, width))\n" }
             }
             if list.count > maxCases { out += "  … \(list.count - maxCases) more (--json for all)\n" }
         }
@@ -46,8 +54,22 @@ public enum DiffText {
         }
         out += "\ngates:\n"
         for g in d.gates { out += "  [\(g.status.rawValue.uppercased())] \(g.gate) — \(g.detail)\n" }
-        out += d.gateRegressed ? "\nresult: REGRESSION (a gate failed)\n" : "\nresult: no gate regressed\n"
+        out += "\nresult: \(d.verdict.summary)\n"
         return out
+    }
+
+    /// The label of a metric row: REGRESSED (a gate failed on it), "not comparable" (the suite
+    /// changed what it measures), better/worse (significant, by the metric's direction), or nothing.
+    public static func flag(_ m: ReportDiff.MetricDelta) -> String {
+        if !m.comparable { return "not comparable" }
+        if m.regressed { return "REGRESSED" }
+        return m.direction?.rawValue ?? ""
+    }
+
+    /// A suite setting's value for the text: hashes shortened, absent ones named.
+    static func shown(_ key: String, _ value: String?) -> String {
+        guard let value else { return "(absent)" }
+        return key.hasSuffix("sha256") && value.count > 12 ? String(value.prefix(12)) : clip(value, 60)
     }
 
     static func table(_ rows: [[String]]) -> String {

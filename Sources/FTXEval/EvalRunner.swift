@@ -96,7 +96,8 @@ public struct EvalRunner {
         }
         var report = EvalReport(
             suite: .init(name: suite.name, path: suite.path, sha256: suite.sha256, casesPath: suite.casesDeclared,
-                         casesSHA256: casesSHA256, generation: suite.generation),
+                         casesSHA256: casesSHA256, generation: suite.generation,
+                         assertions: suite.assertions.map(\.canonicalText), threshold: suite.threshold, limit: suite.limit),
             model: model.identity, cases: reports, metrics: EvalMetrics(cases: reports))
         var timing = EvalReport.Timing()
         timing.generationSeconds = genSeconds

@@ -1,5 +1,5 @@
 import Foundation
-import Yams
+import FTXCore
 
 /// A quality gate, declared before training (run config `eval: {suite, gates}`):
 ///   - "pass_rate >= 0.85"                  threshold on a metric of the report
@@ -149,8 +149,8 @@ public struct GateSpec: Codable, Equatable, Sendable {
     }
 
     static func compose(_ text: String, file: String) throws -> LocatedNode? {
-        do { return try Yams.compose(yaml: text).map { LocatedNode(yaml: $0) } } catch let e as YamlError {
-            throw EvalError.other("YAML syntax error: \(SuiteLoader.yamlProblem(e))", location: "\(file):\(SuiteLoader.yamlLine(e) ?? 0)")
+        do { return try YAMLDocument.compose(text, file: file).map { LocatedNode(yaml: $0) } } catch let e as YAMLError {
+            throw EvalError.other(e.problem, location: e.location ?? file)
         }
     }
 

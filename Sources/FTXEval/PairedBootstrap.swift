@@ -1,4 +1,5 @@
 import Foundation
+import FTXCore
 
 /// Seeded paired bootstrap for metric deltas between two reports over the same cases.
 ///
@@ -26,33 +27,35 @@ public struct PairedBootstrap {
         rows.withUnsafeBufferPointer { rp in
             out.withUnsafeMutableBufferPointer { op in
                 let rowsBase = rp.baseAddress!, outBase = op.baseAddress!
-                DispatchQueue.concurrentPerform(iterations: blocks) { block in
-                    // Two generators per block: their state updates are independent dependency chains.
-                    var rng = Xoshiro256(seed: seed &+ UInt64(block) &* 0x9E37_79B9_7F4A_7C15)
-                    var rng2 = Xoshiro256(seed: ~(seed &+ UInt64(block) &* 0xD1B5_4A32_D192_ED03))
-                    let start = block * Self.blockSize, end = min(total, start + Self.blockSize)
-                    let n64 = UInt64(n)
-                    for r in start..<end {
-                        // Four independent accumulators: one chain of dependent adds would cap the
-                        // loop at the add latency; four chains keep the loads in flight.
-                        var acc0 = SIMD8<Double>.zero, acc1 = acc0, acc2 = acc0, acc3 = acc0
-                        var left = n
-                        // Two 32-bit draws per 64-bit output; multiply-shift maps them onto 0..<n.
-                        while left >= 4 {
-                            let x = rng.next(), y = rng2.next()
-                            acc0 += rowsBase[Int(((x & 0xFFFF_FFFF) &* n64) >> 32)]
-                            acc1 += rowsBase[Int(((x >> 32) &* n64) >> 32)]
-                            acc2 += rowsBase[Int(((y & 0xFFFF_FFFF) &* n64) >> 32)]
-                            acc3 += rowsBase[Int(((y >> 32) &* n64) >> 32)]
-                            left -= 4
+                Threads.parallelFor(blocks) { firstBlock, endBlock in
+                    for block in firstBlock..<endBlock {
+                        // Two generators per block: their state updates are independent dependency chains.
+                        var rng = Xoshiro256(seed: seed &+ UInt64(block) &* 0x9E37_79B9_7F4A_7C15)
+                        var rng2 = Xoshiro256(seed: ~(seed &+ UInt64(block) &* 0xD1B5_4A32_D192_ED03))
+                        let start = block * Self.blockSize, end = min(total, start + Self.blockSize)
+                        let n64 = UInt64(n)
+                        for r in start..<end {
+                            // Four independent accumulators: one chain of dependent adds would cap the
+                            // loop at the add latency; four chains keep the loads in flight.
+                            var acc0 = SIMD8<Double>.zero, acc1 = acc0, acc2 = acc0, acc3 = acc0
+                            var left = n
+                            // Two 32-bit draws per 64-bit output; multiply-shift maps them onto 0..<n.
+                            while left >= 4 {
+                                let x = rng.next(), y = rng2.next()
+                                acc0 += rowsBase[Int(((x & 0xFFFF_FFFF) &* n64) >> 32)]
+                                acc1 += rowsBase[Int(((x >> 32) &* n64) >> 32)]
+                                acc2 += rowsBase[Int(((y & 0xFFFF_FFFF) &* n64) >> 32)]
+                                acc3 += rowsBase[Int(((y >> 32) &* n64) >> 32)]
+                                left -= 4
+                            }
+                            while left > 0 {
+                                let x = rng.next()
+                                acc0 += rowsBase[Int(((x & 0xFFFF_FFFF) &* n64) >> 32)]
+                                left -= 1
+                            }
+                            let acc = (acc0 + acc1) + (acc2 + acc3)
+                            outBase[r] = acc
                         }
-                        while left > 0 {
-                            let x = rng.next()
-                            acc0 += rowsBase[Int(((x & 0xFFFF_FFFF) &* n64) >> 32)]
-                            left -= 1
-                        }
-                        let acc = (acc0 + acc1) + (acc2 + acc3)
-                        outBase[r] = acc
                     }
                 }
             }

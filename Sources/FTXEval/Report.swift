@@ -31,13 +31,34 @@ public struct EvalReport: Codable, Equatable {
         public var casesPath: String
         public var casesSHA256: String
         public var generation: EvalSuite.Generation
+        /// The suite-level assertions (`AssertionSpec.canonicalText`), its default case threshold
+        /// and case limit, so a diff can say which of them changed. Nil in reports written before
+        /// they were recorded.
+        public var assertions: [String]?
+        public var threshold: Double?
+        public var limit: Int?
         public init(name: String, path: String = "", sha256: String = "", casesPath: String = "",
-                    casesSHA256: String = "", generation: EvalSuite.Generation = .init()) {
+                    casesSHA256: String = "", generation: EvalSuite.Generation = .init(),
+                    assertions: [String]? = nil, threshold: Double? = nil, limit: Int? = nil) {
             self.name = name; self.path = path; self.sha256 = sha256; self.casesPath = casesPath
             self.casesSHA256 = casesSHA256; self.generation = generation
+            self.assertions = assertions; self.threshold = threshold; self.limit = limit
         }
         enum CodingKeys: String, CodingKey {
             case name, path, sha256, casesPath = "cases_path", casesSHA256 = "cases_sha256", generation
+            case assertions, threshold, limit
+        }
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            name = try c.decode(String.self, forKey: .name)
+            path = try c.decode(String.self, forKey: .path)
+            sha256 = try c.decode(String.self, forKey: .sha256)
+            casesPath = try c.decode(String.self, forKey: .casesPath)
+            casesSHA256 = try c.decode(String.self, forKey: .casesSHA256)
+            generation = try c.decode(EvalSuite.Generation.self, forKey: .generation)
+            assertions = try c.decodeIfPresent([String].self, forKey: .assertions)
+            threshold = try c.decodeIfPresent(Double.self, forKey: .threshold)
+            limit = try c.decodeIfPresent(Int.self, forKey: .limit)
         }
     }
 
@@ -89,13 +110,7 @@ public struct EvalReport: Codable, Equatable {
 
     /// Reads several reports concurrently (a diff reads two large ones); errors as `read`.
     public static func read(paths: [String]) throws -> [EvalReport] {
-        var results = [Result<EvalReport, Error>?](repeating: nil, count: paths.count)
-        let lock = NSLock()
-        DispatchQueue.concurrentPerform(iterations: paths.count) { i in
-            let r = Result { try read(path: paths[i]) }
-            lock.lock(); results[i] = r; lock.unlock()
-        }
-        return try results.map { try $0!.get() }
+        try Threads.map(paths.count, minChunk: 1) { i in Result { try read(path: paths[i]) } }.map { try $0.get() }
     }
 
     public static func decode(_ data: Data, file: String) throws -> EvalReport {

@@ -1,8 +1,10 @@
 import Foundation
 
-/// Case-by-case comparison of two reports (A = old/baseline, B = new): metric deltas with seeded
+/// Case-by-case comparison of two reports (A = old/baseline, B = new): first what changed in the
+/// suite itself (a changed suite makes metrics not comparable), then metric deltas with seeded
 /// paired-bootstrap 95% CIs, McNemar's exact test on pass/fail flips, Wilson intervals, the flipped
-/// cases side by side, cases on one side only, and (when given) config and dataset changes.
+/// cases side by side, cases on one side only, (when given) config and dataset changes, and the
+/// verdict: regression against A, B's own gates and improvement, each on its own.
 public struct ReportDiff: Codable {
     public struct Side: Codable, Equatable {
         public var model: ModelIdentity
@@ -25,7 +27,50 @@ public struct ReportDiff: Codable {
         public var significant: Bool
         /// Significant, in the bad direction, and larger than the gate tolerance.
         public var regressed: Bool
-        enum CodingKeys: String, CodingKey { case name, a, b, delta, ci, higherIsBetter = "higher_is_better", significant, regressed }
+        /// False when the suite changed in a way that affects this metric (see SuiteChanges).
+        public var comparable: Bool = true
+        enum CodingKeys: String, CodingKey {
+            case name, a, b, delta, ci, higherIsBetter = "higher_is_better", significant, regressed, comparable, direction
+        }
+
+        public enum Direction: String, Codable, Sendable { case better, worse }
+        /// Better or worse for this metric's direction (higher or lower is better); nil unless the
+        /// change is significant and the metric comparable.
+        public var direction: Direction? {
+            guard significant, comparable, let d = delta, d != 0 else { return nil }
+            return (d > 0) == higherIsBetter ? .better : .worse
+        }
+
+        public init(name: String, a: Double?, b: Double?, delta: Double?, ci: Statistics.Interval?, higherIsBetter: Bool,
+                    significant: Bool, regressed: Bool, comparable: Bool = true) {
+            self.name = name; self.a = a; self.b = b; self.delta = delta; self.ci = ci; self.higherIsBetter = higherIsBetter
+            self.significant = significant; self.regressed = regressed; self.comparable = comparable
+        }
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            name = try c.decode(String.self, forKey: .name)
+            a = try c.decodeIfPresent(Double.self, forKey: .a)
+            b = try c.decodeIfPresent(Double.self, forKey: .b)
+            delta = try c.decodeIfPresent(Double.self, forKey: .delta)
+            ci = try c.decodeIfPresent(Statistics.Interval.self, forKey: .ci)
+            higherIsBetter = try c.decode(Bool.self, forKey: .higherIsBetter)
+            significant = try c.decode(Bool.self, forKey: .significant)
+            regressed = try c.decode(Bool.self, forKey: .regressed)
+            comparable = try c.decodeIfPresent(Bool.self, forKey: .comparable) ?? true
+        }
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(name, forKey: .name)
+            try c.encodeIfPresent(a, forKey: .a)
+            try c.encodeIfPresent(b, forKey: .b)
+            try c.encodeIfPresent(delta, forKey: .delta)
+            try c.encodeIfPresent(ci, forKey: .ci)
+            try c.encode(higherIsBetter, forKey: .higherIsBetter)
+            try c.encode(significant, forKey: .significant)
+            try c.encode(regressed, forKey: .regressed)
+            try c.encode(comparable, forKey: .comparable)
+            try c.encodeIfPresent(direction, forKey: .direction)
+        }
     }
     public struct McNemar: Codable, Equatable {
         /// Pass in A, fail in B (regressions).
@@ -42,9 +87,14 @@ public struct ReportDiff: Codable {
         public var outputB: String
         public var scoreA: Double
         public var scoreB: Double
-        /// Assertions failing on the failing side, e.g. "json-field: $.category is \"x\", expected \"y\"".
-        public var failed: [String]
-        enum CodingKeys: String, CodingKey { case id, prompt, expected, outputA = "output_a", outputB = "output_b", scoreA = "score_a", scoreB = "score_b", failed }
+        /// Each side's failing assertions, e.g. "json-field: $.category is \"x\", expected \"y\"",
+        /// shown with that side's output.
+        public var failedA: [String]
+        public var failedB: [String]
+        enum CodingKeys: String, CodingKey {
+            case id, prompt, expected, outputA = "output_a", outputB = "output_b", scoreA = "score_a", scoreB = "score_b"
+            case failedA = "failed_a", failedB = "failed_b"
+        }
     }
     public struct ConfigChange: Codable, Equatable {
         public var key: String
@@ -62,6 +112,10 @@ public struct ReportDiff: Codable {
 
     public var a: Side
     public var b: Side
+    /// What differs between the two suites, key by key (empty when they are the same).
+    public var suiteChanges: [ConfigChange]
+    /// False when a suite change affects a metric: those deltas are shown but not judged.
+    public var comparable: Bool
     public var pairedCases: Int
     public var onlyInA: [String]
     public var onlyInB: [String]
@@ -75,15 +129,18 @@ public struct ReportDiff: Codable {
     public var datasetChanges: [DatasetChange]
     public var gates: [GateResult]
     public var bootstrap: BootstrapInfo
-    /// True when any gate failed: `ftx diff` exits 1.
+    /// True when a regression gate failed: B regressed against A (`ftx diff` exits 1). B's own
+    /// threshold gates are reported apart, in `verdict`.
     public var gateRegressed: Bool
+    public var verdict: Verdict
 
     public struct BootstrapInfo: Codable, Equatable { public var resamples: Int; public var seed: UInt64 }
 
     enum CodingKeys: String, CodingKey {
-        case a, b, pairedCases = "paired_cases", onlyInA = "only_in_a", onlyInB = "only_in_b", metrics
-        case assertionMetrics = "assertion_metrics", mcnemar, regressed, fixed, configChanges = "config_changes"
-        case datasetChanges = "dataset_changes", gates, bootstrap, gateRegressed = "gate_regressed"
+        case a, b, suiteChanges = "suite_changes", comparable, pairedCases = "paired_cases", onlyInA = "only_in_a"
+        case onlyInB = "only_in_b", metrics, assertionMetrics = "assertion_metrics", mcnemar, regressed, fixed
+        case configChanges = "config_changes", datasetChanges = "dataset_changes", gates, bootstrap
+        case gateRegressed = "gate_regressed", verdict
     }
 
     /// Optional context: the two run configs (flattened key by key) and datasets (row ids per split).
@@ -99,8 +156,10 @@ public struct ReportDiff: Codable {
     }
 
     /// Compares A (baseline) with B. `gates`: the regression/threshold gates to evaluate (threshold
-    /// gates against B); when empty, B's declared gates are used, and when B declares none either,
-    /// the default is `max_drop: 0` on pass_rate, exact_match and mean_score (any significant drop).
+    /// gates against B); when empty, B's declared gates are used; B's declared threshold gates
+    /// apply unless `gates` has thresholds of its own; without any regression gate the default is
+    /// `max_drop: 0` on pass_rate, exact_match and mean_score (any significant drop). Where the
+    /// suite changed, regression gates are `pending` (not judged).
     public init(_ ra: EvalReport, _ rb: EvalReport, gates: [GateSpec] = [], context: Context = .init(),
                 bootstrap: PairedBootstrap = PairedBootstrap()) {
         // Pair by id (first occurrence wins; ids are unique in well-formed reports).
@@ -146,8 +205,8 @@ public struct ReportDiff: Codable {
                     passA += xPass ? 1 : 0; passB += yPass ? 1 : 0
                     exactA += xExact ? 1 : 0; exactB += yExact ? 1 : 0
                     scoreA += xScore; scoreB += yScore
-                    if xPass && !yPass { flipsDown += 1; regressedCases.append(Self.flipped(ca[i], cb[j], failing: cb[j])) }
-                    if !xPass && yPass { flipsUp += 1; fixedCases.append(Self.flipped(ca[i], cb[j], failing: ca[i])) }
+                    if xPass && !yPass { flipsDown += 1; regressedCases.append(Self.flipped(ca[i], cb[j])) }
+                    if !xPass && yPass { flipsUp += 1; fixedCases.append(Self.flipped(ca[i], cb[j])) }
                 }
             }
         }
@@ -188,6 +247,13 @@ public struct ReportDiff: Codable {
             Self.delta("assert.\($0)", ra.metrics.assertionPassRates[$0], rb.metrics.assertionPassRates[$0], nil, true)
         }
 
+        // The suite is part of what is compared: a metric it changed is shown but not judged.
+        let suite = SuiteChanges(ra, rb)
+        suiteChanges = suite.changes
+        comparable = suite.comparable
+        for k in deltas.indices { deltas[k].comparable = suite.comparable(deltas[k].name) }
+        for k in assertionMetrics.indices { assertionMetrics[k].comparable = suite.comparable(assertionMetrics[k].name) }
+
         // Key-by-key changes only between two run configs: a side without one (the base model)
         // would list every key as added, which says nothing.
         if context.configA != nil && context.configB != nil {
@@ -197,15 +263,20 @@ public struct ReportDiff: Codable {
         }
         datasetChanges = ConfigDiff.datasetChanges(context.datasetsA, context.datasetsB)
 
-        // Gates: explicit, else B's declared ones, else the default significant-drop gate.
-        var specs = gates
-        if specs.isEmpty { specs = rb.gates.map(\.spec) }
+        // Gates: explicit, else B's declared ones (B's own thresholds always), else the default significant-drop gate.
+        let declared = rb.gates.map(\.spec)
+        var specs = gates.isEmpty ? declared : gates
+        if !gates.isEmpty && !gates.contains(where: { !$0.isRegression }) { specs += declared.filter { !$0.isRegression } }
         if !specs.contains(where: \.isRegression) {
             specs.append(.regression(vs: "A", maxDrop: 0))
         }
         var results: [GateResult] = []
         for spec in specs {
-            if spec.isRegression {
+            if spec.isRegression && !suite.comparable {
+                let changed = suite.changes.map(\.key).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+                results.append(GateResult(gate: spec.text, spec: spec, status: .pending, value: nil,
+                                          detail: "not judged: the suite changed (\(changed.joined(separator: ", ")))"))
+            } else if spec.isRegression {
                 let (r, marked) = GateEvaluator.regression(spec, metrics: deltas, mcnemar: mcnemar)
                 results.append(r)
                 for name in marked { if let k = deltas.firstIndex(where: { $0.name == name }) { deltas[k].regressed = true } }
@@ -215,7 +286,8 @@ public struct ReportDiff: Codable {
         }
         metrics = deltas
         self.gates = results
-        gateRegressed = results.contains { $0.status == .fail }
+        gateRegressed = results.contains { $0.spec.isRegression && $0.status == .fail }
+        verdict = Verdict(suite: suite, gates: results, metrics: deltas + assertionMetrics)
     }
 
     static func delta(_ name: String, _ a: Double?, _ b: Double?, _ ci: Statistics.Interval?, _ higher: Bool) -> MetricDelta {
@@ -224,10 +296,10 @@ public struct ReportDiff: Codable {
         return MetricDelta(name: name, a: a, b: b, delta: d, ci: ci, higherIsBetter: higher, significant: sig, regressed: false)
     }
 
-    static func flipped(_ x: CaseReport, _ y: CaseReport, failing: CaseReport) -> FlippedCase {
-        FlippedCase(id: x.id, prompt: y.prompt, expected: y.expected, outputA: x.output, outputB: y.output,
-                    scoreA: x.score, scoreB: y.score,
-                    failed: failing.assertions.filter { !$0.pass }.map { "\($0.type): \($0.reason ?? "failed")" })
+    static func flipped(_ x: CaseReport, _ y: CaseReport) -> FlippedCase {
+        func failing(_ c: CaseReport) -> [String] { c.assertions.filter { !$0.pass }.map { "\($0.type): \($0.reason ?? "failed")" } }
+        return FlippedCase(id: x.id, prompt: y.prompt, expected: y.expected, outputA: x.output, outputB: y.output,
+                           scoreA: x.score, scoreB: y.score, failedA: failing(x), failedB: failing(y))
     }
 
     public func jsonData() throws -> Data { try StableJSON.encode(self) }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import FTXCore
 import Yams
 
 /// An eval suite: which cases, how to generate, what to assert. Loaded from YAML and fully
@@ -69,7 +70,10 @@ public enum SuiteLoader {
                                  "chat_template", "system_prompt", "batch_size"]
 
     /// Loads and validates a suite file. Every problem is an EvalError naming the file and line.
-    public static func load(path: String) throws -> EvalSuite {
+    /// The path is normalised lexically first (`configs/../eval/suite.yaml` → `eval/suite.yaml`),
+    /// so a report names its suite and case sources the same way however the path was reached.
+    public static func load(path given: String) throws -> EvalSuite {
+        let path = SlashPath.normalized(given)
         guard let data = FileManager.default.contents(atPath: path) else {
             throw EvalError.suite("cannot read suite file", file: path, line: nil,
                                   hint: FileManager.default.fileExists(atPath: path) ? "check its permissions" : "no such file")
@@ -78,26 +82,12 @@ public enum SuiteLoader {
             throw EvalError.suite("suite file is not UTF-8 text", file: path, line: nil)
         }
         let root: Node?
-        do { root = try Yams.compose(yaml: text) } catch let e as YamlError {
-            throw EvalError.suite("YAML syntax error: \(yamlProblem(e))", file: path, line: yamlLine(e))
+        do { root = try YAMLDocument.compose(text, file: path) } catch let e as YAMLError {
+            throw EvalError.suite(e.problem, file: path, line: e.line)
         }
         guard let root else { throw EvalError.suite("suite file is empty", file: path, line: nil, hint: "a suite needs at least 'cases:'") }
         let node = LocatedNode(yaml: root)
         return try parse(node, path: path, sha256: SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined())
-    }
-
-    static func yamlLine(_ e: YamlError) -> Int? {
-        switch e {
-        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _): return mark.line
-        default: return nil
-        }
-    }
-
-    static func yamlProblem(_ e: YamlError) -> String {
-        switch e {
-        case .scanner(_, let p, _, _), .parser(_, let p, _, _): return p
-        default: return "\(e)"
-        }
     }
 
     static func parse(_ node: LocatedNode, path: String, sha256: String) throws -> EvalSuite {
@@ -116,8 +106,7 @@ public enum SuiteLoader {
         guard let declared = casesNode.string, !declared.isEmpty else {
             throw fail("'cases' must be a path to a JSONL file", casesNode.line, nil)
         }
-        let dir = (path as NSString).deletingLastPathComponent
-        let casesPath = declared.hasPrefix("/") || dir.isEmpty ? declared : (dir as NSString).appendingPathComponent(declared)
+        let casesPath = SlashPath.normalized(declared.hasPrefix("/") ? declared : SlashPath.join(SlashPath.parent(path), declared))
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: casesPath, isDirectory: &isDir), !isDir.boolValue else {
             throw fail("case file '\(declared)' not found (looked at \(casesPath))", casesNode.line,

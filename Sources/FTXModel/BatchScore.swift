@@ -31,17 +31,16 @@ extension LlamaModel {
         // score and, for each, the sequence and the token that row predicts.
         var segments: [ForwardSegment] = [], wanted: [Int] = [], wantedOwner: [(item: Int, target: Int)] = []
         var rows = 0
+        let scratch = ForwardScratch()
         func flush() throws {
             guard !segments.isEmpty else { return }
             if !wanted.isEmpty {
-                let logits = try forward(segments, logits: .rows(wanted))
-                logits.withUnsafeBufferPointer { lp in
-                    // Fixed order: each sequence's rows are summed in position order, as `score` does.
-                    for (j, o) in wantedOwner.enumerated() {
-                        let row = lp.baseAddress! + j * V
-                        results[o.item].nll += VectorOps.logSumExp(row, V) - Double(row[o.target])
-                        results[o.item].count += 1
-                    }
+                let logits = try forward(segments, logits: .rows(wanted), scratch: scratch)
+                // Fixed order: each sequence's rows are summed in position order, as `score` does.
+                for (j, o) in wantedOwner.enumerated() {
+                    let row = logits.baseAddress! + j * V
+                    results[o.item].nll += VectorOps.logSumExp(row, V) - Double(row[o.target])
+                    results[o.item].count += 1
                 }
             }
             segments.removeAll(); wanted.removeAll(); wantedOwner.removeAll(); rows = 0
@@ -65,7 +64,8 @@ extension LlamaModel {
         let prefix = sharedPrefix(batched.map { (items[$0.item].tokens, $0.targets[0]) })
         let prefixCache = KVCache(config: config, maxLength: max(prefix, 1), reserve: prefix)
         if prefix > 0 {
-            _ = try forward([ForwardSegment(cache: prefixCache, tokens: Array(items[batched[0].item].tokens[0..<prefix]))], logits: .none)
+            _ = try forward([ForwardSegment(cache: prefixCache, tokens: Array(items[batched[0].item].tokens[0..<prefix]))],
+                            logits: .none, scratch: scratch)
         }
         for (i, targets) in batched {
             let t = items[i].tokens

@@ -4,9 +4,11 @@ public struct ChatTemplate: Sendable {
     public let source: String
     public let bosToken: String?
     public let eosToken: String?
+    /// Where the template came from (`model.gguf: tokenizer.chat_template`), named in its errors.
+    public let origin: String?
 
-    public init(source: String, bosToken: String? = nil, eosToken: String? = nil) {
-        self.source = source; self.bosToken = bosToken; self.eosToken = eosToken
+    public init(source: String, bosToken: String? = nil, eosToken: String? = nil, origin: String? = nil) {
+        self.source = source; self.bosToken = bosToken; self.eosToken = eosToken; self.origin = origin
     }
 
     /// SmolLM2's ChatML template (used for in-process test models).
@@ -15,6 +17,13 @@ public struct ChatTemplate: Sendable {
     """
 
     public func render(messages: [(role: String, content: String)], addGenerationPrompt: Bool) throws -> String {
+        do { return try renderUnnamed(messages: messages, addGenerationPrompt: addGenerationPrompt) }
+        catch ModelError.template(let m, let line, nil) where origin != nil {
+            throw ModelError.template(m, line: line, origin: origin)
+        }
+    }
+
+    private func renderUnnamed(messages: [(role: String, content: String)], addGenerationPrompt: Bool) throws -> String {
         var parser = JinjaParser(source: source)
         let program = try parser.parse()
         var ctx: [String: JinjaValue] = [
@@ -23,7 +32,7 @@ public struct ChatTemplate: Sendable {
             "bos_token": .string(bosToken ?? ""),
             "eos_token": .string(eosToken ?? ""),
         ]
-        ctx["tools"] = .none
+        ctx["tools"] = JinjaValue.none   // defined and none, as HF passes tools=None
         var interp = JinjaInterpreter(globals: ctx)
         return try interp.run(program)
     }

@@ -37,7 +37,7 @@ public final class GGUFFile: @unchecked Sendable {
     public init(file: MappedFile, path: String) throws {
         self.path = path
         self.file = file
-        var c = GGUFCursor(base: file.base, size: file.size, path: path)
+        var c = GGUFCursor(file: file, path: path)
         let magic = try c.u32()
         guard magic == 0x4655_4747 else {  // "GGUF" little-endian
             throw ModelError.badGGUF(path: path, offset: 0, "bad magic (not a GGUF file)")
@@ -158,13 +158,14 @@ public final class GGUFFile: @unchecked Sendable {
 
 /// Bounds-checked little-endian reader over the mapped header.
 struct GGUFCursor {
-    let base: UnsafeRawPointer
-    let size: Int
+    let file: MappedFile
     let path: String
     var offset = 0
+    var base: UnsafeRawPointer { file.base }
+    var size: Int { file.size }
     var remaining: Int { size - offset }
 
-    init(base: UnsafeRawPointer, size: Int, path: String) { self.base = base; self.size = size; self.path = path }
+    init(file: MappedFile, path: String) { self.file = file; self.path = path }
 
     mutating func need(_ n: Int, _ what: String) throws {
         guard n >= 0, n <= remaining else {
@@ -180,6 +181,10 @@ struct GGUFCursor {
     mutating func u32() throws -> UInt32 { try load(UInt32.self, "a u32") }
     mutating func u64() throws -> UInt64 { try load(UInt64.self, "a u64") }
     mutating func string() throws -> String {
+        String(decoding: try stringRange(), as: UTF8.self)
+    }
+    /// A string's bytes (u64 length, then the bytes), checked against the file.
+    mutating func stringRange() throws -> UnsafeRawBufferPointer {
         let at = offset
         let n = try u64()
         guard n <= UInt64(remaining) else {
@@ -187,7 +192,7 @@ struct GGUFCursor {
         }
         let bytes = UnsafeRawBufferPointer(start: base + offset, count: Int(n))
         offset += Int(n)
-        return String(decoding: bytes, as: UTF8.self)
+        return bytes
     }
     mutating func value(depth: Int) throws -> GGUFValue {
         let at = offset
@@ -218,15 +223,34 @@ struct GGUFCursor {
             guard n <= UInt64(remaining) / minSize else {
                 throw ModelError.badGGUF(path: path, offset: countAt, "array count \(n) cannot fit in the file")
             }
-            var out: [GGUFValue] = []
-            out.reserveCapacity(Int(n))
-            for _ in 0..<Int(n) { out.append(try value(type: et, at: offset, depth: depth + 1)) }
-            return .array(out)
+            // Walked and checked now, decoded when read (GGUFArray): memory stays at the file's size.
+            let start = offset
+            try skip(type: et, count: Int(n), depth: depth + 1)
+            return .array(GGUFArray(elementType: et, count: Int(n), file: file, range: start..<offset, path: path, depth: depth))
         case 10: return .uint64(try load(UInt64.self, "a u64"))
         case 11: return .int64(try load(Int64.self, "an i64"))
         case 12: return .float64(Double(bitPattern: try load(UInt64.self, "an f64")))
         default:
             throw ModelError.badGGUF(path: path, offset: at, "unknown metadata value type \(t)")
+        }
+    }
+
+    /// Moves over `n` array elements of type `t`, checking each (lengths, bools, nested arrays)
+    /// against the file without decoding it. `n` already fits the remaining bytes at the
+    /// smallest element size, which for fixed-size types is their size.
+    mutating func skip(type t: UInt32, count n: Int, depth: Int) throws {
+        switch t {
+        case 8:
+            for _ in 0..<n { _ = try stringRange() }
+        case 9:
+            for _ in 0..<n { _ = try value(type: t, at: offset, depth: depth) }
+        case 7:
+            for i in 0..<n where base.load(fromByteOffset: offset + i, as: UInt8.self) > 1 {
+                throw ModelError.badGGUF(path: path, offset: offset + i, "bool value \(base.load(fromByteOffset: offset + i, as: UInt8.self))")
+            }
+            offset += n
+        default:
+            offset += n * [1, 1, 2, 2, 4, 4, 4, 1, 8, 12, 8, 8, 8][Int(t)]
         }
     }
 }

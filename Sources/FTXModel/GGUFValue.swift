@@ -1,7 +1,7 @@
 /// A GGUF metadata value (all 13 value types of the format).
 public indirect enum GGUFValue: Sendable, Equatable, CustomStringConvertible {
     case uint8(UInt8), int8(Int8), uint16(UInt16), int16(Int16), uint32(UInt32), int32(Int32)
-    case float32(Float), bool(Bool), string(String), array([GGUFValue])
+    case float32(Float), bool(Bool), string(String), array(GGUFArray)
     case uint64(UInt64), int64(Int64), float64(Double)
 
     /// Any integer value as Int (nil for non-integers or values that do not fit).
@@ -28,30 +28,23 @@ public indirect enum GGUFValue: Sendable, Equatable, CustomStringConvertible {
     }
     public var string: String? { if case .string(let s) = self { return s }; return nil }
     public var bool: Bool? { if case .bool(let b) = self { return b }; return int.map { $0 != 0 } }
-    public var array: [GGUFValue]? { if case .array(let a) = self { return a }; return nil }
+    /// An array's elements, decoded (see GGUFArray).
+    public var array: [GGUFValue]? { if case .array(let a) = self { return a.values }; return nil }
 
     public var typeName: String {
-        switch self {
-        case .uint8: return "u8"
-        case .int8: return "i8"
-        case .uint16: return "u16"
-        case .int16: return "i16"
-        case .uint32: return "u32"
-        case .int32: return "i32"
-        case .float32: return "f32"
-        case .bool: return "bool"
-        case .string: return "str"
-        case .array(let a): return "arr[\(a.first?.typeName ?? "")]"
-        case .uint64: return "u64"
-        case .int64: return "i64"
-        case .float64: return "f64"
-        }
+        if case .array(let a) = self { return "arr[\(Self.typeName(code: a.elementType))]" }
+        return Self.typeName(code: typeCode)
+    }
+
+    static func typeName(code: UInt32) -> String {
+        let names = ["u8", "i8", "u16", "i16", "u32", "i32", "f32", "bool", "str", "arr", "u64", "i64", "f64"]
+        return code < names.count ? names[Int(code)] : "type \(code)"
     }
 
     public var description: String {
         switch self {
         case .string(let s): return s.count > 60 ? String(s.prefix(57)) + "..." : s
-        case .array(let a): return "[\(a.count) × \(a.first?.typeName ?? "?")]"
+        case .array(let a): return "[\(a.count) × \(Self.typeName(code: a.elementType))]"
         case .float32(let v): return "\(v)"
         case .float64(let v): return "\(v)"
         case .bool(let b): return "\(b)"
@@ -100,10 +93,7 @@ extension GGUFValue {
         case .float32(let x): le(x.bitPattern)
         case .bool(let x): out.append(x ? 1 : 0)
         case .string(let s): le(UInt64(s.utf8.count)); out += Array(s.utf8)
-        case .array(let a):
-            le(a.first?.typeCode ?? 4)
-            le(UInt64(a.count))
-            for e in a { e.encode(into: &out) }
+        case .array(let a): a.encode(into: &out)
         case .uint64(let x): le(x)
         case .int64(let x): le(x)
         case .float64(let x): le(x.bitPattern)

@@ -53,11 +53,13 @@ extension LlamaModel {
         // The token prefix every prompt shares (a suite's system prompt and chat template header)
         // runs once; each cache starts as a copy of its keys/values. Rows of a pass do not depend on
         // which other rows share it, so the outputs equal those of unshared prefill.
+        // One scratch for every pass: decoding allocates no buffers per token.
+        let scratch = ForwardScratch()
         let prefix = sharedPrefix(prompts.map { ($0, $0.count - 1) })
         if prefix > 0 {
             let prefixCache = KVCache(config: config, maxLength: prefix, reserve: prefix)
             _ = try forward([ForwardSegment(cache: prefixCache, tokens: Array(prompts[0][0..<prefix]))],
-                            logits: .none, matmuls: params.matmuls)
+                            logits: .none, matmuls: params.matmuls, scratch: scratch)
             for s in seqs { s.cache.copyPrefix(of: prefixCache, count: prefix) }
         }
 
@@ -67,7 +69,7 @@ extension LlamaModel {
         var batch: [ForwardSegment] = [], owners: [(Int, Bool)] = [], rows = 0
         func flush() throws {
             guard !batch.isEmpty else { return }
-            let logits = try forward(batch, logits: .last, matmuls: params.matmuls)
+            let logits = try forward(batch, logits: .last, matmuls: params.matmuls, scratch: scratch)
             for (j, (i, isLast)) in owners.enumerated() where isLast {
                 pendingLogits[i] = Array(logits[(j * V)..<((j + 1) * V)])
             }
@@ -85,16 +87,17 @@ extension LlamaModel {
         }
         try flush()
 
-        // Decode: one token per live sequence per step.
-        var logits = [Float](repeating: 0, count: prompts.count * V)
-        for i in 0..<prompts.count { logits.replaceSubrange((i * V)..<((i + 1) * V), with: pendingLogits[i]) }
+        // Decode: one token per live sequence per step; row j of `logits` belongs to live[j].
+        let first = UnsafeMutablePointer<Float>.allocate(capacity: prompts.count * V)
+        defer { first.deallocate() }
+        for (i, row) in pendingLogits.enumerated() { (first + i * V).update(from: row, count: V) }
+        var logits = UnsafeMutableBufferPointer(start: first, count: prompts.count * V)
         var live = Array(0..<prompts.count)
-        var step = 0
         while !live.isEmpty {
             var next: [Int] = []
             for (j, i) in live.enumerated() {
                 let s = seqs[i]
-                let tok = logits.withUnsafeMutableBufferPointer { s.sampler.next($0.baseAddress! + j * V, vocab: V) }
+                let tok = s.sampler.next(logits.baseAddress! + j * V, vocab: V)
                 if eog.contains(tok) { s.done = true; s.reason = "stop"; s.text += s.decoder.flush(); continue }
                 s.ids.append(tok)
                 s.text += s.decoder.push(tok)
@@ -125,8 +128,7 @@ extension LlamaModel {
             live = next
             guard !live.isEmpty else { break }
             let segs = live.map { ForwardSegment(cache: seqs[$0].cache, tokens: [seqs[$0].ids.last!]) }
-            logits = try forward(segs, logits: .last, matmuls: params.matmuls)
-            step += 1
+            logits = try forward(segs, logits: .last, matmuls: params.matmuls, scratch: scratch)
         }
         return zip(prompts, seqs).map { p, s in
             GenerationResult(text: s.text, tokenIDs: s.ids, promptTokens: p.count, finishReason: s.reason, seconds: s.seconds)
@@ -145,6 +147,7 @@ extension LlamaModel {
         guard tokens.count > 1 else { return (0, 0) }
         let V = config.vocabSize
         let cache = KVCache(config: config, maxLength: tokens.count, reserve: tokens.count)
+        let scratch = ForwardScratch()
         var nll = 0.0, count = 0
         let chunk = 512
         var off = 0
@@ -153,13 +156,11 @@ extension LlamaModel {
             // Row r (position off+r) predicts tokens[off+r+1].
             let wanted = (0..<n).filter { targetMask[off + $0 + 1] }
             let logits = try forward([ForwardSegment(cache: cache, tokens: Array(tokens[off..<(off + n)]))],
-                                     logits: wanted.isEmpty ? .none : .rows(wanted))
-            logits.withUnsafeBufferPointer { lp in
-                for (j, r) in wanted.enumerated() {
-                    let row = lp.baseAddress! + j * V
-                    nll += VectorOps.logSumExp(row, V) - Double(row[tokens[off + r + 1]])
-                    count += 1
-                }
+                                     logits: wanted.isEmpty ? .none : .rows(wanted), scratch: scratch)
+            for (j, r) in wanted.enumerated() {
+                let row = logits.baseAddress! + j * V
+                nll += VectorOps.logSumExp(row, V) - Double(row[tokens[off + r + 1]])
+                count += 1
             }
             off += n
         }

@@ -1,3 +1,4 @@
+import FTXCore
 import FTXTensor
 
 /// A frozen (out × in) weight, f32 or quantized blocks as loaded. Quantized weights stay in blocks:
@@ -55,18 +56,8 @@ public final class LinearWeight: @unchecked Sendable {
             }
             return
         }
-        let tile = DequantTiles.rows(out: out, cols: cols, minimum: Self.tileRows)
-        Threads.parallelFor(out, granularity: tile) { s, e in
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: tile * cols)
-            defer { scratch.deallocate() }
-            var r = s
-            while r < e {
-                let rows = min(tile, e - r)
-                for i in 0..<rows { dequantizeRow(t, w + (r + i) * rb, scratch + i * cols, count: cols) }
-                BLAS.sgemm(m: n, n: rows, k: cols, a: x, lda: cols, b: scratch, ldb: cols, transB: true,
-                           beta: beta, c: y + r, ldc: out, parallel: false)
-                r += rows
-            }
+        DequantTiles.forward(out: out, cols: cols, minimumTile: Self.tileRows, x, rows: n, into: y, accumulate: accumulate) { r, row in
+            dequantizeRow(t, w + r * rb, row, count: cols)
         }
     }
 
@@ -135,27 +126,10 @@ public final class LinearWeight: @unchecked Sendable {
                        transB: false, beta: beta, c: dx, ldc: inFeatures)
             return
         }
-        if outFeatures == 0 {
-            if !accumulate { dx.update(repeating: 0, count: n * inFeatures) }
-            return
-        }
-        // Split the input columns (block-aligned) across threads; each walks all weight rows in tiles,
-        // accumulating into its own columns of dX — no shared writes, fixed order.
-        let out = outFeatures, cols = inFeatures, rb = rowBytes, t = type, w = data
-        let bs = t.blockSize, tile = 256
-        Threads.parallelFor(cols, granularity: max(bs, 32)) { cs, ce in
-            let width = ce - cs
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: tile * width)
-            defer { scratch.deallocate() }
-            let byteStart = (cs / bs) * t.blockBytes
-            var r = 0
-            while r < out {
-                let rows = min(tile, out - r)
-                for i in 0..<rows { dequantizeRow(t, w + (r + i) * rb + byteStart, scratch + i * width, count: width) }
-                BLAS.sgemm(m: n, n: width, k: rows, a: dy + r, lda: out, b: scratch, ldb: width, transB: false,
-                           beta: (r == 0 && !accumulate) ? 0 : 1, c: dx + cs, ldc: cols, parallel: false)
-                r += rows
-            }
+        let rb = rowBytes, t = type, w = data, bs = t.blockSize
+        DequantTiles.backwardInput(out: outFeatures, cols: inFeatures, columnGranularity: max(bs, 32), dy, rows: n,
+                                   into: dx, accumulate: accumulate) { r, c0, c1, row in
+            dequantizeRow(t, w + r * rb + (c0 / bs) * t.blockBytes, row, count: c1 - c0)
         }
     }
 

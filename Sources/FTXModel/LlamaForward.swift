@@ -1,3 +1,4 @@
+import FTXCore
 import Foundation
 import FTXTensor
 
@@ -32,9 +33,21 @@ extension LlamaModel {
     /// numLayers+1 = after the final norm (all rows). `matmuls` picks the numerics of quantized matmuls.
     public func forward(_ segments: [ForwardSegment], logits which: LogitRows, matmuls: MatmulMode = .exact,
                         observe: ((Int, UnsafePointer<Float>, Int) -> Void)? = nil) throws -> [Float] {
+        // The logits live in the scratch: it must outlive the copy.
+        let scratch = ForwardScratch()
+        return try withExtendedLifetime(scratch) {
+            Array(try forward(segments, logits: which, matmuls: matmuls, scratch: scratch, observe: observe))
+        }
+    }
+
+    /// `forward` with every buffer taken from `scratch`; the logits returned live in it until its
+    /// next use. A loop that keeps one scratch (generation, scoring) allocates no buffers per pass.
+    public func forward(_ segments: [ForwardSegment], logits which: LogitRows, matmuls: MatmulMode = .exact,
+                        scratch: ForwardScratch,
+                        observe: ((Int, UnsafePointer<Float>, Int) -> Void)? = nil) throws -> UnsafeMutableBufferPointer<Float> {
         let c = config
         let rows = segments.reduce(0) { $0 + $1.tokens.count }
-        guard rows > 0 else { return [] }
+        guard rows > 0 else { return UnsafeMutableBufferPointer(start: scratch.logits.p, count: 0) }
         for s in segments {
             for t in s.tokens where t < 0 || t >= c.vocabSize {
                 throw ModelError.generation("token id \(t) is outside the vocabulary (\(c.vocabSize))")
@@ -43,28 +56,27 @@ extension LlamaModel {
                 throw ModelError.generation("sequence of \(s.cache.length + s.tokens.count) tokens exceeds the context length \(s.cache.maxLength)")
             }
         }
-        let H = c.hiddenSize, qD = c.qDim, kvD = c.kvDim, F = c.intermediateSize, hd = c.headDim
-        // Row bookkeeping: start row and position of each segment.
-        var segStart: [Int] = [], segPos: [Int] = []
-        var positions = [Int](repeating: 0, count: rows)
-        var r0 = 0
+        let H = c.hiddenSize, qD = c.qDim, kvD = c.kvDim, F = c.intermediateSize
+        // Row bookkeeping: start row and position of each segment, each row's position and token.
+        scratch.segStart.removeAll(keepingCapacity: true); scratch.segPos.removeAll(keepingCapacity: true)
+        scratch.positions.removeAll(keepingCapacity: true); scratch.tokens.removeAll(keepingCapacity: true)
+        var r0 = 0, maxPosition = 0
         for s in segments {
-            segStart.append(r0); segPos.append(s.cache.length)
+            scratch.segStart.append(r0); scratch.segPos.append(s.cache.length)
             s.cache.ensure(s.cache.length + s.tokens.count)
-            for j in 0..<s.tokens.count { positions[r0 + j] = s.cache.length + j }
+            for j in 0..<s.tokens.count { scratch.positions.append(Int32(s.cache.length + j)) }
+            scratch.tokens += s.tokens
             r0 += s.tokens.count
+            maxPosition = max(maxPosition, s.cache.length + s.tokens.count)
         }
-        let x = UnsafeMutablePointer<Float>.allocate(capacity: rows * H); defer { x.deallocate() }
-        let xn = UnsafeMutablePointer<Float>.allocate(capacity: rows * H); defer { xn.deallocate() }
-        let q = UnsafeMutablePointer<Float>.allocate(capacity: rows * qD); defer { q.deallocate() }
-        let k = UnsafeMutablePointer<Float>.allocate(capacity: rows * kvD); defer { k.deallocate() }
-        let v = UnsafeMutablePointer<Float>.allocate(capacity: rows * kvD); defer { v.deallocate() }
-        let att = UnsafeMutablePointer<Float>.allocate(capacity: rows * qD); defer { att.deallocate() }
-        let gate = UnsafeMutablePointer<Float>.allocate(capacity: rows * F); defer { gate.deallocate() }
-        let up = UnsafeMutablePointer<Float>.allocate(capacity: rows * F); defer { up.deallocate() }
-        let rope = RopeTable(positions: positions, invFreq: ropeInvFreq)
+        let segStart = scratch.segStart, segPos = scratch.segPos
+        let x = scratch.x.reserve(rows * H), xn = scratch.xn.reserve(rows * H)
+        let q = scratch.q.reserve(rows * qD), k = scratch.k.reserve(rows * kvD), v = scratch.v.reserve(rows * kvD)
+        let att = scratch.att.reserve(rows * qD)
+        let gate = scratch.gate.reserve(rows * F), up = scratch.up.reserve(rows * F)
+        let rope = scratch.rope(c, positions: maxPosition)
         // One 8-bit copy of the current matmul input, shared by the weights that read it.
-        let q8store: Q8Rows? = matmuls == .int8 ? Q8Rows() : nil
+        let q8store: Q8Rows? = matmuls == .int8 ? scratch.q8 : nil
         func q8(_ src: UnsafePointer<Float>, rows n: Int, cols: Int, for ws: [LinearWeight]) -> Q8Rows? {
             guard let q8store, cols % 32 == 0, ws.contains(where: { $0.type.hasQ8Kernel }) else { return nil }
             q8store.quantize(src, rows: n, cols: cols, ldx: cols)
@@ -72,88 +84,91 @@ extension LlamaModel {
         }
 
         // Embeddings.
-        var flat: [Int] = []
-        flat.reserveCapacity(rows)
-        for s in segments { flat += s.tokens }
         let emb = weights.tokenEmbedding
-        Threads.parallelFor(rows, maxChunks: rows < 8 ? 1 : nil) { s, e in
-            for r in s..<e { emb.row(flat[r], into: x + r * H) }
+        scratch.tokens.withUnsafeBufferPointer { flat in
+            Threads.parallelFor(rows, maxChunks: rows < 8 ? 1 : nil) { s, e in
+                for r in s..<e { emb.row(flat[r], into: x + r * H) }
+            }
         }
         observe?(0, x, rows)
 
         let lora = adapter
-        for (l, layer) in weights.layers.enumerated() {
-            let ad = lora.flatMap { l < $0.layers.count ? $0.layers[l] : nil }
-            layer.attnNorm.withUnsafeBufferPointer { VectorOps.rmsNormRows(x, $0.baseAddress!, rows: rows, n: H, eps: c.rmsNormEps, into: xn) }
-            if let xq = q8(xn, rows: rows, cols: H, for: [layer.q, layer.k, layer.v]) {
-                LinearWeight.forward([layer.q, layer.k, layer.v], xn, q8: xq, rows: rows, into: [q, k, v])
-            } else {
-                LinearWeight.forward([layer.q, layer.k, layer.v], xn, rows: rows, into: [q, k, v])
+        scratch.positions.withUnsafeBufferPointer { pos in
+            for (l, layer) in weights.layers.enumerated() {
+                let ad = lora.flatMap { l < $0.layers.count ? $0.layers[l] : nil }
+                layer.attnNorm.withUnsafeBufferPointer { VectorOps.rmsNormRows(x, $0.baseAddress!, rows: rows, n: H, eps: c.rmsNormEps, into: xn) }
+                if let xq = q8(xn, rows: rows, cols: H, for: [layer.q, layer.k, layer.v]) {
+                    LinearWeight.forward([layer.q, layer.k, layer.v], xn, q8: xq, rows: rows, into: [q, k, v])
+                } else {
+                    LinearWeight.forward([layer.q, layer.k, layer.v], xn, rows: rows, into: [q, k, v])
+                }
+                addLoRA(ad?[.q], xn, rows, q, scratch); addLoRA(ad?[.k], xn, rows, k, scratch); addLoRA(ad?[.v], xn, rows, v, scratch)
+                RoPE.forward(q, pos.baseAddress!, rows: rows, heads: c.numHeads, table: rope)
+                RoPE.forward(k, pos.baseAddress!, rows: rows, heads: c.numKVHeads, table: rope)
+                for (si, s) in segments.enumerated() {
+                    let n = s.tokens.count, p0 = segPos[si], rs = segStart[si]
+                    (s.cache.keys[l] + p0 * kvD).update(from: k + rs * kvD, count: n * kvD)
+                    (s.cache.values[l] + p0 * kvD).update(from: v + rs * kvD, count: n * kvD)
+                }
+                attention(segments: segments, layer: l, segStart: segStart, segPos: segPos, q: q, out: att)
+                project(layer.o, ad?[.o], att, rows, x, q8: q8(att, rows: rows, cols: qD, for: [layer.o]), accumulate: true, scratch)
+                layer.ffnNorm.withUnsafeBufferPointer { VectorOps.rmsNormRows(x, $0.baseAddress!, rows: rows, n: H, eps: c.rmsNormEps, into: xn) }
+                if let xq = q8(xn, rows: rows, cols: H, for: [layer.gate, layer.up]) {
+                    LinearWeight.forward([layer.gate, layer.up], xn, q8: xq, rows: rows, into: [gate, up])
+                } else {
+                    LinearWeight.forward([layer.gate, layer.up], xn, rows: rows, into: [gate, up])
+                }
+                addLoRA(ad?[.gate], xn, rows, gate, scratch); addLoRA(ad?[.up], xn, rows, up, scratch)
+                VectorOps.swiglu(gate, up, count: rows * F)
+                project(layer.down, ad?[.down], gate, rows, x, q8: q8(gate, rows: rows, cols: F, for: [layer.down]), accumulate: true, scratch)
+                observe?(l + 1, x, rows)
             }
-            addLoRA(ad?[.q], xn, rows, q); addLoRA(ad?[.k], xn, rows, k); addLoRA(ad?[.v], xn, rows, v)
-            rope.apply(q, rows: rows, heads: c.numHeads, headDim: hd)
-            rope.apply(k, rows: rows, heads: c.numKVHeads, headDim: hd)
-            for (si, s) in segments.enumerated() {
-                let n = s.tokens.count, p0 = segPos[si], rs = segStart[si]
-                (s.cache.keys[l] + p0 * kvD).update(from: k + rs * kvD, count: n * kvD)
-                (s.cache.values[l] + p0 * kvD).update(from: v + rs * kvD, count: n * kvD)
-            }
-            attention(segments: segments, layer: l, segStart: segStart, segPos: segPos, q: q, out: att)
-            project(layer.o, ad?[.o], att, rows, x, q8: q8(att, rows: rows, cols: qD, for: [layer.o]), accumulate: true)
-            layer.ffnNorm.withUnsafeBufferPointer { VectorOps.rmsNormRows(x, $0.baseAddress!, rows: rows, n: H, eps: c.rmsNormEps, into: xn) }
-            if let xq = q8(xn, rows: rows, cols: H, for: [layer.gate, layer.up]) {
-                LinearWeight.forward([layer.gate, layer.up], xn, q8: xq, rows: rows, into: [gate, up])
-            } else {
-                LinearWeight.forward([layer.gate, layer.up], xn, rows: rows, into: [gate, up])
-            }
-            addLoRA(ad?[.gate], xn, rows, gate); addLoRA(ad?[.up], xn, rows, up)
-            VectorOps.swiglu(gate, up, count: rows * F)
-            project(layer.down, ad?[.down], gate, rows, x, q8: q8(gate, rows: rows, cols: F, for: [layer.down]), accumulate: true)
-            observe?(l + 1, x, rows)
         }
         for s in segments { s.cache.length += s.tokens.count }
 
         // Final norm and output head on the requested rows only.
-        var sel: [Int] = []
+        scratch.selected.removeAll(keepingCapacity: true)
         switch which {
         case .none: break
-        case .last: sel = segments.indices.map { segStart[$0] + segments[$0].tokens.count - 1 }
-        case .all: sel = Array(0..<rows)
+        case .last: for i in segments.indices { scratch.selected.append(segStart[i] + segments[i].tokens.count - 1) }
+        case .all: scratch.selected += 0..<rows
         case .rows(let r):
             for i in r where i < 0 || i >= rows { throw ModelError.generation("logit row \(i) outside the batch of \(rows)") }
-            sel = r
+            scratch.selected += r
         }
         if let observe {
             weights.outputNorm.withUnsafeBufferPointer { VectorOps.rmsNormRows(x, $0.baseAddress!, rows: rows, n: H, eps: c.rmsNormEps, into: xn) }
             observe(c.numLayers + 1, xn, rows)
         }
-        guard !sel.isEmpty else { return [] }
-        let picked = UnsafeMutablePointer<Float>.allocate(capacity: sel.count * H); defer { picked.deallocate() }
+        let sel = scratch.selected
+        let logits = scratch.logits.reserve(sel.count * c.vocabSize)
+        guard !sel.isEmpty else { return UnsafeMutableBufferPointer(start: logits, count: 0) }
+        let picked = scratch.picked.reserve(sel.count * H)
         weights.outputNorm.withUnsafeBufferPointer { w in
             for (i, r) in sel.enumerated() { VectorOps.rmsNorm(x + r * H, w.baseAddress!, H, eps: c.rmsNormEps, into: picked + i * H) }
         }
-        var logits = [Float](repeating: 0, count: sel.count * c.vocabSize)
         let head = weights.output
-        let pq = q8(picked, rows: sel.count, cols: H, for: [head])
-        logits.withUnsafeMutableBufferPointer { lp in
-            if let pq { head.forward(picked, q8: pq, rows: sel.count, into: lp.baseAddress!, accumulate: false) }
-            else { head.forward(picked, rows: sel.count, into: lp.baseAddress!, accumulate: false) }
+        if let pq = q8(picked, rows: sel.count, cols: H, for: [head]) {
+            head.forward(picked, q8: pq, rows: sel.count, into: logits, accumulate: false)
+        } else {
+            head.forward(picked, rows: sel.count, into: logits, accumulate: false)
         }
-        return logits
+        return UnsafeMutableBufferPointer(start: logits, count: sel.count * c.vocabSize)
     }
 
     /// y (+)= x·Wᵀ, plus scale·(x·Aᵀ)·Bᵀ when an adapter pair is present.
     func project(_ w: LinearWeight, _ pair: LoRAPair?, _ x: UnsafePointer<Float>, _ rows: Int,
-                 _ y: UnsafeMutablePointer<Float>, q8: Q8Rows? = nil, accumulate: Bool) {
+                 _ y: UnsafeMutablePointer<Float>, q8: Q8Rows? = nil, accumulate: Bool, _ scratch: ForwardScratch) {
         if let q8 { w.forward(x, q8: q8, rows: rows, into: y, accumulate: accumulate) }
         else { w.forward(x, rows: rows, into: y, accumulate: accumulate) }
-        addLoRA(pair, x, rows, y)
+        addLoRA(pair, x, rows, y, scratch)
     }
 
     /// y += scale·(x·Aᵀ)·Bᵀ
-    func addLoRA(_ pair: LoRAPair?, _ x: UnsafePointer<Float>, _ rows: Int, _ y: UnsafeMutablePointer<Float>) {
+    func addLoRA(_ pair: LoRAPair?, _ x: UnsafePointer<Float>, _ rows: Int, _ y: UnsafeMutablePointer<Float>,
+                 _ scratch: ForwardScratch) {
         guard let p = pair, p.rank > 0 else { return }
-        let tmp = UnsafeMutablePointer<Float>.allocate(capacity: rows * p.rank); defer { tmp.deallocate() }
+        let tmp = scratch.loraTmp.reserve(rows * p.rank)
         p.a.withUnsafeBufferPointer { a in
             BLAS.sgemm(m: rows, n: p.rank, k: p.inFeatures, a: x, lda: p.inFeatures, b: a.baseAddress!, ldb: p.inFeatures,
                        transB: true, beta: 0, c: tmp, ldc: p.rank)
@@ -175,9 +190,6 @@ extension LlamaModel {
         var work = 0
         for (si, s) in segments.enumerated() { work += s.tokens.count * (segPos[si] + s.tokens.count) }
         Threads.parallelFor(tasks, maxChunks: work * heads * hd < 1 << 16 ? 1 : nil) { ts, te in
-            var scratch: UnsafeMutablePointer<Float>? = nil
-            var scratchCap = 0
-            defer { scratch?.deallocate() }
             for task in ts..<te {
                 let si = task / heads, h = task % heads
                 let seg = segments[si]
@@ -187,12 +199,7 @@ extension LlamaModel {
                 let V = UnsafePointer(seg.cache.values[l]) + kvh * hd
                 let Q = UnsafePointer(q) + segStart[si] * qD + h * hd
                 let O = out + segStart[si] * qD + h * hd
-                if n * total > scratchCap {
-                    scratch?.deallocate()
-                    scratchCap = n * total
-                    scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchCap)
-                }
-                let S = scratch!
+                let S = ThreadScratch.buffer(.attention, n * total, as: Float.self)
                 if n >= 4 {
                     BLAS.sgemm(m: n, n: total, k: hd, alpha: scale, a: Q, lda: qD, b: K, ldb: kvD, transB: true,
                                beta: 0, c: S, ldc: total, parallel: false)
@@ -235,42 +242,5 @@ extension LlamaModel {
                 }
             }
         }
-    }
-}
-
-/// cos/sin of position·θ_i for every row, applied to adjacent pairs (x[2i], x[2i+1]) of each head —
-/// llama.cpp's "normal" RoPE, which matches the permuted q/k rows of GGUF llama files.
-struct RopeTable {
-    let half: Int
-    var cos: [Float], sin: [Float]
-
-    init(positions: [Int], invFreq: [Double]) {
-        half = invFreq.count
-        cos = [Float](repeating: 0, count: positions.count * half)
-        sin = cos
-        for (r, p) in positions.enumerated() {
-            for i in 0..<half {
-                let a = Double(p) * invFreq[i]
-                cos[r * half + i] = Float(Foundation.cos(a))
-                sin[r * half + i] = Float(Foundation.sin(a))
-            }
-        }
-    }
-
-    func apply(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, headDim: Int) {
-        cos.withUnsafeBufferPointer { cb in sin.withUnsafeBufferPointer { sb in
-            let cp = cb.baseAddress!, sp = sb.baseAddress!
-            for r in 0..<rows {
-                let cr = cp + r * half, sr = sp + r * half
-                for h in 0..<heads {
-                    let v = x + (r * heads + h) * headDim
-                    for i in 0..<half {
-                        let a = v[2 * i], b = v[2 * i + 1]
-                        v[2 * i] = a * cr[i] - b * sr[i]
-                        v[2 * i + 1] = a * sr[i] + b * cr[i]
-                    }
-                }
-            }
-        } }
     }
 }

@@ -11,15 +11,11 @@ public final class LlamaModel: @unchecked Sendable {
     public var adapter: LoRAWeights?
     /// The GGUF the model came from (nil for in-process models).
     public let gguf: GGUFFile?
-    /// Precomputed RoPE inverse frequencies (headDim/2).
-    let ropeInvFreq: [Double]
 
     public init(config: LlamaConfig, weights: LlamaWeights, tokenizer: Tokenizer, chatTemplate: ChatTemplate?,
                 gguf: GGUFFile? = nil) {
         self.config = config; self.weights = weights; self.tokenizer = tokenizer
         self.chatTemplate = chatTemplate; self.gguf = gguf
-        let half = config.headDim / 2
-        ropeInvFreq = (0..<half).map { i in pow(Double(config.ropeTheta), -2.0 * Double(i) / Double(config.headDim)) }
     }
 
     /// Loads a Llama-architecture GGUF file (memory-mapped; quantized weights stay in blocks).
@@ -96,7 +92,10 @@ public final class LlamaModel: @unchecked Sendable {
         let output = hasOutput ? try linear("output.weight", out: vocab, in: hidden) : embedding
         let weights = LlamaWeights(config: config, tokenEmbedding: embedding, layers: blocks,
                                    outputNorm: try vector("output_norm.weight", hidden), output: output)
-        let template = g.string("tokenizer.chat_template").map { ChatTemplate(source: $0, bosToken: tokenizer.bosID.map(tokenizer.piece), eosToken: tokenizer.eosID.map(tokenizer.piece)) }
+        let template = g.string("tokenizer.chat_template").map {
+            ChatTemplate(source: $0, bosToken: tokenizer.bosID.map(tokenizer.piece), eosToken: tokenizer.eosID.map(tokenizer.piece),
+                         origin: "\(g.path): tokenizer.chat_template")
+        }
         return LlamaModel(config: config, weights: weights, tokenizer: tokenizer, chatTemplate: template, gguf: g)
     }
 

@@ -10,7 +10,9 @@ public enum ModelError: FTXError {
     case badMetadata(path: String, key: String, String)
     case unsupported(path: String, String)
     case tokenizer(String)
-    case template(String, line: Int?)
+    /// A chat template that cannot be rendered: what, the line in the template, and where the
+    /// template came from (`model.gguf: tokenizer.chat_template`) when known.
+    case template(String, line: Int?, origin: String? = nil)
     case generation(String)
 
     public var message: String {
@@ -22,7 +24,7 @@ public enum ModelError: FTXError {
         case .badMetadata(_, _, let m): return "bad GGUF metadata: \(m)"
         case .unsupported(_, let m): return "unsupported model: \(m)"
         case .tokenizer(let m): return "tokenizer: \(m)"
-        case .template(let m, _): return "chat template: \(m)"
+        case .template(let m, _, _): return "chat template: \(m)"
         case .generation(let m): return m
         }
     }
@@ -34,7 +36,8 @@ public enum ModelError: FTXError {
         case .missingKey(let p, _): return p
         case .badMetadata(let p, let k, _): return "\(p), key \(k)"
         case .unsupported(let p, _): return p
-        case .template(_, let line): return line.map { "template line \($0)" }
+        case .template(_, let line, let origin?): return origin + (line.map { ", line \($0)" } ?? "")
+        case .template(_, let line, nil): return line.map { "template line \($0)" }
         case .tokenizer, .generation: return nil
         }
     }

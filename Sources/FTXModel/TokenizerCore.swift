@@ -110,18 +110,10 @@ final class TokenizerCore: @unchecked Sendable {
         }
         // Llama 3 (llama-bpe) takes a word that is itself a token as is (llama.cpp's ignore_merges).
         if pre == .llama3, let whole = tokenToID[ByteLevel.encode(word.utf8)] { return [whole] }
-        while syms.count > 1 {
-            var best = -1
-            var bestRank = Int32.max, bestID: Int32 = 0
-            for i in 0..<(syms.count - 1) {
-                let key = UInt64(UInt32(syms[i])) << 32 | UInt64(UInt32(syms[i + 1]))
-                if let (rank, mid) = mergeRanks[key], rank < bestRank { bestRank = rank; best = i; bestID = mid }
-            }
-            if best < 0 { break }
-            syms[best] = bestID
-            syms.remove(at: best + 1)
-        }
-        return syms.map(Int.init)
+        // The lowest-ranked merge first, leftmost among equals.
+        return mergePairs(syms) { l, r in
+            mergeRanks[UInt64(UInt32(l)) << 32 | UInt64(UInt32(r))].map { (Double($0.0), $0.1) }
+        }.map(Int.init)
     }
 
     /// SentencePiece BPE as llama.cpp does it: start from characters, repeatedly merge the adjacent
@@ -129,19 +121,11 @@ final class TokenizerCore: @unchecked Sendable {
     private func encodeSPM(_ text: String, into ids: inout [Int]) {
         var t = text.replacingOccurrences(of: " ", with: "▁")
         if addSpacePrefix { t = "▁" + t }
-        var syms = t.map { String($0) }
-        while syms.count > 1 {
-            var best = -1
-            var bestScore = -Float.infinity
-            for i in 0..<(syms.count - 1) {
-                if let id = tokenToID[syms[i] + syms[i + 1]] {
-                    let s = id < scores.count ? scores[id] : 0
-                    if s > bestScore { bestScore = s; best = i }
-                }
-            }
-            if best < 0 { break }
-            syms[best] += syms[best + 1]
-            syms.remove(at: best + 1)
+        // The highest-scoring merge first, leftmost among equals; a NaN or -inf score never wins.
+        let syms = mergePairs(t.map { String($0) }) { l, r in
+            guard let id = tokenToID[l + r] else { return nil }
+            let s = id < scores.count ? scores[id] : 0
+            return s > -.infinity ? (-Double(s), l + r) : nil
         }
         for s in syms {
             if let id = tokenToID[s] { ids.append(id); continue }

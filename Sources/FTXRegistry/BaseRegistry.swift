@@ -1,13 +1,15 @@
 import FTXCore
 import FTXEval
+import FTXModel
 import FTXStore
 import Foundation
 
-/// Registered base models. Each is a commit on `refs/bases/<name>` (so gc keeps its objects and its
-/// reflog shows when it was added) whose tree holds the GGUF file itself (chunked in the object
+/// Registered base models. Each name is a commit on `refs/bases/<name>` (so gc keeps its objects and
+/// its reflog shows when it was added) whose tree holds the GGUF file itself (chunked in the object
 /// store), or with `--link` only a `link.json` naming the path, size and id; base eval reports are
 /// added later under `eval/<suite id>/report.json`. The base id is the store id of the file's bytes,
-/// so a linked file that changes no longer matches and runs refuse it.
+/// so a linked file that changes no longer matches and runs refuse it. A base *is* its bytes: the
+/// same bytes under several names are one base, whose reports are found through any of its names.
 public struct BaseRegistry {
     public let registry: Registry
     var repo: Repository { registry.repo }
@@ -39,8 +41,11 @@ public struct BaseRegistry {
             throw RegistryError.base("base model file not found", location: file, hint: "give the path of a .gguf file")
         }
         try Self.checkGGUFMagic(abs)
-        let baseName = name ?? Self.defaultName(for: abs)
+        let baseName = name ?? Self.defaultName(forModelAt: abs)
         try RefStore.validate(shortName: baseName)
+        guard baseName != "base" || name == nil else {
+            throw RegistryError.base("'base' is reserved: it means the default base in revisions", location: file, hint: "pick another --name")
+        }
         let importer = FileImporter(store: repo.objects)
         let result: FileImporter.Result
         do {
@@ -62,9 +67,14 @@ public struct BaseRegistry {
         // A record fetched without its bytes names the one file that completes it.
         if let old, let existing = try? describe(name: baseName, commit: old), !existing.linked,
            let e = try? modelEntry(existing), !repo.objects.contains(e.id) {
-            throw RegistryError.base("\((abs as NSString).lastPathComponent) is not the base model '\(baseName)' registered here "
+            throw RegistryError.base("\(SlashPath.lastComponent(abs)) is not the base model '\(baseName)' registered here "
                                      + "(its id is \(result.id.hex), the registered one \(existing.id), \(existing.size) bytes)",
                                      location: abs, hint: "find the original file (\(existing.path)), or register this one under another --name")
+        }
+        // A name the user did not choose never replaces other bytes (a second model of one family).
+        if name == nil, let old, let existing = try? describe(name: baseName, commit: old), existing.id != result.id.hex {
+            throw RegistryError.base("'\(baseName)' already names other bytes (id \(existing.id.prefix(12)))", location: file,
+                                     hint: "give this model its own name with --name NAME, or --name \(baseName) to make it the new version of '\(baseName)'")
         }
         let fileName = (abs as NSString).lastPathComponent
         var entries: [TreeEntry] = []
@@ -90,7 +100,7 @@ public struct BaseRegistry {
     private func setDefaultIfNeeded(_ name: String, _ makeDefault: Bool?) throws {
         let current = defaultName()
         if makeDefault == true || (makeDefault == nil && (current == nil || (try? base(named: current!)) == nil)) {
-            try AtomicFile.write(Data((name + "\n").utf8), to: defaultFile)
+            try writeDefault(name)
         }
     }
 
@@ -106,12 +116,29 @@ public struct BaseRegistry {
 
     public func base(named name: String) throws -> Base {
         guard (try? RefStore.validate(shortName: name)) != nil, let id = try repo.refs.resolve(Self.refPrefix + name).id else {
-            let names = (try? list().map(\.name)) ?? []
-            throw RegistryError.base("no registered base model named '\(name)'", location: Self.refPrefix + name,
-                                     hint: DidYouMean.suggest(name, names).map { "did you mean '\($0)'?" }
-                                        ?? "register one with `ftx base add FILE.gguf`")
+            throw unknown(name)
         }
         return try describe(name: name, commit: id)
+    }
+
+    /// The error for a name nothing is registered under: a did-you-mean and every registered name.
+    func unknown(_ name: String) -> RegistryError {
+        let names = ((try? list().map(\.name)) ?? []).sorted()
+        var hint = names.isEmpty ? "no base model is registered; `ftx base add FILE.gguf --name \(name)`"
+                                 : "registered base models: " + names.joined(separator: ", ")
+        if let s = DidYouMean.suggest(name, names) { hint = "did you mean '\(s)'? " + hint }
+        return RegistryError.base("no registered base model named '\(name)'", location: Self.refPrefix + name, hint: hint)
+    }
+
+    /// Every name registered for the bytes with this id, sorted.
+    public func names(ofID id: String) throws -> [String] {
+        try list().filter { $0.id == id }.map(\.name)
+    }
+
+    /// The base with this id, under its default name when that is one of its names, else its first.
+    public func base(withID id: String) throws -> Base? {
+        let all = try list().filter { $0.id == id }
+        return all.first { $0.name == defaultName() } ?? all.first
     }
 
     /// The default base (`base` in revisions): the one named in registry/default-base, else the only one.
@@ -128,11 +155,15 @@ public struct BaseRegistry {
     public func find(_ nameOrID: String) throws -> Base {
         if nameOrID == "base" { return try defaultBase() }
         if let b = try? base(named: nameOrID) { return b }
-        if nameOrID.count >= 6, nameOrID.allSatisfy(\.isHexDigit) {
-            let matches = try list().filter { $0.id.hasPrefix(nameOrID.lowercased()) }
-            if matches.count == 1 { return matches[0] }
-        }
-        return try base(named: nameOrID)  // throws with a suggestion
+        if let id = try uniqueID(prefix: nameOrID), let b = try base(withID: id) { return b }
+        return try base(named: nameOrID)  // throws with a suggestion and the registered names
+    }
+
+    /// The one registered base id starting with `prefix` (≥ 6 hex digits), or nil.
+    func uniqueID(prefix: String) throws -> String? {
+        guard prefix.count >= 6, prefix.count <= 64, prefix.allSatisfy(\.isHexDigit) else { return nil }
+        let ids = Set(try list().map(\.id).filter { $0.hasPrefix(prefix.lowercased()) })
+        return ids.count == 1 ? ids.first : nil
     }
 
     func describe(name: String, commit id: ObjectID) throws -> Base {
@@ -197,8 +228,25 @@ public struct BaseRegistry {
         return try FileImporter(store: repo.objects).importFile(at: path, write: false).id.hex
     }
 
-    static func defaultName(for path: String) -> String {
-        var n = (path as NSString).lastPathComponent
+    /// Whether a `base_model` value names a file (it has a `/` or ends in `.gguf`) rather than a
+    /// registered base (a name or an id prefix).
+    public static func looksLikePath(_ ref: String) -> Bool {
+        ref.contains("/") || ref.lowercased().hasSuffix(".gguf")
+    }
+
+    /// The name `base add` gives when none is given: the model's own family name from its GGUF
+    /// metadata (`general.basename`, e.g. `smollm2`, the name sample configs use), else the file
+    /// name without `.gguf`.
+    static func defaultName(forModelAt path: String) -> String {
+        if let g = try? GGUFFile(path: path), let family = g.string("general.basename") {
+            let n = defaultName(for: family)
+            if n != "base", (try? RefStore.validate(shortName: n)) != nil { return n }
+        }
+        return defaultName(for: SlashPath.lastComponent(path))
+    }
+
+    static func defaultName(for fileName: String) -> String {
+        var n = fileName
         if n.lowercased().hasSuffix(".gguf") { n = String(n.dropLast(5)) }
         let cleaned = String(n.map { $0.isLetter || $0.isNumber || "-_.".contains($0) ? $0 : "-" })
         let trimmed = cleaned.trimmingCharacters(in: CharacterSet(charactersIn: "."))
@@ -223,36 +271,45 @@ public struct BaseRegistry {
 
     // MARK: Base eval reports (one per base and suite, kept in the base's tree)
 
-    /// The stored report of base `b` on the suite with key `suiteKey`, or nil.
+    /// The stored report of base `b` (its bytes, under any of its names: `b`'s own name first) on
+    /// the suite with key `suiteKey`, or nil.
     public func storedReport(_ b: Base, suiteKey: String) throws -> EvalReport? {
-        let fresh = try base(named: b.name)
-        let c = try repo.objects.readCommit(fresh.commit)
-        guard let data = try registry.file("eval/\(suiteKey)/report.json", in: c) else { return nil }
-        return try EvalReport.decode(data, file: "\(Self.refPrefix)\(b.name):eval/\(suiteKey)/report.json")
-    }
-
-    /// Every stored base report (suite key → report), newest registration of the default base first.
-    public func storedReports(_ b: Base) throws -> [String: EvalReport] {
-        let c = try repo.objects.readCommit(try base(named: b.name).commit)
-        guard let e = try registry.entry("eval", in: c), e.kind == .tree else { return [:] }
-        var out: [String: EvalReport] = [:]
-        for sub in try repo.objects.readTree(e.id).entries where sub.kind == .tree {
-            if let r = try repo.objects.readTree(sub.id)["report.json"] {
-                out[sub.name] = try EvalReport.decode(try registry.readFile(r), file: "eval/\(sub.name)/report.json")
+        for name in try namesFirst(b) {
+            guard let id = try repo.refs.resolve(Self.refPrefix + name).id else { continue }
+            let c = try repo.objects.readCommit(id)
+            if let data = try registry.file("eval/\(suiteKey)/report.json", in: c) {
+                return try EvalReport.decode(data, file: "\(Self.refPrefix)\(name):eval/\(suiteKey)/report.json")
             }
         }
-        return out
+        return nil
+    }
+
+    /// `b.name`, then the other names of the same bytes.
+    private func namesFirst(_ b: Base) throws -> [String] {
+        [b.name] + (try names(ofID: b.id)).filter { $0 != b.name }
+    }
+
+    /// The report.json entries kept under one name (suite key → entry).
+    func reportEntries(_ name: String) throws -> [(String, TreeEntry)] {
+        guard let id = try repo.refs.resolve(Self.refPrefix + name).id,
+              let e = try registry.entry("eval", in: repo.objects.readCommit(id)), e.kind == .tree else { return [] }
+        return try repo.objects.readTree(e.id).entries.filter { $0.kind == .tree }.compactMap { sub in
+            try repo.objects.readTree(sub.id)["report.json"].map { (sub.name, $0) }
+        }
     }
 
     /// Adds `report` under eval/<suiteKey>/report.json of the base's record (a new commit on its ref).
     public func storeReport(_ report: EvalReport, for b: Base, suiteKey: String, who: Signature = .current()) throws {
+        try storeReportBlob(try repo.objects.write(type: .blob, content: try report.jsonData()), for: b, suiteKey: suiteKey, who: who)
+    }
+
+    func storeReportBlob(_ reportID: ObjectID, for b: Base, suiteKey: String, who: Signature) throws {
         let ref = Self.refPrefix + b.name
         for _ in 0..<10 {
             guard let old = try repo.refs.resolve(ref).id else { throw RegistryError.base("base '\(b.name)' vanished", location: ref, hint: nil) }
             let c = try repo.objects.readCommit(old)
             var top = try repo.objects.readTree(c.tree).entries.filter { $0.name != "eval" }
             var evalEntries = try registry.entry("eval", in: c).map { try repo.objects.readTree($0.id).entries } ?? []
-            let reportID = try repo.objects.write(type: .blob, content: try report.jsonData())
             let sub = try repo.objects.write(tree: Tree(entries: [TreeEntry(name: "report.json", kind: .blob, id: reportID)]))
             evalEntries.removeAll { $0.name == suiteKey }
             evalEntries.append(try TreeEntry(name: suiteKey, kind: .tree, id: sub))
@@ -274,10 +331,20 @@ public struct BaseRegistry {
         String(ObjectID.hash(type: .blob, content: Data("\(suiteSHA256):\(casesSHA256)".utf8)).hex.prefix(16))
     }
 
-    /// The `base` revision: the default registered base (an external target; it has no history).
+    /// Base revisions (external targets; a base has no history): `base`, the default registered
+    /// base, ahead of any ref; then a registered base name, when no branch, tag or deploy env has
+    /// that name; then a unique base id prefix (≥ 6 hex digits) that names no other stored object.
     static func revisionTarget(_ name: String, _ repo: Repository) throws -> RevisionTarget? {
-        guard name == "base" else { return nil }
-        let b = try BaseRegistry(registry: Registry(repo: repo)).defaultBase()
-        return .external(name: "base", value: b.id)
+        let bases = BaseRegistry(registry: Registry(repo: repo))
+        if name == "base" { return .external(name: "base", value: try bases.defaultBase().id) }
+        if try repo.refName(for: name) != nil { return nil }
+        if (try? RefStore.validate(shortName: name)) != nil, let commit = try repo.refs.resolve(refPrefix + name).id {
+            return .external(name: name, value: try bases.describe(name: name, commit: commit).id)
+        }
+        if let id = try bases.uniqueID(prefix: name) {
+            if let object = try? repo.objects.resolvePrefix(name), object.hex != id { return nil }
+            return .external(name: name, value: id)
+        }
+        return nil
     }
 }

@@ -5,7 +5,7 @@ import Foundation
 import Glibc
 #endif
 
-/// Deploy and rollback over `refs/deploy/<env>` (DESIGN §8). Deploying checks the commit's gate
+/// Deploy and rollback over `refs/deploy/<env>` (docs/deploy.md). Deploying checks the commit's gate
 /// status, materializes its `adapter/` tree into `.ftx/deploy/<env>/` by an atomic directory swap,
 /// then moves the ref (compare-and-swap, with a reflog entry saying who, when and why). The
 /// directory is swapped before the ref moves, so a server that reloads when the ref moves always
@@ -23,13 +23,16 @@ extension Registry {
     /// The file written beside the adapter files, naming what is deployed (for `serve`).
     public static let deployManifestName = "deploy.json"
 
+    /// `force` deploys a commit whose gates failed (with a `reason`); `overrideFlag` is how the
+    /// calling command spells it, for the refusal's hint.
     public func deploy(revision: String, env: String, force: Bool = false, reason: String? = nil,
-                       rollback: Bool = false, who: Signature = .current()) throws -> DeployOutcome {
+                       rollback: Bool = false, overrideFlag: String = "--force", who: Signature = .current()) throws -> DeployOutcome {
         try RefStore.validate(shortName: env)
+        try checkDeployHistoryReaches(revision)
         let target = try commit(revision)
         let run = target.run
         let failed = RunHeader.gateStatus(in: target.commit.extraHeaders) == .failed
-        if failed && !force { throw RegistryError.gateFailed(commit: target.id.hex, env: env) }
+        if failed && !force { throw RegistryError.gateFailed(commit: target.id.hex, env: env, overrideFlag: overrideFlag) }
         if failed, (reason ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
             throw RegistryError.missing("deploying a commit whose gates failed needs a reason",
                                         hint: "add --reason \"why this is acceptable\" (it is kept in the deploy reflog)")
@@ -71,13 +74,33 @@ extension Registry {
         return String(ref.dropFirst("refs/deploy/".count))
     }
 
+    /// `ENV@{N}` with N at or past the number of deployments of ENV names nothing: say so (there is
+    /// no earlier deployment to roll back to) and show the history, instead of the store's bare
+    /// "has only N reflog entries".
+    func checkDeployHistoryReaches(_ revision: String) throws {
+        guard let env = try deployEnvironment(of: revision),
+              let open = revision.range(of: "@{", options: .backwards),
+              let n = Int(revision[open.upperBound...].dropLast()) else { return }
+        let events = try deployHistory(env: env)
+        guard n >= events.count, !events.isEmpty else { return }
+        throw RegistryError.noEarlierDeployment(env: env, revision: revision, back: n, deployments: events.count,
+                                                history: deployHistoryTable(env: env, events))
+    }
+
+    /// `ftx deploy --history ENV` as a table: REV (ENV@{N}), COMMIT, WHEN, WHO, WHY.
+    public func deployHistoryTable(env: String, _ events: [DeployEvent]) -> String {
+        RunTable.table(["REV", "COMMIT", "WHEN", "WHO", "WHY"], events.enumerated().map { i, e in
+            ["\(env)@{\(i)}", e.new.short, RunTable.day(e.time), e.who, e.message]
+        })
+    }
+
     /// Moves `env` back to an earlier deployment: `to` is any revision, `<env>@{1}` by default.
     public func rollback(env: String, to revision: String? = nil, force: Bool = false, reason: String? = nil,
-                         who: Signature = .current()) throws -> DeployOutcome {
+                         overrideFlag: String = "--force", who: Signature = .current()) throws -> DeployOutcome {
         let ref = "refs/deploy/\(env)"
         guard try repo.refs.resolve(ref).id != nil else { throw RegistryError.unknownEnvironment(env) }
         let rev = revision ?? "\(env)@{1}"
-        return try deploy(revision: rev, env: env, force: force, reason: reason, rollback: true, who: who)
+        return try deploy(revision: rev, env: env, force: force, reason: reason, rollback: true, overrideFlag: overrideFlag, who: who)
     }
 
     private func materialize(_ target: ResolvedCommit, adapter: TreeEntry, env: String, into dir: String,

@@ -2,14 +2,15 @@ import FTXEval
 import FTXStore
 import Foundation
 
-/// `ftx eval --base` and `ftx eval REV` inside a repository: the default registered base (its
-/// report is stored with the base, once per suite, for `ftx diff base …` and regression gates), or
-/// a run commit's adapter on top of its recorded base.
+/// `ftx eval --base` and `ftx eval REV` inside a repository: a registered base (`--base` or REV =
+/// `base`: the default; REV = a base's name or id: that one; its report is stored with the base,
+/// once per suite, for `ftx diff base …` and regression gates), or a run commit's adapter on top
+/// of its recorded base.
 extension Registry {
-    public func evaluateBase(suitePath: String, modelLoader: @escaping EvalSuiteEvaluator.ModelLoader,
+    public func evaluateBase(_ nameOrID: String = "base", suitePath: String, modelLoader: @escaping EvalSuiteEvaluator.ModelLoader,
                              gates: [GateSpec] = []) throws -> EvalReport {
         let bases = BaseRegistry(registry: self)
-        let base = try bases.defaultBase()
+        let base = try bases.find(nameOrID)
         let evaluator = EvalSuiteEvaluator(modelLoader: modelLoader)
         var report = try evaluator.evaluate(suitePath: suitePath, basePath: try bases.verifiedPath(base), baseID: base.id,
                                             adapterDirectory: nil, isCancelled: { Interruption.isInterrupted })
@@ -20,6 +21,9 @@ extension Registry {
 
     public func evaluate(revision: String, suitePath: String, modelLoader: @escaping EvalSuiteEvaluator.ModelLoader,
                          gates: [GateSpec] = []) throws -> EvalReport {
+        if case .external(_, let id) = try repo.resolveRevision(revision) {
+            return try evaluateBase(id, suitePath: suitePath, modelLoader: modelLoader, gates: gates)
+        }
         let c = try commit(revision)
         guard let baseID = c.run?.baseID else { throw RegistryError.notARunCommit(revision) }
         let bases = BaseRegistry(registry: self)
@@ -33,12 +37,13 @@ extension Registry {
         try? FileManager.default.removeItem(atPath: dir)
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try writeTree(adapter.id, into: dir)
-        var report = try EvalSuiteEvaluator(modelLoader: modelLoader).evaluate(
+        let evaluator = EvalSuiteEvaluator(modelLoader: modelLoader)
+        var report = try evaluator.evaluate(
             suitePath: suitePath, basePath: try bases.verifiedPath(base), baseID: base.id, adapterDirectory: dir,
             isCancelled: { Interruption.isInterrupted })
         if !gates.isEmpty {
             let baseline = try gates.contains { $0.regressionVs == "base" }
-                ? bases.storedReport(base, suiteKey: EvalSuiteEvaluator(modelLoader: nil).suiteKey(suitePath: suitePath)) : nil
+                ? bases.storedReport(base, suiteKey: evaluator.suiteKey(suitePath: suitePath)) : nil
             report.gates = GateEvaluator.evaluate(gates, report: report, baseline: baseline)
         }
         return report

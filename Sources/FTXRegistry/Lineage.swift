@@ -1,8 +1,9 @@
 import FTXStore
 import Foundation
 
-/// Everything a run commit says about where its adapter came from (DESIGN §5): config, data ids
-/// and sizes per split, base model, adapter files, metrics, gates, provenance, deployments.
+/// Everything a run commit says about where its adapter came from (docs/architecture.md, "A run
+/// commit"): config, data ids and sizes per split, base model, adapter files, metrics, gates,
+/// provenance, deployments.
 /// `ftx show` prints it for run commits through `text` / `json`.
 public struct RunLineage {
     public struct FileFact { public let path: String; public let id: String; public let size: Int; public let rows: Int? }
@@ -19,6 +20,17 @@ public struct RunLineage {
     public let report: FileFact?
     public let base: BaseRegistry.Base?
     public let deployedIn: [String]
+    /// Every file of the run's own tree (config, data splits, adapter, report, log), by path.
+    public let recorded: [FileFact]
+
+    /// What the run recorded, for `ftx show`: a run commit's tree is its record, not a state of the
+    /// project, so listing it as changes against the parent would read as the project's files
+    /// being deleted.
+    public var recordedText: String {
+        var s = "recorded by the run (its own tree; the project's files are not part of it):\n"
+        for f in recorded { s += "  \(f.path)  \(f.id.prefix(12))  \(f.size) bytes\n" }
+        return s
+    }
 
     public var text: String {
         var s = "run \(commit.hex)\n"
@@ -26,7 +38,10 @@ public struct RunLineage {
         s += "author  \(author)  \(RunTable.day(time)) UTC\n\n    \(message.trimmingCharacters(in: .newlines))\n\n"
         let h = header
         s += "base    \(h.baseName ?? "?") \(h.baseID ?? "?")"
-        if let b = base { s += b.linked ? "  (linked: \(b.path))" : "  (stored, \(b.size) bytes)" } else { s += "  (not registered here)" }
+        if let b = base {
+            if b.name != h.baseName { s += "  (now '\(b.name)')" }
+            s += b.linked ? "  (linked: \(b.path))" : "  (stored, \(b.size) bytes)"
+        } else { s += "  (not registered here)" }
         s += "\nseed    \(h.seed.map(String.init) ?? "?")    engine \(h.engine ?? "?")\n"
         if let c = h.code { s += "code    \(c.commit)\(c.branch.map { " (\($0))" } ?? "")\(c.dirty ? " dirty" : "")\n" } else { s += "code    none (no git repository)\n" }
         s += "host    \(h.hostCPU ?? "?"), \(h.hostThreads.map(String.init) ?? "?") threads"
@@ -58,7 +73,7 @@ public struct RunLineage {
             "data": data.map(f), "adapter": adapter.map(f), "report": report.map(f) as Any,
             "metrics": header.metrics, "gate_status": header.gateStatus.rawValue,
             "gates": header.gates.map { ["name": $0.name, "passed": $0.passed, "detail": $0.detail] },
-            "params": params, "config": config as Any, "deployed_in": deployedIn,
+            "params": params, "config": config as Any, "deployed_in": deployedIn, "recorded": recorded.map(f),
         ]
     }
 }
@@ -83,12 +98,15 @@ extension Registry {
         let reportFact = try entry("eval/report.json", in: c.commit).map {
             RunLineage.FileFact(path: "eval/report.json", id: $0.id.hex, size: try repo.objects.fileSize(kind: $0.kind, id: $0.id), rows: nil)
         }
-        let base = header.baseID.flatMap { id in try? BaseRegistry(registry: self).list().first { $0.id == id } }
+        let base = header.baseID.flatMap { id in try? BaseRegistry(registry: self).base(withID: id) }
+        let recorded = try repo.flatten(tree: c.commit.tree).sorted { $0.key < $1.key }.map { path, f in
+            RunLineage.FileFact(path: path, id: f.id.hex, size: try repo.objects.fileSize(kind: f.kind, id: f.id), rows: nil)
+        }
         let deployed = try repo.refs.list(prefix: "refs/deploy/").filter { $0.1 == c.id }.map { String($0.0.dropFirst("refs/deploy/".count)) }
         return RunLineage(commit: c.id, parents: c.commit.parents, author: c.commit.author.ident, time: c.commit.author.time,
                           message: c.commit.message, header: header,
                           config: try file("config.yaml", in: c.commit).map { String(decoding: $0, as: UTF8.self) },
                           data: try facts("data", countRows: true), adapter: try facts("adapter", countRows: false),
-                          report: reportFact, base: base, deployedIn: deployed)
+                          report: reportFact, base: base, deployedIn: deployed, recorded: recorded)
     }
 }

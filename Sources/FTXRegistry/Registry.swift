@@ -37,7 +37,7 @@ public final class Registry {
     /// The entry named `path` (slash-separated) in a commit's tree, or nil.
     public func entry(_ path: String, in commit: Commit) throws -> TreeEntry? {
         var tree = try repo.objects.readTree(commit.tree)
-        let parts = path.split(separator: "/").map(String.init)
+        let parts = SlashPath.components(path).filter { !$0.isEmpty }.map(String.init)
         for (i, p) in parts.enumerated() {
             guard let e = tree[p] else { return nil }
             if i == parts.count - 1 { return e }
@@ -63,9 +63,8 @@ public final class Registry {
     /// by the store when trees are parsed, so nothing can land outside `directory`).
     public func writeTree(_ tree: ObjectID, into directory: String) throws {
         for (path, e) in try repo.flatten(tree: tree).sorted(by: { $0.key < $1.key }) {
-            let dest = directory + "/" + path
-            try? FileManager.default.createDirectory(atPath: (dest as NSString).deletingLastPathComponent,
-                                                     withIntermediateDirectories: true)
+            let dest = SlashPath.join(directory, path)
+            try? FileManager.default.createDirectory(atPath: SlashPath.parent(dest), withIntermediateDirectories: true)
             guard FileManager.default.createFile(atPath: dest, contents: nil), let h = FileHandle(forWritingAtPath: dest) else {
                 throw RegistryError.io("cannot write file", location: dest)
             }

@@ -1,7 +1,7 @@
 import FTXCore
+import FTXData
 import FTXStore
 import Foundation
-import Yams
 
 /// `ftx reproduce REV`: re-trains from exactly the inputs a run commit recorded (its resolved
 /// config.yaml, its data/ files, the base model with the recorded id) and compares the adapter
@@ -22,7 +22,7 @@ extension Registry {
         let target = try commit(revision)
         guard let header = target.run else { throw RegistryError.notARunCommit(revision) }
         guard let cfgData = try file("config.yaml", in: target.commit),
-              let config = try Yams.load(yaml: String(decoding: cfgData, as: UTF8.self)) as? [String: Any] else {
+              let config = try YAMLDocument.load(String(decoding: cfgData, as: UTF8.self), file: "\(revision):config.yaml") as? [String: Any] else {
             throw RegistryError.missing("\(revision) has no readable config.yaml", hint: nil)
         }
         guard let baseID = header.baseID else { throw RegistryError.missing("\(revision) records no base model id", hint: nil) }
@@ -93,7 +93,7 @@ extension Registry {
 
     /// A log line without wall-clock fields (tokens/s, elapsed), which differ between identical runs.
     static func logLine(_ line: String) -> String {
-        guard var obj = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else { return line }
+        guard var obj = (try? JSONParser.parse(line))?.foundationObject as? [String: Any] else { return line }
         for k in obj.keys where k.contains("per_s") || k.contains("tok_s") || k.contains("seconds") || k == "elapsed" || k == "time" {
             obj.removeValue(forKey: k)
         }

@@ -3,11 +3,11 @@ import FTXEval
 import Foundation
 import Yams
 
-/// Reads a run config (YAML, DESIGN §9 keys), applies `--set key=value` overrides (dotted keys for
-/// nested values, values parsed as YAML scalars), lets the engine fill defaults, and extracts what
-/// the registry needs: base model, splits, seed, suite and gates. Relative paths are relative to
-/// the config file's directory, as `ftx train` and `ftx eval --config` read them (the current
-/// directory when there is no config file).
+/// Reads a run config (YAML, the keys of docs/training.md), applies `--set key=value` overrides
+/// (dotted keys for nested values, values parsed as YAML scalars), lets the engine fill defaults,
+/// and extracts what the registry needs: base model, splits, seed, suite and gates. Relative paths
+/// are relative to the config file's directory, as `ftx train` and `ftx eval --config` read them
+/// (the current directory when there is no config file).
 public struct RunConfigLoader {
     public let workingDirectory: String
     public let resolver: RunConfigResolver
@@ -32,9 +32,8 @@ public struct RunConfigLoader {
                 throw RegistryError.config("run config is not UTF-8 text", location: path, hint: nil)
             }
             let loaded: Any?
-            do { loaded = try Yams.load(yaml: text) } catch {
-                throw RegistryError.config("run config is not valid YAML: \(Self.yamlProblem(error))", location: Self.yamlLocation(error, path),
-                                           hint: nil)
+            do { loaded = try YAMLDocument.load(text, file: path) } catch let e as YAMLError {
+                throw RegistryError.config("run config: \(e.problem)", location: e.location ?? path, hint: nil)
             }
             if loaded != nil {
                 guard let map = loaded as? [String: Any] else {
@@ -111,7 +110,7 @@ public struct RunConfigLoader {
             throw RegistryError.config("--set takes key=value", location: "--set \(override)", hint: "e.g. --set lora_r=16")
         }
         let key = String(override[..<eq]), text = String(override[override.index(after: eq)...])
-        let value: Any = (try? Yams.load(yaml: text)).flatMap { $0 } ?? text
+        let value: Any = (try? YAMLDocument.load(text, file: "--set \(override)")).flatMap { $0 } ?? text
         let parts = key.split(separator: ".").map(String.init)
         func set(_ m: inout [String: Any], _ i: Int) {
             if i == parts.count - 1 { m[parts[i]] = value; return }
@@ -158,21 +157,6 @@ public struct RunConfigLoader {
         return String(decoding: data, as: UTF8.self)
     }
 
-    static func yamlProblem(_ e: Error) -> String {
-        if let y = e as? YamlError, case .scanner(_, let problem, _, _) = y { return problem }
-        if let y = e as? YamlError, case .parser(_, let problem, _, _) = y { return problem }
-        return "\(e)".split(separator: "\n").first.map(String.init) ?? "syntax error"
-    }
-
-    static func yamlLocation(_ e: Error, _ path: String) -> String {
-        if let y = e as? YamlError {
-            switch y {
-            case .scanner(_, _, let mark, _), .parser(_, _, let mark, _): return "\(path):\(mark.line)"
-            default: break
-            }
-        }
-        return path
-    }
 }
 
 /// Resolution used until FTXTrain's config is wired: accepts the mapping as written, filling only

@@ -1,12 +1,13 @@
 import FTXData
 import FTXEval
 import FTXStore
+import FTXCore
 import Foundation
-import Yams
 
 /// `ftx diff A B` on revisions: each side's eval report, resolved config and dataset row ids, for
-/// FTXEval's ReportDiff. `base` means the registered base model's stored report on the other
-/// side's suite (same suite and cases), so `ftx diff base HEAD` compares tuned with untuned.
+/// FTXEval's ReportDiff. `base` (or any registered base's name or id) means that base model's
+/// stored report on the other side's suite (same suite and cases), so `ftx diff base HEAD`
+/// compares tuned with untuned.
 extension Registry {
     public struct DiffSide {
         public let label: String
@@ -22,7 +23,7 @@ extension Registry {
             throw RegistryError.badRevision("\(a) \(b)", "at least one side must be a run commit (its suite picks the base report)")
         }
         let sa = try runSide(a, ta), sb = try runSide(b, tb)
-        return (try sa ?? baseSide(a, suiteOf: sb!.report), try sb ?? baseSide(b, suiteOf: sa!.report))
+        return (try sa ?? baseSide(a, ta, suiteOf: sb!.report), try sb ?? baseSide(b, tb, suiteOf: sa!.report))
     }
 
     /// ReportDiff of two revisions, with config and dataset changes.
@@ -40,7 +41,7 @@ extension Registry {
         }
         let report = try EvalReport.decode(data, file: "\(rev):eval/report.json")
         var config: EvalJSON?
-        if let y = try file("config.yaml", in: c.commit), let obj = try Yams.load(yaml: String(decoding: y, as: UTF8.self)),
+        if let y = try file("config.yaml", in: c.commit), let obj = try YAMLDocument.load(String(decoding: y, as: UTF8.self), file: "\(rev):config.yaml"),
            let json = try? JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]) {
             config = EvalJSON.parse(String(decoding: json, as: UTF8.self))
         }
@@ -60,13 +61,13 @@ extension Registry {
         return DiffSide(label: rev, report: report, config: config, datasets: datasets.isEmpty ? nil : datasets)
     }
 
-    private func baseSide(_ rev: String, suiteOf other: EvalReport) throws -> DiffSide {
+    private func baseSide(_ rev: String, _ target: RevisionTarget, suiteOf other: EvalReport) throws -> DiffSide {
         let bases = BaseRegistry(registry: self)
-        let b = try bases.defaultBase()
+        guard case .external(_, let id) = target, let b = try bases.base(withID: id) else { throw RegistryError.badRevision(rev, "not a base model") }
         let key = BaseRegistry.suiteKey(suiteSHA256: other.suite.sha256, casesSHA256: other.suite.casesSHA256)
         guard let report = try bases.storedReport(b, suiteKey: key) else {
             throw RegistryError.missing("base '\(b.name)' has no stored report for suite '\(other.suite.name)'",
-                                        hint: "`ftx run` stores it on first use, or run `ftx eval --base`")
+                                        hint: "`ftx run` stores it on first use, or run `ftx eval \(rev) --suite SUITE.yaml`")
         }
         return DiffSide(label: rev, report: report, config: nil, datasets: nil)
     }

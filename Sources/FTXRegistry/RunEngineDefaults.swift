@@ -4,15 +4,13 @@ import FTXEval
 import FTXStore
 import Foundation
 
-/// The engine pieces available in this build, wired to the real modules where they exist.
+/// The engine wired to the real modules.
 extension RunEngine {
-    /// `modelLoader` opens base (+ adapter directory) as an EvalModel (FTXModel's LlamaEvalModel);
-    /// `trainer` is FTXTrain's. Where a piece is missing the run still validates every input and
-    /// stops with a clear error before training.
-    public static func standard(trainer: RunTrainer? = nil, config: RunConfigResolver? = nil,
-                                modelLoader: EvalSuiteEvaluator.ModelLoader? = nil) -> RunEngine {
-        RunEngine(config: config ?? TrainConfigResolver(), data: ReaderDataChecker(),
-                  trainer: trainer ?? UnavailableTrainer(),
+    /// `trainer` is FTXTrain's (`FTXTrainRunTrainer`); `modelLoader` opens base (+ adapter
+    /// directory) as an EvalModel (`EvalModels.loader()`).
+    public static func standard(trainer: RunTrainer, config: RunConfigResolver? = nil,
+                                modelLoader: @escaping EvalSuiteEvaluator.ModelLoader = EvalModels.loader()) -> RunEngine {
+        RunEngine(config: config ?? TrainConfigResolver(), data: ReaderDataChecker(), trainer: trainer,
                   evaluator: EvalSuiteEvaluator(modelLoader: modelLoader))
     }
 }
@@ -78,9 +76,9 @@ public struct ReaderDataChecker: RunDataChecker {
 /// Runs a suite with FTXEval over a model opened by `modelLoader`.
 public struct EvalSuiteEvaluator: RunEvaluator {
     public typealias ModelLoader = (_ basePath: String, _ baseID: String, _ adapterDirectory: String?) throws -> EvalModel
-    public let modelLoader: ModelLoader?
+    public let modelLoader: ModelLoader
 
-    public init(modelLoader: ModelLoader?) { self.modelLoader = modelLoader }
+    public init(modelLoader: @escaping ModelLoader) { self.modelLoader = modelLoader }
 
     public func suiteKey(suitePath: String) throws -> String {
         let suite = try SuiteLoader.load(path: suitePath)
@@ -90,33 +88,13 @@ public struct EvalSuiteEvaluator: RunEvaluator {
 
     public func validate(suitePath: String) throws {
         _ = try CaseLoader.load(suite: SuiteLoader.load(path: suitePath))
-        guard modelLoader != nil else {
-            throw RegistryError.missing("this build has no inference engine to evaluate eval.suite with (nothing was trained)",
-                                        hint: "remove eval.suite (and eval.gates) from the config to train without evaluation")
-        }
     }
 
     public func evaluate(suitePath: String, basePath: String, baseID: String, adapterDirectory: String?,
                          isCancelled: @escaping () -> Bool) throws -> EvalReport {
-        guard let modelLoader else {
-            throw RegistryError.missing("this build has no inference engine to evaluate with",
-                                        hint: "FTXModel's generation is needed for `ftx run` evaluation")
-        }
         let suite = try SuiteLoader.load(path: suitePath)
         let cases = try CaseLoader.load(suite: suite)
         let model = try modelLoader(basePath, baseID, adapterDirectory)
         return try EvalRunner(suite: suite).run(model: model, cases: cases.cases, casesSHA256: cases.sha256)
-    }
-}
-
-/// Stands in where FTXTrain's trainer is not wired: stops with a clear error after every input
-/// was validated (nothing is committed).
-public struct UnavailableTrainer: RunTrainer {
-    public init() {}
-    public var engineVersion: String { "none" }
-    public func train(plan: RunPlan, basePath: String, adapterDirectory: String, logPath: String,
-                      checkpointDirectory: String, isCancelled: @escaping () -> Bool) throws -> TrainOutcome {
-        throw RegistryError.missing("this build has no training engine (inputs are valid; nothing was trained or committed)",
-                                    hint: "FTXTrain's trainer is wired into `ftx run` when it lands")
     }
 }

@@ -1,3 +1,4 @@
+import FTXStore
 import Foundation
 
 /// Gate status of a commit, as recorded in its header and the run index.
@@ -58,8 +59,9 @@ public struct CodeProvenance: Equatable, Sendable {
     }
 }
 
-/// The run facts a commit made by `ftx run` carries in its header (DESIGN §5). Each is one
-/// `key value` header line; maps are compact JSON with sorted keys so the bytes are deterministic.
+/// The run facts a commit made by `ftx run` carries in its header (docs/architecture.md, "A run
+/// commit"). Each is one `key value` header line; maps are compact JSON with sorted keys so the
+/// bytes are deterministic.
 public struct RunHeader: Equatable, Sendable {
     public var baseID: String?
     public var baseName: String?

@@ -9,8 +9,8 @@ public final class RunIndex {
     public let db: SQLiteDB
 
     /// The run tables, added to index.sqlite through the store's migrations list (applied once
-    /// each, recorded in `ftx_migrations`). Value columns carry numeric affinity so values written
-    /// as text through the store's connection (during `reindex`) are stored as numbers.
+    /// each, recorded in `ftx_migrations`). Param values carry numeric affinity: a number given as
+    /// text is stored as a number.
     public static let migrations: [SQLiteIndex.Migration] = [
         SQLiteIndex.Migration("registry-v1-runs", """
             CREATE TABLE runs(
@@ -28,8 +28,7 @@ public final class RunIndex {
     ]
 
     public init(path: String) throws {
-        _ = try SQLiteIndex(path: path, migrations: Self.migrations)  // store schema + ours, applied once
-        db = try SQLiteDB(path: path)
+        db = try SQLiteIndex(path: path, migrations: Self.migrations).db  // store schema + ours, applied once
         // Read-mostly: map the file and keep pages cached instead of a pread per page.
         try db.exec("PRAGMA mmap_size=268435456; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;")
     }
@@ -64,8 +63,8 @@ public final class RunIndex {
         }
     }
 
-    /// The statements that index one commit, handed to `run` (our connection, or the store's during
-    /// `reindex`, which binds text: column affinity turns numbers back into numbers).
+    /// The statements that index one commit, handed to `run` (prepared once per statement by
+    /// `record`, or run directly inside the store's `reindex` transaction).
     static func write(_ e: Entry, run: (String, [SQLValue]) throws -> Void) throws {
         let c = SQLValue.text(e.commit)
         let r = e.run
@@ -99,14 +98,6 @@ public final class RunIndex {
 
     public func clear() throws { try db.exec(Self.clearSQL) }
 
-    /// Replaces every row in one transaction (a reader sees the old index or the new one).
-    public func replaceAll(_ entries: [Entry]) throws {
-        try db.transaction {
-            try clear()
-            try insert(entries)
-        }
-    }
-
     public func contains(_ commit: String) throws -> Bool {
         try !db.query("SELECT 1 FROM runs WHERE commit_id = ?", [.text(commit)]).isEmpty
     }
@@ -133,6 +124,12 @@ public final class RunIndex {
         "engine": "r.engine", "code_commit": "r.code_commit", "code_dirty": "r.code_dirty",
         "wall_seconds": "r.wall_seconds",
     ]
+
+    /// Run commits whose header records base id `id`.
+    public func runs(usingBase id: String) throws -> [String] {
+        try db.query("SELECT commit_id FROM runs WHERE is_run = 1 AND base = ? ORDER BY time, commit_id", [.text(id)])
+            .compactMap { $0.first?.string }
+    }
 
     public func metricNames() throws -> [String] {
         try db.query("SELECT DISTINCT name FROM run_metrics ORDER BY name").compactMap { $0.first?.string }

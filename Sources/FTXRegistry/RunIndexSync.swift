@@ -59,11 +59,9 @@ extension Registry {
     @discardableResult
     public func reindex() throws -> Int {
         var cleared = false
-        let n = try repo.reindex(migrations: RunIndex.migrations) { db, id, commit in
-            if !cleared { try db.exec(RunIndex.clearSQL); cleared = true }
-            try RunIndex.write(Self.entry(id: id, commit: commit)) { sql, values in
-                try db.run(sql, values.map { $0.exactText })
-            }
+        let n = try repo.reindex(migrations: RunIndex.migrations) { index, id, commit in
+            if !cleared { try index.db.exec(RunIndex.clearSQL); cleared = true }
+            try RunIndex.write(Self.entry(id: id, commit: commit)) { sql, values in try index.db.run(sql, values) }
         }
         if !cleared { try openRunIndex().clear() }
         return n

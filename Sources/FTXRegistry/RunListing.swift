@@ -1,4 +1,5 @@
 import CSQLite
+import FTXStore
 import Foundation
 
 /// Run rows for the large text listings (`ftx log --metrics` and `ftx runs` over thousands of

@@ -226,3 +226,13 @@ struct ByteText {
         return String(decoding: b, as: UTF8.self).count
     }
 }
+
+/// Numbers as people write them: integers without ".0", others with up to 6 significant digits.
+public func formatNumber(_ d: Double) -> String {
+    if d.isFinite && d == d.rounded() && abs(d) < 1e15 { return String(Int64(d)) }
+    guard d.isFinite else { return String(d) }
+    // 6 significant digits, printed in Swift's shortest round-trip form (String(format:) is slow).
+    let scale = pow(10, 5 - floor(log10(abs(d))))
+    let r = (d * scale).rounded() / scale
+    return r == r.rounded() && abs(r) < 1e15 ? String(Int64(r)) : String(r)
+}

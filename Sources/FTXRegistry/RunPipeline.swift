@@ -3,11 +3,11 @@ import FTXEval
 import FTXStore
 import Foundation
 
-/// `ftx run`: config → base check → data check/splits → train → eval (and the base, once per
-/// base + suite) → gates → one commit holding the DESIGN §5 tree and the run header. Everything
-/// that can be wrong with the inputs is found before training starts. A failed gate still
-/// commits (the evidence is kept) with `gate-status failed`. An interruption stops at the next
-/// safe point and commits nothing.
+/// `ftx run`: config → base check → data check/splits → train → eval (and the base, once per base +
+/// suite) → gates → one commit holding the run tree (docs/architecture.md) and the run header.
+/// Everything that can be wrong with the inputs is found before training starts. A failed gate
+/// still commits (the evidence is kept) with `gate-status failed`. An interruption stops at the
+/// next safe point and commits nothing.
 public final class RunPipeline {
     public let registry: Registry
     public let engine: RunEngine
@@ -39,7 +39,7 @@ public final class RunPipeline {
 
         // 2. Base model: registered, and its bytes still match.
         let bases = BaseRegistry(registry: registry)
-        let base = try resolveBase(plan.baseModel, bases: bases, relativeTo: plan.baseDirectory)
+        let base = try resolveBase(plan.baseModel, bases: bases, relativeTo: plan.baseDirectory, config: plan.configSource)
         let basePath = try bases.verifiedPath(base)
         log("[2/6] base: \(base.name) \(base.id.prefix(12))")
 
@@ -55,8 +55,17 @@ public final class RunPipeline {
         let warnings = try engine.data.check(splits: plan.splits)
         for w in warnings { log("  warning: \(w)") }
         if let suite = plan.suitePath { try engine.evaluator.validate(suitePath: suite) }
-        let baselines = try plan.gates.compactMap(\.regressionVs).filter { $0 != "base" }.reduce(into: [String: EvalReport]()) {
-            $0[$1] = try self.storedReport(at: $1)
+        // Regression baselines: a run commit's report now; a base (`base`: this run's base; another
+        // base's name or id) once the suite's base report is known.
+        var baselines: [String: EvalReport] = [:], baseBaselines: [String: BaseRegistry.Base] = [:]
+        for rev in Set(plan.gates.compactMap(\.regressionVs)).sorted() {
+            if rev == "base" {
+                baseBaselines[rev] = base
+            } else if case .external(_, let id) = try repo.resolveRevision(rev), let b = try bases.base(withID: id) {
+                baseBaselines[rev] = b
+            } else {
+                baselines[rev] = try storedReport(at: rev)
+            }
         }
         log("[3/6] data: " + plan.splits.sorted { $0.key < $1.key }.map { "\($0.key) \(($0.value as NSString).lastPathComponent)" }
             .joined(separator: ", "))
@@ -91,8 +100,12 @@ public final class RunPipeline {
                 try checkCancelled()
                 try bases.storeReport(baseReport, for: base, suiteKey: key)
             }
+            var baseBaselineReports: [String: EvalReport] = [:]
+            for (rev, b) in baseBaselines {
+                baseBaselineReports[rev] = b.id == base.id ? baseReport : try bases.storedReport(b, suiteKey: key)
+            }
             r.gates = plan.gates.flatMap { spec -> [GateResult] in
-                let baseline = spec.regressionVs.flatMap { $0 == "base" ? baseReport : baselines[$0] }
+                let baseline = spec.regressionVs.flatMap { baselines[$0] ?? baseBaselineReports[$0] }
                 return GateEvaluator.evaluate([spec], report: r, baseline: baseline)
             }
             report = r
@@ -100,7 +113,7 @@ public final class RunPipeline {
             log("[5/6] eval: skipped (no eval.suite in the config)")
         }
 
-        // 6. Commit the tree of DESIGN §5 with the run header.
+        // 6. Commit the run tree with the run header.
         var header = RunHeader()
         header.baseID = base.id
         header.baseName = base.name
@@ -149,17 +162,24 @@ public final class RunPipeline {
     }
 
     /// `base_model` as a registered name/id, or a GGUF path (registered on first use, linked).
-    func resolveBase(_ ref: String, bases: BaseRegistry, relativeTo dir: String) throws -> BaseRegistry.Base {
-        let looksLikePath = ref.contains("/") || ref.lowercased().hasSuffix(".gguf")
-        if !looksLikePath { return try bases.find(ref) }
+    /// An unknown name is an error naming the config file and listing the registered bases.
+    func resolveBase(_ ref: String, bases: BaseRegistry, relativeTo dir: String, config: String) throws -> BaseRegistry.Base {
+        if !BaseRegistry.looksLikePath(ref) {
+            do { return try bases.find(ref) } catch RegistryError.base(let why, _, let hint) {
+                throw RegistryError.base(why, location: config, hint: hint)
+            }
+        }
         let path = ref.hasPrefix("/") ? ref : URL(fileURLWithPath: ref, relativeTo: URL(fileURLWithPath: dir + "/")).standardizedFileURL.path
         guard FileManager.default.fileExists(atPath: path) else {
             throw RegistryError.base("base model file not found", location: ref,
                                      hint: "register it with `ftx base add FILE.gguf` and name it in base_model")
         }
         guard let id = try bases.fileID(path) else { throw RegistryError.base("cannot read base model", location: ref, hint: nil) }
-        if let known = try bases.list().first(where: { $0.id == id }) { return known }
-        return try bases.add(file: path, link: true)
+        if let known = try bases.base(withID: id) { return known }
+        // Registered on the fly under the model's family name, or its file name when that is taken.
+        let family = BaseRegistry.defaultName(forModelAt: path)
+        let name = (try? bases.base(named: family)) == nil ? family : BaseRegistry.defaultName(for: SlashPath.lastComponent(path))
+        return try bases.add(file: path, name: name, link: true)
     }
 
     /// The eval report of a revision (for regression gates against a tag or commit).

@@ -24,7 +24,7 @@ public struct TrainConfigResolver: RunConfigResolver {
             if originalText == nil { file = "\(source) (with --set)" }
         }
         let tc = try TrainConfig.parse(text, file: file)
-        guard var resolved = try Yams.load(yaml: tc.resolvedYAML) as? [String: Any] else {
+        guard var resolved = try YAMLDocument.load(tc.resolvedYAML, file: file) as? [String: Any] else {
             throw RegistryError.config("the resolved config is not a mapping", location: source, hint: nil)
         }
         if let singleData { resolved["data"] = singleData }
@@ -83,6 +83,6 @@ public struct FTXTrainRunTrainer: RunTrainer {
             try? fm.removeItem(atPath: logPath)
             try fm.copyItem(atPath: log, toPath: logPath)
         }
-        return TrainOutcome(trainLoss: result.lastLoss, validLoss: result.validLoss, threads: Parallel.threads)
+        return TrainOutcome(trainLoss: result.lastLoss, validLoss: result.validLoss, threads: Threads.usable)
     }
 }

@@ -66,7 +66,7 @@ extension Remote {
             return (remote, result)
         } catch {
             if existed {
-                for name in (try? fm.contentsOfDirectory(atPath: dir)) ?? [] { try? fm.removeItem(atPath: dir + "/" + name) }
+                for name in (try? fm.contentsOfDirectory(atPath: dir)) ?? [] { try? fm.removeItem(atPath: SlashPath.join(dir, name)) }
             } else {
                 try? fm.removeItem(atPath: dir)
             }

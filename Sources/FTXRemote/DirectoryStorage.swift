@@ -18,10 +18,10 @@ final class DirectoryStorage: RemoteStorage {
     }
 
     private func path(_ key: String) throws -> String {
-        guard !key.isEmpty, !key.hasPrefix("/"), !key.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }) else {
+        guard !key.isEmpty, !key.hasPrefix("/"), !SlashPath.components(key).contains(where: { $0 == ".." || $0 == "." }) else {
             throw RemoteError.damaged(remote: display, location: key, reason: "a key escapes the remote's directory")
         }
-        return root + "/" + key
+        return SlashPath.join(root, key)
     }
 
     /// Refs are small: their version is their content's hash. Larger objects need none.
@@ -31,10 +31,10 @@ final class DirectoryStorage: RemoteStorage {
         var out: [RemoteObjectInfo] = []
         guard let e = FileManager.default.enumerator(atPath: root) else { return [] }
         while let rel = e.nextObject() as? String {
-            let name = rel.split(separator: "/").last.map(String.init) ?? rel  // (NSString's traps on one-character paths)
+            let name = SlashPath.lastComponent(rel)
             if name.hasPrefix(".tmp-") || name.hasSuffix(".lock") { continue }
             var st = stat()
-            guard lstat(root + "/" + rel, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }
+            guard lstat(SlashPath.join(root, rel), &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }
             out.append(RemoteObjectInfo(key: rel, size: Int(st.st_size), modified: Date(timeIntervalSince1970: TimeInterval(st.st_mtim.tv_sec))))
         }
         return out.sorted { $0.key < $1.key }

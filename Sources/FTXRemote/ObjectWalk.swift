@@ -1,3 +1,4 @@
+import FTXCore
 import FTXStore
 import Foundation
 
@@ -59,7 +60,7 @@ func walkObjects(_ repo: Repository, tips: [(ref: String, id: ObjectID)],
             next.append(WalkReference(id: t.object, type: t.type, ref: r.ref, path: "", fileKind: nil, isChunk: false))
         case .tree:
             for e in try repo.objects.readTree(r.id).entries {
-                let p = r.path.isEmpty ? e.name : r.path + "/" + e.name
+                let p = SlashPath.join(r.path, e.name)
                 next.append(WalkReference(id: e.id, type: e.kind.objectType, ref: r.ref, path: p,
                                           fileKind: e.kind == .tree ? nil : e.kind, isChunk: false))
             }

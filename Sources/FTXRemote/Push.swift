@@ -158,7 +158,7 @@ extension Remote {
             }
             return true
         }
-        try ensureLocal(meta + data)
+        try repo.objects.fetchAbsent(meta + data)
         let sending = Set(meta).union(data)
         removeAbandonedScratch()
         let scratch = cacheDirectory + "/.outgoing-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
@@ -224,7 +224,7 @@ extension Remote {
     func removeAbandonedScratch() {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: cacheDirectory)) ?? [] where name.hasPrefix(".outgoing-") {
             guard let pid = Int32(name.split(separator: "-")[1]), pid != getpid(), kill(pid, 0) == -1, errno == ESRCH else { continue }
-            try? FileManager.default.removeItem(atPath: cacheDirectory + "/" + name)
+            try? FileManager.default.removeItem(atPath: SlashPath.join(cacheDirectory, name))
         }
     }
 

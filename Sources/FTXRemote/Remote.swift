@@ -125,11 +125,4 @@ public final class Remote {
         }
         return false
     }
-
-    /// Brings absent objects in through the store's on-demand fetcher (a lazy clone's), if any.
-    func ensureLocal(_ ids: [ObjectID]) throws {
-        let absent = ids.filter { !repo.objects.contains($0) }
-        guard !absent.isEmpty, let fetch = repo.objects.fetchMissing else { return }
-        _ = try fetch(absent)
-    }
 }

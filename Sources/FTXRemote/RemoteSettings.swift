@@ -39,8 +39,7 @@ public enum RemoteLocation: Equatable, Sendable {
         } else if url.contains("://") {
             throw bad("unsupported scheme '\(url.prefix { $0 != ":" })'")
         }
-        let abs = path.hasPrefix("/") ? path : cwd + "/" + path
-        return .directory(URL(fileURLWithPath: abs).standardizedFileURL.path)
+        return .directory(SlashPath.normalizedAbsolute(path.hasPrefix("/") ? path : SlashPath.join(cwd, path)))
     }
 
     /// The canonical URL stored in the config and shown to users.

@@ -128,7 +128,7 @@ struct RemoteSnapshot {
     /// A pack index that parses, belongs to the pack it is named after, and matches its size.
     private static func checkedIndex(_ data: Data, name: String, packSize: Int, place: String, _ storage: RemoteStorage) throws -> PackIndex {
         let idx: PackIndex
-        do { idx = try PackIndex(data: data, path: place) } catch {
+        do { idx = try PackIndex.parse(data, path: place) } catch {
             throw RemoteError.damaged(remote: storage.display, location: place, reason: "\(error)")
         }
         let sum = idx.packChecksum.map { String(format: "%02x", $0) }.joined()

@@ -12,18 +12,24 @@ public struct CheckoutSummary: Sendable {
 }
 
 extension Repository {
-    /// Switches the work tree, index and HEAD to `rev`. A branch name attaches HEAD to it; anything
-    /// else detaches HEAD. Refuses to overwrite uncommitted changes (staged, unstaged, or an
-    /// untracked file in the way) unless `force`.
+    /// Switches the work tree, index and HEAD to `rev`. A branch name attaches HEAD to it; `HEAD`
+    /// (or `@`) leaves HEAD as it is; anything else detaches HEAD. Refuses to overwrite
+    /// uncommitted changes (staged, unstaged, or an untracked file in the way) unless `force`.
+    /// Everything is checked before the first file is touched (see `checkWrites`), so a refused
+    /// checkout leaves the work tree, the index and HEAD as they were.
     @discardableResult
     public func checkout(_ rev: String, force: Bool = false) throws -> CheckoutSummary {
         let target = try resolveCommit(rev)
         let targetFiles = try workTreeFiles(of: target)  // a run commit: the project state it was made from
-        let branchRef: String? = (try? RefStore.validate(name: "refs/heads/\(rev)")) != nil
-            && FileManager.default.fileExists(atPath: refs.path("refs/heads/\(rev)")) ? "refs/heads/\(rev)" : nil
+        let branchRef: String?
+        if rev == "HEAD" || rev == "@" {
+            branchRef = try refs.currentBranch()
+        } else {
+            // Attach only when the name resolves to a branch (as resolveRevision looks it up).
+            branchRef = try refName(for: rev) == "refs/heads/\(rev)" ? "refs/heads/\(rev)" : nil
+        }
         var summary = CheckoutSummary(commit: target, branch: branchRef)
         try withLockedIndex { idx in
-            removeStaleTemporaries()  // left by a checkout killed mid-write
             let head = try headFiles()
             let files = scanFiles(under: "")
             var dirty = Set(try unstagedChanges(idx, files: files).map(\.path))
@@ -40,6 +46,10 @@ extension Repository {
             // Paths to rewrite: everything that changes, plus (with --force) every dirty path.
             var toUpdate = changing
             if force { toUpdate.formUnion(dirty) }
+            let deletions = toUpdate.filter { targetFiles[$0] == nil && (head[$0] != nil || idx.entries[$0] != nil) }.sorted()
+            let writes = toUpdate.sorted().compactMap { p in targetFiles[p].map { (path: p, kind: $0.kind, id: $0.id) } }
+            try checkWrites(writes, deleting: Set(deletions), force: force)
+
             var newIndex = StagingIndex()
             // Untouched paths keep their index state (HEAD equals the target there).
             for p in targetFiles.keys where !toUpdate.contains(p) { newIndex.entries[p] = idx.entries[p] }
@@ -47,19 +57,20 @@ extension Repository {
             for (p, e) in idx.entries where !toUpdate.contains(p) && targetFiles[p] == nil && head[p] == nil {
                 newIndex.entries[p] = e
             }
-            // Deletions first (a directory may have to make room for a file), then the writes.
-            var writes: [(path: String, kind: EntryKind, id: ObjectID)] = []
-            for p in toUpdate.sorted() {
-                if let t = targetFiles[p] {
-                    writes.append((p, t.kind, t.id))
-                } else if head[p] != nil || idx.entries[p] != nil {
-                    unlink(absolutePath(p))
-                    removeEmptyParents(of: p)
-                    summary.deleted.append(p)
-                }
+            removeStaleTemporaries()  // left by a checkout killed mid-write
+            // Deletions first: a directory that becomes a file (or the reverse) is then free.
+            for p in deletions {
+                unlink(absolutePath(p))
+                removeEmptyParents(of: p)
+                summary.deleted.append(p)
             }
             for (p, e) in try materializeAll(writes, force: force) { newIndex.entries[p] = e }
-            summary.written = writes.map(\.path)
+            for w in writes {
+                summary.written.append(w.path)
+                // With --force a file in the way of this path's directories was discarded.
+                var dir = SlashPath.parent(w.path)
+                while !dir.isEmpty { newIndex.entries[dir] = nil; dir = SlashPath.parent(dir) }
+            }
             idx = newIndex
         }
         let who = Signature.current()
@@ -80,10 +91,9 @@ extension Repository {
         let targetFiles = try workTreeFiles(of: target).merging(flatten(tree: objects.readCommit(target).tree)) { project, _ in project }
         let rels = try userPaths.map { try relativePath($0, cwd: cwd) }
         return try withLockedIndex { idx in
-            removeStaleTemporaries()
             var selected: [String] = []
             for (rel, user) in zip(rels, userPaths) {
-                let m = targetFiles.keys.filter { rel.isEmpty || $0 == rel || $0.hasPrefix(rel + "/") }
+                let m = targetFiles.keys.filter { SlashPath.isWithin($0, rel) }
                 if m.isEmpty { throw StoreError.invalidPath(user, reason: "not in \(rev)") }
                 selected.append(contentsOf: m)
             }
@@ -95,11 +105,78 @@ extension Repository {
             for p in selected where files[p] != nil && idx.entries[p] == nil { dirty.insert(p) }
             let conflicts = selected.filter { dirty.contains($0) && targetFiles[$0]?.id != idx.entries[$0]?.id }
             if !conflicts.isEmpty && !force { throw StoreError.wouldOverwrite(paths: conflicts) }
-            for (p, e) in try materializeAll(selected.map { ($0, targetFiles[$0]!.kind, targetFiles[$0]!.id) }, force: force) {
-                idx.entries[p] = e
-            }
+            let writes = selected.compactMap { p in targetFiles[p].map { (path: p, kind: $0.kind, id: $0.id) } }
+            try checkWrites(writes, deleting: [], force: force)
+            removeStaleTemporaries()
+            for (p, e) in try materializeAll(writes, force: force) { idx.entries[p] = e }
             return selected
         }
+    }
+
+    /// Everything that would make a batch of writes fail partway, checked before the first one:
+    /// valid names (no `.git`/`.ftx` aliases), paths within PATH_MAX (temporaries included),
+    /// file objects present (a chunked file's list read and each chunk found), and nothing in the
+    /// way — a file or symbolic link where a directory must go, or a directory where a file
+    /// must go — other than paths the same checkout deletes first. `force` discards what is in
+    /// the way (but never follows a link).
+    /// A lazy clone first fetches the absent files, in one batch (and their chunks in a second).
+    func checkWrites(_ writes: [(path: String, kind: EntryKind, id: ObjectID)], deleting: Set<String>, force: Bool) throws {
+        try objects.fetchAbsent(writes.filter { $0.kind != .tree }.map(\.id))
+        try objects.fetchAbsent(writes.filter { $0.kind == .chunked && objects.contains($0.id) }
+            .flatMap { try objects.readChunkList($0.id).chunks.map(\.id) })
+        var seenDirectories = Set<String>()
+        for w in writes {
+            try StagingIndex.validate(path: w.path)
+            guard AtomicFile.pathFits(absolutePath(w.path)) else {
+                throw StoreError.invalidPath(w.path, reason: "too long for this filesystem (PATH_MAX \(AtomicFile.maxPathBytes) bytes)")
+            }
+            switch w.kind {
+            case .blob:
+                guard objects.contains(w.id) else { throw StoreError.objectNotFound(w.id.hex) }
+            case .chunked:
+                for c in try objects.readChunkList(w.id).chunks where !objects.contains(c.id) {
+                    throw StoreError.objectNotFound(c.id.hex)
+                }
+            case .tree:
+                throw StoreError.wrongType(id: w.id.hex, expected: "file", actual: "tree")
+            }
+            var dir = SlashPath.parent(w.path)
+            while !dir.isEmpty, seenDirectories.insert(dir).inserted {
+                var st = stat()
+                if lstat(absolutePath(dir), &st) == 0 {
+                    switch st.st_mode & S_IFMT {
+                    case S_IFDIR: break
+                    case S_IFLNK where !force:
+                        throw StoreError.invalidPath(w.path, reason: "parent '\(dir)' is a symbolic link; refusing to write through it")
+                    default:
+                        if !force && !deleting.contains(dir) { throw StoreError.wouldOverwrite(paths: [dir]) }
+                    }
+                }
+                dir = SlashPath.parent(dir)
+            }
+            var st = stat()
+            if lstat(absolutePath(w.path), &st) == 0, st.st_mode & S_IFMT == S_IFDIR, !force,
+               !directoryHoldsOnly(w.path, deleting) {
+                throw StoreError.wouldOverwrite(paths: [w.path])
+            }
+        }
+    }
+
+    /// True when every entry under the directory `rel` is a regular file in `paths` (so deleting
+    /// them empties it, and removeEmptyParents removes it).
+    func directoryHoldsOnly(_ rel: String, _ paths: Set<String>) -> Bool {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: absolutePath(rel)) else { return false }
+        for n in names {
+            let r = SlashPath.join(rel, n)
+            var st = stat()
+            guard lstat(absolutePath(r), &st) == 0 else { return false }
+            switch st.st_mode & S_IFMT {
+            case S_IFDIR: if !directoryHoldsOnly(r, paths) { return false }
+            case S_IFREG: if !paths.contains(r) { return false }
+            default: return false
+            }
+        }
+        return true
     }
 
     /// Writes many files (on several threads: each write ends in fsyncs, whose latency the threads
@@ -107,7 +184,7 @@ extension Repository {
     func materializeAll(_ files: [(path: String, kind: EntryKind, id: ObjectID)], force: Bool) throws -> [String: StagingIndex.Entry] {
         final class Results: @unchecked Sendable { let lock = NSLock(); var entries: [String: StagingIndex.Entry] = [:] }
         let results = Results()
-        try concurrently(files.count, workers: 16) { i in
+        try Threads.concurrently(files.count, threads: 16) { i in
             let f = files[i]
             let e = try self.materialize(path: f.path, kind: f.kind, id: f.id, force: force)
             results.lock.lock(); results.entries[f.path] = e; results.lock.unlock()
@@ -119,10 +196,9 @@ extension Repository {
     /// is a validated name, and no parent directory may be a symbolic link.
     func materialize(path rel: String, kind: EntryKind, id: ObjectID, force: Bool) throws -> StagingIndex.Entry {
         try StagingIndex.validate(path: rel)
-        let comps = rel.split(separator: "/").map(String.init)
         var dir = workTree
-        for c in comps.dropLast() {
-            dir += "/" + c
+        for c in SlashPath.components(rel).dropLast() {
+            dir = SlashPath.join(dir, String(c))
             var st = stat()
             if lstat(dir, &st) == 0 {
                 let type = st.st_mode & S_IFMT

@@ -66,11 +66,16 @@ extension Repository {
                     report.errors.append("\(path): file name is not an object id")
                     continue
                 }
-                guard let data = fm.contents(atPath: path) else {
-                    report.errors.append("\(path): unreadable")
-                    continue
+                do {
+                    guard let frame = try objects.readLooseFile(path) else {
+                        report.errors.append("\(path): unreadable")
+                        continue
+                    }
+                    frame.withUnsafeBytes { check(id, frame: $0, path: path) }
+                } catch {
+                    report.objectsChecked += 1
+                    report.errors.append("\(path): \(describe(error))")
                 }
-                data.withUnsafeBytes { check(id, frame: $0, path: path) }
             }
         }
 
@@ -106,8 +111,15 @@ extension Repository {
         // Refs, lock files, reflogs, staging index: roots of the connectivity pass.
         var roots: [(ObjectID, ObjectType?, String)] = []
         do {
-            if let h = try refs.resolve("HEAD").id { roots.append((h, .commit, "HEAD")) }
             report.refsChecked += 1
+            switch try refs.read("HEAD") {
+            case nil:
+                report.errors.append("HEAD: missing (\(refs.path("HEAD")) does not exist; restore it, e.g. `ref: refs/heads/main`)")
+            case .symbolic(let target)? where !target.hasPrefix("refs/heads/"):
+                report.errors.append("HEAD: points at '\(target)', which is not a branch (refs/heads/…)")
+            default:
+                if let h = try refs.resolve("HEAD").id { roots.append((h, .commit, "HEAD")) }
+            }
         } catch { report.errors.append("HEAD: \(describe(error))") }
         if let e = fm.enumerator(atPath: ftxDirectory + "/refs") {
             while let rel = e.nextObject() as? String {
@@ -116,6 +128,11 @@ extension Repository {
                 guard fm.fileExists(atPath: refs.path(name), isDirectory: &isDir), !isDir.boolValue else { continue }
                 if name.hasSuffix(".lock") { report.warnings.append(lockWarning(refs.path(name))); continue }
                 report.refsChecked += 1
+                for prefix in ["refs/heads/", "refs/tags/"] where name.hasPrefix(prefix) {
+                    do { try RefStore.validate(shortName: String(name.dropFirst(prefix.count))) } catch {
+                        report.warnings.append("\(name): \(describe(error)); ftx no longer creates such names")
+                    }
+                }
                 do {
                     guard case .direct(let id)? = try refs.read(name) else {
                         report.errors.append("\(name): symbolic refs are only allowed for HEAD")
@@ -168,7 +185,7 @@ extension Repository {
     }
 
     func lockWarning(_ path: String) -> String {
-        if let pid = LockFile.ownerIfDead(path) { return "\(path): stale lock left by process \(pid) (remove it if no ftx command is running)" }
+        if let why = LockFile.staleReason(path) { return "\(path): stale lock \(why) (the next command that needs it removes it)" }
         return "\(path): lock file present (an ftx command is running, or one was interrupted)"
     }
 }

@@ -91,7 +91,7 @@ public struct ObjectID: Hashable, Comparable, Sendable, CustomStringConvertible 
 
 func isHexString(_ s: String) -> Bool { !s.isEmpty && s.utf8.allSatisfy { hexValue($0) != nil } }
 
-/// The five object types of DESIGN §3.
+/// The five object types (docs/architecture.md, "Objects").
 public enum ObjectType: String, Sendable, CaseIterable {
     case blob, chunked, tree, commit, tag
 }

@@ -33,6 +33,14 @@ public final class ObjectStore: @unchecked Sendable {
     /// the store is shared between threads.
     public var fetchMissing: (([ObjectID]) throws -> Bool)?
 
+    /// Brings the absent ones of `ids` in through `fetchMissing`, in one batch, when it is set (a
+    /// lazy clone fetching what a command is about to read); otherwise does nothing.
+    public func fetchAbsent(_ ids: [ObjectID]) throws {
+        let absent = ids.filter { !contains($0) }
+        guard !absent.isEmpty, let fetchMissing else { return }
+        _ = try fetchMissing(absent)
+    }
+
     public init(ftxDirectory: String, maxObjectSize: UInt64 = 256 << 20) {
         objectsDirectory = ftxDirectory + "/objects"
         packsDirectory = ftxDirectory + "/packs"
@@ -72,12 +80,6 @@ public final class ObjectStore: @unchecked Sendable {
             }
         }
         return out
-    }
-
-    public func allIDs() throws -> Set<ObjectID> {
-        var s = Set(looseIDs())
-        for p in try packs() { s.formUnion(p.ids) }
-        return s
     }
 
     // MARK: Presence and prefix lookup
@@ -123,25 +125,8 @@ public final class ObjectStore: @unchecked Sendable {
     /// nil when absent.
     func withFrame<T>(_ id: ObjectID, retry: Bool = true, _ body: (UnsafeRawBufferPointer, String, ObjectID?) throws -> T) throws -> T? {
         let path = loosePath(id)
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd >= 0 {
-            defer { close(fd) }
-            var st = stat()
-            fstat(fd, &st)
-            let size = Int(st.st_size)
-            // A compressed frame can never need more than ~maxObjectSize bytes.
-            guard UInt64(size) <= maxObjectSize + (maxObjectSize >> 6) + 4096 else {
-                throw StoreError.objectTooLarge(path: path, claimed: UInt64(size), limit: maxObjectSize)
-            }
-            var buf = [UInt8](repeating: 0, count: size)
-            var got = 0
-            while got < size {
-                let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + got, size - got) }
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { break }
-                got += n
-            }
-            return try buf.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<got]), path, nil) }
+        if let frame = try readLooseFile(path) {
+            return try frame.withUnsafeBytes { try body($0, path, nil) }
         }
         for pack in try packs() {
             if let i = pack.index(of: id) {
@@ -155,6 +140,49 @@ public final class ObjectStore: @unchecked Sendable {
             return try withFrame(id, retry: false, body)
         }
         return nil
+    }
+
+    /// The bytes of a loose object file; nil when it cannot be opened. Its size is checked before
+    /// it is read — against the largest frame any object within `maxObjectSize` compresses to,
+    /// then against the size its zstd header claims — so a stray multi-gigabyte file costs a stat
+    /// and a few bytes, not its size in memory.
+    func readLooseFile(_ path: String) throws -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw StoreError.io(path: path, reason: "cannot stat: \(String(cString: strerror(errno)))") }
+        let size = Int(st.st_size)
+        let largest = ZstdFrame.maxFrameSize(content: maxObjectSize + 64)
+        guard UInt64(size) <= largest else {
+            throw StoreError.corruptObject(path: path, reason: "file is \(size) bytes, too large for an object (a frame holds at most \(largest))")
+        }
+        var head = [UInt8](repeating: 0, count: min(size, ZstdFrame.headerProbeSize))
+        guard readFully(fd, &head, at: 0) == head.count else { throw StoreError.io(path: path, reason: "cannot read") }
+        if let claimed = ZstdFrame.claimedContentSize(head) {
+            guard claimed <= maxObjectSize + 64 else {
+                throw StoreError.objectTooLarge(path: path, claimed: claimed, limit: maxObjectSize)
+            }
+            guard UInt64(size) <= ZstdFrame.maxFrameSize(content: claimed) else {
+                throw StoreError.corruptObject(path: path, reason: "file is \(size) bytes, too large for the \(claimed) bytes its frame holds")
+            }
+        }
+        var buf = [UInt8](repeating: 0, count: size)
+        let got = readFully(fd, &buf, at: 0)
+        if got < size { buf.removeSubrange(got...) }
+        return buf
+    }
+
+    /// pread until `buf` is full or the file ends; returns the bytes read.
+    private func readFully(_ fd: Int32, _ buf: inout [UInt8], at offset: Int) -> Int {
+        var got = 0
+        while got < buf.count {
+            let n = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + got, $0.count - got, off_t(offset + got)) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            got += n
+        }
+        return got
     }
 
     /// Decodes a stored frame, resolving a delta's base first.

@@ -158,7 +158,8 @@ enum Writeback {
     }
 }
 
-/// A pack opened for reading: the idx in memory, the pack memory-mapped.
+/// A pack opened for reading: the idx in memory (validated whole, see PackIndex), the pack
+/// memory-mapped and checked against it (size, magic, trailer count and checksum).
 final class PackReader: @unchecked Sendable {
     let packPath: String
     let idxPath: String
@@ -174,10 +175,10 @@ final class PackReader: @unchecked Sendable {
     init(idxPath: String) throws {
         self.idxPath = idxPath
         packPath = String(idxPath.dropLast(4)) + ".pack"
-        guard let idx = FileManager.default.contents(atPath: idxPath) else {
+        guard let data = FileManager.default.contents(atPath: idxPath) else {
             throw StoreError.corruptPack(path: idxPath, reason: "cannot read index file")
         }
-        let index = try PackIndex(data: idx, path: idxPath)
+        let index = try PackIndex.parse(data, path: idxPath)
         packIndex = index
         ids = index.ids
         offsets = index.offsets
@@ -189,19 +190,21 @@ final class PackReader: @unchecked Sendable {
         guard fd >= 0 else { throw StoreError.corruptPack(path: packPath, reason: "pack file missing for its index") }
         defer { close(fd) }
         var st = stat()
-        fstat(fd, &st)
+        guard fstat(fd, &st) == 0 else { throw StoreError.corruptPack(path: packPath, reason: "cannot stat pack") }
         modificationDate = Date(timeIntervalSince1970: TimeInterval(st.st_mtim.tv_sec))
         guard Int(st.st_size) == packSize else {
             throw StoreError.corruptPack(path: packPath, reason: "pack is \(st.st_size) bytes, its index expects \(packSize) (truncated?)")
         }
-        guard packSize >= 8 + PackFormat.trailerSize,
-              let m = mmap(nil, packSize, PROT_READ, MAP_SHARED, fd, 0), m != MAP_FAILED else {
+        guard let m = mmap(nil, packSize, PROT_READ, MAP_SHARED, fd, 0), m != MAP_FAILED else {
             throw StoreError.corruptPack(path: packPath, reason: "cannot map pack")
         }
         map = m
         let raw = UnsafeRawBufferPointer(start: m, count: packSize)
+        var trailerCount: UInt64 = 0
+        withUnsafeMutableBytes(of: &trailerCount) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[(packSize - 40)..<(packSize - 32)])) }
         guard Array(raw[0..<8]) == PackFormat.packMagic,
-              Array(raw[(packSize - 32)..<packSize]) == packChecksum else {
+              Array(raw[(packSize - 32)..<packSize]) == packChecksum,
+              UInt64(littleEndian: trailerCount) == UInt64(ids.count) else {
             munmap(m, packSize)
             throw StoreError.corruptPack(path: packPath, reason: "pack header or trailer does not match its index")
         }

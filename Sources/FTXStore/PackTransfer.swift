@@ -1,3 +1,4 @@
+import FTXCore
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -44,7 +45,7 @@ public final class OutgoingPack {
     public func finish() throws -> (packPath: String, idxPath: String, name: String) {
         let packPath = try writer.finish()
         let stem = String(packPath.dropLast(5))
-        return (packPath, stem + ".idx", (stem as NSString).lastPathComponent)
+        return (packPath, stem + ".idx", SlashPath.lastComponent(stem))
     }
 
     public func abort() { writer.abort() }
@@ -125,14 +126,14 @@ public final class IncomingPack {
             throw error
         }
         let dir = store.packsDirectory
-        let name = String((tmpPack as NSString).lastPathComponent.dropFirst(temporary.count).dropLast(5))
+        let name = String(SlashPath.lastComponent(tmpPack).dropFirst(temporary.count).dropLast(5))
         guard rename(tmpPack, "\(dir)/\(name).pack") == 0, rename(tmpIdx, "\(dir)/\(name).idx") == 0 else {
             let err = String(cString: strerror(errno))
             unlink(tmpIdx)
             unlink(tmpPack)
             throw StoreError.io(path: "\(dir)/\(name).pack", reason: "cannot rename the fetched pack into place: \(err)")
         }
-        AtomicFileSync.directory(dir)
+        AtomicFile.syncDirectory(dir)
         store.reloadPacks()
         return writer.entries.count
     }
@@ -141,7 +142,7 @@ public final class IncomingPack {
 
     /// Decodes every object (in parallel), checking each against its id.
     private func verify(_ reader: PackReader) throws {
-        try concurrently(reader.count, workers: ProcessInfo.processInfo.activeProcessorCount) { i in
+        try Threads.concurrently(reader.count, threads: Threads.usable) { i in
             _ = try self.decode(reader, i, depth: 0)
         }
     }

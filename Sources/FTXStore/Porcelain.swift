@@ -1,3 +1,4 @@
+import FTXCore
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -36,8 +37,11 @@ extension Repository {
             var updates: [String: StagingIndex.Entry] = [:]
             var removals: Set<String> = []
             for (rel, user) in zip(rels, userPaths) {
+                // A path naming a reserved name (`.git`, `.FTX`, `GIT~1`…) is refused outright; inside
+                // a directory such names are skipped, as `.git` is.
+                if !rel.isEmpty { try StagingIndex.validate(path: rel) }
                 let files = scanFiles(under: rel)
-                let underIndex = idx.entries.keys.filter { rel.isEmpty || $0 == rel || $0.hasPrefix(rel + "/") }
+                let underIndex = idx.entries.keys.filter { SlashPath.isWithin($0, rel) }
                 if files.isEmpty && underIndex.isEmpty {
                     throw StoreError.invalidPath(user, reason: "did not match any file")
                 }
@@ -71,7 +75,7 @@ extension Repository {
         return try withLockedIndex { idx in
             var removed: [String] = []
             for (rel, user) in zip(rels, userPaths) {
-                let matched = idx.entries.keys.filter { rel.isEmpty || $0 == rel || $0.hasPrefix(rel + "/") }.sorted()
+                let matched = idx.entries.keys.filter { SlashPath.isWithin($0, rel) }.sorted()
                 if matched.isEmpty { throw StoreError.invalidPath(user, reason: "is not tracked") }
                 for p in matched {
                     idx.entries[p] = nil
@@ -83,11 +87,12 @@ extension Repository {
         }
     }
 
+    /// Removes the directories above `rel` that its removal left empty, innermost first.
     func removeEmptyParents(of rel: String) {
-        var dir = (rel as NSString).deletingLastPathComponent
+        var dir = SlashPath.parent(rel)
         while !dir.isEmpty {
             if rmdir(absolutePath(dir)) != 0 { break }
-            dir = (dir as NSString).deletingLastPathComponent
+            dir = SlashPath.parent(dir)
         }
     }
 

@@ -34,15 +34,15 @@ extension Repository {
     /// ends the shortcut early.
     func indexedRecordChainEnd(from id: ObjectID) throws -> ObjectID? {
         let db = try SQLiteIndex(path: sqlitePath)
-        let rows = try db.query("""
+        let rows = try db.db.query("""
             WITH RECURSIVE chain(id, parents, headers, n) AS (
               SELECT id, parents, headers, 0 FROM commits WHERE id = ?
               UNION ALL
               SELECT c.id, c.parents, c.headers, chain.n + 1 FROM chain JOIN commits c ON c.id = json_extract(chain.parents, '$[0]')
               WHERE EXISTS (SELECT 1 FROM json_each(chain.headers) WHERE json_extract(value, '$[0]') = ?))
             SELECT id FROM chain ORDER BY n DESC LIMIT 1
-            """, [id.hex, Commit.recordHeaderKey])
-        return rows.first?.first.flatMap { $0 }.flatMap { ObjectID(hex: $0) }
+            """, [.text(id.hex), .text(Commit.recordHeaderKey)])
+        return rows.first?.first?.string.flatMap { ObjectID(hex: $0) }
     }
 
     /// Files of `workTreeCommit(of: id)` (empty when every commit down to the root is a record).

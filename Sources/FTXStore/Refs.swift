@@ -1,3 +1,4 @@
+import FTXCore
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -49,22 +50,34 @@ public final class RefStore {
         try validateComponentPath(String(name.dropFirst(5)), full: name)
     }
 
-    /// Validates a short name such as a branch or tag name.
-    public static func validate(shortName: String) throws { try validateComponentPath(shortName, full: shortName) }
+    /// Validates a short name such as a branch or tag name: git's rules, and no name that revision
+    /// syntax would read as something else — `HEAD`, `@`, a leading `-` (an option), `refs/…` (a
+    /// full ref name), or a full object id.
+    public static func validate(shortName: String) throws {
+        try validateComponentPath(shortName, full: shortName)
+        if shortName == "HEAD" { throw StoreError.invalidRefName(shortName, reason: "'HEAD' names the current commit") }
+        if shortName.utf8.first == UInt8(ascii: "-") { throw StoreError.invalidRefName(shortName, reason: "starts with '-' (reads as an option)") }
+        if shortName.hasPrefix("refs/") { throw StoreError.invalidRefName(shortName, reason: "starts with 'refs/' (reads as a full ref name)") }
+        if ObjectID(hex: shortName) != nil { throw StoreError.invalidRefName(shortName, reason: "is a full object id") }
+    }
 
+    /// git check-ref-format's rules for the part after `refs/` (or a whole short name).
     private static func validateComponentPath(_ rest: String, full: String) throws {
-        if rest.isEmpty || rest.hasSuffix("/") || rest.hasPrefix("/") {
-            throw StoreError.invalidRefName(full, reason: "empty name or component")
+        let u = rest.utf8
+        if u.isEmpty || u.last == UInt8(ascii: "/") || u.first == UInt8(ascii: "/") {
+            throw StoreError.invalidRefName(full, reason: "empty, or starts or ends with '/'")
         }
-        if rest.contains("..") || rest.contains("@{") || rest == "@" {
-            throw StoreError.invalidRefName(full, reason: "contains '..' or '@{'")
+        if rest == "@" { throw StoreError.invalidRefName(full, reason: "'@' alone names HEAD") }
+        if rest.contains("..") || rest.contains("@{") {
+            throw StoreError.invalidRefName(full, reason: "contains '..' or '@{' (revision syntax)")
         }
+        if u.last == UInt8(ascii: ".") { throw StoreError.invalidRefName(full, reason: "ends with '.'") }
         for ch in rest.unicodeScalars where ch.value < 0x21 || ch.value == 0x7f || "~^:?*[\\".unicodeScalars.contains(ch) {
             throw StoreError.invalidRefName(full, reason: "contains a space, control character or one of ~^:?*[\\")
         }
-        for comp in rest.split(separator: "/", omittingEmptySubsequences: false) {
-            if comp.isEmpty { throw StoreError.invalidRefName(full, reason: "empty component") }
-            if comp.hasPrefix(".") || comp.hasSuffix(".lock") {
+        for comp in SlashPath.components(rest) {
+            if comp.isEmpty { throw StoreError.invalidRefName(full, reason: "empty component ('//')") }
+            if comp.utf8.first == UInt8(ascii: ".") || comp.utf8.suffix(5).elementsEqual(".lock".utf8) {
                 throw StoreError.invalidRefName(full, reason: "a component starts with '.' or ends with '.lock'")
             }
         }
@@ -177,12 +190,12 @@ public final class RefStore {
         }
         unlink(path(name))
         unlink(logPath(name))
-        AtomicFileSync.directory((path(name) as NSString).deletingLastPathComponent)
+        AtomicFile.syncDirectory(SlashPath.parent(path(name)))
     }
 
     func appendLog(_ name: String, _ entry: ReflogEntry) throws {
         let p = logPath(name)
-        try? FileManager.default.createDirectory(atPath: (p as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try? FileManager.default.createDirectory(atPath: SlashPath.parent(p), withIntermediateDirectories: true)
         let fd = open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw StoreError.io(path: p, reason: "cannot open reflog") }
         defer { close(fd) }
@@ -217,7 +230,7 @@ public final class RefStore {
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: full, isDirectory: &isDir), !isDir.boolValue else { continue }
             let name = (prefix.hasSuffix("/") ? prefix : prefix + "/") + rel
-            if rel.hasSuffix(".lock") || (rel as NSString).lastPathComponent.hasPrefix(".") { continue }
+            if rel.hasSuffix(".lock") || SlashPath.lastComponent(rel).hasPrefix(".") { continue }
             let value: RefValue?
             do { value = try read(name) } catch { if skipInvalid { continue }; throw error }
             if case .direct(let id)? = value { out.append((name, id)) }

@@ -26,14 +26,14 @@ public final class Repository {
 
     /// Finds `.ftx` in `directory` or the nearest parent, as git does.
     public static func discover(from directory: String = FileManager.default.currentDirectoryPath) throws -> Repository {
-        var dir = URL(fileURLWithPath: directory).standardizedFileURL.path
+        var dir = SlashPath.normalizedAbsolute(absolute(directory))
         while true {
             var isDir: ObjCBool = false
-            if FileManager.default.fileExists(atPath: dir + (dir == "/" ? ".ftx" : "/.ftx"), isDirectory: &isDir), isDir.boolValue {
+            if FileManager.default.fileExists(atPath: SlashPath.join(dir, ".ftx"), isDirectory: &isDir), isDir.boolValue {
                 return Repository(workTree: dir)
             }
-            if dir == "/" || dir.isEmpty { break }
-            dir = (dir as NSString).deletingLastPathComponent
+            if dir == "/" { break }
+            dir = SlashPath.parent(dir)
         }
         throw StoreError.notARepository(directory)
     }
@@ -41,7 +41,7 @@ public final class Repository {
     /// Creates `.ftx/` with HEAD on an unborn `main` branch.
     @discardableResult
     public static func initialize(at directory: String) throws -> Repository {
-        let wt = URL(fileURLWithPath: directory).standardizedFileURL.path
+        let wt = SlashPath.normalizedAbsolute(absolute(directory))
         let repo = Repository(workTree: wt)
         let fm = FileManager.default
         if fm.fileExists(atPath: repo.ftxDirectory + "/HEAD") { throw StoreError.alreadyInitialized(repo.ftxDirectory) }
@@ -56,19 +56,22 @@ public final class Repository {
 
     // MARK: Paths
 
+    /// `path` made absolute against `cwd` (not normalised).
+    static func absolute(_ path: String, cwd: String = FileManager.default.currentDirectoryPath) -> String {
+        path.utf8.first == UInt8(ascii: "/") ? path : SlashPath.join(cwd, path)
+    }
+
     /// Turns a user path (relative to `cwd` or absolute) into a work-tree-relative path ("" = root).
     public func relativePath(_ userPath: String, cwd: String = FileManager.default.currentDirectoryPath) throws -> String {
-        let abs = userPath.hasPrefix("/") ? userPath : cwd + "/" + userPath
-        let std = URL(fileURLWithPath: abs).standardizedFileURL.path
-        if std == workTree { return "" }
-        let prefix = workTree == "/" ? "/" : workTree + "/"
-        guard std.hasPrefix(prefix) else { throw StoreError.invalidPath(userPath, reason: "outside the work tree \(workTree)") }
-        let rel = String(std.dropFirst(prefix.count))
-        if rel == ".ftx" || rel.hasPrefix(".ftx/") { throw StoreError.invalidPath(userPath, reason: "inside the store") }
+        let std = SlashPath.normalizedAbsolute(Repository.absolute(userPath, cwd: cwd))
+        guard let rel = SlashPath.relative(std, to: workTree) else {
+            throw StoreError.invalidPath(userPath, reason: "outside the work tree \(workTree)")
+        }
+        if SlashPath.isWithin(rel, ".ftx") && !rel.isEmpty { throw StoreError.invalidPath(userPath, reason: "inside the store") }
         return rel
     }
 
-    public func absolutePath(_ rel: String) -> String { rel.isEmpty ? workTree : workTree + "/" + rel }
+    public func absolutePath(_ rel: String) -> String { SlashPath.join(workTree, rel) }
 
     // MARK: Index
 
@@ -86,13 +89,25 @@ public final class Repository {
 
     // MARK: Trees
 
-    /// Every file in a tree, by repository-relative path.
-    public func flatten(tree: ObjectID) throws -> [String: (kind: EntryKind, id: ObjectID)] {
+    /// The most entries `flatten` visits by default: a crafted tree that names the same subtree
+    /// twice at every level stands for 2^depth files from a few objects, so the walk is bounded.
+    public static let maxFlattenedEntries = 4_000_000
+
+    /// Every file in a tree, by repository-relative path (at most `limit` entries visited).
+    public func flatten(tree: ObjectID, limit: Int = Repository.maxFlattenedEntries) throws -> [String: (kind: EntryKind, id: ObjectID)] {
         var out: [String: (kind: EntryKind, id: ObjectID)] = [:]
+        var visited = 0
+        var parsed: [ObjectID: [TreeEntry]] = [:]  // a subtree named twice is read once
         func walk(_ id: ObjectID, _ prefix: String, depth: Int) throws {
             guard depth < 256 else { throw StoreError.badObject(id: id.hex, reason: "trees nested too deep") }
-            for e in try objects.readTree(id).entries {
-                let p = prefix.isEmpty ? e.name : prefix + "/" + e.name
+            let entries = try parsed[id] ?? objects.readTree(id).entries
+            parsed[id] = entries
+            visited += entries.count
+            guard visited <= limit else {
+                throw StoreError.badObject(id: tree.hex, reason: "tree holds more than \(limit) entries")
+            }
+            for e in entries {
+                let p = SlashPath.join(prefix, e.name)
                 if e.kind == .tree { try walk(e.id, p, depth: depth + 1) } else { out[p] = (e.kind, e.id) }
             }
         }
@@ -112,7 +127,8 @@ public final class Repository {
 
     // MARK: Work tree
 
-    /// Patterns from `.ftxignore` (one glob per line, `#` comments); `.ftx` and `.git` are always ignored.
+    /// Patterns from `.ftxignore` (one glob per line, `#` comments); `.ftx` and `.git` (in every
+    /// spelling a tree may not hold, see ReservedName) are always ignored.
     func ignorePatterns() -> [String] {
         guard let text = try? String(contentsOfFile: workTree + "/.ftxignore", encoding: .utf8) else { return [] }
         return text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
@@ -121,8 +137,8 @@ public final class Repository {
     }
 
     func isIgnored(_ rel: String, patterns: [String]) -> Bool {
-        let name = (rel as NSString).lastPathComponent
-        if name == ".ftx" || name == ".git" { return true }
+        let name = SlashPath.lastComponent(rel)
+        if ReservedName.aliased(by: name) != nil { return true }
         for p in patterns {
             if fnmatch(p, rel, 0) == 0 || (!p.contains("/") && fnmatch(p, name, 0) == 0) { return true }
         }
@@ -144,17 +160,12 @@ public final class Repository {
             case S_IFDIR:
                 guard let names = try? FileManager.default.contentsOfDirectory(atPath: absolutePath(r)) else { return }
                 // Skip AtomicFile's in-flight temporaries (".tmp-<pid>-<random>-<name>").
-                for n in names.sorted() where !Repository.isAtomicTemporary(n) { visit(r.isEmpty ? n : r + "/" + n) }
+                for n in names.sorted() where !Repository.isAtomicTemporary(n) { visit(SlashPath.join(r, n)) }
             default: break
             }
         }
         visit(rel)
         return out
-    }
-
-    static func isAtomicTemporary(_ name: String) -> Bool {
-        let parts = name.split(separator: "-", maxSplits: 3, omittingEmptySubsequences: false)
-        return parts.count == 4 && parts[0] == ".tmp" && Int(parts[1]) != nil && UInt64(parts[2]) != nil
     }
 
     static func entry(_ r: FileImporter.Result, _ st: stat) -> StagingIndex.Entry {

@@ -1,3 +1,4 @@
+import FTXCore
 import Foundation
 
 /// What a revision names: a stored object, or something a higher layer defines (the registry's
@@ -91,8 +92,8 @@ extension Repository {
     /// the staging index when `treeish` is empty.
     func resolvePath(_ path: String, in treeish: String, whole: String) throws -> ObjectID {
         var parts: [String] = []
-        for c in path.split(separator: "/", omittingEmptySubsequences: true) where c != "." {
-            if c == ".." { throw StoreError.badRevision(whole, reason: "'..' is not allowed in a path inside a revision") }
+        for c in SlashPath.components(path) where !c.isEmpty && !c.utf8.elementsEqual(".".utf8) {
+            if c.utf8.elementsEqual("..".utf8) { throw StoreError.badRevision(whole, reason: "'..' is not allowed in a path inside a revision") }
             parts.append(String(c))
         }
         let shown = parts.joined(separator: "/")

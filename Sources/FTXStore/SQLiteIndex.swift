@@ -1,5 +1,8 @@
-import CSQLite
+import FTXCore
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// index.sqlite: a derived, rebuildable index of commits for fast queries. Never the only copy
 /// of anything: `ftx reindex` recreates it from the objects. The schema evolves through named
@@ -28,83 +31,32 @@ public final class SQLiteIndex {
             """),
     ]
 
-    public let path: String
-    let db: OpaquePointer
+    /// The connection (the registry's run index shares it).
+    public let db: SQLiteDB
+    public var path: String { db.path }
 
     public init(path: String, migrations extra: [Migration] = []) throws {
-        self.path = path
-        var handle: OpaquePointer?
-        guard sqlite3_open_v2(path, &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nil) == SQLITE_OK,
-              let handle else {
-            let msg = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
-            if let handle { sqlite3_close(handle) }
-            throw StoreError.sqlite(path: path, reason: msg)
-        }
-        db = handle
-        sqlite3_busy_timeout(db, 10_000)
-        try exec("PRAGMA journal_mode=WAL")
+        db = try SQLiteDB(path: path)
+        try db.exec("PRAGMA journal_mode=WAL")
         try migrate(Self.storeMigrations + extra)
     }
 
-    deinit { sqlite3_close(db) }
-
-    public func exec(_ sql: String) throws {
-        var err: UnsafeMutablePointer<CChar>?
-        if sqlite3_exec(db, sql, nil, nil, &err) != SQLITE_OK {
-            let msg = err.map { String(cString: $0) } ?? "error"
-            sqlite3_free(err)
-            throw StoreError.sqlite(path: path, reason: msg)
-        }
-    }
-
     func migrate(_ migrations: [Migration]) throws {
-        try exec("CREATE TABLE IF NOT EXISTS ftx_migrations (identifier TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)")
-        let applied = Set(try query("SELECT identifier FROM ftx_migrations").map { $0[0] ?? "" })
+        try db.exec("CREATE TABLE IF NOT EXISTS ftx_migrations (identifier TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)")
+        let applied = Set(try db.query("SELECT identifier FROM ftx_migrations").compactMap { $0.first?.string })
         for m in migrations where !applied.contains(m.identifier) {
-            try exec("BEGIN IMMEDIATE")
-            do {
+            try db.transaction {
                 // Another process may have applied it between our read and the write lock.
-                if try query("SELECT 1 FROM ftx_migrations WHERE identifier = ?", [m.identifier]).isEmpty {
-                    try exec(m.sql)
-                    try run("INSERT INTO ftx_migrations VALUES (?, ?)", [m.identifier, String(Int(Date().timeIntervalSince1970))])
+                if try db.query("SELECT 1 FROM ftx_migrations WHERE identifier = ?", [.text(m.identifier)]).isEmpty {
+                    try db.exec(m.sql)
+                    try db.run("INSERT INTO ftx_migrations VALUES (?, ?)", [.text(m.identifier), .integer(Int64(Date().timeIntervalSince1970))])
                 }
-                try exec("COMMIT")
-            } catch {
-                try? exec("ROLLBACK")
-                throw error
             }
         }
     }
 
     public var appliedMigrations: [String] {
-        (try? query("SELECT identifier FROM ftx_migrations ORDER BY rowid").map { $0[0] ?? "" }) ?? []
-    }
-
-    /// Runs a statement with text parameters.
-    public func run(_ sql: String, _ params: [String?] = []) throws {
-        _ = try query(sql, params)
-    }
-
-    /// Runs a query with text parameters; every column comes back as text (or nil for NULL).
-    public func query(_ sql: String, _ params: [String?] = []) throws -> [[String?]] {
-        var stmt: OpaquePointer?
-        guard sqlite3_prepare_v2(db, sql, -1, &stmt, nil) == SQLITE_OK, let stmt else {
-            throw StoreError.sqlite(path: path, reason: String(cString: sqlite3_errmsg(db)))
-        }
-        defer { sqlite3_finalize(stmt) }
-        let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
-        for (i, p) in params.enumerated() {
-            if let p { sqlite3_bind_text(stmt, Int32(i + 1), p, -1, transient) } else { sqlite3_bind_null(stmt, Int32(i + 1)) }
-        }
-        var rows: [[String?]] = []
-        while true {
-            let rc = sqlite3_step(stmt)
-            if rc == SQLITE_DONE { break }
-            guard rc == SQLITE_ROW else { throw StoreError.sqlite(path: path, reason: String(cString: sqlite3_errmsg(db))) }
-            let n = sqlite3_column_count(stmt)
-            rows.append((0..<n).map { c in sqlite3_column_text(stmt, c).map { String(cString: $0) } })
-        }
-        return rows
+        (try? db.query("SELECT identifier FROM ftx_migrations ORDER BY rowid").compactMap { $0.first?.string }) ?? []
     }
 
     static func json(_ value: Any) -> String {
@@ -113,13 +65,13 @@ public final class SQLiteIndex {
     }
 
     public func insert(commit: Commit, id: ObjectID) throws {
-        try run("INSERT OR REPLACE INTO commits (id, tree, parents, time, author, message, headers) VALUES (?, ?, ?, ?, ?, ?, ?)", [
-            id.hex, commit.tree.hex, Self.json(commit.parents.map(\.hex)), String(commit.committer.time),
-            commit.author.ident, commit.message, Self.json(commit.extraHeaders.map { [$0.0, $0.1] }),
+        try db.run("INSERT OR REPLACE INTO commits (id, tree, parents, time, author, message, headers) VALUES (?, ?, ?, ?, ?, ?, ?)", [
+            .text(id.hex), .text(commit.tree.hex), .text(Self.json(commit.parents.map(\.hex))), .integer(commit.committer.time),
+            .text(commit.author.ident), .text(commit.message), .text(Self.json(commit.extraHeaders.map { [$0.0, $0.1] })),
         ])
     }
 
-    public var commitCount: Int { Int((try? query("SELECT COUNT(*) FROM commits"))?.first?[0] ?? "0") ?? 0 }
+    public var commitCount: Int { Int((try? db.query("SELECT COUNT(*) FROM commits"))?.first?.first?.string ?? "0") ?? 0 }
 }
 
 extension Repository {
@@ -128,7 +80,13 @@ extension Repository {
     @discardableResult
     public func reindex(migrations: [SQLiteIndex.Migration] = [],
                         extra: ((SQLiteIndex, ObjectID, Commit) throws -> Void)? = nil) throws -> Int {
-        let db = try SQLiteIndex(path: sqlitePath, migrations: migrations)
+        let db: SQLiteIndex
+        do { db = try SQLiteIndex(path: sqlitePath, migrations: migrations) } catch StoreError.derivedIndexDamaged(_, let reason) {
+            // Derived data: keep the damaged file for inspection and start afresh.
+            let aside = try setAsideSQLiteIndex()
+            Notice.post("\(sqlitePath) was damaged (\(reason)); moved it to \(aside) and rebuilt it")
+            db = try SQLiteIndex(path: sqlitePath, migrations: migrations)
+        }
         var commits: [ObjectID: Commit] = [:]
         var stack = try rootCommits()
         while let id = stack.popLast() {
@@ -137,19 +95,27 @@ extension Repository {
             commits[id] = c
             stack.append(contentsOf: c.parents)
         }
-        try db.exec("BEGIN IMMEDIATE")
-        do {
-            try db.exec("DELETE FROM commits")
+        try db.db.transaction {
+            try db.db.exec("DELETE FROM commits")
             for (id, c) in commits.sorted(by: { $0.key < $1.key }) {
                 try db.insert(commit: c, id: id)
                 try extra?(db, id, c)
             }
-            try db.exec("COMMIT")
-        } catch {
-            try? db.exec("ROLLBACK")
-            throw error
         }
         return commits.count
+    }
+
+    /// Renames a damaged index.sqlite (and its WAL and shared-memory files) to
+    /// `index.sqlite.corrupt-<unix time>`; returns the new path.
+    func setAsideSQLiteIndex() throws -> String {
+        var aside = "\(sqlitePath).corrupt-\(Int(Date().timeIntervalSince1970))"
+        var n = 1
+        while FileManager.default.fileExists(atPath: aside) { n += 1; aside = "\(sqlitePath).corrupt-\(Int(Date().timeIntervalSince1970))-\(n)" }
+        guard rename(sqlitePath, aside) == 0 else {
+            throw StoreError.io(path: sqlitePath, reason: "cannot move the damaged index aside: \(String(cString: strerror(errno)))")
+        }
+        for suffix in ["-wal", "-shm"] { _ = rename(sqlitePath + suffix, aside + suffix) }
+        return aside
     }
 
     /// Commits named by HEAD, every ref and every reflog entry (peeling annotated tags).

@@ -23,10 +23,13 @@ public struct StagingIndex: Sendable {
 
     /// Repository-relative paths with `/` separators; every component must be a valid tree name.
     public static func validate(path: String) throws {
-        guard !path.isEmpty, !path.hasPrefix("/") else { throw StoreError.invalidPath(path, reason: "empty or absolute") }
-        for comp in path.split(separator: "/", omittingEmptySubsequences: false) {
-            do { try TreeEntry.validate(name: String(comp)) } catch {
-                throw StoreError.invalidPath(path, reason: "component '\(comp)' is not a valid name")
+        guard !path.isEmpty, path.utf8.first != UInt8(ascii: "/") else { throw StoreError.invalidPath(path, reason: "empty or absolute") }
+        for comp in SlashPath.components(path) {
+            do { try TreeEntry.validate(name: String(comp)) } catch let e as StoreError {
+                if case .invalidTreeName(_, let reason) = e {
+                    throw StoreError.invalidPath(path, reason: "component \(String(comp).debugDescription) is not a valid name: \(reason)")
+                }
+                throw e
             }
         }
     }
@@ -87,7 +90,7 @@ public struct StagingIndex: Sendable {
         let root = Dir()
         for (path, e) in files {
             var node = root
-            let comps = path.split(separator: "/").map(String.init)
+            let comps = SlashPath.components(path).map(String.init)
             for c in comps.dropLast() {
                 if let d = node.dirs[c] { node = d } else { let d = Dir(); node.dirs[c] = d; node = d }
             }

@@ -25,6 +25,7 @@ public enum StoreError: FTXError {
     case wouldOverwrite(paths: [String])
     case io(path: String, reason: String)
     case sqlite(path: String, reason: String)
+    case derivedIndexDamaged(path: String, reason: String)
     case nothingToCommit
     case usage(String)
 
@@ -55,6 +56,7 @@ public enum StoreError: FTXError {
         case .wouldOverwrite(let paths): return "checkout would overwrite uncommitted changes in \(paths.count) path(s): \(paths.prefix(5).joined(separator: ", "))"
         case .io(_, let reason): return reason
         case .sqlite(_, let reason): return "index.sqlite: \(reason)"
+        case .derivedIndexDamaged(_, let reason): return "index.sqlite is damaged: \(reason)"
         case .nothingToCommit: return "nothing to commit (the staged tree equals the project state at HEAD; run commits are records and do not count)"
         case .usage(let m): return m
         }
@@ -68,7 +70,7 @@ public enum StoreError: FTXError {
             return p
         case .corruptObject(let p, _), .hashMismatch(let p, _, _), .objectTooLarge(let p, _, _),
              .corruptPack(let p, _), .staleLock(let p, _), .lockBusy(let p), .corruptIndex(let p, _),
-             .io(let p, _), .sqlite(let p, _):
+             .io(let p, _), .sqlite(let p, _), .derivedIndexDamaged(let p, _):
             return p
         case .wrongType(let id, _, _), .badObject(let id, _): return id
         case .badRef(let n, _), .casFailed(let n, _, _), .lostRace(let n, _): return n
@@ -87,6 +89,7 @@ public enum StoreError: FTXError {
         case .hashMismatch, .corruptObject, .corruptPack: return "run `ftx fsck` to list every damaged object"
         case .badRevision: return "revisions: an id (≥ 6 hex digits), branch, tag, HEAD, X~N, X^, X^N, ref@{N}, X:path (X: is the root tree)"
         case .nothingToCommit: return "stage changes with `ftx add <path>` first"
+        case .derivedIndexDamaged: return "it holds only derived data: `ftx reindex` moves it aside and rebuilds it"
         default: return nil
         }
     }

@@ -1,3 +1,4 @@
+import FTXCore
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -8,19 +9,12 @@ import Glibc
 /// renamed into place only when complete, so a killed command never leaves a half-written file
 /// under a real name — only a temporary, which `status` ignores and these functions remove.
 extension Repository {
-    /// The pid in a temporary file's name, if it is one.
-    static func temporaryOwner(_ name: String) -> Int32? {
-        guard name.hasPrefix(".tmp-") else { return nil }
-        var rest = name.dropFirst(5)
-        if rest.hasPrefix("pack-") { rest = rest.dropFirst(5) }
-        guard let dash = rest.firstIndex(of: "-"), let pid = Int32(rest[..<dash]), pid > 0 else { return nil }
-        return pid
-    }
+    /// True for a temporary file's name (see `AtomicFile.temporaryName`).
+    static func isAtomicTemporary(_ name: String) -> Bool { AtomicFile.temporaryOwner(ofName: name) != nil }
 
     /// True when the process that created this temporary no longer runs (never for our own).
     static func temporaryOwnerIsGone(_ name: String) -> Bool {
-        guard let pid = temporaryOwner(name), pid != getpid() else { return false }
-        return kill(pid, 0) == -1 && errno == ESRCH
+        AtomicFile.temporaryOwner(ofName: name).map(LocalProcess.isGone) ?? false
     }
 
     /// Removes work-tree temporaries left by killed processes (a `checkout` interrupted between
@@ -33,7 +27,7 @@ extension Repository {
         func visit(_ rel: String) {
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: absolutePath(rel)) else { return }
             for n in names.sorted() {
-                let r = rel.isEmpty ? n : rel + "/" + n
+                let r = SlashPath.join(rel, n)
                 var st = stat()
                 guard lstat(absolutePath(r), &st) == 0 else { continue }
                 let type = st.st_mode & S_IFMT

@@ -20,7 +20,8 @@ public struct TreeEntry: Hashable, Sendable {
         self.name = name; self.kind = kind; self.id = id
     }
 
-    /// Rejects empty, `.`, `..`, `/`, NUL and other control characters, and `.ftx` (the store itself).
+    /// Rejects empty, `.`, `..`, `/`, NUL and other control characters, and `.ftx` and `.git` in
+    /// every spelling a filesystem may take for them (see ReservedName).
     public static func validate(name: String) throws {
         let u = Array(name.utf8)
         if u.isEmpty { throw StoreError.invalidTreeName(name, reason: "empty name") }
@@ -31,7 +32,10 @@ public struct TreeEntry: Hashable, Sendable {
         if u.contains(where: { $0 < 0x20 || $0 == 0x7f }) {
             throw StoreError.invalidTreeName(name.debugDescription, reason: "contains a control character")
         }
-        if name.lowercased() == ".ftx" { throw StoreError.invalidTreeName(name, reason: "'.ftx' is reserved for the store") }
+        if let reserved = ReservedName.aliased(by: name) {
+            let what = reserved == ".ftx" ? "the store" : "the git repository"
+            throw StoreError.invalidTreeName(name.debugDescription, reason: "reserved: a filesystem may take it for '\(reserved)' (\(what))")
+        }
     }
 }
 
@@ -71,7 +75,10 @@ public struct Tree: Hashable, Sendable {
                   let oid = ObjectID(hex: String(parts[1])) else {
                 throw StoreError.badObject(id: id, reason: "tree line \(n + 1) is not `<kind> <id> <name>`")
             }
-            let entry = try TreeEntry(name: String(parts[2]), kind: kind, id: oid)
+            let entry: TreeEntry
+            do { entry = try TreeEntry(name: String(parts[2]), kind: kind, id: oid) } catch let e as StoreError {
+                throw StoreError.badObject(id: id, reason: "line \(n + 1): \(e.description)")
+            }
             let key = Array(entry.name.utf8)
             if let previous, !previous.lexicographicallyPrecedes(key) {
                 throw StoreError.badObject(id: id, reason: "tree entries not sorted or duplicated at line \(n + 1)")
@@ -110,17 +117,22 @@ public struct ChunkList: Hashable, Sendable {
         }
         var chunks: [Chunk] = []
         chunks.reserveCapacity(lines.count)
+        var sum = 0
         for (n, line) in lines.dropFirst().enumerated() {
             let parts = line.split(separator: " ")
             guard parts.count == 2, let cid = ObjectID(hex: String(parts[0])), let size = Int(parts[1]), size > 0 else {
                 throw StoreError.badObject(id: id, reason: "chunk line \(n + 2) is not `<id> <size>`")
             }
+            let (next, overflow) = sum.addingReportingOverflow(size)
+            guard !overflow, next <= total else {
+                throw StoreError.badObject(id: id, reason: "chunk sizes exceed the header's total \(total) at line \(n + 2)")
+            }
+            sum = next
             chunks.append(Chunk(id: cid, size: size))
         }
-        let list = ChunkList(chunks: chunks)
-        if list.totalSize != total {
-            throw StoreError.badObject(id: id, reason: "chunk sizes add up to \(list.totalSize), header says \(total)")
+        if sum != total {
+            throw StoreError.badObject(id: id, reason: "chunk sizes add up to \(sum), header says \(total)")
         }
-        return list
+        return ChunkList(chunks: chunks)
     }
 }

@@ -84,6 +84,23 @@ final class CompressorPool: @unchecked Sendable {
 enum ZstdFrame {
     static let contentSizeUnknown = UInt64.max
     static let contentSizeError = UInt64.max - 1
+    /// Enough leading bytes to read a frame header (ZSTD_FRAMEHEADERSIZE_MAX).
+    static let headerProbeSize = 18
+
+    /// The content size a frame header records; nil when the header does not record it (or the
+    /// bytes are not a frame: decoding reports that).
+    static func claimedContentSize(_ head: [UInt8]) -> UInt64? {
+        let n = head.withUnsafeBytes { ZSTD_getFrameContentSize($0.baseAddress, $0.count) }
+        return n == contentSizeUnknown || n == contentSizeError ? nil : n
+    }
+
+    /// The largest frame `content` bytes can compress to (zstd's bound, saturating).
+    static func maxFrameSize(content: UInt64) -> UInt64 {
+        // ZSTD_compressBound: size + size/256 + a small margin, well under twice the size.
+        let (twice, overflow) = content.multipliedReportingOverflow(by: 2)
+        if overflow || twice > UInt64(Int.max) { return UInt64(Int.max) }
+        return UInt64(ZSTD_compressBound(Int(content))) + 64
+    }
 
     /// Decompresses an object frame, checking the typed header, the size limit and (when `expected`
     /// is given) the hash. Returns the type and the content without its header.

@@ -106,8 +106,7 @@ struct BlockQ8_0: Block32 {
     // Results of the whole row range go to a [row][vector] scratch (one contiguous stream) and are
     // transposed into Y at the end, so the compute loop never writes nVec far-apart rows of Y.
     let n = re - rs
-    let tmp = UnsafeMutablePointer<Float>.allocate(capacity: n * nVec)
-    defer { tmp.deallocate() }
+    let tmp = ThreadScratch.buffer(.matmul, n * nVec, as: Float.self)
     let tile = max(8, 16 * 1024 / max(1, rowBytes))
     var r0 = 0
     while r0 < n {
@@ -135,8 +134,7 @@ struct BlockQ8_0: Block32 {
             // Eight vectors per decoded block: 8 accumulators + 4 weight registers stay in ymm.
             // Results go to a row-major scratch first: eight output rows `ldy` apart written in
             // lock step alias in the cache when ldy is a multiple of 1024 (the vocab head).
-            let tmp = UnsafeMutablePointer<Float>.allocate(capacity: 8 * (re - rs))
-            defer { tmp.deallocate() }
+            let tmp = ThreadScratch.buffer(.tile, 8 * (re - rs), as: Float.self)
             for r in rs..<re {
                 let row = w + r * rowBytes
                 var a0 = F8(), a1 = F8(), a2 = F8(), a3 = F8(), a4 = F8(), a5 = F8(), a6 = F8(), a7 = F8()
@@ -163,8 +161,7 @@ struct BlockQ8_0: Block32 {
             }
         } else if g == 4 {
             let x1 = x0 + ldx, x2 = x1 + ldx, x3 = x2 + ldx
-            let tmp = UnsafeMutablePointer<Float>.allocate(capacity: 4 * (re - rs))
-            defer { tmp.deallocate() }
+            let tmp = ThreadScratch.buffer(.tile, 4 * (re - rs), as: Float.self)
             for r in rs..<re {
                 let row = w + r * rowBytes
                 var a0 = F8(), a1 = F8(), a2 = F8(), a3 = F8()
@@ -216,8 +213,7 @@ struct BlockQ8_0: Block32 {
             for u in 0..<g {
                 let xu = x0 + u * ldx
                 // Per-block partial sums of x, kept as 8 lanes so the m term is one vector FMA.
-                let xs = UnsafeMutablePointer<F8>.allocate(capacity: max(1, nb))
-                defer { xs.deallocate() }
+                let xs = ThreadScratch.buffer(.tile, nb, as: F8.self)
                 do {
                     if B.hasMin {
                         for blk in 0..<nb {

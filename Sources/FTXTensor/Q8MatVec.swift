@@ -185,10 +185,8 @@ func llvmPrefetch(_ p: UnsafeRawPointer, _ rw: Int32, _ locality: Int32, _ cache
     // Lanes are eight activation rows (vectors past nVec repeat the last); weight rows in tiles that
     // stay in L1 while every group of eight reads them.
     let groups = (nVec + 7) / 8
-    // (A heap buffer: inside a withUnsafeTemporaryAllocation closure the AVX2 intrinsics stopped
-    // being inlined.)
-    let dT = UnsafeMutablePointer<F8>.allocate(capacity: 2 * groups * nb), sT = dT + groups * nb
-    defer { dT.deallocate() }
+    // (Not withUnsafeTemporaryAllocation: inside its closure the AVX2 intrinsics stopped being inlined.)
+    let dT = ThreadScratch.buffer(.matmul, 2 * groups * nb, as: F8.self), sT = dT + groups * nb
     do {
         for g in 0..<groups {
             for b in 0..<nb {

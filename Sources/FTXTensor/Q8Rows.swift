@@ -1,3 +1,4 @@
+import FTXCore
 import _Builtin_intrinsics.intel
 
 /// Activation rows quantized to 8-bit blocks of 32, as llama.cpp does for its integer dot products

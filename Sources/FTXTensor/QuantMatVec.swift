@@ -20,8 +20,7 @@ public func quantMatVecRows(_ type: QuantType, w: UnsafeRawPointer, rowBytes: In
                      x: x, ldx: ldx, nVec: nVec, y: y, ldy: ldy, accumulate: accumulate)
     default:
         // Other block layouts: dequantize the row once, then f32 dots for every vector.
-        let tmp = UnsafeMutablePointer<Float>.allocate(capacity: cols)
-        defer { tmp.deallocate() }
+        let tmp = ThreadScratch.buffer(.matmul, cols, as: Float.self)
         for r in rowStart..<rowEnd {
             dequantizeRow(type, w + r * rowBytes, tmp, count: cols)
             for v in 0..<nVec {

@@ -1,3 +1,4 @@
+import FTXCore
 import Foundation
 
 /// Elementwise and row-wise kernels over raw f32 buffers (SIMD inner loops, fixed order).

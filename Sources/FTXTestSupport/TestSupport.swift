@@ -4,9 +4,10 @@ import XCTest
 import Glibc
 #endif
 
-/// Paths and helpers shared by every test target: the repository root, the reference fixtures in
-/// ../shared/fixtures, the real SmolLM2 model fetched by `make model`, scratch directories, and
-/// running the built `ftx` binary.
+/// Paths and helpers shared by every test target: the repository root, the reference fixtures
+/// committed under Tests/ (each with the script in scripts/ that regenerates it), the real SmolLM2
+/// model fetched by `make model`, scratch directories, and running the built `ftx` binary. Nothing
+/// here reads outside the repository except the model (FTX_SMOLLM2 or .cache/models).
 public enum TestSupport {
     /// The package root (the directory holding Package.swift).
     public static let repoRoot: URL = {
@@ -15,17 +16,25 @@ public enum TestSupport {
         return url
     }()
 
-    /// `../shared/fixtures/<name>` beside the checkout (read-only reference data).
-    /// Skips when absent, unless FTX_REQUIRE_MODEL=1 (as `make test` sets), where it is a failure.
-    public static func sharedFixture(_ relative: String, file: StaticString = #filePath, line: UInt = #line) throws -> URL {
-        let url = repoRoot.deletingLastPathComponent().appendingPathComponent("shared/fixtures/\(relative)")
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            if ProcessInfo.processInfo.environment["FTX_REQUIRE_MODEL"] == "1" {
-                XCTFail("reference fixture \(url.path) missing (../shared/fixtures beside the checkout)", file: file, line: line)
-            }
-            throw XCTSkip("reference fixture \(url.path) not present")
+    /// `Tests/<relative>`: a committed reference fixture, e.g. "FTXModelTests/Fixtures/smollm2/english.json".
+    /// Fixtures are part of the repository, so a missing one is a failure, never a skip.
+    public static func fixture(_ relative: String) -> URL {
+        repoRoot.appendingPathComponent("Tests/\(relative)")
+    }
+
+    /// A raw little-endian float32 file (the references' binary format: row-major, no header).
+    public static func float32s(_ url: URL) throws -> [Float] {
+        let data = try Data(contentsOf: url)
+        return data.withUnsafeBytes { raw in (0..<(raw.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) } }
+    }
+
+    /// A text file of float32 values, one little-endian hex bit pattern per line ("0000803f" is 1.0),
+    /// for tables compared bit for bit.
+    public static func hexFloat32s(_ url: URL) throws -> [Float] {
+        try String(contentsOf: url, encoding: .utf8).split(whereSeparator: \.isNewline).map { hex in
+            guard hex.count == 8, let le = UInt32(hex, radix: 16) else { throw CocoaError(.fileReadCorruptFile) }
+            return Float(bitPattern: le.byteSwapped)
         }
-        return url
     }
 
     /// Path to SmolLM2-135M-Instruct Q4_1 (`make model`). Skips when absent, unless
@@ -122,10 +131,26 @@ public enum TestSupport {
         return Running(p, stdout: out, stderr: err)
     }
 
+    /// A billion-laughs YAML document: nine levels of nine aliases each (9^9 nodes once expanded,
+    /// 1 kB of text), at the top level or indented under `key`. Levels a..e expand to 10, 91, 820,
+    /// 7381 and 66430 nodes, so a 100000-node limit is crossed by the first alias on line 6 (7 under a key).
+    public static func yamlAliasBomb(under key: String? = nil) -> String {
+        let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i"]
+        var lines = ["a: &a [" + Array(repeating: "\"lol\"", count: 9).joined(separator: ",") + "]"]
+        for k in 1..<names.count {
+            lines.append("\(names[k]): &\(names[k]) [" + Array(repeating: "*\(names[k - 1])", count: 9).joined(separator: ",") + "]")
+        }
+        guard let key else { return lines.joined(separator: "\n") + "\n" }
+        return "\(key):\n" + lines.map { "  " + $0 }.joined(separator: "\n") + "\n"
+    }
+
     public struct RunResult {
+        /// The exit status, or the signal number when `signaled`.
         public let status: Int32
         public let stdout: String
         public let stderr: String
+        /// True when the process died of a signal (a crash: SIGILL, SIGSEGV, SIGABRT…).
+        public var signaled = false
     }
 
     /// Runs `ftx args…` in `cwd` and captures its output. Output is drained concurrently so a
@@ -165,6 +190,7 @@ public enum TestSupport {
         let errData = errBox.data
         return RunResult(status: p.terminationStatus,
                          stdout: String(decoding: outData, as: UTF8.self),
-                         stderr: String(decoding: errData, as: UTF8.self))
+                         stderr: String(decoding: errData, as: UTF8.self),
+                         signaled: p.terminationReason == .uncaughtSignal)
     }
 }

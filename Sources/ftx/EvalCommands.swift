@@ -30,7 +30,7 @@ struct EvalCommand: ParsableCommand {
         Exit status: 0 when every gate passes (or none is declared), 1 when a gate fails, 2 on errors.
         """))
 
-    @Argument(help: "A revision to evaluate (needs an ftx repository; use --model for a GGUF file).")
+    @Argument(help: "A revision to evaluate, or `base` / a registered base's name or id (needs an ftx repository; use --model for a GGUF file).")
     var revision: String?
 
     @Flag(name: .customLong("base"), help: "Evaluate the registered base model (needs an ftx repository).")
@@ -79,8 +79,8 @@ struct EvalCommand: ParsableCommand {
             // Inside a repository: the registered base (its report is stored for `diff base …`) or a run's adapter.
             let registry = try EvalCommands.registry(resolving: base ? "--base" : revision!)
             let report = base
-                ? try registry.evaluateBase(suitePath: suitePath, modelLoader: RunEvalModels.loader(), gates: gates)
-                : try registry.evaluate(revision: revision!, suitePath: suitePath, modelLoader: RunEvalModels.loader(), gates: gates)
+                ? try registry.evaluateBase(suitePath: suitePath, modelLoader: EvalModels.loader(), gates: gates)
+                : try registry.evaluate(revision: revision!, suitePath: suitePath, modelLoader: EvalModels.loader(), gates: gates)
             if let out { try report.write(to: out) }
             if json { FileHandle.standardOutput.write(try report.jsonData()) } else { print(EvalSummary.render(report), terminator: "") }
             if report.gates.contains(where: { $0.status == .fail }) { throw ExitCode(1) }
@@ -91,7 +91,7 @@ struct EvalCommand: ParsableCommand {
         let loadedSuite = try SuiteLoader.load(path: suitePath)
         let cases = try CaseLoader.load(suite: loadedSuite)
         let baselineReport = try baseline.map { try EvalReport.read(path: $0) }
-        let evalModel = try EvalModelLoading.load(model: model, adapter: adapter)
+        let evalModel = try EvalModels.open(base: model, adapter: adapter)
         let runner = EvalRunner(suite: loadedSuite, gates: gates, baseline: baselineReport, scoreExpected: !noScore)
         let report = try runner.run(model: evalModel, cases: cases.cases, casesSHA256: cases.sha256)
         if let out { try report.write(to: out) }
@@ -109,23 +109,32 @@ struct EvalCommand: ParsableCommand {
 struct DiffCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "diff",
-        abstract: "Compare two eval reports: metric deltas with 95% CIs, McNemar, flipped cases.",
+        abstract: "Compare two eval reports: suite changes, metric deltas with 95% CIs, McNemar, flipped cases.",
         discussion: reflow("""
-        Cases are paired by id. Each metric is shown A → B with its delta and a 95% CI from a
-        seeded paired bootstrap (10,000 resamples); pass/fail flips get McNemar's exact test and
-        pass rates Wilson intervals. A metric regresses only when its CI excludes zero and the drop
-        exceeds the gate tolerance. Gates come from --max-drop/--max-flips, else from B's report,
-        else the default: any significant drop of pass_rate, exact_match or mean_score.
+        First, whether the suite changed between A and B (file hash, generation settings,
+        assertions, threshold, case file, case count), key by key: a metric the change affects is
+        labelled "not comparable" and no regression is judged on it. Cases are paired by id. Each
+        metric is shown A → B with its delta and a 95% CI from a seeded paired bootstrap (10,000
+        resamples), labelled better or worse by the metric's direction when significant;
+        pass/fail flips get McNemar's exact test and pass rates Wilson intervals. A metric
+        regresses only when its CI excludes zero on the bad side and the drop exceeds the gate
+        tolerance. Regression gates come from --max-drop/--max-flips, else from B's report, else
+        the default: any significant drop of pass_rate, exact_match or mean_score. B's own
+        threshold gates (e.g. pass_rate >= 0.8) are judged on B alone. The result line keeps the
+        three apart: regressed against A, improved, and whether B passes its own gates.
 
         Examples:
           ftx diff base.json tuned.json
           ftx diff base.json tuned.json --max-drop 0.02 --max-flips 3 --html diff.html
-          ftx diff a.json b.json --json | jq .mcnemar
+          ftx diff a.json b.json --json | jq .verdict
+          ftx diff base HEAD     (repository: revisions, base, a base's name or id)
 
-        Exit status: 0 when no gate regressed, 1 when one did (for CI), 2 on errors.
+        Exit status (first that applies): 1 when B regressed against A (a regression gate failed),
+        3 when B fails one of its own gates, 4 when the suite changed so that no regression could
+        be judged, 0 otherwise; 2 on errors. CI that must stop on any of these stops on non-zero.
         """))
 
-    @Argument(help: "Report A (the baseline): a report JSON file. Revisions need an ftx repository.")
+    @Argument(help: "Report A (the baseline): a report JSON file, or in a repository a revision, `base`, or a base's name or id.")
     var a: String
     @Argument(help: "Report B (the candidate).")
     var b: String
@@ -172,7 +181,9 @@ struct DiffCommand: ParsableCommand {
             print(DiffText.render(diff, maxCases: maxCases), terminator: "")
             if let html { print("html: \(html)") }
         }
-        if diff.gateRegressed { throw ExitCode(1) }
+        if diff.verdict.regressedVsA { throw ExitCode(1) }
+        if diff.verdict.ownGatesFailed { throw ExitCode(3) }
+        if !diff.verdict.comparable { throw ExitCode(4) }
     }
 }
 

@@ -23,7 +23,10 @@ struct FTX: ParsableCommand {
 }
 
 enum FTXVersion {
-    static let string = "0.3.0"
+    /// Also the engine version a run records (`engine ftx X`): bumped when training gives other
+    /// bytes for the same inputs (0.3.1: RoPE angles in double precision), so `ftx reproduce` of an
+    /// older run names the change.
+    static let string = "0.3.1"
 }
 
 @main

@@ -14,14 +14,6 @@ struct ModelAdapterOption: ParsableArguments {
     /// Attaches the adapter (if any) to `model`, which was loaded from `modelPath`.
     func apply(to model: LlamaModel, modelPath: String) throws {
         guard let adapter else { return }
-        do {
-            model.adapter = try AdapterFile.loadLoRAWeights(adapter, config: model.config)
-        } catch TrainError.adapter(let message, let location, nil) {
-            // Shape and block errors come from checking the adapter against this model: say what it is.
-            let c = model.config
-            throw TrainError.adapter(message, at: location ?? adapter,
-                                     hint: "an adapter fits only the base it was trained on; \((modelPath as NSString).lastPathComponent) has "
-                                         + "\(c.numLayers) blocks, hidden size \(c.hiddenSize), \(c.numHeads)/\(c.numKVHeads) heads, FFN \(c.intermediateSize)")
-        }
+        try AdapterFile.attach(adapter, to: model, modelPath: modelPath)
     }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
+import FTXCore
 import FTXModel
-import FTXTensor
 
 /// Options every engine command shares: the model file and the thread count.
 struct ModelFileOptions: ParsableArguments {

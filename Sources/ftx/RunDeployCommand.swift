@@ -101,9 +101,6 @@ struct RunDeployCommand: ParsableCommand {
             })
             return
         }
-        let rows = events.enumerated().map { i, e in
-            ["\(env)@{\(i)}", e.new.short, RunOutput.date(e.time), e.who, e.message]
-        }
-        print(RunOutput.table(["REV", "COMMIT", "WHEN", "WHO", "WHY"], rows), terminator: "")
+        print(registry.deployHistoryTable(env: env, events), terminator: "")
     }
 }

@@ -63,6 +63,6 @@ struct RunRunCommand: ParsableCommand {
 enum RunEngineWiring {
     static var trainer: RunTrainer { FTXTrainRunTrainer(engineVersion: "ftx \(FTXVersion.string)") }
     static func engine() -> RunEngine {
-        .standard(trainer: trainer, config: TrainConfigResolver(), modelLoader: RunEvalModels.loader())
+        .standard(trainer: trainer, config: TrainConfigResolver(), modelLoader: EvalModels.loader())
     }
 }

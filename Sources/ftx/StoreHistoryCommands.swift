@@ -58,6 +58,7 @@ struct ShowCommand: ParsableCommand {
         discussion: reflow("""
         Examples:
           ftx show                 HEAD: all headers (extra ones too) and changed files
+                                   (a run commit: the files the run recorded, then its lineage)
           ftx show v1              an annotated tag, then its commit
           ftx show HEAD~1 --json
           ftx show HEAD~1:config.yaml   a file as it was (REV:path; REV: = root tree)
@@ -81,10 +82,13 @@ struct ShowCommand: ParsableCommand {
         switch type {
         case .commit:
             let c = try Commit.parse(content, id: id.hex)
-            let changes = try repo.diffTrees(c.parents.first.map { try repo.objects.readCommit($0).tree }, c.tree)
+            // A run commit records its own tree (DESIGN §5): show that, not changes against the parent.
+            let lineage: RunLineage? = c.isRecord ? (try? Registry(repo: repo).lineage(id.hex)) : nil
+            var changes: [(path: String, change: FileChange)] = []
+            if lineage == nil { changes = try repo.diffTrees(c.parents.first.map { try repo.objects.readCommit($0).tree }, c.tree) }
             if json {
                 var j = StoreCLI.commitJSON(id, c)
-                j["changes"] = changes.map { ["path": $0.path, "change": $0.change.rawValue] }
+                if let lineage { j["recorded"] = lineage.json["recorded"] } else { j["changes"] = changes.map { ["path": $0.path, "change": $0.change.rawValue] } }
                 StoreCLI.printJSON(j)
                 return
             }
@@ -100,8 +104,9 @@ struct ShowCommand: ParsableCommand {
             }
             let mark: [FileChange: String] = [.added: "A", .modified: "M", .deleted: "D"]
             for ch in changes { StoreCLI.out("\(mark[ch.change]!)\t\(ch.path)") }
-            if c.header("run") != nil, let lineage = try? Registry(repo: repo).lineage(id.hex) {
+            if let lineage {
                 StoreCLI.out("")
+                StoreCLI.out(lineage.recordedText)
                 StoreCLI.out(lineage.text)
             }
         case .tree:

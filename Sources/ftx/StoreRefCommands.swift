@@ -7,29 +7,38 @@ import FTXRegistry
 struct CheckoutCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "checkout",
-        abstract: "Switch the work tree to a revision, or restore paths from it.",
+        abstract: "Switch the work tree to a revision, restore paths from it, or roll a deployment back.",
         discussion: reflow("""
         A branch name attaches HEAD to the branch; any other revision detaches HEAD. Uncommitted
         changes that the switch would overwrite (and untracked files in the way) make it refuse
         unless --force. Trees are validated: a crafted object can never write outside the work tree.
         A run commit records a run's outputs, not files of the project: checking one out gives the
-        work tree of the commit the run was made from. ENV@{N} (or REV --env ENV) moves only the
-        deployment of ENV (rollback): HEAD and the work tree stay as they are.
+        work tree of the commit the run was made from.
+
+        ENV@{N} (or REV --env ENV) moves only the deployment of ENV, as `ftx deploy` does: HEAD and
+        the work tree stay as they are, so no --force is needed. A revision whose gates failed is
+        refused unless --force-deploy is given with --reason (recorded in the deploy reflog); --force
+        is not a gate override here.
 
         Examples:
           ftx checkout main
           ftx checkout HEAD~2
-          ftx checkout prod@{1}
           ftx checkout v1 -- data/train.jsonl
+          ftx checkout prod@{1}
+          ftx checkout prod@{1} --force-deploy --reason "C breaks invoices"
         """))
     @Flag(name: .shortAndLong, help: "Discard uncommitted changes that would be overwritten.") var force = false
     @Option(help: "Also deploy the revision's adapter to this environment (a rollback when REV is an earlier one).") var env: String?
+    @Flag(help: "With ENV@{N} or --env: deploy even though the revision's gates failed (needs --reason), as `ftx deploy --force` does.") var forceDeploy = false
+    @Option(help: "With ENV@{N} or --env: why; recorded in the deploy reflog (required with --force-deploy).") var reason: String?
     @Argument(help: "A revision.") var revision: String
     @Argument(parsing: .postTerminator, help: "Paths to restore (after --).") var paths: [String] = []
 
     func run() throws {
         let repo = try StoreCLI.repository()
+        let deployFlags = forceDeploy || reason != nil
         if !paths.isEmpty {
+            if deployFlags { throw ValidationError("--force-deploy and --reason apply to a deployment (ENV@{N} or --env ENV), not to restoring paths") }
             let restored = try repo.checkoutPaths(revision, paths: paths, force: force)
             StoreCLI.err("Restored \(restored.count) path(s) from \(revision)")
             return
@@ -38,10 +47,17 @@ struct CheckoutCommand: ParsableCommand {
         // `ENV@{N}` (or --env ENV) moves a deployment: the registry's gate check and atomic swap of
         // .ftx/deploy/ENV/. A deployment is not a work-tree state, so HEAD and the work tree stay.
         if let deployEnv = try env ?? registry.deployEnvironment(of: revision) {
-            let o = try registry.deploy(revision: revision, env: deployEnv, force: force, rollback: true)
-            StoreCLI.err("\(deployEnv): rolled back to \(o.commit.short)\(o.previous.map { " (was \($0.short))" } ?? "") (HEAD and the work tree unchanged)")
+            if force {
+                throw ValidationError("--force discards work-tree changes, and moving a deployment leaves the work tree alone; "
+                                      + "to deploy a revision whose gates failed, give --force-deploy --reason \"why\"")
+            }
+            let o = try registry.deploy(revision: revision, env: deployEnv, force: forceDeploy, reason: reason, rollback: true,
+                                        overrideFlag: "--force-deploy")
+            StoreCLI.err("\(deployEnv): rolled back to \(o.commit.short)\(o.previous.map { " (was \($0.short))" } ?? "")"
+                         + "\(o.forced ? " [forced: gates failed]" : "") (HEAD and the work tree unchanged)")
             return
         }
+        if deployFlags { throw ValidationError("--force-deploy and --reason apply to a deployment (ENV@{N} or --env ENV); \(revision) is not one") }
         let s = try repo.checkout(revision, force: force)
         if let b = s.branch { StoreCLI.err("Switched to branch '\(StoreCLI.shortBranch(b)!)'") } else {
             StoreCLI.err("HEAD is now at \(s.commit.short) (detached)")
@@ -80,8 +96,9 @@ struct BranchCommand: ParsableCommand {
             }
             return
         }
-        try RefStore.validate(shortName: name)
         let ref = "refs/heads/\(name)"
+        // Deleting takes any name a ref file may have; creating only names git would create.
+        try delete ? RefStore.validate(name: ref) : RefStore.validate(shortName: name)
         if delete {
             guard ref != current else { throw StoreError.usage("cannot delete the branch '\(name)' that HEAD is on") }
             guard let id = try repo.refs.resolve(ref).id else { throw StoreError.badRevision(name, reason: "no such branch") }
@@ -130,8 +147,8 @@ struct TagCommand: ParsableCommand {
             for (ref, _) in tags { StoreCLI.out(String(ref.dropFirst(10))) }
             return
         }
-        try RefStore.validate(shortName: name)
         let ref = "refs/tags/\(name)"
+        try delete ? RefStore.validate(name: ref) : RefStore.validate(shortName: name)
         if delete {
             guard let id = try repo.refs.resolve(ref).id else { throw StoreError.badRevision(name, reason: "no such tag") }
             try repo.refs.delete(ref, expect: id)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import FTXCore
+import FTXRegistry
 import FTXTrain
 
 enum TrainCommands {

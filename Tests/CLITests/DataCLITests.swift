@@ -94,6 +94,15 @@ final class DataCLITests: XCTestCase {
         XCTAssertTrue(model.stderr.contains("x.gguf"), model.stderr)
     }
 
+    func testAliasBombConfigIsAClearError() throws {
+        let data = write("d.jsonl", rows(4))
+        try TestSupport.yamlAliasBomb(under: "severity").write(to: dir.appendingPathComponent("bomb.yaml"), atomically: true, encoding: .utf8)
+        let r = try TestSupport.runFTX(["data", "check", data, "--config", "bomb.yaml"], cwd: dir)
+        XCTAssertFalse(r.signaled, r.stderr)
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertTrue(r.stderr.contains("expands to more than 100000 nodes") && r.stderr.contains("(bomb.yaml:7)"), r.stderr)
+    }
+
     func testCleanWritesCopyAndReports() throws {
         var rs = rows(10)
         rs.append(rs[0])

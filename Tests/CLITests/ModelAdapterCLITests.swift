@@ -150,7 +150,7 @@ final class ModelAdapterCLITests: XCTestCase {
                         ["generate", "-m", model, "--adapter", other.path, "--max-tokens", "2", "hello"]] {
             let r = try TestSupport.runFTX(command, cwd: cwd)
             XCTAssertEqual(r.status, 2, r.stderr)
-            XCTAssertTrue(r.stderr.hasPrefix("ftx: block 0 v_proj: shapes [2, 64]"), r.stderr)
+            XCTAssertTrue(r.stderr.hasPrefix("ftx: tensor base_model.model.model.layers.0.self_attn.v_proj.lora_A.weight is 2×64; expected 2×576"), r.stderr)
             XCTAssertTrue(r.stderr.contains(other.appendingPathComponent("adapter_model.safetensors").path), r.stderr)
             XCTAssertTrue(r.stderr.contains("hint: an adapter fits only the base it was trained on; SmolLM2-135M-Instruct.Q4_1.gguf has 30 blocks, hidden size 576"), r.stderr)
             XCTAssertTrue(r.stdout.isEmpty, r.stdout)

@@ -21,14 +21,49 @@ class RegistryCLITestCase: XCTestCase {
         return r
     }
 
+    /// A project on a tiny real GGUF model (FTXModel's test corpus), registered as `tiny`: 16 rows of
+    /// data, a suite over them (max_tokens 4) and a LoRA config with one threshold gate.
+    func makeTinyProject() throws {
+        let model = TestSupport.repoRoot.appendingPathComponent("Tests/FTXModelTests/Corpus/valid-tiny.gguf")
+        guard FileManager.default.fileExists(atPath: model.path) else { throw XCTSkip("tiny GGUF fixture missing") }
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("models"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: model, to: dir.appendingPathComponent("models/tiny.gguf"))
+        try ftx(["base", "add", "models/tiny.gguf", "--name", "tiny"])
+        let words = ["red", "blue", "green", "gold", "pink", "gray", "teal", "navy", "rose", "jade", "lime", "plum", "sand", "wine", "mint", "ruby"]
+        try write("data/all.jsonl", words.map { #"{"id": "\#($0)", "prompt": "color \#($0) ->", "completion": " [\#($0.uppercased())]"}"# }
+            .joined(separator: "\n") + "\n")
+        try write("eval/suite.yaml", """
+            name: colors
+            cases: ../data/all.jsonl
+            generation: {max_tokens: 4, chat_template: false, batch_size: 4}
+            assert:
+              - type: max-tokens
+                value: 4
+            """)
+        try write("configs/lora.yaml", """
+            base_model: tiny
+            data: ../data/all.jsonl
+            lora_r: 4
+            lora_alpha: 8
+            learning_rate: 0.005
+            max_steps: 4
+            micro_batch_size: 2
+            max_seq_length: 64
+            seed: 3
+            threads: 2
+            eval:
+              suite: ../eval/suite.yaml
+              gates:
+                - pass_rate >= 0.5
+            """)
+    }
+
     func write(_ rel: String, _ text: String) throws {
         let url = dir.appendingPathComponent(rel)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try Data(text.utf8).write(to: url)
     }
-}
 
-final class RegistryCLITests: RegistryCLITestCase {
     /// A run-like commit: adapter files plus the header keys `ftx run` writes.
     @discardableResult
     func runCommit(_ name: String, status: String, passRate: Double, r: Int) throws -> String {
@@ -44,7 +79,9 @@ final class RegistryCLITests: RegistryCLITestCase {
     func deployed(_ env: String) throws -> String {
         try String(contentsOf: dir.appendingPathComponent(".ftx/deploy/\(env)/adapter_model.safetensors"), encoding: .utf8)
     }
+}
 
+final class RegistryCLITests: RegistryCLITestCase {
     func testDeployRefusesFailedGatesAndRollsBack() throws {
         let a = try runCommit("A", status: "passed", passRate: 0.9, r: 8)
         let b = try runCommit("B", status: "failed", passRate: 0.5, r: 16)

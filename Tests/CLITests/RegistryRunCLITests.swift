@@ -7,38 +7,7 @@ import XCTest
 final class RegistryRunCLITests: RegistryCLITestCase {
     override func setUpWithError() throws {
         try super.setUpWithError()
-        let model = TestSupport.repoRoot.appendingPathComponent("Tests/FTXModelTests/Corpus/valid-tiny.gguf")
-        guard FileManager.default.fileExists(atPath: model.path) else { throw XCTSkip("tiny GGUF fixture missing") }
-        try FileManager.default.createDirectory(at: dir.appendingPathComponent("models"), withIntermediateDirectories: true)
-        try FileManager.default.copyItem(at: model, to: dir.appendingPathComponent("models/tiny.gguf"))
-        try ftx(["base", "add", "models/tiny.gguf", "--name", "tiny"])
-        let words = ["red", "blue", "green", "gold", "pink", "gray", "teal", "navy", "rose", "jade", "lime", "plum", "sand", "wine", "mint", "ruby"]
-        try write("data/all.jsonl", words.map { #"{"id": "\#($0)", "prompt": "color \#($0) ->", "completion": " [\#($0.uppercased())]"}"# }
-            .joined(separator: "\n") + "\n")
-        try write("eval/suite.yaml", """
-            name: colors
-            cases: ../data/all.jsonl
-            generation: {max_tokens: 4, chat_template: false, batch_size: 4}
-            assert:
-              - type: max-tokens
-                value: 4
-            """)
-        try write("configs/lora.yaml", """
-            base_model: tiny
-            data: ../data/all.jsonl
-            lora_r: 4
-            lora_alpha: 8
-            learning_rate: 0.005
-            max_steps: 4
-            micro_batch_size: 2
-            max_seq_length: 64
-            seed: 3
-            threads: 2
-            eval:
-              suite: ../eval/suite.yaml
-              gates:
-                - pass_rate >= 0.5
-            """)
+        try makeTinyProject()
     }
 
     func json(_ args: [String]) throws -> Any { try JSONSerialization.jsonObject(with: Data(try ftx(args).stdout.utf8)) }
@@ -67,7 +36,7 @@ final class RegistryRunCLITests: RegistryCLITestCase {
             XCTAssertTrue(show.contains(key), "header lacks \(key):\n\(show)")
         }
         for path in ["config.yaml", "data/train.jsonl", "data/valid.jsonl", "data/test.jsonl", "eval/report.json", "train/log.jsonl"] {
-            XCTAssertTrue(show.contains("A\t\(path)"), "tree lacks \(path):\n\(show)")
+            XCTAssertTrue(show.contains("\n  \(path)  "), "tree lacks \(path):\n\(show)")
         }
 
         // A failing gate still commits, marked failed; exit 1; deploy refuses it.

@@ -37,8 +37,10 @@ final class TrainBaseCLITests: XCTestCase {
         XCTAssertTrue(outside.stderr.contains("base_model 'smollm2' is not a file, and there is no ftx repository here"), outside.stderr)
 
         XCTAssertEqual(try ftx(["init"]).status, 0)
-        let add = try ftx(["base", "add", model, "--name", "smollm2", "--link"])
+        // No --name: the model's own family name (GGUF general.basename), which the sample configs use.
+        let add = try ftx(["base", "add", model, "--link"])
         XCTAssertEqual(add.status, 0, add.stderr)
+        XCTAssertTrue(add.stdout.hasPrefix("base smollm2: "), add.stdout)
 
         // An unknown name lists the registered ones.
         try Self.config(base: "smollm3", fixtures: fixtures).write(to: dir.appendingPathComponent("bad.yaml"), atomically: true, encoding: .utf8)

@@ -32,6 +32,17 @@ final class TrainCLITests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("unknown key `lora_rnak` (bad.yaml:3)"), r.stderr)
         XCTAssertTrue(r.stderr.contains("hint: did you mean `lora_r`?"), r.stderr)
 
+        // A billion-laughs `eval:` section used to hang, growing 20 MB/s; `ftx run -c` reads the same file.
+        try ("base_model: x.gguf\ndata: {train: t.jsonl}\n" + TestSupport.yamlAliasBomb(under: "eval"))
+            .write(to: dir.appendingPathComponent("bomb.yaml"), atomically: true, encoding: .utf8)
+        XCTAssertEqual(try TestSupport.runFTX(["init"], cwd: dir).status, 0)
+        for args in [["train", "-c", "bomb.yaml"], ["run", "-c", "bomb.yaml"]] {
+            let b = try TestSupport.runFTX(args, cwd: dir)
+            XCTAssertFalse(b.signaled, b.stderr)
+            XCTAssertEqual(b.status, 2, b.stderr)
+            XCTAssertTrue(b.stderr.contains("expands to more than 100000 nodes") && b.stderr.contains("bomb.yaml:9)"), "\(args): \(b.stderr)")
+        }
+
         let model = try TestSupport.smolLM2Path()
         try "{\"prompt\": \"a\", \"completion\": \"b\"}\n{\"prompt\": \"a\", \"completion\": \"\"}\n"
             .write(to: dir.appendingPathComponent("t.jsonl"), atomically: true, encoding: .utf8)

@@ -29,3 +29,30 @@ final class AtomicFileTests: XCTestCase {
         XCTAssertEqual(e.exitCode, 2)
     }
 }
+
+final class AtomicTemporaryTests: XCTestCase {
+    func testTemporaryNamesFitNAME_MAXAndNameTheirOwner() throws {
+        for name in ["f", String(repeating: "n", count: 226), String(repeating: "é", count: 127) + "x"] {
+            let tmp = AtomicFile.temporaryName(for: name)
+            XCTAssertLessThanOrEqual(tmp.utf8.count, 255)
+            XCTAssertEqual(AtomicFile.temporaryOwner(ofName: tmp), getpid())
+            XCTAssertTrue(name.hasPrefix(String(tmp.split(separator: "-", maxSplits: 3)[3])))
+        }
+        XCTAssertEqual(AtomicFile.temporaryOwner(ofName: ".tmp-pack-42-17"), 42)
+        for notTemporary in [".tmp-x-1-a", ".tmp-1-x-a", ".tmp-1-2", "tmp-1-2-a", ".tmp-pack-42-17-x", ".tmp--1-2-a"] {
+            XCTAssertNil(AtomicFile.temporaryOwner(ofName: notTemporary), notTemporary)
+        }
+    }
+
+    func testLongestNameIsWritable() throws {
+        let dir = NSTemporaryDirectory() + "ftx-core-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/" + String(repeating: "é", count: 127) + "x"
+        try AtomicFile.write(Data("long".utf8), to: path)
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), "long")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).count, 1)
+        XCTAssertTrue(AtomicFile.pathFits(path))
+        XCTAssertFalse(AtomicFile.pathFits("/" + String(repeating: "a/", count: 2040) + "b"))
+        XCTAssertFalse(AtomicFile.pathFits("/d/" + String(repeating: "n", count: 256)))
+    }
+}

@@ -178,6 +178,12 @@ final class CheckTests: XCTestCase {
         assertDataError({ var e = DataCheckConfig(); try e.load(yamlFile: range) }, at: range, contains: "threshold")
     }
 
+    /// A billion-laughs config is refused at the alias that crosses the node limit, not expanded.
+    func testAliasBombConfigIsRefused() {
+        let bomb = s.write("bomb.yaml", lines: [TestSupport.yamlAliasBomb(under: "severity")])
+        assertDataError({ var e = DataCheckConfig(); try e.load(yamlFile: bomb) }, at: "\(bomb):7", contains: "expands to more than 100000 nodes")
+    }
+
     func testBadLineStopsTheCheck() {
         var lines = clean(10)
         lines[6] = "{\"prompt\": 1}"

@@ -94,4 +94,20 @@ final class MinHashTests: XCTestCase {
             XCTAssertThrowsError(try JSONParser.parse(bad), bad)
         }
     }
+
+    /// Numbers read back exactly: JSONSerialization on Linux returns 6.2465869232460305 one ulp off.
+    func testFoundationObjectNumbersAreExact() throws {
+        let doubles: [Double] = [6.2465869232460305, 0.1, 1e-300, 2.718281828459045, -1.7976931348623157e308, .leastNonzeroMagnitude, 0.30000000000000004]
+        for x in doubles {
+            let text = String(decoding: try JSONSerialization.data(withJSONObject: ["v": x]), as: UTF8.self)
+            let back = try XCTUnwrap(try JSONParser.parse(text).foundationObject as? [String: Any])
+            XCTAssertEqual(back["v"] as? Double, x, text)
+        }
+        let v = try XCTUnwrap(try JSONParser.parse(Data(#"{"i":12,"b":true,"n":null,"a":[1,2.5],"s":"x","i":3}"#.utf8)).foundationObject as? [String: Any])
+        XCTAssertEqual(v["i"] as? Int, 3)
+        XCTAssertEqual(v["b"] as? Bool, true)
+        XCTAssertTrue(v["n"] is NSNull)
+        XCTAssertEqual(v["a"] as? [Double], [1, 2.5])
+        XCTAssertEqual(v["s"] as? String, "x")
+    }
 }

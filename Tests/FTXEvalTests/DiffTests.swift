@@ -39,7 +39,8 @@ final class DiffTests: XCTestCase {
         XCTAssertEqual(d.fixed.map(\.id), ["case-070", "case-071"])
         XCTAssertEqual(d.regressed[0].outputA, "yes")
         XCTAssertEqual(d.regressed[0].outputB, "no")
-        XCTAssertEqual(d.regressed[0].failed, ["equals: output differs"])
+        XCTAssertEqual(d.regressed[0].failedB, ["equals: output differs"])
+        XCTAssertEqual(d.regressed[0].failedA, [])
         let pr = try XCTUnwrap(d.metrics.first { $0.name == "pass_rate" })
         XCTAssertEqual(pr.a!, 0.70, accuracy: 1e-12)
         XCTAssertEqual(pr.b!, 0.62, accuracy: 1e-12)
@@ -95,10 +96,10 @@ final class DiffTests: XCTestCase {
         let text = DiffText.render(ReportDiff(a, b))
         XCTAssertTrue(text.contains("McNemar exact: 10 pass→fail, 2 fail→pass, p = 0.0386"), text)
         XCTAssertTrue(text.contains("only in A: 1: only-a"), text)
-        XCTAssertTrue(text.contains("REGRESSION"), text)
+        XCTAssertTrue(text.contains("result: B REGRESSED against A (pass_rate dropped by 0.08"), text)
         let html = DiffHTML.render(ReportDiff(a, b))
         XCTAssertTrue(html.hasPrefix("<!doctype html>"))
-        XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, 6)  // pass_rate, exact_match, mean_score, loss, perplexity, tokens/s
+        XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, 7)  // pass_rate, exact_match, mean_score, loss, perplexity, tokens/s, assert.equals
         XCTAssertTrue(html.contains("case-009"))
         XCTAssertFalse(html.contains("<script"))
     }

@@ -62,7 +62,10 @@ final class SuiteTests: XCTestCase {
         let bad6 = write("s6.yaml", "cases: data/test.jsonl\nasert: []\n")
         expectError({ _ = try SuiteLoader.load(path: bad6) }, location: "s6.yaml:2", contains: "unknown key 'asert'")
         let bad7 = write("s7.yaml", "cases: [unclosed\n")
-        expectError({ _ = try SuiteLoader.load(path: bad7) }, location: "s7.yaml:2", contains: "YAML syntax error")
+        expectError({ _ = try SuiteLoader.load(path: bad7) }, location: "s7.yaml:2", contains: "not valid YAML")
+        // A billion-laughs suite is refused at the alias that crosses the node limit, not expanded.
+        let bomb = write("bomb.yaml", "cases: data/test.jsonl\n" + TestSupport.yamlAliasBomb(under: "description"))
+        expectError({ _ = try SuiteLoader.load(path: bomb) }, location: "bomb.yaml:8", contains: "expands to more than 100000 nodes")
         // A bad per-case assertion names the JSONL line.
         _ = write("data/bad.jsonl", Self.cases + "{\"messages\": [{\"role\": \"user\", \"content\": \"q\"}, {\"role\": \"assistant\", \"content\": \"a\"}], \"assert\": [{\"type\": \"containz\", \"value\": \"x\"}]}\n")
         let s8 = write("s8.yaml", "cases: data/bad.jsonl\n")
@@ -126,4 +129,23 @@ final class SuiteTests: XCTestCase {
         let suite = try SuiteLoader.load(path: write("d.yaml", "cases: data/dup.jsonl\n"))
         expectError({ _ = try CaseLoader.load(suite: suite) }, location: "dup.jsonl:2", contains: "duplicate case id 'a'")
     }
+
+    /// The same evaluation reached through `configs/../eval/suite.yaml` (as `ftx eval --config`
+    /// joins paths) gives the same bytes as through `eval/suite.yaml`.
+    func testReportsNameTheirSourcesByNormalisedPaths() throws {
+        _ = write("data/test.jsonl", Self.cases)
+        _ = write("eval/suite.yaml", Self.suiteYAML.replacingOccurrences(of: "cases: data/test.jsonl", with: "cases: ../data/test.jsonl"))
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("configs"), withIntermediateDirectories: true)
+        let plain = dir.path + "/eval/suite.yaml", winding = dir.path + "/configs/../eval/suite.yaml"
+        func run(_ path: String) throws -> EvalReport {
+            try EvalRunner(suite: SuiteLoader.load(path: path), showProgress: false).run(model: FakeEvalModel()).withoutTiming()
+        }
+        let direct = try run(plain), roundabout = try run(winding)
+        XCTAssertEqual(roundabout.suite.path, plain)
+        XCTAssertEqual(roundabout.cases[0].source, dir.path + "/data/test.jsonl:1")
+        XCTAssertEqual(String(decoding: try roundabout.jsonData(), as: UTF8.self), String(decoding: try direct.jsonData(), as: UTF8.self))
+        // The suite-level assertions are recorded, so a diff can say which changed.
+        XCTAssertEqual(direct.suite.assertions, ["is-json", "json-field path=$.category weight=2"])
+    }
 }
+

@@ -14,10 +14,11 @@ enum SmolLM2 {
         return m
     }
 
+    /// The float64 references of Fixtures/smollm2 (scripts/smollm2_reference.py writes them).
+    static func fixture(_ name: String) -> URL { TestSupport.fixture("FTXModelTests/Fixtures/smollm2/\(name)") }
+
     static func json(_ name: String) throws -> [String: Any] {
-        let url = try TestSupport.sharedFixture("smollm2/\(name)")
-        let data = try Data(contentsOf: url)
-        return try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        try JSONSerialization.jsonObject(with: Data(contentsOf: fixture(name))) as! [String: Any]
     }
 
     /// The English fixture: its JSON (ids, argmax per position), and the reference logits of every
@@ -27,9 +28,5 @@ enum SmolLM2 {
         return (fx, fx["ids"] as! [Int], try floats("english_logits.bin"))
     }
 
-    static func floats(_ name: String) throws -> [Float] {
-        let url = try TestSupport.sharedFixture("smollm2/\(name)")
-        let data = try Data(contentsOf: url)
-        return data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
-    }
+    static func floats(_ name: String) throws -> [Float] { try TestSupport.float32s(fixture(name)) }
 }

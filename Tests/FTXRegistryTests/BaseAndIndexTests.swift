@@ -37,7 +37,7 @@ final class BaseRegistryTests: XCTestCase {
         XCTAssertThrowsError(try bases.add(file: p.root.path + "/models/notgguf.bin")) { e in
             XCTAssertEqual((e as? RegistryError)?.location, p.root.path + "/models/notgguf.bin")
         }
-        XCTAssertThrowsError(try bases.find("tinny")) { e in XCTAssertEqual((e as? RegistryError)?.hint, "did you mean 'tiny'?") }
+        XCTAssertThrowsError(try bases.find("tinny")) { e in XCTAssertEqual((e as? RegistryError)?.hint, "did you mean 'tiny'? registered base models: big, tiny") }
     }
 }
 
@@ -81,5 +81,29 @@ final class RunIndexLiveTests: XCTestCase {
         XCTAssertEqual(log.map(\.summary), ["notes", "one"])
         XCTAssertEqual(log.map(\.isRun), [false, true])
         XCTAssertEqual(RunTable.log(log).split(separator: "\n").count, 2)
+    }
+
+    /// index.sqlite is derived: damaged, every reader says so with the way out (`ftx reindex`),
+    /// and reindex sets it aside and rebuilds the store's table and the run tables in one pass.
+    func testDamagedIndexIsNamedAndRebuilt() throws {
+        let p = try Project()
+        try p.run(["fake_quality=0.9"], message: "one")
+        let path = p.registry.repo.sqlitePath
+        try Data(repeating: 0x41, count: 4096).write(to: URL(fileURLWithPath: path))
+        for read in [{ _ = try p.registry.openRunIndex() }, { _ = try p.registry.logWithMetrics() },
+                     { _ = try p.registry.queryRuns(where: nil, sort: nil, limit: nil) }] {
+            XCTAssertThrowsError(try read()) { error in
+                guard case StoreError.derivedIndexDamaged(let at, _) = error else { return XCTFail("\(error)") }
+                XCTAssertEqual(at, path)
+                XCTAssertTrue((error as? StoreError)?.hint?.contains("ftx reindex") == true)
+            }
+        }
+        let repo = p.registry.repo
+        XCTAssertEqual(try p.registry.reindex(), try repo.history(from: repo.headCommit()!).count
+                       + repo.history(from: BaseRegistry(registry: p.registry).defaultBase().commit).count)
+        XCTAssertEqual(try p.registry.queryRuns(where: nil, sort: nil, limit: nil).map(\.summary), ["one"])
+        // One connection serves both layers: the run index is the store's index.sqlite handle.
+        let index = try p.registry.openRunIndex()
+        XCTAssertEqual(index.db.path, path)
     }
 }

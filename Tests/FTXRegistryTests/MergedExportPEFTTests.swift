@@ -35,8 +35,8 @@ final class MergedExportPEFTTests: XCTestCase {
         w.set("llama.attention.layer_norm_rms_epsilon", .float32(Float(try XCTUnwrap(c["rms_norm_eps"] as? Double))))
         w.set("llama.context_length", .uint32(64))
         w.set("tokenizer.ggml.model", .string("gpt2"))
-        w.set("tokenizer.ggml.tokens", .array((0..<vocab).map { .string("t\($0)") }))
-        w.set("tokenizer.ggml.token_type", .array((0..<vocab).map { _ in .int32(1) }))
+        w.set("tokenizer.ggml.tokens", .array(GGUFArray((0..<vocab).map { .string("t\($0)") })))
+        w.set("tokenizer.ggml.token_type", .array(GGUFArray((0..<vocab).map { _ in .int32(1) })))
         w.addTensor("token_embd.weight", dims: [hidden, vocab], f32: try t("model.embed_tokens.weight"))
         for l in 0..<layers {
             let p = "model.layers.\(l)."

@@ -1,3 +1,4 @@
+import FTXCore
 import Foundation
 import FTXModel
 import FTXStore
@@ -167,7 +168,7 @@ final class RealTrainerTests: XCTestCase {
                 - {regression_vs: base, max_flips: 0}
             """)
         let trainer = FTXTrainRunTrainer(engineVersion: "ftx test", progress: false, preload: Self.tinyModel)
-        let engine = RunEngine.standard(trainer: trainer, config: TrainConfigResolver(), modelLoader: RunEvalModels.loader(preload: Self.tinyModel))
+        let engine = RunEngine.standard(trainer: trainer, config: TrainConfigResolver(), modelLoader: EvalModels.loader(preload: Self.tinyModel))
         let pipe = RunPipeline(registry: p.registry, engine: engine)
         pipe.log = { _ in }
         pipe.isCancelled = { false }
@@ -182,7 +183,7 @@ final class RealTrainerTests: XCTestCase {
         XCTAssertEqual(d.a.model.adapter, nil)
         XCTAssertEqual(d.b.model.adapter, "adapter/")
         // `ftx eval HEAD` / `ftx eval --base` re-evaluate to the same reports (temperature 0).
-        let loader = RunEvalModels.loader(preload: Self.tinyModel)
+        let loader = EvalModels.loader(preload: Self.tinyModel)
         let suite = p.root.path + "/eval/tiny.yaml"
         let again = try p.registry.evaluate(revision: "HEAD", suitePath: suite, modelLoader: loader)
         XCTAssertEqual(again.cases.map(\.output), r.report?.cases.map(\.output))

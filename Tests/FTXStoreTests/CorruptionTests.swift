@@ -1,3 +1,4 @@
+import FTXCore
 import Foundation
 import XCTest
 @testable import FTXStore
@@ -125,31 +126,50 @@ final class CorruptionTests: StoreTestCase {
         XCTAssertTrue(repo.fsck().errors.contains { $0.contains("refs/heads/broken") })
     }
 
-    func testStaleAndBusyLocks() throws {
+    func testStaleLocksAreRemovedAndLiveOnesWaitedOn() throws {
         let c = try commitFiles(["a.txt": "x"], "first")
         let lockPath = repo.refs.path("refs/heads/main") + ".lock"
-        // A lock whose owner has exited: recognized as stale and named.
+        var notices: [String] = []
+        let sink = Notice.sink
+        Notice.sink = { notices.append($0) }
+        defer { Notice.sink = sink }
+        // A lock whose owner has exited: a warning for fsck, then removed (with a notice) and taken.
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/true")
         try p.run()
         p.waitUntilExit()
         try Data("\(p.processIdentifier) \(ProcessInfo.processInfo.hostName)\n".utf8).write(to: URL(fileURLWithPath: lockPath))
-        assertThrows(try repo.refs.update("refs/heads/main", to: c, expect: .any, who: .current(), reason: "t")) {
-            if case .staleLock(let path, _) = $0 { return path == lockPath }
-            return false
-        }
         XCTAssertTrue(repo.fsck().isClean, "a stale lock is a warning, not corruption")
-        XCTAssertTrue(repo.fsck().warnings.contains { $0.contains(lockPath) })
-        // A lock held by a live process: waits, then reports it busy.
-        try Data("\(getpid()) \(ProcessInfo.processInfo.hostName)\n".utf8).write(to: URL(fileURLWithPath: lockPath))
+        XCTAssertTrue(repo.fsck().warnings.contains { $0.contains(lockPath) && $0.contains("stale lock left by process \(p.processIdentifier)") })
+        XCTAssertNoThrow(try repo.refs.update("refs/heads/main", to: c, expect: .value(c), who: .current(), reason: "t"))
+        XCTAssertEqual(notices.count, 1)
+        XCTAssertTrue(notices.first?.contains(lockPath) == true, "\(notices)")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: lockPath))
+
         setenv("FTX_LOCK_TIMEOUT", "0.2", 1)
         defer { unsetenv("FTX_LOCK_TIMEOUT") }
+        // A lock held by a live process: waits, then reports it busy.
+        try Data("\(getpid()) \(ProcessInfo.processInfo.hostName)\n".utf8).write(to: URL(fileURLWithPath: lockPath))
         assertThrows(try repo.refs.update("refs/heads/main", to: c, expect: .any, who: .current(), reason: "t")) {
             if case .lockBusy(let path) = $0 { return path == lockPath }
             return false
         }
-        try FileManager.default.removeItem(atPath: lockPath)
+        // An old lock from another host whose owner still holds its flock: busy too.
+        try Data("4242 elsewhere.example\n".utf8).write(to: URL(fileURLWithPath: lockPath))
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3600)], ofItemAtPath: lockPath)
+        let fd = open(lockPath, O_RDONLY)
+        XCTAssertEqual(flock(fd, LOCK_EX), 0)
+        XCTAssertFalse(repo.fsck().warnings.contains { $0.contains("stale") })
+        assertThrows(try repo.refs.update("refs/heads/main", to: c, expect: .any, who: .current(), reason: "t")) {
+            if case .lockBusy = $0 { return true }
+            return false
+        }
+        close(fd)
+        // Once its flock is gone, age decides: older than the lock timeout is stale.
         XCTAssertNoThrow(try repo.refs.update("refs/heads/main", to: c, expect: .value(c), who: .current(), reason: "t"))
+        XCTAssertEqual(notices.count, 2)
+        XCTAssertEqual(LockFile.ownerIsGone("4242 elsewhere.example\n", age: 1).gone, false)
+        XCTAssertEqual(LockFile.ownerIsGone("", age: 0.5).gone, false, "a lock being written is never stale")
     }
 
     func testCorruptStagingIndex() throws {

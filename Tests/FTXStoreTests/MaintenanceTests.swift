@@ -99,8 +99,8 @@ final class MaintenanceTests: StoreTestCase {
         let c2 = try repo.commit(message: "two", extraHeaders: [("seed", "7"), ("metrics", "a\nb")], allowEmpty: true)
         var db = try SQLiteIndex(path: repo.sqlitePath)
         XCTAssertEqual(db.commitCount, 2)
-        let row = try db.query("SELECT headers, parents FROM commits WHERE id = ?", [c2.hex])
-        XCTAssertEqual(row.first?[0], "[[\"seed\",\"7\"],[\"metrics\",\"a\\nb\"]]")
+        let row = try db.db.query("SELECT headers, parents FROM commits WHERE id = ?", [.text(c2.hex)])
+        XCTAssertEqual(row.first?[0], .text("[[\"seed\",\"7\"],[\"metrics\",\"a\\nb\"]]"))
         try FileManager.default.removeItem(atPath: repo.sqlitePath)
         XCTAssertEqual(try repo.reindex(), 2)
         db = try SQLiteIndex(path: repo.sqlitePath)
@@ -111,7 +111,7 @@ final class MaintenanceTests: StoreTestCase {
         db = try SQLiteIndex(path: repo.sqlitePath, migrations: [runs])
         db = try SQLiteIndex(path: repo.sqlitePath, migrations: [runs])
         XCTAssertEqual(db.appliedMigrations, ["v1-commits", "v1-runs"])
-        try db.run("INSERT INTO runs VALUES (?, ?)", [c2.hex, "0.9"])
+        try db.db.run("INSERT INTO runs VALUES (?, ?)", [.text(c2.hex), .real(0.9)])
     }
 
     func testFsckCleanOnFreshAndPopulatedRepos() throws {

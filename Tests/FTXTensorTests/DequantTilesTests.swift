@@ -1,3 +1,4 @@
+import FTXCore
 import XCTest
 @testable import FTXTensor
 

@@ -1,3 +1,4 @@
+import FTXCore
 import XCTest
 import Foundation
 @testable import FTXTensor

@@ -1,3 +1,4 @@
+import FTXCore
 import XCTest
 @testable import FTXTrain
 
@@ -5,7 +6,7 @@ import XCTest
 /// changes nothing but the rounding of the gradient sums (dropout masks, packing and recomputation
 /// included).
 final class BatchWorkersTests: XCTestCase {
-    override func tearDown() { Parallel.setThreads(2) }
+    override func tearDown() { Threads.count = 2 }
 
     func testSlicesAreContiguousAndEvenOrOneWhenThreadsWouldIdle() {
         func sizes(_ batch: Int, _ threads: Int) -> [Int] {
@@ -28,7 +29,7 @@ final class BatchWorkersTests: XCTestCase {
 
     /// Loss and every gradient with the blocks split across `threads` workers.
     func lossAndGrads(threads: Int, batch b: Int, dropout: Float, recompute: Bool) throws -> (Double, [Float]) {
-        Parallel.setThreads(threads)
+        Threads.count = threads
         let dims = ModelGradientTests.dims, t = 8
         let base = TrainBase.random(dims: dims, seed: 5)
         let lora = LoRAParameters(dims: dims, spec: LoRASpec(rank: 3, alpha: 6, dropout: dropout))

@@ -90,6 +90,8 @@ final class ConfigTests: XCTestCase {
         assertError("data: {train: t}\n", contains: "base_model", at: "cfg.yaml")
         assertError("base_model: b\n", contains: "data.train", at: "cfg.yaml")
         assertError("base_model: [b\n", contains: "not valid YAML", at: "cfg.yaml:2")
+        // A billion-laughs `eval:` section (kept opaque, then re-serialized) is refused, not expanded.
+        assertError("base_model: b\ndata: {train: t}\n" + TestSupport.yamlAliasBomb(under: "eval"), contains: "expands to more than 100000 nodes", at: "cfg.yaml:9")
         assertError("- a\n- b\n", contains: "mapping", at: "cfg.yaml")
         assertError("base_model: b\ndata: {train: t}\nearly_stopping_patience: 2\n", contains: "validation set", at: "cfg.yaml")
     }

@@ -13,6 +13,17 @@ final class EarlyStoppingTests: XCTestCase {
         return c
     }
 
+    /// The log reads back the exact Double it wrote (the early-stopping checks compare the two).
+    func testTheLogReadsBackLossesExactly() throws {
+        let path = TestSupport.makeTempDir().appendingPathComponent("train_log.jsonl").path
+        let losses = [6.2465869232460305, 2.788731226061955, 0.30000000000000004, 1e-300]
+        let log = try TrainLog(path: path, keepThrough: nil)
+        for (i, x) in losses.enumerated() { try log.append(["step": i + 1, "valid_loss": x]) }
+        XCTAssertEqual(log.entries.compactMap { $0["valid_loss"] as? Double }, losses)
+        let reread = try TrainLog(path: path, keepThrough: 3)
+        XCTAssertEqual(reread.entries.compactMap { $0["valid_loss"] as? Double }, Array(losses.prefix(3)))
+    }
+
     func testTheBestAdapterIsKeptAndItsStepRecorded() throws {
         let dir = TestSupport.makeTempDir()
         var c = try Self.overfitting(dir, steps: 14)

@@ -98,7 +98,7 @@ final class GGUFLoRAReaderTests: XCTestCase {
                 w.addTensor("blk.\(l).attn_v.weight.lora_b", dims: [2, out], f32: .init(repeating: 0, count: 2 * out))
             }
         }
-        expect(badShape, ["blk.1.attn_v.weight.lora_b", "[2, \(h)]", "[2, \(dims.numKVHeads * dims.headDim)]"])
+        expect(badShape, ["blk.1.attn_v.weight.lora_b", "is \(h)×2", "expected \(dims.numKVHeads * dims.headDim)×2"])
         let badBlock = try write("block.gguf") { w in
             header(&w)
             w.addTensor("blk.9.attn_q.weight.lora_a", dims: [h, 2], f32: .init(repeating: 0, count: 2 * h))
@@ -108,7 +108,7 @@ final class GGUFLoRAReaderTests: XCTestCase {
             header(&w)
             for l in 0..<dims.numLayers { w.addTensor("blk.\(l).attn_q.weight.lora_a", dims: [h, 2], f32: .init(repeating: 0, count: 2 * h)) }
         }
-        expect(missingB, ["blk.0.attn_q.weight", "lora_b missing"])
+        expect(missingB, ["blk.0.attn_q.weight.lora_b is missing"])
         let notAdapter = dir + "/notes.txt"
         try "hello".write(toFile: notAdapter, atomically: true, encoding: .utf8)
         expect(notAdapter, ["neither a PEFT directory nor a GGUF file", "notes.txt"])

@@ -1,10 +1,12 @@
+import FTXCore
+import FTXTensor
 import XCTest
 @testable import FTXTrain
 
 /// Every layer's input gradient (and LoRA parameter gradients) against finite differences of a random
 /// linear functional of its output.
 final class LayerGradientTests: XCTestCase {
-    override func setUp() { Parallel.setThreads(2) }
+    override func setUp() { Threads.count = 2 }
 
     func testRMSNorm() {
         var rng = TrainRNG(seed: 3)

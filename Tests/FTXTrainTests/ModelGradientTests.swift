@@ -1,3 +1,4 @@
+import FTXCore
 import XCTest
 @testable import FTXTrain
 
@@ -24,7 +25,7 @@ final class ModelGradientTests: XCTestCase {
     }
 
     func run(dropout: Float, packed: Bool, recompute: Bool, rslora: Bool = false) throws {
-        Parallel.setThreads(2)
+        Threads.count = 2
         let base = TrainBase.random(dims: Self.dims, seed: 5)
         let lora = LoRAParameters(dims: Self.dims, spec: LoRASpec(rank: 3, alpha: 6, useRSLoRA: rslora, dropout: dropout))
         lora.initialize(seed: 9)

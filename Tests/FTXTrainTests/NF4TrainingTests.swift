@@ -25,8 +25,8 @@ final class NF4TrainingTests: XCTestCase {
         w.set("llama.context_length", .uint32(UInt32(c.contextLength)))
         w.set("tokenizer.ggml.model", .string("gpt2"))
         let tok = m.tokenizer
-        w.set("tokenizer.ggml.tokens", .array((0..<tok.vocabSize).map { .string(tok.piece($0)) }))
-        w.set("tokenizer.ggml.token_type", .array((0..<tok.vocabSize).map { .int32($0 < 256 ? 1 : 3) }))
+        w.set("tokenizer.ggml.tokens", .array(GGUFArray((0..<tok.vocabSize).map { .string(tok.piece($0)) })))
+        w.set("tokenizer.ggml.token_type", .array(GGUFArray((0..<tok.vocabSize).map { .int32($0 < 256 ? 1 : 3) })))
         if let b = tok.bosID { w.set("tokenizer.ggml.bos_token_id", .uint32(UInt32(b))) }
         if let e = tok.eosID { w.set("tokenizer.ggml.eos_token_id", .uint32(UInt32(e))) }
         w.set("tokenizer.ggml.add_bos_token", .bool(tok.addBOS))
@@ -127,11 +127,7 @@ final class NF4TrainingTests: XCTestCase {
 
     /// Double quantization uses bitsandbytes' dynamic map (reference: Fixtures/make_bnb_dynamic_map.py).
     func testDynamicMapMatchesBitsandbytes() throws {
-        let path = TestSupport.repoRoot.appendingPathComponent("Tests/FTXTrainTests/Fixtures/bnb_dynamic_map_f32.txt").path
-        let ref = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map { hex -> Float in
-            let b = stride(from: 0, to: 8, by: 2).map { UInt8(hex.dropFirst($0).prefix(2), radix: 16)! }
-            return Float(bitPattern: UInt32(b[0]) | UInt32(b[1]) << 8 | UInt32(b[2]) << 16 | UInt32(b[3]) << 24)
-        }
+        let ref = try TestSupport.hexFloat32s(TestSupport.fixture("FTXTrainTests/Fixtures/bnb_dynamic_map_f32.txt"))
         XCTAssertEqual(ref.count, 256)
         XCTAssertEqual(DynamicMap.values, ref)
         XCTAssertEqual(DynamicMap.values[Int(DynamicMap.zeroCode)], 0)

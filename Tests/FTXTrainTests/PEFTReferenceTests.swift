@@ -1,6 +1,7 @@
+import FTXCore
 import FTXModel
-import XCTest
 import FTXTestSupport
+import XCTest
 @testable import FTXTrain
 
 /// Loss and every LoRA gradient against PEFT (scripts/peft_reference.py → Fixtures/peft_reference.*),
@@ -73,7 +74,7 @@ final class PEFTReferenceTests: XCTestCase {
     }
 
     func testLossAndEveryLoRAGradientMatchPEFT() throws {
-        Parallel.setThreads(2)
+        Threads.count = 2
         let f = try Self.loadFixture()
         let lora = LoRAParameters(dims: f.dims, spec: f.spec)
         for e in lora.entries {

@@ -50,4 +50,18 @@ public enum AdapterFile {
     public static func loadLoRAWeights(_ path: String, config: LlamaConfig) throws -> LoRAWeights {
         try read(path, dims: ModelDims(config)).loraWeights()
     }
+
+    /// Applies the adapter at `path` (either format) unmerged to `model`, which was loaded from
+    /// `modelPath`. An adapter made for another base is refused with a hint giving this model's shape.
+    public static func attach(_ path: String, to model: LlamaModel, modelPath: String) throws {
+        do {
+            model.adapter = try loadLoRAWeights(path, config: model.config)
+        } catch TrainError.adapter(let message, let location, nil) {
+            // Shape and block errors come from checking the adapter against this model: say what it is.
+            let c = model.config
+            throw TrainError.adapter(message, at: location ?? path,
+                                     hint: "an adapter fits only the base it was trained on; \((modelPath as NSString).lastPathComponent) has "
+                                         + "\(c.numLayers) blocks, hidden size \(c.hiddenSize), \(c.numHeads)/\(c.numKVHeads) heads, FFN \(c.intermediateSize)")
+        }
+    }
 }

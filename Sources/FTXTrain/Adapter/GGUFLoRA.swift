@@ -34,6 +34,12 @@ public enum GGUFLoRA {
         do { g = try GGUFFile(path: path) } catch {
             throw TrainError.adapter("not a readable GGUF file: \(error)", at: path)
         }
+        return try read(g, dims: dims)
+    }
+
+    /// The same from an opened GGUF file (`GGUFFile(file: MappedFile(bytes:), path:)` for bytes).
+    public static func read(_ g: GGUFFile, dims: ModelDims) throws -> LoRAParameters {
+        let path = g.path
         guard let type = g.string("general.type") else {
             throw TrainError.adapter("GGUF has no general.type; a LoRA adapter has general.type=adapter", at: path,
                                      hint: "is this a base model? pass it with --model, and the adapter with --adapter")
@@ -49,42 +55,29 @@ public enum GGUFLoRA {
             throw TrainError.adapter("GGUF LoRA adapter has no adapter.lora.alpha", at: path,
                                      hint: "the scale is alpha/r; re-export the adapter with its alpha")
         }
-        // Group tensors by (layer, target), validating names.
-        var pairs: [String: (a: GGUFTensorInfo?, b: GGUFTensorInfo?)] = [:]
-        var targets = Set<Projection>(), layers = Set<Int>()
+        // Every name, block and shape is checked (LoRASpec.checked) before anything is allocated.
+        var found: [AdapterTensor] = []
         for t in g.tensors {
-            let parts = t.name.split(separator: ".")
-            let isA = t.name.hasSuffix(".weight.lora_a"), isB = t.name.hasSuffix(".weight.lora_b")
-            guard parts.count == 5, parts[0] == "blk", let l = Int(parts[1]), let target = Projection(name: String(parts[2])),
-                  String(parts[2]) == target.ggufName, isA || isB else {
+            let parts = t.name.split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count == 5, parts[0] == "blk", let l = Int(parts[1]), String(l) == parts[1],
+                  let target = Projection.allCases.first(where: { $0.ggufName == parts[2] }), parts[3] == "weight",
+                  parts[4] == "lora_a" || parts[4] == "lora_b" else {
                 throw TrainError.adapter("unexpected tensor \(t.name) (expected blk.N.<attn_q|attn_k|attn_v|attn_output|ffn_gate|ffn_up|ffn_down>.weight.lora_a/lora_b)", at: path)
             }
-            guard l >= 0, l < dims.numLayers else {
-                throw TrainError.adapter("tensor \(t.name): block \(l) but the model has \(dims.numLayers)", at: path)
-            }
-            let key = tensorBase(l, target)
-            var p = pairs[key] ?? (nil, nil)
-            if isA { p.a = t } else { p.b = t }
-            pairs[key] = p
-            targets.insert(target); layers.insert(l)
+            // GGUF dims are ggml's ne (fastest first): lora_a is [in, r], i.e. an r×in matrix.
+            found.append(AdapterTensor(name: t.name, layer: l, target: target, isA: parts[4] == "lora_a", shape: t.dims.reversed()))
         }
-        guard let anyA = pairs.values.compactMap({ $0.a }).first, anyA.dims.count == 2, anyA.dims[1] > 0 else {
+        guard let anyA = found.first(where: { $0.isA }), anyA.shape.count == 2 else {
             throw TrainError.adapter("GGUF LoRA adapter has no lora_a tensors", at: path)
         }
-        let r = anyA.dims[1]
-        let spec = LoRASpec(rank: r, alpha: Float(alphaValue), targets: Array(targets),
-                            layers: layers.count == dims.numLayers ? nil : layers.sorted())
+        let spec = try LoRASpec.checked(rank: anyA.shape[0], alpha: alphaValue, tensors: found, dims: dims, at: path) {
+            tensorBase($0, $1) + ($2 ? ".lora_a" : ".lora_b")
+        }
         let lora = LoRAParameters(dims: dims, spec: spec)
         for e in lora.entries {
-            let key = tensorBase(e.layer, e.target)
-            guard let pair = pairs[key], let a = pair.a, let b = pair.b else {
-                throw TrainError.adapter("\(key): lora_a or lora_b missing (every adapted block needs the same projections)", at: path)
-            }
-            guard a.dims == [e.inFeatures, r] else {
-                throw TrainError.adapter("tensor \(a.name) has shape \(a.dims); expected [\(e.inFeatures), \(r)] (ne order: in, rank)", at: path)
-            }
-            guard b.dims == [r, e.outFeatures] else {
-                throw TrainError.adapter("tensor \(b.name) has shape \(b.dims); expected [\(r), \(e.outFeatures)] (ne order: rank, out)", at: path)
+            let base = tensorBase(e.layer, e.target)
+            guard let a = g.tensor(base + ".lora_a"), let b = g.tensor(base + ".lora_b") else {
+                throw TrainError.adapter("\(base): lora_a or lora_b missing", at: path)
             }
             lora.setA(e, try values(a, g, path))
             lora.setB(e, try values(b, g, path))

@@ -14,6 +14,15 @@ public enum PEFTAdapter {
         "base_model.model.model.layers.\(layer).\(t.peftParent).\(t.peftName).lora_\(ab).weight"
     }
 
+    /// (block, projection, A?) of a tensor named exactly as `key` names it; nil for any other name.
+    static func parseKey(_ name: String) -> (layer: Int, target: Projection, isA: Bool)? {
+        let p = name.split(separator: ".", omittingEmptySubsequences: false)
+        guard p.count == 9, p[0] == "base_model", p[1] == "model", p[2] == "model", p[3] == "layers",
+              let layer = Int(p[4]), String(layer) == p[4], p[7] == "lora_A" || p[7] == "lora_B", p[8] == "weight",
+              let t = Projection.allCases.first(where: { $0.peftParent == p[5] && $0.peftName == p[6] }) else { return nil }
+        return (layer, t, p[7] == "lora_A")
+    }
+
     static func heads(_ t: Projection, _ d: ModelDims) -> Int? { t == .q ? d.numHeads : t == .k ? d.numKVHeads : nil }
 
     /// Writes both files into `dir` (atomically, each).
@@ -40,39 +49,46 @@ public enum PEFTAdapter {
         try AtomicFile.write(json + Data("\n".utf8), to: dir + "/" + configFile)
     }
 
-    /// Reads a PEFT adapter for a model of shape `dims` (f32/f16/bf16 tensors; validated).
+    /// Reads a PEFT adapter for a model of shape `dims` (f32/f16/bf16 tensors). Both files are
+    /// untrusted: the config's numbers and every tensor's name and shape are checked against the
+    /// base (LoRASpec.checked) before the parameters are allocated.
     public static func read(from dir: String, dims: ModelDims) throws -> LoRAParameters {
-        let cfgPath = dir + "/" + configFile
-        guard let data = FileManager.default.contents(atPath: cfgPath),
-              let cfg = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+        let cfgPath = dir + "/" + configFile, weightsPath = dir + "/" + weightsFile
+        guard let config = FileManager.default.contents(atPath: cfgPath) else {
             throw TrainError.adapter("missing or unreadable adapter_config.json", at: cfgPath)
         }
-        guard let r = cfg["r"] as? Int, r > 0, let alpha = (cfg["lora_alpha"] as? NSNumber)?.floatValue else {
+        guard let weights = FileManager.default.contents(atPath: weightsPath) else {
+            throw TrainError.adapter("cannot read safetensors file", at: weightsPath)
+        }
+        return try parse(config: config, weights: weights, dims: dims, configPath: cfgPath, weightsPath: weightsPath)
+    }
+
+    /// The same from the two files' bytes (the paths name them in errors).
+    public static func parse(config: Data, weights: Data, dims: ModelDims, configPath cfgPath: String,
+                             weightsPath: String) throws -> LoRAParameters {
+        guard let cfg = (try? JSONSerialization.jsonObject(with: config)) as? [String: Any] else {
+            throw TrainError.adapter("missing or unreadable adapter_config.json", at: cfgPath)
+        }
+        guard let r = cfg["r"] as? Int, let alpha = (cfg["lora_alpha"] as? NSNumber)?.doubleValue else {
             throw TrainError.adapter("adapter_config.json needs integer `r` and numeric `lora_alpha`", at: cfgPath)
         }
-        let st = try SafetensorsFile.read(path: dir + "/" + weightsFile)
-        var targets = Set<Projection>(), layers = Set<Int>()
-        for name in st.tensors.keys {
-            let parts = name.split(separator: ".")
-            guard let li = parts.firstIndex(of: "layers"), li + 1 < parts.count, let l = Int(parts[li + 1]),
-                  let tn = parts.first(where: { $0.hasSuffix("_proj") }), let t = Projection(name: String(tn)),
-                  name.contains(".lora_A.") || name.contains(".lora_B.") else {
-                throw TrainError.adapter("unexpected tensor \(name)", at: dir + "/" + weightsFile)
+        let st = try SafetensorsFile.parse(weights, path: weightsPath)
+        var found: [AdapterTensor] = []
+        for name in st.tensors.keys.sorted() {
+            let t = st.tensors[name]!
+            guard let k = parseKey(name) else {
+                throw TrainError.adapter("unexpected tensor \(name) (expected base_model.model.model.layers.N.<self_attn|mlp>.<q|k|v|o|gate|up|down>_proj.lora_<A|B>.weight)",
+                                         at: weightsPath)
             }
-            guard l < dims.numLayers else { throw TrainError.adapter("tensor \(name): block \(l) but the model has \(dims.numLayers)", at: dir) }
-            targets.insert(t); layers.insert(l)
+            found.append(AdapterTensor(name: name, layer: k.layer, target: k.target, isA: k.isA, shape: t.shape))
         }
-        let spec = LoRASpec(rank: r, alpha: alpha, useRSLoRA: cfg["use_rslora"] as? Bool ?? false,
-                            dropout: (cfg["lora_dropout"] as? NSNumber)?.floatValue ?? 0, targets: Array(targets),
-                            layers: layers.count == dims.numLayers ? nil : layers.sorted())
+        let spec = try LoRASpec.checked(rank: r, alpha: alpha, useRSLoRA: cfg["use_rslora"] as? Bool ?? false,
+                                        dropout: (cfg["lora_dropout"] as? NSNumber)?.doubleValue ?? 0,
+                                        tensors: found, dims: dims, at: weightsPath, numbersAt: cfgPath) { key($0, $1, $2 ? "A" : "B") }
         let lora = LoRAParameters(dims: dims, spec: spec)
         for e in lora.entries {
             guard let a = st.tensors[key(e.layer, e.target, "A")], let b = st.tensors[key(e.layer, e.target, "B")] else {
-                throw TrainError.adapter("block \(e.layer) \(e.target.peftName): lora_A or lora_B missing", at: dir + "/" + weightsFile)
-            }
-            guard a.shape == [r, e.inFeatures], b.shape == [e.outFeatures, r] else {
-                throw TrainError.adapter("block \(e.layer) \(e.target.peftName): shapes \(a.shape), \(b.shape); expected [\(r), \(e.inFeatures)], [\(e.outFeatures), \(r)]",
-                                         at: dir + "/" + weightsFile)
+                throw TrainError.adapter("block \(e.layer) \(e.target.peftName): lora_A or lora_B missing", at: weightsPath)
             }
             lora.setA(e, a.values)
             var bv = b.values

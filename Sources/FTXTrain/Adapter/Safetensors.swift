@@ -2,7 +2,10 @@ import Foundation
 import FTXCore
 
 /// Minimal safetensors I/O: f32 tensors written with sorted keys and an 8-byte-aligned header;
-/// reading accepts F32/F16/BF16 and validates every offset, shape and byte count.
+/// reading accepts F32/F16/BF16 and validates every offset, shape and byte count. The file is
+/// untrusted and this module is built -Ounchecked, so every size is computed with explicit
+/// overflow checks: the header lies inside the file, each tensor's bytes inside the data section,
+/// and a tensor's byte count is exactly its element count times its dtype's width.
 public struct SafetensorsFile {
     public struct Tensor: Equatable {
         public var shape: [Int]
@@ -47,17 +50,22 @@ public struct SafetensorsFile {
         return try parse(data, path: path)
     }
 
+    /// The largest header the safetensors format allows (its reference reader refuses more).
+    static let maxHeaderBytes = 100_000_000
+
     public static func parse(_ data: Data, path: String) throws -> SafetensorsFile {
         func fail(_ m: String) -> TrainError { .adapter(m, at: path) }
         guard data.count >= 8 else { throw fail("file too short for a safetensors header (\(data.count) bytes)") }
         let n = data.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }.littleEndian
         guard n <= UInt64(data.count - 8) else { throw fail("header length \(n) exceeds the file size \(data.count)") }
+        guard n <= UInt64(maxHeaderBytes) else { throw fail("header length \(n) is over the format's \(maxHeaderBytes)-byte limit") }
         let headerEnd = 8 + Int(n)
         guard let obj = try? JSONSerialization.jsonObject(with: data.subdata(in: 8..<headerEnd)),
               let header = obj as? [String: Any] else { throw fail("header is not a JSON object") }
         var file = SafetensorsFile()
         let dataLen = data.count - headerEnd
-        for (name, value) in header {
+        for name in header.keys.sorted() {
+            let value = header[name]!
             if name == "__metadata__" {
                 guard let m = value as? [String: String] else { throw fail("__metadata__ must map strings to strings") }
                 file.metadata = m
@@ -68,14 +76,20 @@ public struct SafetensorsFile {
                 throw fail("tensor \(name): missing dtype, shape or data_offsets")
             }
             guard shape.allSatisfy({ $0 >= 0 }) else { throw fail("tensor \(name): negative dimension in \(shape)") }
-            let count = shape.reduce(1, *)
+            var count = 1
+            for d in shape {
+                let (c, overflow) = count.multipliedReportingOverflow(by: d)
+                guard !overflow else { throw fail("tensor \(name): shape \(shape) has more elements than can be counted") }
+                count = c
+            }
             let width: Int
             switch dtype {
             case "F32": width = 4
             case "F16", "BF16": width = 2
             default: throw fail("tensor \(name): unsupported dtype \(dtype) (F32, F16, BF16)")
             }
-            guard offs[0] >= 0, offs[1] >= offs[0], offs[1] <= dataLen, offs[1] - offs[0] == count * width else {
+            let (bytes, overflow) = count.multipliedReportingOverflow(by: width)
+            guard !overflow, offs[0] >= 0, offs[1] >= offs[0], offs[1] <= dataLen, offs[1] - offs[0] == bytes else {
                 throw fail("tensor \(name): data_offsets \(offs) do not fit \(count) \(dtype) values in \(dataLen) data bytes")
             }
             var values = [Float](repeating: 0, count: count)

@@ -1,5 +1,6 @@
-import CBLAS
 import Foundation
+import FTXCore
+import FTXTensor
 
 /// Causal grouped-query attention over B sequences of T rows. Probabilities are not stored: forward
 /// saves each row's log-sum-exp and backward recomputes P = exp(S − lse) (one extra gemm per head,
@@ -35,7 +36,7 @@ public enum Attention {
                 var r0 = 0
                 while r0 < t {   // causal: query rows r0..<r1 see keys 0..<r1 only
                     let r1 = min(t, r0 + causalBlock), m = r1 - r0
-                    sgemm(false, true, m, r1, hd, s.scale, qb + r0 * qw, qw, kb, kvw, 0, scratch, t)
+                    BLAS.sgemm(m: m, n: r1, k: hd, alpha: s.scale, a: qb + r0 * qw, lda: qw, b: kb, ldb: kvw, transB: true, beta: 0, c: scratch, ldc: t, parallel: false)
                     for i in r0..<r1 {
                         let row = scratch + (i - r0) * t
                         let lo = Int(keyStart[b * t + i])
@@ -46,7 +47,7 @@ public enum Attention {
                         for j in (i + 1)..<r1 { row[j] = 0 }
                         lseRow[i] = mx + logf(sum)
                     }
-                    sgemm(false, false, m, hd, r1, 1, scratch, t, vb, kvw, 0, out + (b * t + r0) * qw + h * hd, qw)
+                    BLAS.sgemm(m: m, n: hd, k: r1, a: scratch, lda: t, b: vb, ldb: kvw, transB: false, beta: 0, c: out + (b * t + r0) * qw + h * hd, ldc: qw, parallel: false)
                     r0 = r1
                 }
             }
@@ -70,23 +71,23 @@ public enum Attention {
                     let r1 = min(t, r0 + causalBlock), m = r1 - r0
                     let off = (b * t + r0) * qw + h * hd
                     let qb = q + off, dob = dout + off, dqb = dq + off
-                    sgemm(false, true, m, r1, hd, s.scale, qb, qw, kb, kvw, 0, p, t)
+                    BLAS.sgemm(m: m, n: r1, k: hd, alpha: s.scale, a: qb, lda: qw, b: kb, ldb: kvw, transB: true, beta: 0, c: p, ldc: t, parallel: false)
                     for i in r0..<r1 {
                         let row = p + (i - r0) * t, lo = Int(keyStart[b * t + i]), l = lseRow[i]
                         for j in 0..<lo { row[j] = 0 }
                         SoftmaxSIMD.expShift(row, lo, i + 1, shift: l)
                         for j in (i + 1)..<r1 { row[j] = 0 }
                     }
-                    sgemm(false, true, m, r1, hd, 1, dob, qw, vb, kvw, 0, dp, t)       // dP = dO·Vᵀ
-                    sgemm(true, false, r1, hd, m, 1, p, t, dob, qw, 1, dvb, kvw)        // dV += Pᵀ·dO
+                    BLAS.sgemm(m: m, n: r1, k: hd, a: dob, lda: qw, b: vb, ldb: kvw, transB: true, beta: 0, c: dp, ldc: t, parallel: false)       // dP = dO·Vᵀ
+                    BLAS.sgemm(transA: true, m: r1, n: hd, k: m, a: p, lda: t, b: dob, ldb: qw, transB: false, beta: 1, c: dvb, ldc: kvw, parallel: false)        // dV += Pᵀ·dO
                     for i in r0..<r1 {
                         let pr = p + (i - r0) * t, dr = dp + (i - r0) * t, lo = Int(keyStart[b * t + i])
                         var dot: Float = 0
                         for j in lo...i { dot += pr[j] * dr[j] }
                         for j in 0..<r1 { dr[j] = pr[j] * (dr[j] - dot) }           // dS (0 where P is 0)
                     }
-                    sgemm(false, false, m, hd, r1, s.scale, dp, t, kb, kvw, 1, dqb, qw) // dQ += s·dS·K
-                    sgemm(true, false, r1, hd, m, s.scale, dp, t, qb, qw, 1, dkb, kvw)  // dK += s·dSᵀ·Q
+                    BLAS.sgemm(m: m, n: hd, k: r1, alpha: s.scale, a: dp, lda: t, b: kb, ldb: kvw, transB: false, beta: 1, c: dqb, ldc: qw, parallel: false) // dQ += s·dS·K
+                    BLAS.sgemm(transA: true, m: r1, n: hd, k: m, alpha: s.scale, a: dp, lda: t, b: qb, ldb: qw, transB: false, beta: 1, c: dkb, ldc: kvw, parallel: false)  // dK += s·dSᵀ·Q
                     r0 = r1
                 }
             }
@@ -98,14 +99,14 @@ public enum Attention {
     static func forEachGroup(_ s: AttentionShape, scratchPerWorker: Int,
                              _ body: (Int, Int, UnsafeMutablePointer<Float>) -> Void) {
         let groups = s.batch * s.kvHeads
-        let workers = max(1, min(Parallel.threads, groups))
+        let workers = max(1, min(Threads.usable, groups))
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: workers * scratchPerWorker)
         defer { scratch.deallocate() }
         if workers == 1 {
             for gi in 0..<groups { body(gi / s.kvHeads, gi % s.kvHeads, scratch) }
             return
         }
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
+        Threads.workers(workers) { w in
             var gi = w
             while gi < groups {
                 body(gi / s.kvHeads, gi % s.kvHeads, scratch + w * scratchPerWorker)

@@ -1,4 +1,5 @@
 import Foundation
+import FTXCore
 
 /// Output head + masked cross-entropy, fused and chunked so B·T·V logits never exist at once:
 /// only rows with a target are projected, `chunk` rows at a time, and each chunk's logit gradient is
@@ -16,7 +17,7 @@ public enum CrossEntropyHead {
         var start = 0
         let partial = UnsafeMutablePointer<Double>.allocate(capacity: chunk)
         defer { partial.deallocate() }
-        let parts = dx == nil ? 1 : min(Parallel.threads, v)
+        let parts = dx == nil ? 1 : min(Threads.usable, v)
         let partialDX = UnsafeMutablePointer<Float>.allocate(capacity: max(1, (parts - 1) * chunk * c))
         defer { partialDX.deallocate() }
         while start < n {
@@ -29,7 +30,7 @@ public enum CrossEntropyHead {
             for (i, row) in rowsIdx.enumerated() { (xs + i * c).update(from: x + row * c, count: c) }
             head.forward(xs, rows: m, into: logits, accumulate: false)
             rowsIdx.withUnsafeBufferPointer { idx in
-                Parallel.rows(m, minChunk: 4) { lo, hi in
+                Threads.parallelFor(m, minChunk: 4) { lo, hi in
                     for i in lo..<hi {
                         let l = logits + i * v, tgt = Int(targets[idx[i]])
                         let target = l[tgt]
@@ -62,12 +63,12 @@ public enum CrossEntropyHead {
                               into xs: UnsafeMutablePointer<Float>, parts: Int, partial: UnsafeMutablePointer<Float>) {
         let v = head.outFeatures, c = head.inFeatures
         if parts <= 1 { head.backwardInput(dLogits, rows: m, into: xs, accumulate: false); return }
-        Parallel.workers(parts) { p in
+        Threads.workers(parts) { p in
             let lo = v * p / parts, hi = v * (p + 1) / parts
             head.backwardInput(dLogits, ldy: v, rows: m, outputs: lo, hi, into: p == 0 ? xs : partial + (p - 1) * m * c,
                                accumulate: false)
         }
-        Parallel.rows(m * c, minChunk: 4096) { lo, hi in
+        Threads.parallelFor(m * c, minChunk: 4096) { lo, hi in
             for p in 1..<parts { let src = partial + (p - 1) * m * c; for i in lo..<hi { xs[i] += src[i] } }
         }
     }

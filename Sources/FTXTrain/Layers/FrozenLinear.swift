@@ -20,23 +20,6 @@ public protocol FrozenLinear: AnyObject {
     func dequantized() -> [Float]
 }
 
-/// `backwardInput(_:ldy:rows:outputs:…)` for weights kept as blocks: rows lo..<hi are dequantized in
-/// tiles of `tile` into scratch and multiplied in, accumulating into dX in row order.
-func tiledBackwardInput(_ dy: UnsafePointer<Float>, ldy: Int, rows n: Int, outputs lo: Int, _ hi: Int, cols: Int,
-                        into dx: UnsafeMutablePointer<Float>, accumulate: Bool, tile: Int = 256,
-                        dequantizeRow: (Int, UnsafeMutablePointer<Float>) -> Void) {
-    if hi <= lo { if !accumulate { dx.update(repeating: 0, count: n * cols) }; return }
-    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: tile * cols)
-    defer { scratch.deallocate() }
-    var r = lo
-    while r < hi {
-        let rows = min(tile, hi - r)
-        for i in 0..<rows { dequantizeRow(r + i, scratch + i * cols) }
-        sgemm(false, false, n, cols, rows, 1, dy + r, ldy, scratch, cols, (r == lo && !accumulate) ? 0 : 1, dx, cols)
-        r += rows
-    }
-}
-
 /// Plain f32 weight, row-major out×in.
 public final class DenseLinear: FrozenLinear, @unchecked Sendable {
     public let outFeatures: Int, inFeatures: Int
@@ -56,7 +39,8 @@ public final class DenseLinear: FrozenLinear, @unchecked Sendable {
     public func backwardInput(_ dy: UnsafePointer<Float>, ldy: Int, rows n: Int, outputs lo: Int, _ hi: Int,
                               into dx: UnsafeMutablePointer<Float>, accumulate: Bool) {
         if hi <= lo { if !accumulate { dx.update(repeating: 0, count: n * inFeatures) }; return }
-        sgemm(false, false, n, inFeatures, hi - lo, 1, dy + lo, ldy, w.p + lo * inFeatures, inFeatures, accumulate ? 1 : 0, dx, inFeatures)
+        BLAS.sgemm(m: n, n: inFeatures, k: hi - lo, a: dy + lo, lda: ldy, b: w.p + lo * inFeatures, ldb: inFeatures, transB: false,
+                   beta: accumulate ? 1 : 0, c: dx, ldc: inFeatures, parallel: false)
     }
     public func dequantized() -> [Float] { w.array }
 }
@@ -69,10 +53,11 @@ extension LinearWeight: FrozenLinear {
         if type == .f32 {
             if hi <= lo { if !accumulate { dx.update(repeating: 0, count: n * cols) }; return }
             let w = data.assumingMemoryBound(to: Float.self)
-            sgemm(false, false, n, cols, hi - lo, 1, dy + lo, ldy, w + lo * cols, cols, accumulate ? 1 : 0, dx, cols)
+            BLAS.sgemm(m: n, n: cols, k: hi - lo, a: dy + lo, lda: ldy, b: w + lo * cols, ldb: cols, transB: false,
+                       beta: accumulate ? 1 : 0, c: dx, ldc: cols, parallel: false)
             return
         }
-        tiledBackwardInput(dy, ldy: ldy, rows: n, outputs: lo, hi, cols: cols, into: dx, accumulate: accumulate) { r, out in
+        DequantTiles.backwardInput(outputs: lo, hi, cols: cols, dy, ldy: ldy, rows: n, into: dx, accumulate: accumulate) { r, out in
             row(r, into: out)
         }
     }

@@ -1,4 +1,6 @@
 import Foundation
+import FTXCore
+import FTXTensor
 
 /// Views of one LoRA pair inside the flat parameter / gradient buffers.
 /// A is (rank × in), B is (out × rank), row-major, as PEFT.
@@ -43,10 +45,10 @@ public enum LoRALinear {
         base.forward(x, rows: n, into: y, accumulate: false)
         guard let l = lora, let u else { return }
         let src = applyDropout(x, count: n * l.inFeatures, dropout, tmp)
-        Parallel.rows(n, minChunk: minRows) { lo, hi in
+        Threads.parallelFor(n, minChunk: minRows) { lo, hi in
             let m = hi - lo
             ThinProducts.rowDots(rows: lo, hi, k: l.inFeatures, r: l.rank, alpha: 1, x: src, ldx: l.inFeatures, w: l.a, y: u, ldy: l.rank)
-            sgemm(false, true, m, l.outFeatures, l.rank, l.scale, u + lo * l.rank, l.rank, l.b, l.rank, 1, y + lo * l.outFeatures, l.outFeatures)
+            BLAS.sgemm(m: m, n: l.outFeatures, k: l.rank, alpha: l.scale, a: u + lo * l.rank, lda: l.rank, b: l.b, ldb: l.rank, transB: true, beta: 1, c: y + lo * l.outFeatures, ldc: l.outFeatures, parallel: false)
         }
     }
 
@@ -59,32 +61,32 @@ public enum LoRALinear {
         guard let l = lora, let u else { return }
         let wide = n >= 2 * minRows
         // dB += s·dyᵀ·u, split by rows of dB (output features).
-        Parallel.rows(l.outFeatures, minChunk: wide ? 16 : l.outFeatures) { lo, hi in
+        Threads.parallelFor(l.outFeatures, minChunk: wide ? 16 : l.outFeatures) { lo, hi in
             ThinProducts.outerAccumulate(cols: lo, hi, n: n, r: l.rank, alpha: l.scale, u: u, x: dy, ldx: l.outFeatures,
                                          g: l.db, ldg: l.rank, transposed: true)
         }
         // du = s·dy·B, by token rows.
-        Parallel.rows(n, minChunk: minRows) { lo, hi in
+        Threads.parallelFor(n, minChunk: minRows) { lo, hi in
             ThinProducts.rowTimes(rows: lo, hi, k: l.outFeatures, r: l.rank, alpha: l.scale, x: dy, ldx: l.outFeatures, b: l.b, y: du)
         }
         let src = applyDropout(x, count: n * l.inFeatures, dropout, tmp)
         // dA += duᵀ·x̃, split by columns of dA (input features).
-        Parallel.rows(l.inFeatures, minChunk: wide ? 16 : l.inFeatures) { lo, hi in
+        Threads.parallelFor(l.inFeatures, minChunk: wide ? 16 : l.inFeatures) { lo, hi in
             ThinProducts.outerAccumulate(cols: lo, hi, n: n, r: l.rank, alpha: 1, u: du, x: src, ldx: l.inFeatures,
                                          g: l.da, ldg: l.inFeatures, transposed: false)
         }
         guard let dx else { return }
         if let d = dropout, d.p > 0, let tmp {
-            Parallel.rows(n, minChunk: minRows) { lo, hi in
-                sgemm(false, false, hi - lo, l.inFeatures, l.rank, 1, du + lo * l.rank, l.rank, l.a, l.inFeatures, 0, tmp + lo * l.inFeatures, l.inFeatures)
+            Threads.parallelFor(n, minChunk: minRows) { lo, hi in
+                BLAS.sgemm(m: hi - lo, n: l.inFeatures, k: l.rank, a: du + lo * l.rank, lda: l.rank, b: l.a, ldb: l.inFeatures, transB: false, beta: 0, c: tmp + lo * l.inFeatures, ldc: l.inFeatures, parallel: false)
             }
             let inv = 1 / (1 - d.p), count = n * l.inFeatures
-            Parallel.rows(count, minChunk: 4096) { lo, hi in
+            Threads.parallelFor(count, minChunk: 4096) { lo, hi in
                 for i in lo..<hi where d.keep(i) { dx[i] += tmp[i] * inv }
             }
         } else {
-            Parallel.rows(n, minChunk: minRows) { lo, hi in   // dx += du·A
-                sgemm(false, false, hi - lo, l.inFeatures, l.rank, 1, du + lo * l.rank, l.rank, l.a, l.inFeatures, 1, dx + lo * l.inFeatures, l.inFeatures)
+            Threads.parallelFor(n, minChunk: minRows) { lo, hi in   // dx += du·A
+                BLAS.sgemm(m: hi - lo, n: l.inFeatures, k: l.rank, a: du + lo * l.rank, lda: l.rank, b: l.a, ldb: l.inFeatures, transB: false, beta: 1, c: dx + lo * l.inFeatures, ldc: l.inFeatures, parallel: false)
             }
         }
     }
@@ -94,7 +96,7 @@ public enum LoRALinear {
                              _ tmp: UnsafeMutablePointer<Float>?) -> UnsafePointer<Float> {
         guard let d = dropout, d.p > 0, let tmp else { return x }
         let inv = 1 / (1 - d.p)
-        Parallel.rows(count, minChunk: 4096) { lo, hi in
+        Threads.parallelFor(count, minChunk: 4096) { lo, hi in
             for i in lo..<hi { tmp[i] = d.keep(i) ? x[i] * inv : 0 }
         }
         return UnsafePointer(tmp)

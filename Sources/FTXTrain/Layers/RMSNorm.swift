@@ -1,4 +1,5 @@
 import Foundation
+import FTXCore
 
 /// RMSNorm: out = x · rstd · w, rstd = 1/√(mean(x²) + eps). The weight is frozen (no weight gradient).
 public enum RMSNorm {
@@ -6,7 +7,7 @@ public enum RMSNorm {
     public static func forward(_ out: UnsafeMutablePointer<Float>, _ rstd: UnsafeMutablePointer<Float>,
                                _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                                rows n: Int, cols c: Int, eps: Float) {
-        Parallel.rows(n) { lo, hi in
+        Threads.parallelFor(n, minChunk: 16) { lo, hi in
             for i in lo..<hi {
                 let x = inp + i * c, y = out + i * c
                 var ss: Float = 0
@@ -23,7 +24,7 @@ public enum RMSNorm {
     public static func backward(_ dinp: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>,
                                 _ inp: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                                 _ rstd: UnsafePointer<Float>, rows n: Int, cols c: Int) {
-        Parallel.rows(n) { lo, hi in
+        Threads.parallelFor(n, minChunk: 16) { lo, hi in
             for i in lo..<hi {
                 let x = inp + i * c, dy = dout + i * c, dx = dinp + i * c
                 let r = rstd[i]

@@ -1,4 +1,5 @@
 import Foundation
+import FTXCore
 import FTXTensor
 
 /// SwiGLU: h = silu(g) ∘ u, silu(g) = g·σ(g). Sixteen lanes at a time with FTXTensor's vectorized
@@ -22,7 +23,7 @@ public enum SwiGLU {
     /// h[N] ← g[N], u[N] (flat element count)
     public static func forward(_ h: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>,
                                _ u: UnsafePointer<Float>, count: Int) {
-        Parallel.rows((count + 15) / 16, minChunk: 256) { lo, hi in
+        Threads.parallelFor((count + 15) / 16, minChunk: 256) { lo, hi in
             for b in lo..<hi {
                 let i = b * 16
                 let gv = load(g, i, count)
@@ -35,7 +36,7 @@ public enum SwiGLU {
     public static func backward(_ dg: UnsafeMutablePointer<Float>, _ du: UnsafeMutablePointer<Float>,
                                 _ dh: UnsafePointer<Float>, _ g: UnsafePointer<Float>,
                                 _ u: UnsafePointer<Float>, count: Int) {
-        Parallel.rows((count + 15) / 16, minChunk: 256) { lo, hi in
+        Threads.parallelFor((count + 15) / 16, minChunk: 256) { lo, hi in
             for b in lo..<hi {
                 let i = b * 16
                 let gv = load(g, i, count), dhv = load(dh, i, count)

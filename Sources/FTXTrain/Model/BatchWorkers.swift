@@ -1,4 +1,5 @@
 import Foundation
+import FTXCore
 import FTXTensor
 
 /// The sequences [b0, b1) of a micro-batch that one worker owns: rows b0·T ..< b1·T of every
@@ -37,6 +38,6 @@ enum BatchWorkers {
 
     /// Runs body(worker index, slice) for every slice, one thread each, inner loops serial.
     static func run(_ slices: [RowSlice], _ body: (Int, RowSlice) -> Void) {
-        Parallel.workers(slices.count) { w in body(w, slices[w]) }
+        Threads.workers(slices.count) { w in body(w, slices[w]) }
     }
 }

@@ -84,7 +84,4 @@ public final class LoRAParameters {
     public func gradB(_ e: Entry) -> [Float] { Array(UnsafeBufferPointer(start: grads.p + e.offsetB, count: spec.rank * e.outFeatures)) }
     public func setA(_ e: Entry, _ v: [Float]) { for (j, x) in v.enumerated() { params.p[e.offsetA + j] = x } }
     public func setB(_ e: Entry, _ v: [Float]) { for (j, x) in v.enumerated() { params.p[e.offsetB + j] = x } }
-
-    /// Raw little-endian bytes of the parameters (determinism checks, checkpoints).
-    public var parameterBytes: Data { Data(bytes: params.p, count: params.count * 4) }
 }

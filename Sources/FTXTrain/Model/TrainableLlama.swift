@@ -1,5 +1,7 @@
 import Foundation
+import FTXCore
 import FTXModel
+import FTXTensor
 
 /// A Llama with a frozen base and trainable LoRA adapters: forward, loss and backward over a micro-batch.
 /// Buffers are sized once for `maxRows` = micro_batch × max_seq_length; no allocation per step except
@@ -71,7 +73,7 @@ public final class TrainableLlama {
     }
 
     func slices(_ b: TokenBatch) -> [RowSlice] {
-        BatchWorkers.slices(batch: b.batch, seqLen: b.seqLen, threads: Parallel.threads)
+        BatchWorkers.slices(batch: b.batch, seqLen: b.seqLen, threads: Threads.usable)
     }
 
     func check(_ b: TokenBatch) throws {
@@ -174,7 +176,7 @@ public final class TrainableLlama {
         }
         guard parts.count > 1 else { return }
         let g = lora.grads.p, extra = workerGrads[0..<(parts.count - 1)].map { $0.p }
-        Parallel.rows(lora.count, minChunk: 4096) { lo, hi in   // fixed order: worker 1, 2, …
+        Threads.parallelFor(lora.count, minChunk: 4096) { lo, hi in   // fixed order: worker 1, 2, …
             for w in extra { for i in lo..<hi { g[i] += w[i] } }
         }
     }
@@ -236,5 +238,5 @@ public final class TrainableLlama {
 
 @inline(__always)
 func addInPlace(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int) {
-    Parallel.rows(n, minChunk: 8192) { lo, hi in for i in lo..<hi { y[i] += x[i] } }
+    Threads.parallelFor(n, minChunk: 8192) { lo, hi in for i in lo..<hi { y[i] += x[i] } }
 }

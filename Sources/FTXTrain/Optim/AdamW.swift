@@ -1,4 +1,5 @@
 import Foundation
+import FTXCore
 
 /// AdamW as PyTorch defines it (decoupled weight decay applied before the moment update):
 ///   p ← p − lr·wd·p;  m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²
@@ -29,7 +30,7 @@ public final class AdamW {
         let c = config
         let bc1 = 1 - powf(c.beta1, Float(t)), bc2 = 1 - powf(c.beta2, Float(t))
         let m = self.m.p, v = self.v.p
-        Parallel.rows(count, minChunk: 4096) { lo, hi in
+        Threads.parallelFor(count, minChunk: 4096) { lo, hi in
             for i in lo..<hi {
                 let g = grads[i]
                 var p = params[i]

@@ -34,13 +34,17 @@ enum DynamicMap {
         return (0..<n).map { k in k < half ? start.addingProduct(step, Float(k)) : end.addingProduct(-step, Float(n - 1 - k)) }
     }
 
-    /// The code of the value nearest to x (x in [−1, 1]; ties go to the smaller value).
+    /// Midpoints between adjacent values in f32, the bounds bitsandbytes bucketizes by.
+    static let midpoints: [Float] = zip(values, values.dropFirst()).map { ($0 + $1) / 2 }
+
+    /// The code of the value nearest to x (x in [−1, 1]), as bitsandbytes' quantize_blockwise picks
+    /// it: the number of midpoints below x, so a value on a midpoint takes the smaller value.
     static func nearest(_ x: Float) -> UInt8 {
-        var lo = 0, hi = values.count - 1
-        while hi - lo > 1 {
+        var lo = 0, hi = midpoints.count   // the answer lies in lo...hi
+        while lo < hi {
             let mid = (lo + hi) / 2
-            if values[mid] <= x { lo = mid } else { hi = mid }
+            if midpoints[mid] < x { lo = mid + 1 } else { hi = mid }
         }
-        return UInt8(abs(values[hi] - x) < abs(x - values[lo]) ? hi : lo)
+        return UInt8(lo)
     }
 }

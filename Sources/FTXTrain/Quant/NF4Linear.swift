@@ -2,7 +2,8 @@ import Foundation
 import FTXTensor
 
 /// QLoRA's 4-bit NormalFloat storage for a frozen (out × in) weight: blocks of 64 weights share an
-/// absmax; the absmax values are themselves quantized (double quantization) as bitsandbytes does:
+/// absmax; the absmax values are themselves quantized (double quantization) as bitsandbytes does
+/// (checked against it: NF4ReferenceTests, scripts/nf4_reference.py):
 /// the global mean is subtracted, then each group of 256 block absmaxes is quantized blockwise to
 /// 8-bit codes of bitsandbytes' signed dynamic map (`create_dynamic_map`), with one f32 absmax per
 /// group. Memory: 0.5 byte per weight + 1 byte per 64 + 4 bytes per 16384. The matmuls dequantize
@@ -17,6 +18,9 @@ public final class NF4Linear: FrozenLinear, @unchecked Sendable {
         0.24611230194568634, 0.33791524171829224, 0.44070982933044434, 0.5626170039176941,
         0.7229568362236023, 1.0,
     ]
+
+    /// Midpoints between adjacent levels in f32, the bounds bitsandbytes bucketizes by.
+    static let midpoints: [Float] = zip(levels, levels.dropFirst()).map { ($0 + $1) / 2 }
 
     public let outFeatures: Int, inFeatures: Int
     let blocksPerRow: Int
@@ -40,8 +44,9 @@ public final class NF4Linear: FrozenLinear, @unchecked Sendable {
                 absmax[r * blocksPerRow + b] = m
             }
         }
-        // Double quantization of the absmax values.
-        let mean = absmax.isEmpty ? 0 : absmax.reduce(0, +) / Float(absmax.count)
+        // Double quantization of the absmax values (the mean summed in Double: the offset every
+        // block's scale carries, as close to the exact mean as f32 can hold).
+        let mean = absmax.isEmpty ? 0 : Float(absmax.reduce(0.0) { $0 + Double($1) } / Double(absmax.count))
         let groups = (nBlocks + Self.groupSize - 1) / Self.groupSize
         var scales = [Float](repeating: 0, count: groups)
         var q = [UInt8](repeating: DynamicMap.zeroCode, count: nBlocks)
@@ -50,21 +55,23 @@ public final class NF4Linear: FrozenLinear, @unchecked Sendable {
             var m: Float = 0
             for i in lo..<hi { m = max(m, abs(absmax[i] - mean)) }
             scales[g] = m
-            if m > 0 { for i in lo..<hi { q[i] = DynamicMap.nearest((absmax[i] - mean) / m) } }
+            if m > 0 { let inv = 1 / m; for i in lo..<hi { q[i] = DynamicMap.nearest((absmax[i] - mean) * inv) } }
         }
         absmaxMean = mean
         groupScale = scales
         qAbsmax = q
-        // Codes against the dequantized absmax, so rounding sees the scale actually used.
+        // Codes against each block's own absmax, before double quantization, as bitsandbytes'
+        // quantize_4bit does: x·(1/absmax) clamped to [−1, 1], then the level whose midpoint
+        // interval holds it (a value on a midpoint takes the lower level).
         for r in 0..<out {
             for b in 0..<blocksPerRow {
                 let bi = r * blocksPerRow + b
-                let am = DynamicMap.values[Int(q[bi])] * scales[bi / Self.groupSize] + mean
+                let inv: Float = absmax[bi] > 0 ? 1 / absmax[bi] : 0
                 for k in 0..<bs {
                     let j = b * bs + k
-                    let x: Float = j < inF && am > 0 ? w[r * inF + j] / am : 0
-                    var best = 0, bestErr = Float.infinity
-                    for (ci, level) in Self.levels.enumerated() where abs(level - x) < bestErr { best = ci; bestErr = abs(level - x) }
+                    let x: Float = j < inF ? min(1, max(-1, w[r * inF + j] * inv)) : 0
+                    var best = 0
+                    while best < Self.midpoints.count && Self.midpoints[best] < x { best += 1 }
                     let idx = bi * bs + k
                     if idx % 2 == 0 { codes[idx / 2] |= UInt8(best) } else { codes[idx / 2] |= UInt8(best) << 4 }
                 }
@@ -104,42 +111,22 @@ public final class NF4Linear: FrozenLinear, @unchecked Sendable {
             Self.tables.withUnsafeBufferPointer { l in body(c.baseAddress!, q.baseAddress!, g.baseAddress!, l.baseAddress!) } } } }
     }
 
-    /// Y[n×out] (+)= X·Wᵀ: threads split output rows; each dequantizes tiles of rows and runs sgemm.
+    /// Y[n×out] (+)= X·Wᵀ, tiles of rows dequantized into sgemm (`DequantTiles`).
     public func forward(_ x: UnsafePointer<Float>, rows n: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool) {
-        let cols = inFeatures, out = outFeatures, tile = DequantTiles.rows(out: out, cols: cols, minimum: 64)
+        let cols = inFeatures
         withTables { c, q, g, l in
-            Threads.parallelFor(out, granularity: tile) { s, e in
-                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: tile * cols)
-                defer { scratch.deallocate() }
-                var r = s
-                while r < e {
-                    let rows = min(tile, e - r)
-                    for i in 0..<rows { dequantizeRow(r + i, from: 0, to: cols, into: scratch + i * cols, codes: c, qa: q, gs: g, lv: l) }
-                    BLAS.sgemm(m: n, n: rows, k: cols, a: x, lda: cols, b: scratch, ldb: cols, transB: true,
-                               beta: accumulate ? 1 : 0, c: y + r, ldc: out, parallel: false)
-                    r += rows
-                }
+            DequantTiles.forward(out: outFeatures, cols: cols, minimumTile: 64, x, rows: n, into: y, accumulate: accumulate) { r, row in
+                dequantizeRow(r, from: 0, to: cols, into: row, codes: c, qa: q, gs: g, lv: l)
             }
         }
     }
 
-    /// dX[n×in] (+)= dY·W: threads split input columns (block-aligned) and walk all rows in tiles,
-    /// each writing only its own columns, in a fixed order.
+    /// dX[n×in] (+)= dY·W: threads split input columns (whole blocks), each in a fixed order.
     public func backwardInput(_ dy: UnsafePointer<Float>, rows n: Int, into dx: UnsafeMutablePointer<Float>, accumulate: Bool) {
-        let cols = inFeatures, out = outFeatures, tile = 256
         withTables { c, q, g, l in
-            Threads.parallelFor(cols, granularity: Self.blockSize) { cs, ce in
-                let width = ce - cs
-                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: tile * width)
-                defer { scratch.deallocate() }
-                var r = 0
-                while r < out {
-                    let rows = min(tile, out - r)
-                    for i in 0..<rows { dequantizeRow(r + i, from: cs, to: ce, into: scratch + i * width, codes: c, qa: q, gs: g, lv: l) }
-                    BLAS.sgemm(m: n, n: width, k: rows, a: dy + r, lda: out, b: scratch, ldb: width, transB: false,
-                               beta: (r == 0 && !accumulate) ? 0 : 1, c: dx + cs, ldc: cols, parallel: false)
-                    r += rows
-                }
+            DequantTiles.backwardInput(out: outFeatures, cols: inFeatures, columnGranularity: Self.blockSize, dy, rows: n,
+                                       into: dx, accumulate: accumulate) { r, c0, c1, row in
+                dequantizeRow(r, from: c0, to: c1, into: row, codes: c, qa: q, gs: g, lv: l)
             }
         }
     }
@@ -148,8 +135,8 @@ public final class NF4Linear: FrozenLinear, @unchecked Sendable {
                               into dx: UnsafeMutablePointer<Float>, accumulate: Bool) {
         let cols = inFeatures
         withTables { c, q, g, l in
-            tiledBackwardInput(dy, ldy: ldy, rows: n, outputs: lo, hi, cols: cols, into: dx, accumulate: accumulate) { r, out in
-                dequantizeRow(r, from: 0, to: cols, into: out, codes: c, qa: q, gs: g, lv: l)
+            DequantTiles.backwardInput(outputs: lo, hi, cols: cols, dy, ldy: ldy, rows: n, into: dx, accumulate: accumulate) { r, row in
+                dequantizeRow(r, from: 0, to: cols, into: row, codes: c, qa: q, gs: g, lv: l)
             }
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import FTXCore
+import FTXData
 
 /// Everything needed to continue a run exactly: adapter, AdamW moments and step count, the trainer's
 /// position (step, epoch order), early-stopping state, and fingerprints of the config and data so a
@@ -54,7 +55,7 @@ public struct Checkpoint: Equatable {
         guard d.count >= 16, d.prefix(8) == magic else { throw fail("not an ftx checkpoint (bad magic)") }
         let n = Int(d.subdata(in: 8..<16).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }.littleEndian)
         guard n >= 0, 16 + n <= d.count,
-              let meta = (try? JSONSerialization.jsonObject(with: d.subdata(in: 16..<(16 + n)))) as? [String: Any],
+              let meta = (try? JSONParser.parse(d.subdata(in: 16..<(16 + n))))?.foundationObject as? [String: Any],
               let step = meta["step"] as? Int, let t = meta["adam_t"] as? Int, let epoch = meta["epoch"] as? Int,
               let order = meta["epoch_order"] as? [Int], let bad = meta["evals_without_improvement"] as? Int,
               let cfg = meta["config"] as? String, let data = meta["data"] as? String, let count = meta["count"] as? Int

@@ -1,4 +1,5 @@
 import Foundation
+import FTXCore
 import FTXModel
 import Yams
 
@@ -13,11 +14,8 @@ extension TrainConfig {
 
     public static func parse(_ yaml: String, file: String) throws -> TrainConfig {
         let root: Node?
-        do { root = try Yams.compose(yaml: yaml) } catch {
-            var loc = file
-            if let e = error as? YamlError, case .scanner(_, _, let mark, _) = e { loc = "\(file):\(mark.line)" }
-            else if let e = error as? YamlError, case .parser(_, _, let mark, _) = e { loc = "\(file):\(mark.line)" }
-            throw TrainError.config("config is not valid YAML: \(error)", at: loc)
+        do { root = try YAMLDocument.compose(yaml, file: file) } catch let e as YAMLError {
+            throw TrainError.config(e.problem, at: e.location)
         }
         guard let root, let map = root.mapping else {
             throw TrainError.config("config must be a YAML mapping of keys to values", at: file)

@@ -1,10 +1,10 @@
 import FTXCore
 import Foundation
 import FTXModel
-import Yams
 
-/// A training run's configuration (DESIGN §9; axolotl/mlx-lm key names). Every key has a default
-/// except base_model and data.train; `resolvedYAML` writes all of them back deterministically.
+/// A training run's configuration (docs/training.md; axolotl/mlx-lm key names). Every key has a
+/// default except base_model and data.train; `resolvedYAML` writes all of them back
+/// deterministically.
 public struct TrainConfig: Equatable {
     public enum AdapterKind: String, CaseIterable, Sendable { case lora, qlora }
 

@@ -1,5 +1,6 @@
 import Foundation
 import FTXCore
+import FTXData
 
 /// train_log.jsonl: one JSON object per line (sorted keys): step, loss, lr, grad_norm, tokens,
 /// tokens_per_s, epoch; {step, valid_loss} lines after each evaluation; with early stopping a last
@@ -14,8 +15,7 @@ public final class TrainLog {
         self.path = path
         if let step, let data = FileManager.default.contents(atPath: path) {
             for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
-                guard let obj = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any],
-                      let s = obj["step"] as? Int, s <= step, !(dropSummary && obj["kept"] != nil) else { continue }
+                guard let obj = Self.object(line), let s = obj["step"] as? Int, s <= step, !(dropSummary && obj["kept"] != nil) else { continue }
                 lines.append(String(line))
             }
         }
@@ -28,8 +28,12 @@ public final class TrainLog {
         try flush()
     }
 
-    public var entries: [[String: Any]] {
-        lines.compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
+    public var entries: [[String: Any]] { lines.compactMap(Self.object) }
+
+    /// One line as a dictionary, its numbers exact (JSONSerialization's reader is not; see
+    /// JSONValue.foundationObject), so a logged loss reads back as the Double that was written.
+    static func object<S: StringProtocol>(_ line: S) -> [String: Any]? {
+        (try? JSONParser.parse(String(line)))?.foundationObject as? [String: Any]
     }
 
     func flush() throws {

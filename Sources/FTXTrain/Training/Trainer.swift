@@ -37,7 +37,7 @@ public final class Trainer {
     /// `preloaded` lets tests and callers that already hold a model skip loading base_model.
     public init(config: TrainConfig, preloaded: LlamaModel? = nil) throws {
         self.config = config
-        if let t = config.threads { Parallel.setThreads(t) }
+        if let t = config.threads { Threads.count = t }
         let llama: LlamaModel
         if let preloaded { llama = preloaded } else {
             let path = config.baseModelPath ?? config.resolve(config.baseModel)

@@ -1,23 +1,36 @@
 import CSQLite
 import Foundation
 
-/// A minimal SQLite connection for the run index: prepared statements with bound parameters only
-/// (no user text is ever spliced into SQL), transactions, and rows read as `SQLValue`s.
+/// The one SQLite connection of the project (index.sqlite is opened only through it, by the store
+/// and by the registry's run index): prepared statements with bound parameters only (no user text
+/// is ever spliced into SQL), transactions, rows read as `SQLValue`s. One open mode (serialized)
+/// and one busy timeout (the lock timeout, FTX_LOCK_TIMEOUT) for every user. A file SQLite finds
+/// damaged is reported as `derivedIndexDamaged`, whose hint is `ftx reindex`.
 public final class SQLiteDB {
     let handle: OpaquePointer
     public let path: String
 
     public init(path: String) throws {
         var db: OpaquePointer?
-        let rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nil)
+        let rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nil)
         guard rc == SQLITE_OK, let db else {
             let msg = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
             if let db { sqlite3_close(db) }
-            throw RegistryError.index("cannot open index: \(msg)", location: path)
+            throw StoreError.sqlite(path: path, reason: "cannot open: \(msg)")
         }
         handle = db
         self.path = path
-        sqlite3_busy_timeout(db, 5000)
+        sqlite3_busy_timeout(db, Int32(min(max(LockFile.timeout, 0) * 1000, Double(Int32.max))))
+    }
+
+    /// The error for the last failed call: `derivedIndexDamaged` when SQLite says the file is
+    /// corrupt or not a database.
+    func failure(_ message: String? = nil) -> StoreError {
+        let reason = message ?? lastError
+        switch sqlite3_errcode(handle) & 0xff {
+        case SQLITE_CORRUPT, SQLITE_NOTADB: return .derivedIndexDamaged(path: path, reason: reason)
+        default: return .sqlite(path: path, reason: reason)
+        }
     }
 
     deinit { sqlite3_close(handle) }
@@ -25,9 +38,9 @@ public final class SQLiteDB {
     public func exec(_ sql: String) throws {
         var err: UnsafeMutablePointer<CChar>?
         if sqlite3_exec(handle, sql, nil, nil, &err) != SQLITE_OK {
-            let msg = err.map { String(cString: $0) } ?? "unknown error"
+            let msg = err.map { String(cString: $0) } ?? lastError
             sqlite3_free(err)
-            throw RegistryError.index("index error: \(msg)", location: path)
+            throw failure(msg)
         }
     }
 
@@ -46,7 +59,7 @@ public final class SQLiteDB {
     public func prepare(_ sql: String) throws -> SQLiteStatement {
         var stmt: OpaquePointer?
         guard sqlite3_prepare_v2(handle, sql, -1, &stmt, nil) == SQLITE_OK, let stmt else {
-            throw RegistryError.index("index error: \(String(cString: sqlite3_errmsg(handle)))", location: path)
+            throw failure()
         }
         return SQLiteStatement(stmt: stmt, db: self)
     }
@@ -67,7 +80,7 @@ public final class SQLiteDB {
         while true {
             let rc = sqlite3_step(st.stmt)
             if rc == SQLITE_DONE { return }
-            guard rc == SQLITE_ROW else { throw RegistryError.index("index error: \(lastError)", location: path) }
+            guard rc == SQLITE_ROW else { throw failure() }
             try body(st)
         }
     }
@@ -93,20 +106,13 @@ public enum SQLValue: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The value as text; a real in its exact (round-tripping) form.
     public var string: String? {
         switch self {
         case .text(let s): return s
         case .integer(let i): return String(i)
-        case .real(let d): return formatNumber(d)
-        case .null: return nil
-        }
-    }
-
-    /// Exact text form (round-trips through SQLite's numeric affinity).
-    public var exactText: String? {
-        switch self {
         case .real(let d): return "\(d)"
-        default: return string
+        case .null: return nil
         }
     }
 
@@ -116,7 +122,8 @@ public enum SQLValue: Equatable, Sendable, CustomStringConvertible {
 private let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
 public final class SQLiteStatement {
-    let stmt: OpaquePointer
+    /// The raw statement, for hot loops that read columns without building values.
+    public let stmt: OpaquePointer
     let db: SQLiteDB
 
     init(stmt: OpaquePointer, db: SQLiteDB) { self.stmt = stmt; self.db = db }
@@ -134,7 +141,7 @@ public final class SQLiteStatement {
         case SQLITE_INTEGER: return .integer(sqlite3_column_int64(stmt, c))
         case SQLITE_FLOAT: return .real(sqlite3_column_double(stmt, c))
         case SQLITE_NULL: return .null
-        default: return .text(String(cString: sqlite3_column_text(stmt, c)))
+        default: return .text(sqlite3_column_text(stmt, c).map { String(cString: $0) } ?? "")
         }
     }
 
@@ -148,7 +155,7 @@ public final class SQLiteStatement {
             case .real(let x): rc = sqlite3_bind_double(stmt, idx, x)
             case .text(let s): rc = sqlite3_bind_text(stmt, idx, s, -1, sqliteTransient)
             }
-            guard rc == SQLITE_OK else { throw RegistryError.index("index bind error: \(db.lastError)", location: db.path) }
+            guard rc == SQLITE_OK else { throw db.failure("bind error: \(db.lastError)") }
         }
     }
 
@@ -156,7 +163,7 @@ public final class SQLiteStatement {
     public func next() throws -> [SQLValue]? {
         let rc = sqlite3_step(stmt)
         if rc == SQLITE_DONE { return nil }
-        guard rc == SQLITE_ROW else { throw RegistryError.index("index error: \(db.lastError)", location: db.path) }
+        guard rc == SQLITE_ROW else { throw db.failure() }
         let n = sqlite3_column_count(stmt)
         var row: [SQLValue] = []
         row.reserveCapacity(Int(n))
@@ -165,7 +172,7 @@ public final class SQLiteStatement {
             case SQLITE_INTEGER: row.append(.integer(sqlite3_column_int64(stmt, c)))
             case SQLITE_FLOAT: row.append(.real(sqlite3_column_double(stmt, c)))
             case SQLITE_NULL: row.append(.null)
-            default: row.append(.text(String(cString: sqlite3_column_text(stmt, c))))
+            default: row.append(.text(sqlite3_column_text(stmt, c).map { String(cString: $0) } ?? ""))
             }
         }
         return row
@@ -177,14 +184,4 @@ public final class SQLiteStatement {
         while try next() != nil {}
         reset()
     }
-}
-
-/// Numbers as people write them: integers without ".0", others with up to 6 significant digits.
-public func formatNumber(_ d: Double) -> String {
-    if d.isFinite && d == d.rounded() && abs(d) < 1e15 { return String(Int64(d)) }
-    guard d.isFinite else { return String(d) }
-    // 6 significant digits, printed in Swift's shortest round-trip form (String(format:) is slow).
-    let scale = pow(10, 5 - floor(log10(abs(d))))
-    let r = (d * scale).rounded() / scale
-    return r == r.rounded() && abs(r) < 1e15 ? String(Int64(r)) : String(r)
 }

@@ -1,0 +1,43 @@
+import FTXTensor
+
+/// The buffers of `LlamaModel.forward`: activations, the 8-bit copy of a matmul input, RoPE angles,
+/// the logits. A generation keeps one for all its steps (as training keeps its activations), so
+/// decoding allocates no buffers per token; they grow to the largest batch seen. One forward pass at
+/// a time may use a scratch.
+public final class ForwardScratch: @unchecked Sendable {
+    /// A growable f32 buffer; its contents are not kept when it grows.
+    final class Floats {
+        private(set) var p = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+        private var capacity = 1
+        func reserve(_ n: Int) -> UnsafeMutablePointer<Float> {
+            if n > capacity {
+                p.deallocate()
+                capacity = n
+                p = .allocate(capacity: n)
+            }
+            return p
+        }
+        deinit { p.deallocate() }
+    }
+
+    let x = Floats(), xn = Floats(), q = Floats(), k = Floats(), v = Floats(), att = Floats()
+    let gate = Floats(), up = Floats(), picked = Floats(), loraTmp = Floats(), logits = Floats()
+    let q8 = Q8Rows()
+    var positions: [Int32] = []
+    var tokens: [Int] = []
+    var segStart: [Int] = [], segPos: [Int] = [], selected: [Int] = []
+    private var rope: RoPETable?
+
+    public init() {}
+
+    /// The RoPE table of `config`, covering positions 0..<n.
+    func rope(_ config: LlamaConfig, positions n: Int) -> RoPETable {
+        if rope == nil || rope!.headDim != config.headDim || ropeTheta != config.ropeTheta {
+            rope = RoPETable(headDim: config.headDim, maxPositions: 0, theta: config.ropeTheta)
+            ropeTheta = config.ropeTheta
+        }
+        rope!.reserve(n)
+        return rope!
+    }
+    private var ropeTheta: Float = 0
+}

@@ -1,0 +1,29 @@
+import XCTest
+import FTXTestSupport
+@testable import FTXTensor
+
+/// Dequantization against gguf-py's `gguf.quants.dequantize`, bit for bit, on random blocks whose
+/// scales span zero, subnormal, negative and the largest finite halves
+/// (Fixtures/gguf_quants, written by scripts/gguf_quants_reference.py).
+final class GGUFPyDequantTests: XCTestCase {
+    func check(_ type: QuantType, _ name: String) throws {
+        let blocks = try Data(contentsOf: TestSupport.fixture("FTXTensorTests/Fixtures/gguf_quants/\(name).blocks.bin"))
+        let ref = try TestSupport.float32s(TestSupport.fixture("FTXTensorTests/Fixtures/gguf_quants/\(name).f32.bin"))
+        XCTAssertEqual(blocks.count % type.blockBytes, 0, name)
+        let count = blocks.count / type.blockBytes * type.blockSize
+        XCTAssertEqual(ref.count, count, name)
+        XCTAssertGreaterThanOrEqual(count / type.blockSize, 32, "\(name): too few blocks to mean much")
+        var out = [Float](repeating: .nan, count: count)
+        blocks.withUnsafeBytes { b in out.withUnsafeMutableBufferPointer { dequantizeRow(type, b.baseAddress!, $0.baseAddress!, count: count) } }
+        var mismatches = 0
+        for i in 0..<count where out[i].bitPattern != ref[i].bitPattern {
+            if mismatches < 5 { XCTFail("\(name) element \(i) (block \(i / type.blockSize)): \(out[i]) vs gguf-py \(ref[i])") }
+            mismatches += 1
+        }
+        XCTAssertEqual(mismatches, 0, "\(name): \(mismatches) of \(count) values differ from gguf-py")
+    }
+
+    func testQ4_0MatchesGGUFPy() throws { try check(.q4_0, "q4_0") }
+    func testQ4_KMatchesGGUFPy() throws { try check(.q4_K, "q4_k") }
+    func testQ6_KMatchesGGUFPy() throws { try check(.q6_K, "q6_k") }
+}

@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""gguf-py's dequantization of random Q4_0, Q4_K and Q6_K blocks (Tests/FTXTensorTests/Fixtures/gguf_quants).
+
+For each type, BLOCKS random blocks (seeded): every byte random, except that the f16 scales (d, and
+dmin for Q4_K) are random finite halves of either sign, zero and subnormals included (random bits
+with the all-ones exponent of inf/NaN excluded). gguf-py's `gguf.quants.dequantize` (numpy, f32) is
+the reference; ftx must match it bit for bit.
+
+Writes, per type T in q4_0, q4_k, q6_k:
+  T.blocks.bin   the raw blocks, as they sit in a GGUF tensor
+  T.f32.bin      gguf-py's output, little-endian float32
+
+Usage (make references, or by hand):
+  .cache/venv/bin/python scripts/gguf_quants_reference.py [OUT_DIR]
+"""
+import os
+import sys
+
+import numpy as np
+from gguf import GGMLQuantizationType as QT
+from gguf.constants import GGML_QUANT_SIZES
+from gguf.quants import dequantize
+
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "Tests", "FTXTensorTests", "Fixtures", "gguf_quants")
+BLOCKS = 48
+# Byte offsets of the f16 scales in each block (ggml's block_q4_0, block_q4_K, block_q6_K).
+TYPES = {"q4_0": (QT.Q4_0, [0]), "q4_k": (QT.Q4_K, [0, 2]), "q6_k": (QT.Q6_K, [208])}
+
+
+def finite_halves(rng, n):
+    bits = rng.integers(0, 1 << 16, size=n, dtype=np.uint16)
+    bad = (bits & 0x7C00) == 0x7C00
+    while bad.any():
+        bits[bad] = rng.integers(0, 1 << 16, size=int(bad.sum()), dtype=np.uint16)
+        bad = (bits & 0x7C00) == 0x7C00
+    return bits
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    rng = np.random.default_rng(20240612)
+    for name, (qt, scale_offsets) in TYPES.items():
+        block_elems, block_bytes = GGML_QUANT_SIZES[qt]
+        blocks = rng.integers(0, 256, size=(BLOCKS, block_bytes), dtype=np.uint8)
+        for off in scale_offsets:
+            h = finite_halves(rng, BLOCKS)
+            blocks[:, off] = (h & 0xFF).astype(np.uint8)
+            blocks[:, off + 1] = (h >> 8).astype(np.uint8)
+        # A few fixed scales: zero, the smallest subnormal, the largest finite half, negative one.
+        for i, h in enumerate([0x0000, 0x0001, 0x7BFF, 0xBC00]):
+            for off in scale_offsets:
+                blocks[i, off], blocks[i, off + 1] = h & 0xFF, h >> 8
+        out = dequantize(blocks.reshape(-1), qt).astype("<f4")
+        assert out.size == BLOCKS * block_elems and np.isfinite(out).all()
+        blocks.tofile(os.path.join(OUT, f"{name}.blocks.bin"))
+        out.tofile(os.path.join(OUT, f"{name}.f32.bin"))
+        print(f"{name}: {BLOCKS} blocks of {block_bytes} bytes -> {out.size} values")
+
+
+if __name__ == "__main__":
+    main()
