@@ -25,6 +25,16 @@ final class RemoteCLITests: RemoteCLITestCase {
         return seeded
     }
 
+    /// A file `ftx base add` takes (the GGUF magic, then pseudo-random bytes), written in the
+    /// test's directory.
+    @discardableResult
+    func fakeGGUF(_ name: String, bytes: Int, seed: UInt64) throws -> Data {
+        var gguf = Data("GGUF".utf8)
+        gguf.append(TestSupport.pseudoRandomBytes(bytes, seed: seed))
+        try gguf.write(to: path(name))
+        return gguf
+    }
+
     func testPushCloneFetchPullRoundTrip() throws {
         try makeRepo("a")
         let (config, data) = try seedProject("a")
@@ -180,6 +190,37 @@ final class RemoteCLITests: RemoteCLITestCase {
         XCTAssertEqual(try head("b", "origin/main"), try head("b"))
     }
 
+    /// `--all` sends every branch; a deploy ref goes by its full name and arrives as
+    /// origin/deploy/prod; `--force-with-lease=REF:ID` holds only while the remote has that ID.
+    func testPushAllDeployRefsAndLeaseWithID() throws {
+        try makeRepo("a")
+        _ = try seedProject("a")
+        let first = try head("a")
+        try ok(["branch", "exp"], in: "a")
+        try write("a", ".ftx/refs/deploy/prod", Data("\(first)\n".utf8))  // as `ftx deploy` leaves it
+        var r = try ok(["push", "--all", "--json"], in: "a")
+        let sent = (try json(r)["refs"] as? [[String: Any]] ?? []).compactMap { $0["ref"] as? String }
+        XCTAssertEqual(Set(sent), ["refs/heads/main", "refs/heads/exp"], r.stdout)
+        try ok(["push", "origin", "refs/deploy/prod"], in: "a")
+        try clone("b")
+        XCTAssertEqual(try head("b", "origin/exp"), first)
+        XCTAssertEqual(try head("b", "origin/deploy/prod"), first)
+
+        try write("a", "x.txt", Data("a\n".utf8))
+        let second = try commitAll("a", "second")
+        try ok(["push"], in: "a")
+        try write("b", "y.txt", Data("b\n".utf8))
+        try commitAll("b", "b")
+        r = try ftx(["push", "--force-with-lease=main:\(first)"], in: "b")
+        XCTAssertEqual(r.status, 1, "the remote's main is no longer \(first)")
+        XCTAssertTrue(r.stdout.contains("rejected"), r.stdout)
+        XCTAssertEqual(try head("a", "origin/main"), second)
+        r = try ok(["push", "--force-with-lease=main:\(second)", "--json"], in: "b")
+        XCTAssertEqual((try json(r)["refs"] as? [[String: Any]])?.first?["status"] as? String, "forced", r.stdout)
+        try ok(["fetch"], in: "a")
+        XCTAssertEqual(try head("a", "origin/main"), try head("b"))
+    }
+
     /// The second version of a dataset with 1% of rows edited sends its new chunks as deltas.
     func testEditedDatasetSendsFewBytes() throws {
         try makeRepo("a")
@@ -236,9 +277,7 @@ final class RemoteCLITests: RemoteCLITestCase {
     func testBaseModelsTravelOnlyWithWithBases() throws {
         try makeRepo("a")
         _ = try seedProject("a")
-        var gguf = Data("GGUF".utf8)
-        gguf.append(TestSupport.pseudoRandomBytes(2 << 20, seed: 3))
-        try gguf.write(to: path("tiny.gguf"))
+        let gguf = try fakeGGUF("tiny.gguf", bytes: 2 << 20, seed: 3)
         try ok(["base", "add", path("tiny.gguf").path, "--name", "tiny"], in: "a")
         let pushed = try json(try ok(["push", "--json"], in: "a"))
         XCTAssertLessThan(pushed["bytes"] as? Int ?? .max, (3 << 20) + (1 << 20), "the base's 2 MiB stay home")
@@ -270,9 +309,7 @@ final class RemoteCLITests: RemoteCLITestCase {
     func testLinkedBaseTakesTheTeammatesPath() throws {
         try makeRepo("a")
         _ = try seedProject("a")
-        var gguf = Data("GGUF".utf8)
-        gguf.append(TestSupport.pseudoRandomBytes(1 << 20, seed: 4))
-        try gguf.write(to: path("alice.gguf"))
+        try fakeGGUF("alice.gguf", bytes: 1 << 20, seed: 4)
         try ok(["base", "add", path("alice.gguf").path, "--name", "tiny", "--link"], in: "a")
         try ok(["push"], in: "a")
         try clone("b")

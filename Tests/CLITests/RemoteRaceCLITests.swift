@@ -73,6 +73,34 @@ final class RemoteRaceCLITests: RemoteCLITestCase {
         XCTAssertTrue(fsck.stdout.hasSuffix("ok\n"), fsck.stdout)
     }
 
+    /// `kill -9` at a random point of a fetch, 10 times: nothing unverified enters the store
+    /// (fsck stays clean), and the next fetch completes.
+    func testKilledFetchesLeaveNoUnverifiedObject() throws {
+        try makeRepo("a")
+        try write("a", "data.bin", TestSupport.pseudoRandomBytes(4 << 20, seed: 12))
+        try write("a", "config.yaml", Data("x: 1\n".utf8))
+        let tip = try commitAll("a", "v0")
+        try ok(["push"], in: "a")
+        let t0 = Date()
+        try clone("timing", ["--no-checkout"])
+        let fetchTime = max(Date().timeIntervalSince(t0), 0.2)
+        var killed = 0
+        for round in 1...10 {
+            let b = "b\(round)"
+            try makeRepo(b)
+            let p = try TestSupport.startFTX(["fetch"], cwd: path(b), env: env)
+            usleep(useconds_t(Double.random(in: 0...fetchTime) * 1_000_000))
+            p.kill9()
+            if p.wait().status != 0 { killed += 1 }
+            let fsck = try ftx(["fsck"], in: b)
+            XCTAssertEqual(fsck.status, 0, "round \(round): \(fsck.stdout)\(fsck.stderr)")
+            try ok(["fetch"], in: b)
+            XCTAssertEqual(try head(b, "origin/main"), tip, "round \(round)")
+            XCTAssertEqual(try ok(["fsck"], in: b).status, 0)
+        }
+        XCTAssertGreaterThan(killed, 3, "most fetches should have been interrupted")
+    }
+
     /// Dropped connections, 500s, 503 SlowDown and truncated bodies are retried with backoff:
     /// push and clone through the proxy still give byte-identical files.
     func testTransientFaultsAreRetried() throws {
