@@ -237,6 +237,20 @@ final class RemoteCLITests: RemoteCLITestCase {
         XCTAssertEqual(read("b", "data.jsonl"), read("a", "data.jsonl"))
     }
 
+    /// Off a terminal, transfers of 8 MB or more print progress lines (bytes, MB/s, objects) on
+    /// stderr, and --json output on stdout stays clean.
+    func testTransfersReportProgress() throws {
+        try makeRepo("a")
+        try write("a", "big.bin", TestSupport.pseudoRandomBytes(9 << 20, seed: 21))
+        try commitAll("a", "big")
+        let r = try ok(["push", "--json"], in: "a")
+        let line = try XCTUnwrap(r.stderr.split(separator: "\n").last { $0.hasPrefix("push origin:") }, r.stderr)
+        XCTAssertTrue(line.contains(" MB/") && line.contains(" MB/s") && line.contains(" objects"), String(line))
+        XCTAssertNoThrow(try json(r))
+        let c = try clone("b")
+        XCTAssertTrue(c.stderr.contains("fetch origin:") && c.stderr.contains(" MB/s"), c.stderr)
+    }
+
     func testDryRunSendsNothing() throws {
         try makeRepo("a")
         _ = try seedProject("a")
