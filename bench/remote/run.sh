@@ -9,6 +9,9 @@
 #   BENCH_FILES=n BENCH_SMALL_BYTES=bytes   (b), default 20000 files, 10485760 bytes
 #   BENCH_TOOLS="ftx aws dvc"  the tools to run (ratios need ftx); BENCH_CASES="b a c" the cases
 #   ((c) needs (a))
+# moto 5.2.1 now and then fails one of dvc's multipart uploads on a loaded machine ("seek of closed
+# file" in complete_multipart_upload, in moto.log; dvc reports NoSuchUpload): the run stops there;
+# BENCH_TOOLS=dvc BENCH_CASES="a c" reruns only those.
 set -Eeuo pipefail
 trap 'echo "bench/remote: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
