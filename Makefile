@@ -21,7 +21,7 @@ export FTX_SMOLLM2 := $(abspath $(MODEL))
 # The remote tests start moto's S3 server with this Python (Tests/RemoteSupport/moto_server.py).
 export FTX_MOTO_PYTHON := $(abspath $(MOTO_VENV))/bin/python
 
-.PHONY: deps build test demo bench model moto references clean
+.PHONY: deps build test demo bench model moto references clean fuzz fuzz-build fuzz-seeds fuzz-replay
 
 ## deps: install the system libraries that are missing (apt-get; runs `apt-get update` first when needed)
 deps:
@@ -52,7 +52,10 @@ build: deps
 
 ## test: unit tests (tiny in-process models), integration tests (the real SmolLM2 against the
 ## references in Tests/*/Fixtures), remote tests (moto's S3 server), CLI end-to-end tests.
-## FTX_REQUIRE_MODEL=1 turns a missing model into a failure (plain `swift test` skips those tests and says why).
+## FTX_REQUIRE_MODEL=1 turns a missing model into a failure (plain `swift test` skips those tests and
+## says why). FuzzReplayTests runs every fuzz seed and past crash (Fuzz/corpus, Fuzz/crashes) through
+## the fuzz targets; the sanitized fuzz build itself is `make fuzz`, not part of test (it recompiles
+## everything with ASan: far over CI's minutes).
 test: deps model moto
 	$(SWIFT) build $(SWIFT_FLAGS) --build-tests
 	FTX_REQUIRE_MODEL=1 FTX_BIN=$(BIN) $(SWIFT) test $(SWIFT_FLAGS) --skip-build
@@ -79,5 +82,27 @@ demo: deps model build
 bench: deps model build
 	FTX_BIN=$(BIN) ./bench/run.sh
 
+## fuzz: every libFuzzer target for FUZZ_SECONDS each (FUZZ_TARGETS="jinja gguf" for some); exit 1 on a finding (docs/fuzzing.md)
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+# A package of its own (Fuzz/), built with the sanitizers in its own scratch folder: never part of build/test.
+FUZZ_BUILD   := $(SWIFT) build -c release --package-path Fuzz --scratch-path $(CURDIR)/.build-fuzz --product ftx-fuzz \
+                -Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing
+fuzz: fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) Fuzz/run.sh $(FUZZ_TARGETS)
+
+fuzz-build: deps
+	@# Built from Fuzz/, SwiftPM does not notice an edit of the root manifest: make it plan again.
+	@if [ -f .build-fuzz/release.yaml ] && [ Package.swift -nt .build-fuzz/release.yaml ]; then touch Fuzz/Package.swift; fi
+	$(FUZZ_BUILD)
+
+## fuzz-replay: run every input that once crashed a target (Fuzz/crashes/) once; fails while any still does
+fuzz-replay: fuzz-build
+	Fuzz/replay.sh
+
+## fuzz-seeds: regenerate the seeds made with ftx's own writers (Fuzz/corpus/*/gen-*; commit them)
+fuzz-seeds: fuzz-build
+	FTX_FUZZ_SEEDS=Fuzz/corpus .build-fuzz/release/ftx-fuzz
+
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz

@@ -14,6 +14,14 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "ftx", targets: ["ftx"]),
+        // The modules as libraries, for the fuzz package (Fuzz/Package.swift); a plain build makes nothing extra for them.
+        .library(name: "FTXCore", targets: ["FTXCore"]),
+        .library(name: "FTXStore", targets: ["FTXStore"]),
+        .library(name: "FTXModel", targets: ["FTXModel"]),
+        .library(name: "FTXTrain", targets: ["FTXTrain"]),
+        .library(name: "FTXData", targets: ["FTXData"]),
+        .library(name: "FTXEval", targets: ["FTXEval"]),
+        .library(name: "FTXRegistry", targets: ["FTXRegistry"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -36,15 +44,15 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // The engine's SIMD kernels need AVX2/FMA/F16C (x86-64-v3; every x86 server since 2013).
+        // Every module keeps Swift's overflow and bounds checks (no -Ounchecked): these modules also parse
+        // untrusted bytes (GGUF, chat templates, safetensors, configs), and the checks cost no speed that
+        // could be told from noise (figures: docs/architecture.md, "Checked arithmetic").
         .target(name: "FTXTensor", dependencies: ["FTXCore", "CBLAS"],
-                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
-                                .unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c"])]),
+                swiftSettings: [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c"])]),
         .target(name: "FTXModel", dependencies: ["FTXCore", "FTXTensor"],
-                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
-                                .unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c"])]),
+                swiftSettings: [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c"])]),
         .target(name: "FTXTrain", dependencies: ["FTXCore", "FTXModel", "FTXTensor", "FTXData", "Yams"],
-                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
-                                .unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c"])]),
+                swiftSettings: [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c"])]),
         .target(name: "FTXData", dependencies: [
             "FTXCore",
             .product(name: "Crypto", package: "swift-crypto"),
@@ -82,6 +90,11 @@ let package = Package(
                                                           "FTXModel", "FTXTensor", "FTXTrain", "Yams"]),
         // FTXStore, Crypto and FTXModel only craft hostile inputs (raw objects, re-checksummed pack
         // indexes, GGUFs through GGUFWriter); every command under test runs as the built binary.
+        // The fuzz targets (Fuzz/Targets, shared with the libFuzzer executable of Fuzz/Package.swift) run
+        // over every committed seed and every input that once crashed a target (Fuzz/corpus, Fuzz/crashes).
+        .testTarget(name: "FuzzReplayTests", dependencies: ["FTXCore", "FTXStore", "FTXModel", "FTXTrain", "FTXData",
+                                                         "FTXEval", "FTXRegistry", .product(name: "Crypto", package: "swift-crypto")],
+                    path: "Fuzz", sources: ["Targets", "Replay"]),
         .testTarget(name: "CLITests", dependencies: ["FTXTestSupport", "FTXStore", "FTXModel",
                                                      .product(name: "Crypto", package: "swift-crypto")]),
     ],

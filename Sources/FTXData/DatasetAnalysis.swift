@@ -75,6 +75,8 @@ final class DatasetAnalysis {
     private(set) var systemPrompts: [UInt64: String] = [:]
     private(set) var strata: [String] = []      // values of the stratify field; index = record.stratum
     private var stratumIndex: [String: Int32] = [:]
+    private var stratifiedExamples = 0          // examples that have the stratify field
+    private var fieldNames = Set<String>()      // what they have instead, while none has it
     private var fds: [Int32] = []
 
     var count: Int { records.count }
@@ -99,6 +101,11 @@ final class DatasetAnalysis {
             files.append(FileInfo(path: input.path, role: input.role, format: format, examples: records.count - first, firstIndex: first))
         }
         progress.update(progress.total, ["\(records.count) examples"], force: true)
+        if let field = options.stratifyField, stratifiedExamples == 0, !records.isEmpty {
+            throw DataError.invalidArgument("no example has the field '\(field)' to stratify by",
+                                            hint: fieldNames.isEmpty ? "the examples have no other fields; completion.KEY reads KEY from JSON outputs"
+                                                : "fields: " + fieldNames.sorted().joined(separator: ", "))
+        }
         for f in files {
             let fd = open(f.path, O_RDONLY | O_CLOEXEC)
             fds.append(fd)
@@ -120,7 +127,9 @@ final class DatasetAnalysis {
 
     private func stratum(of e: Example) -> Int32 {
         guard let field = options.stratifyField else { return -1 }
-        let v = e.fields[field] ?? ""
+        let found = StratifyField(name: field).value(of: e)
+        if found != nil { stratifiedExamples += 1 } else if stratifiedExamples == 0 { fieldNames.formUnion(StratifyField.names(in: e)) }
+        let v = found ?? ""
         if let i = stratumIndex[v] { return i }
         let i = Int32(strata.count)
         stratumIndex[v] = i

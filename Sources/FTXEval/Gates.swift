@@ -51,21 +51,31 @@ public struct GateSpec: Codable, Equatable, Sendable {
         !["loss", "perplexity"].contains(metric)
     }
 
-    /// Parses "metric OP number" (e.g. "pass_rate >= 0.85", "assert.is-json>=0.9").
+    /// Parses "metric OP number" (e.g. "pass_rate >= 0.85", "assert.is-json>=0.9"). The operator is
+    /// the first run of `<>=!` characters, so a misspelt one (`=>`, `=<`, `!=`) is named as such
+    /// rather than read as part of the metric's name.
     public static func parse(expression raw: String) throws -> GateSpec {
         let s = raw.trimmingCharacters(in: .whitespaces)
-        for op in [Op.ge, .le, .eq, .gt, .lt] {  // two-character operators first
-            guard let r = s.range(of: op.rawValue) else { continue }
-            let name = s[..<r.lowerBound].trimmingCharacters(in: .whitespaces)
-            let num = s[r.upperBound...].trimmingCharacters(in: .whitespaces)
-            try checkMetric(name)
-            guard let v = Double(num.hasSuffix("%") ? String(num.dropLast()) : num), v.isFinite else {
-                throw EvalError.gate("gate '\(raw)': '\(num)' is not a number", location: nil)
-            }
-            return .threshold(name, op, num.hasSuffix("%") ? v / 100 : v)
+        let opChars: Set<Character> = ["<", ">", "=", "!"]
+        let operators = Op.allCases.map(\.rawValue)
+        guard let start = s.firstIndex(where: { opChars.contains($0) }) else {
+            throw EvalError.gate("gate '\(raw)' is not 'metric OP number'", location: nil,
+                                 hint: "e.g. pass_rate >= 0.85, perplexity <= 12 (operators \(operators.joined(separator: " ")))")
         }
-        throw EvalError.gate("gate '\(raw)' is not 'metric OP number'", location: nil,
-                             hint: "e.g. pass_rate >= 0.85, perplexity <= 12 (operators >= > <= < ==)")
+        let end = s[start...].firstIndex(where: { !opChars.contains($0) }) ?? s.endIndex
+        let opText = String(s[start..<end])
+        guard let op = Op(rawValue: opText) else {
+            let reversed = Op(rawValue: String(opText.reversed())).map { "did you mean '\($0.rawValue)'? " } ?? ""
+            throw EvalError.gate("gate '\(raw)': '\(opText)' is not an operator", location: nil,
+                                 hint: reversed + "operators: \(operators.joined(separator: " "))")
+        }
+        let name = s[..<start].trimmingCharacters(in: .whitespaces)
+        let num = s[end...].trimmingCharacters(in: .whitespaces)
+        try checkMetric(name)
+        guard let v = Double(num.hasSuffix("%") ? String(num.dropLast()) : num), v.isFinite else {
+            throw EvalError.gate("gate '\(raw)': '\(num)' is not a number", location: nil)
+        }
+        return .threshold(name, op, num.hasSuffix("%") ? v / 100 : v)
     }
 
     static func checkMetric(_ name: String) throws {
@@ -136,6 +146,11 @@ public struct GateSpec: Codable, Equatable, Sendable {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
             throw EvalError.other("cannot read config", location: path)
         }
+        return try fromRunConfig(text: text, file: path)
+    }
+
+    /// The same, from the config's text; errors name `file` and the line within `text`.
+    public static func fromRunConfig(text: String, file path: String) throws -> (suite: String?, gates: [GateSpec]) {
         guard let top = try compose(text, file: path)?.mapping,
               let evalNode = top.first(where: { $0.0 == "eval" })?.1 else { return (nil, []) }
         return try evalSection(evalNode, file: path)

@@ -112,7 +112,7 @@ extension Registry {
             if let b = run?.baseID { manifest["base"] = b }
             if let n = run?.baseName { manifest["base_name"] = n }
             if let b = run?.baseID, let path = try? BaseRegistry(registry: self).localPath(forID: b) { manifest["base_path"] = path }
-            let data = try JSONSerialization.data(withJSONObject: manifest, options: [.prettyPrinted, .sortedKeys])
+            let data = try JSONSerialization.data(withJSONObject: manifest, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
             try AtomicDirectory.writeFile(data, to: "\(tmp)/\(Registry.deployManifestName)")
         }
     }

@@ -49,3 +49,27 @@ extension Registry {
         return report
     }
 }
+
+extension Registry {
+    /// The suite a run was evaluated on (its report's suite path, relative paths from the work
+    /// tree), for `ftx eval REV` without --suite. `changed` tells whether the file's bytes differ
+    /// now from the ones the run used.
+    public func recordedSuite(of revision: String) throws -> (path: String, changed: Bool) {
+        let hint = "pass --suite FILE.yaml (or --config with eval.suite)"
+        if case .external = try repo.resolveRevision(revision) {
+            throw RegistryError.missing("\(revision) is a base model, which records no eval suite", hint: hint)
+        }
+        let c = try commit(revision)
+        guard let data = try file("eval/report.json", in: c.commit) else {
+            throw RegistryError.missing("\(revision) (\(c.id.short)) has no eval report to take its suite from", hint: hint)
+        }
+        let suite = try EvalReport.decode(data, file: "\(revision):eval/report.json").suite
+        let path = suite.path.hasPrefix("/") ? suite.path
+            : URL(fileURLWithPath: suite.path, relativeTo: URL(fileURLWithPath: repo.workTree + "/")).standardizedFileURL.path
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw RegistryError.missing("the eval suite \(revision) was evaluated on is gone", hint: hint + "; it was \(suite.path)")
+        }
+        let changed = (try? SuiteLoader.load(path: path).sha256) != suite.sha256
+        return (path, changed)
+    }
+}

@@ -1,5 +1,6 @@
 import FTXCore
 import FTXEval
+import FTXTrain
 import Foundation
 import Yams
 
@@ -46,11 +47,21 @@ public struct RunConfigLoader {
             source = "--set"
         }
         for o in overrides { try Self.apply(override: o, to: &raw) }
-        let resolved = try resolver.resolve(raw, originalText: overrides.isEmpty ? originalText : nil, source: source)
-        return try plan(from: resolved, source: source, message: message)
+        if let cap = TrainConfig.stepCap() { raw["max_steps"] = min((raw["max_steps"] as? Int) ?? cap, cap) }
+        let resolved = try resolver.resolve(raw, originalText: overrides.isEmpty && TrainConfig.stepCap() == nil ? originalText : nil, source: source)
+        return try plan(from: resolved, source: source, message: message, evalText: overrides.isEmpty ? originalText : nil)
     }
 
-    func plan(from config: [String: Any], source: String, message: String?) throws -> RunPlan {
+    /// `load`, then the eval suite and its cases: everything in the config that can be wrong is
+    /// found before the first training step. `ftx run` and `ftx train` both start here.
+    public mutating func loadValidated(path: String?, overrides: [String], message: String?,
+                                       evaluator: RunEvaluator) throws -> RunPlan {
+        let plan = try load(path: path, overrides: overrides, message: message)
+        if let suite = plan.suitePath { try evaluator.validate(suitePath: suite) }
+        return plan
+    }
+
+    func plan(from config: [String: Any], source: String, message: String?, evalText: String? = nil) throws -> RunPlan {
         guard let base = config["base_model"] as? String, !base.isEmpty else {
             throw RegistryError.config("the run config names no base_model", location: source,
                                        hint: "add `base_model: NAME` (a registered base) or a .gguf path")
@@ -73,19 +84,17 @@ public struct RunConfigLoader {
             throw RegistryError.data("data file for split '\(name)' not found", location: p)
         }
         let seed = (config["seed"] as? Int) ?? 0
+        // The whole eval section (unknown keys, every gate), read from the config's own text when
+        // no --set changed it, so errors name its lines.
         var suite: String?
         var gates: [GateSpec] = []
-        if let ev = config["eval"] as? [String: Any] {
-            suite = (ev["suite"] as? String).map(absolute)
-            if ev["gates"] != nil {
-                // FTXEval parses gates from YAML; hand it the eval section as a file.
-                let tmp = NSTemporaryDirectory() + "ftx-gates-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).yaml"
-                defer { try? FileManager.default.removeItem(atPath: tmp) }
-                try Yams.dump(object: ["eval": ["gates": ev["gates"]!]]).write(toFile: tmp, atomically: false, encoding: .utf8)
-                do { gates = try GateSpec.fromRunConfig(path: tmp).gates } catch let e as FTXError {
-                    throw RegistryError.config("bad eval.gates: \(e.message)", location: source, hint: e.hint)
-                }
+        if let ev = config["eval"], !(ev is NSNull) {
+            let text = try evalText ?? Yams.dump(object: ["eval": ev])
+            let file = evalText == nil ? "\(source) (with --set)" : source
+            do { (suite, gates) = try GateSpec.fromRunConfig(text: text, file: file) } catch let e as FTXError {
+                throw RegistryError.config("bad eval section: \(e.message)", location: e.location ?? source, hint: e.hint)
             }
+            suite = suite.map(absolute)
         }
         if let suite, !FileManager.default.fileExists(atPath: suite) {
             throw RegistryError.config("eval suite not found", location: suite, hint: "eval.suite is relative to the config file")

@@ -1,4 +1,5 @@
 import FTXEval
+import FTXTrain
 import Foundation
 
 /// The engine pieces `ftx run` orchestrates, behind small protocols so the orchestration (config,
@@ -40,6 +41,13 @@ public protocol RunTrainer {
     /// interrupted so the same run resumes). Must poll `isCancelled` and throw when it turns true.
     func train(plan: RunPlan, basePath: String, adapterDirectory: String, logPath: String,
                checkpointDirectory: String, isCancelled: @escaping () -> Bool) throws -> TrainOutcome
+    /// `--dry-run`: the step plan of `plan` and an estimated time, training and writing nothing;
+    /// nil when this trainer cannot tell.
+    func estimate(plan: RunPlan, basePath: String) throws -> TrainEstimate?
+}
+
+extension RunTrainer {
+    public func estimate(plan: RunPlan, basePath: String) throws -> TrainEstimate? { nil }
 }
 
 public protocol RunEvaluator {

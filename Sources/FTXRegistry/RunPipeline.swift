@@ -34,7 +34,7 @@ public final class RunPipeline {
         let repo = registry.repo
         // 1. Config (every default filled in).
         var loader = RunConfigLoader(workingDirectory: FileManager.default.currentDirectoryPath, resolver: engine.config)
-        var plan = try loader.load(path: configPath, overrides: overrides, message: message)
+        var plan = try loader.loadValidated(path: configPath, overrides: overrides, message: message, evaluator: engine.evaluator)
         log("[1/6] config: \(plan.configSource) (seed \(plan.seed))")
 
         // 2. Base model: registered, and its bytes still match.
@@ -44,29 +44,10 @@ public final class RunPipeline {
         log("[2/6] base: \(base.name) \(base.id.prefix(12))")
 
         // 3. Data: split when given one file, then check (errors stop here, before training).
-        if let all = plan.splits["all"] {
-            let dir = repo.ftxDirectory + "/cache/splits/" + (try fileKey(all, seed: plan.seed))
-            plan.splits = try engine.data.split(file: all, into: dir, seed: plan.seed)
-        }
-        guard plan.splits["train"] != nil else {
-            throw RegistryError.config("the run config names no training split", location: plan.configSource,
-                                       hint: "data: {train: …, valid: …, test: …} or data: all.jsonl")
-        }
-        let warnings = try engine.data.check(splits: plan.splits)
+        let seed = plan.seed
+        let warnings = try checkSplits(&plan) { all in repo.ftxDirectory + "/cache/splits/" + (try self.fileKey(all, seed: seed)) }
         for w in warnings { log("  warning: \(w)") }
-        if let suite = plan.suitePath { try engine.evaluator.validate(suitePath: suite) }
-        // Regression baselines: a run commit's report now; a base (`base`: this run's base; another
-        // base's name or id) once the suite's base report is known.
-        var baselines: [String: EvalReport] = [:], baseBaselines: [String: BaseRegistry.Base] = [:]
-        for rev in Set(plan.gates.compactMap(\.regressionVs)).sorted() {
-            if rev == "base" {
-                baseBaselines[rev] = base
-            } else if case .external(_, let id) = try repo.resolveRevision(rev), let b = try bases.base(withID: id) {
-                baseBaselines[rev] = b
-            } else {
-                baselines[rev] = try storedReport(at: rev)
-            }
-        }
+        let (baselines, baseBaselines) = try regressionBaselines(plan.gates, base: base, bases: bases)
         log("[3/6] data: " + plan.splits.sorted { $0.key < $1.key }.map { "\($0.key) \(($0.value as NSString).lastPathComponent)" }
             .joined(separator: ", "))
         try checkCancelled()
@@ -164,8 +145,20 @@ public final class RunPipeline {
     /// `base_model` as a registered name/id, or a GGUF path (registered on first use, linked).
     /// An unknown name is an error naming the config file and listing the registered bases.
     func resolveBase(_ ref: String, bases: BaseRegistry, relativeTo dir: String, config: String) throws -> BaseRegistry.Base {
+        let found = try findBase(ref, bases: bases, relativeTo: dir, config: config)
+        if let known = found.base { return known }
+        // Registered on the fly under the model's family name, or its file name when that is taken.
+        let path = found.path
+        let family = BaseRegistry.defaultName(forModelAt: path)
+        let name = (try? bases.base(named: family)) == nil ? family : BaseRegistry.defaultName(for: SlashPath.lastComponent(path))
+        return try bases.add(file: path, name: name, link: true)
+    }
+
+    /// The registered base `ref` names, or (base nil) the GGUF file it names that is not registered
+    /// yet. Writes nothing.
+    func findBase(_ ref: String, bases: BaseRegistry, relativeTo dir: String, config: String) throws -> (base: BaseRegistry.Base?, path: String) {
         if !BaseRegistry.looksLikePath(ref) {
-            do { return try bases.find(ref) } catch RegistryError.base(let why, _, let hint) {
+            do { let b = try bases.find(ref); return (b, b.path) } catch RegistryError.base(let why, _, let hint) {
                 throw RegistryError.base(why, location: config, hint: hint)
             }
         }
@@ -175,11 +168,37 @@ public final class RunPipeline {
                                      hint: "register it with `ftx base add FILE.gguf` and name it in base_model")
         }
         guard let id = try bases.fileID(path) else { throw RegistryError.base("cannot read base model", location: ref, hint: nil) }
-        if let known = try bases.base(withID: id) { return known }
-        // Registered on the fly under the model's family name, or its file name when that is taken.
-        let family = BaseRegistry.defaultName(forModelAt: path)
-        let name = (try? bases.base(named: family)) == nil ? family : BaseRegistry.defaultName(for: SlashPath.lastComponent(path))
-        return try bases.add(file: path, name: name, link: true)
+        return (try bases.base(withID: id), path)
+    }
+
+    /// A single data file split (into `splitDirectory(file)`), then every split checked: errors stop
+    /// here, before training. Returns the checker's warnings.
+    func checkSplits(_ plan: inout RunPlan, splitDirectory: (String) throws -> String) throws -> [String] {
+        if let all = plan.splits["all"] {
+            plan.splits = try engine.data.split(file: all, into: try splitDirectory(all), seed: plan.seed)
+        }
+        guard plan.splits["train"] != nil else {
+            throw RegistryError.config("the run config names no training split", location: plan.configSource,
+                                       hint: "data: {train: …, valid: …, test: …} or data: all.jsonl")
+        }
+        return try engine.data.check(splits: plan.splits)
+    }
+
+    /// Regression baselines, found before training: a run commit's report now; a base (`base`:
+    /// this run's base; another base's name or id) once the suite's base report is known.
+    func regressionBaselines(_ gates: [GateSpec], base: BaseRegistry.Base?, bases: BaseRegistry) throws
+        -> (reports: [String: EvalReport], bases: [String: BaseRegistry.Base]) {
+        var reports: [String: EvalReport] = [:], baseBaselines: [String: BaseRegistry.Base] = [:]
+        for rev in Set(gates.compactMap(\.regressionVs)).sorted() {
+            if rev == "base" {
+                if let base { baseBaselines[rev] = base }
+            } else if case .external(_, let id) = try registry.repo.resolveRevision(rev), let b = try bases.base(withID: id) {
+                baseBaselines[rev] = b
+            } else {
+                reports[rev] = try storedReport(at: rev)
+            }
+        }
+        return (reports, baseBaselines)
     }
 
     /// The eval report of a revision (for regression gates against a tag or commit).
@@ -191,7 +210,7 @@ public final class RunPipeline {
         return try EvalReport.decode(data, file: "\(rev):eval/report.json")
     }
 
-    private func fileKey(_ path: String, seed: Int) throws -> String {
+    func fileKey(_ path: String, seed: Int) throws -> String {
         let id = try FileImporter(store: registry.repo.objects).importFile(at: path, write: false).id.hex
         return String(id.prefix(16)) + "-s\(seed)"
     }

@@ -30,6 +30,15 @@ public struct TrainConfigResolver: RunConfigResolver {
         if let singleData { resolved["data"] = singleData }
         return resolved
     }
+
+    /// The TrainConfig `ftx train` runs: the plan's resolved config (its --set overrides applied),
+    /// paths still relative to the config file as it was named (so errors name them as written).
+    /// A single data file is the training split.
+    public static func trainConfig(_ plan: RunPlan) throws -> TrainConfig {
+        var map = plan.config
+        if let single = map["data"] as? String { map["data"] = ["train": single] }
+        return try TrainConfig.parse(try Yams.dump(object: map, sortKeys: true), file: plan.configSource)
+    }
 }
 
 /// FTXTrain's trainer for `ftx run`: trains into the run's work directory (its checkpoint lets an
@@ -58,6 +67,11 @@ public struct FTXTrainRunTrainer: RunTrainer {
         var tc = try TrainConfig.parse(try Yams.dump(object: map, sortKeys: true), file: plan.configSource)
         tc.exportGGUF = true
         return tc
+    }
+
+    public func estimate(plan: RunPlan, basePath: String) throws -> TrainEstimate? {
+        let tc = try Self.trainConfig(plan: plan, basePath: basePath, outputDir: NSTemporaryDirectory() + "ftx-dry-run")
+        return try Trainer(config: tc, preloaded: try preload?(basePath)).estimate()
     }
 
     public func train(plan: RunPlan, basePath: String, adapterDirectory: String, logPath: String,

@@ -66,7 +66,7 @@ struct DataCheckCommand: ParsableCommand {
         opts.tokenCounter = try DataCLI.tokenCounter(modelPath: model)
         opts.progress = DataCLI.wantsProgress(inputs.map(\.path), json: json)
         let report = try DataChecker.check(inputs, options: opts)
-        if json { try DataCLI.printJSON(report) } else { print(render(report)) }
+        if json { try JSONOutput.emit(report) } else { print(render(report)) }
         if report.failed { throw ExitCode(1) }
     }
 

@@ -18,9 +18,9 @@ struct DataCleanCommand: ParsableCommand {
 
     @Argument(help: "The JSONL file to clean.") var file: String
     @Option(name: .customLong("out"), help: "Where to write the cleaned copy (must differ from the input).") var out: String
-    @Option(help: "drop | keep-first | flag (default drop).") var contradictions: String = "drop"
+    @Option(help: "drop | keep-first | flag.") var contradictions: String = "drop"
     @Flag(help: "Keep near duplicates (drop only exact ones).") var keepNear = false
-    @Option(help: "Jaccard threshold for near duplicates (default 0.8).") var nearThreshold: Double = 0.8
+    @Option(help: "Jaccard threshold for near duplicates.") var nearThreshold: Double = 0.8
     @Option(help: "Refuse lines longer than this many bytes (default 32 MiB).") var maxLineBytes: Int?
     @Flag(help: "Print the report as JSON.") var json = false
 
@@ -35,7 +35,7 @@ struct DataCleanCommand: ParsableCommand {
         if let maxLineBytes { try DataCLI.positiveInt(maxLineBytes, "--max-line-bytes"); o.read.maxLineBytes = maxLineBytes }
         o.progress = DataCLI.wantsProgress([file], json: json)
         let r = try DataCleaner.clean(input: file, output: out, options: o)
-        if json { try DataCLI.printJSON(r); return }
+        if json { try JSONOutput.emit(r); return }
         var byReason: [String: Int] = [:]
         for x in r.removed { byReason[x.reason, default: 0] += 1 }
         print("wrote \(r.out): kept \(r.kept) of \(r.examples) examples, removed \(r.removed.count)"

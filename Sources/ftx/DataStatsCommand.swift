@@ -26,7 +26,7 @@ struct DataStatsCommand: ParsableCommand {
         if let maxLineBytes { try DataCLI.positiveInt(maxLineBytes, "--max-line-bytes"); read.maxLineBytes = maxLineBytes }
         let counter = try DataCLI.tokenCounter(modelPath: model)
         let reports = try files.map { try DataStats.compute(path: $0, read: read, tokenCounter: counter) }
-        if json { try DataCLI.printJSON(reports); return }
+        if json { try JSONOutput.emit(reports); return }
         for (k, r) in reports.enumerated() {
             if k > 0 { print("") }
             print("\(r.path): \(r.examples) \(r.format.rawValue) examples")

@@ -7,14 +7,6 @@ import Glibc
 
 /// Small helpers shared by the `ftx data` subcommands (printing only; logic is in FTXData).
 enum DataCLI {
-    static func printJSON<T: Encodable>(_ value: T) throws {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let data = try enc.encode(value)
-        FileHandle.standardOutput.write(data)
-        FileHandle.standardOutput.write(Data("\n".utf8))
-    }
-
     /// Progress on a terminal, or for inputs big enough that plain periodic lines help.
     static func wantsProgress(_ paths: [String], json: Bool) -> Bool {
         if isatty(STDERR_FILENO) != 0 { return true }

@@ -26,6 +26,7 @@ struct EvalCommand: ParsableCommand {
               --gate "pass_rate >= 0.85"
           ftx eval --model base.gguf --suite evals/suite.yaml \\
               --config configs/lora.yaml --baseline base.json
+          ftx eval HEAD      (a run commit, on the suite its run recorded)
 
         Exit status: 0 when every gate passes (or none is declared), 1 when a gate fails, 2 on errors.
         """))
@@ -42,7 +43,7 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .long, help: "LoRA adapter directory (PEFT) or GGUF LoRA file applied on top of --model.")
     var adapter: String?
 
-    @Option(name: .long, help: "Eval suite YAML (default: eval.suite of --config).")
+    @Option(name: .long, help: "Eval suite YAML (default: eval.suite of --config; for a run commit, the suite it was evaluated on).")
     var suite: String?
 
     @Option(name: .long, help: "Run config whose eval.gates (and eval.suite) apply.")
@@ -74,10 +75,16 @@ struct EvalCommand: ParsableCommand {
                 suitePath = s.hasPrefix("/") || dir.isEmpty ? s : (dir as NSString).appendingPathComponent(s)
             }
         }
-        guard let suitePath else { throw ValidationError("--suite is required (or a --config with eval.suite)") }
         if revision != nil || base {
             // Inside a repository: the registered base (its report is stored for `diff base …`) or a run's adapter.
             let registry = try EvalCommands.registry(resolving: base ? "--base" : revision!)
+            if suitePath == nil, !base, let revision {
+                let recorded = try registry.recordedSuite(of: revision)
+                FileHandle.standardError.write(Data(("suite: \(recorded.path) (recorded by \(revision))"
+                    + (recorded.changed ? "; note: the file changed since" : "") + "\n").utf8))
+                suitePath = recorded.path
+            }
+            guard let suitePath else { throw ValidationError("--suite is required (or a --config with eval.suite)") }
             let report = base
                 ? try registry.evaluateBase(suitePath: suitePath, modelLoader: EvalModels.loader(), gates: gates)
                 : try registry.evaluate(revision: revision!, suitePath: suitePath, modelLoader: EvalModels.loader(), gates: gates)
@@ -86,6 +93,7 @@ struct EvalCommand: ParsableCommand {
             if report.gates.contains(where: { $0.status == .fail }) { throw ExitCode(1) }
             return
         }
+        guard let suitePath else { throw ValidationError("--suite is required (or a --config with eval.suite)") }
         guard let model else { throw ValidationError("--model FILE.gguf is required outside a repository") }
         // Validate everything (suite, cases, baseline) before loading the model.
         let loadedSuite = try SuiteLoader.load(path: suitePath)

@@ -36,7 +36,11 @@ enum Entry {
         do {
             command = try FTX.parseAsRoot(RemoteCommands.normalize(Array(CommandLine.arguments.dropFirst())))
         } catch {
-            FTX.exit(withError: error)
+            if let typo = CommandTypo.find(in: Array(CommandLine.arguments.dropFirst())) {
+                report(GenericError("unknown command '\(typo.word)'", at: nil, hint: typo.hint))
+                exit(2)
+            }
+            exitUsage(error)
         }
         do {
             try command.run()
@@ -49,11 +53,19 @@ enum Entry {
             // parseAsRoot hands back a HelpCommand for --help / `ftx help …`; its run() throws
             // ArgumentParser's CommandError, which exit(withError:) renders as the help text.
             if error is CleanExit || error is ValidationError || String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
-                FTX.exit(withError: error)
+                exitUsage(error)
             }
             FileHandle.standardError.write(Data("ftx: \(error)\n".utf8))
             exit(2)
         }
+    }
+
+    /// ArgumentParser's exit, except that a usage error exits 2 (its default is EX_USAGE, 64): ftx
+    /// has one status for every error (docs/store.md).
+    static func exitUsage(_ error: Error) -> Never {
+        guard FTX.exitCode(for: error) == .validationFailure else { FTX.exit(withError: error) }
+        FileHandle.standardError.write(Data((FTX.fullMessage(for: error) + "\n").utf8))
+        exit(2)
     }
 
     /// `ftx: <what went wrong> (<where>)` and, when there is one, a hint on the next line.

@@ -52,8 +52,7 @@ struct ModelBenchCommand: ParsableCommand {
                 "batch_seconds": r.batchSeconds, "batch_tok_s": r.batchTokensPerSecond,
                 "prefill_cpu_s": r.prefillCPU, "decode_cpu_s": r.decodeCPU, "batch_cpu_s": r.batchCPU,
             ]
-            let data = try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            try JSONOutput.emit(out, compact: true)
         } else {
             // CPU-bound estimate: the rate had every thread been busy all the time (load from other work removed).
             let t = Double(r.threads)

@@ -40,8 +40,7 @@ struct ModelInfoCommand: ParsableCommand {
                               "add_bos": tok.addBOS],
                 "chat_template": model.chatTemplate?.source ?? NSNull(),
             ]
-            let data = try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            try JSONOutput.emit(obj)
             return
         }
         print("file          \(file) (\(g.file.size) bytes, GGUF v\(g.version))")

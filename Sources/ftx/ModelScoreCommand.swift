@@ -36,8 +36,7 @@ struct ModelScoreCommand: ParsableCommand {
             var obj: [String: Any] = ["tokens": ids.count, "predicted": count, "nll": nll,
                                       "mean_cross_entropy": mean, "perplexity": exp(mean)]
             if let path = lora.adapter { obj["adapter"] = path }
-            let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            try JSONOutput.emit(obj, compact: true)
             return
         }
         if let path = lora.adapter { print("adapter             \(path)") }

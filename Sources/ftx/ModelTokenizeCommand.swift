@@ -26,8 +26,7 @@ struct ModelTokenizeCommand: ParsableCommand {
         let pieces = ids.map { tok.decode([$0]) }
         if json {
             let obj: [String: Any] = ["ids": ids, "pieces": pieces, "count": ids.count]
-            let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            try JSONOutput.emit(obj, compact: true)
             return
         }
         print("\(ids.count) tokens")

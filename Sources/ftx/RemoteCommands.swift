@@ -105,7 +105,7 @@ struct RemoteList: ParsableCommand {
     func run() throws {
         let remotes = try RemoteConfig.list(try StoreCLI.repository())
         if json {
-            StoreCLI.printJSON(remotes.map { r -> [String: Any] in
+            try JSONOutput.emit(remotes.map { r -> [String: Any] in
                 ["name": r.name, "url": r.location.url, "endpoint": r.endpoint as Any, "region": r.region as Any,
                  "path_style": r.pathStyle as Any, "lazy": r.lazy]
             })

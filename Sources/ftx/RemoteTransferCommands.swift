@@ -58,7 +58,7 @@ struct PushCommand: ParsableCommand {
         }
         let r = try remote.push(o)
         if json {
-            StoreCLI.printJSON(RemoteCommands.reportJSON(r))
+            try JSONOutput.emit(RemoteCommands.reportJSON(r))
         } else {
             StoreCLI.out("\(dryRun ? "would push" : "pushed") to \(r.remote) (\(r.url)): \(r.objects) objects in \(r.packs) pack(s), "
                          + ProgressReporter.formatBytes(r.bytes))
@@ -98,7 +98,7 @@ struct FetchCommand: ParsableCommand {
         } else {
             r = try registry.fetch(remote)
         }
-        if json { return StoreCLI.printJSON(RemoteCommands.reportJSON(r)) }
+        if json { return try JSONOutput.emit(RemoteCommands.reportJSON(r)) }
         StoreCLI.out("fetched \(r.objects) objects (\(ProgressReporter.formatBytes(r.bytes))) from \(r.remote) (\(r.url))"
                      + (r.promised > 0 ? "; \(r.promised) large file(s) left on the remote until needed" : ""))
         RemoteCommands.printRefs(r.refs.filter { $0.status != .upToDate })
@@ -129,7 +129,7 @@ struct PullCommand: ParsableCommand {
         let r = try registry.pull(try registry.remote(remoteName, jobs: jobs))
         let branch = StoreCLI.shortBranch(r.branch) ?? r.branch
         if json {
-            return StoreCLI.printJSON(["branch": branch, "outcome": r.outcome.rawValue, "old": r.old?.hex as Any,
+            return try JSONOutput.emit(["branch": branch, "outcome": r.outcome.rawValue, "old": r.old?.hex as Any,
                                        "new": r.new?.hex as Any, "replayed": r.replayed, "fetch": RemoteCommands.reportJSON(r.fetch)])
         }
         switch r.outcome {
@@ -181,7 +181,7 @@ struct CloneCommand: ParsableCommand {
         let dir = directory ?? url.split(separator: "/").last.map(String.init) ?? "clone"
         let (_, r) = try Registry.clone(url: url, into: dir, options: o)
         if json {
-            return StoreCLI.printJSON(["directory": r.directory, "branch": StoreCLI.shortBranch(r.branch) as Any,
+            return try JSONOutput.emit(["directory": r.directory, "branch": StoreCLI.shortBranch(r.branch) as Any,
                                        "fetch": RemoteCommands.reportJSON(r.fetch)])
         }
         StoreCLI.out("Cloned \(r.fetch.url) into \(r.directory): \(r.fetch.objects) objects, \(ProgressReporter.formatBytes(r.fetch.bytes))"

@@ -40,7 +40,7 @@ struct RunBaseCommand: ParsableCommand {
             let bases = BaseRegistry(registry: try Registry.discover())
             let b = try bases.add(file: file, name: name, link: link, makeDefault: makeDefault ? true : nil)
             let others = try bases.names(ofID: b.id).filter { $0 != b.name }
-            if json { return try RunOutput.json(RunBaseCommand.describe(b, bases)) }
+            if json { return try JSONOutput.emit(RunBaseCommand.describe(b, bases)) }
             print("base \(b.name): \(b.id.prefix(12)) (\(b.size) bytes\(b.linked ? ", linked to \(b.path)" : ", stored"))"
                   + (others.isEmpty ? "" : "; same bytes as " + others.map { "'\($0)'" }.joined(separator: ", ")))
         }
@@ -53,7 +53,7 @@ struct RunBaseCommand: ParsableCommand {
         func run() throws {
             let bases = BaseRegistry(registry: try Registry.discover())
             let all = try bases.list(), def = bases.defaultName()
-            if json { return try RunOutput.json(try all.map { try RunBaseCommand.describe($0, bases) }) }
+            if json { return try JSONOutput.emit(try all.map { try RunBaseCommand.describe($0, bases) }) }
             if all.isEmpty { print("no base models (ftx base add FILE.gguf)"); return }
             var rows: [[String]] = []
             for id in all.map(\.id).reduce(into: [String](), { if !$0.contains($1) { $0.append($1) } }) {

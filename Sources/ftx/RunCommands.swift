@@ -13,12 +13,6 @@ enum RunCommands {
 
 /// Output helpers shared by the registry commands.
 enum RunOutput {
-    static func json(_ object: Any) throws {
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-        FileHandle.standardOutput.write(data)
-        FileHandle.standardOutput.write(Data("\n".utf8))
-    }
-
     /// Writes rendered text to stdout in one go (after anything `print` buffered).
     static func write(_ bytes: [UInt8]) {
         fflush(stdout)

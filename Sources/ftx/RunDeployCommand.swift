@@ -64,7 +64,7 @@ struct RunDeployCommand: ParsableCommand {
             outcome = try registry.deploy(revision: revision, env: env, force: force, reason: reason)
         }
         if json {
-            try RunOutput.json(["env": outcome.env, "commit": outcome.commit.hex, "previous": outcome.previous?.hex as Any,
+            try JSONOutput.emit(["env": outcome.env, "commit": outcome.commit.hex, "previous": outcome.previous?.hex as Any,
                                 "forced": outcome.forced, "directory": outcome.directory, "message": outcome.reflogMessage])
         } else {
             let from = outcome.previous.map { " (was \($0.short))" } ?? ""
@@ -76,7 +76,7 @@ struct RunDeployCommand: ParsableCommand {
     private func printList(_ registry: Registry) throws {
         let deps = try registry.deployments()
         if json {
-            try RunOutput.json(deps.map { d -> [String: Any] in
+            try JSONOutput.emit(deps.map { d -> [String: Any] in
                 let last = d.history.first
                 return ["env": d.env, "commit": d.commit.hex, "summary": d.summary, "gate_status": d.gateStatus.rawValue,
                         "deployed_by": last?.who as Any, "deployed_at": last?.time as Any, "message": last?.message as Any]
@@ -96,7 +96,7 @@ struct RunDeployCommand: ParsableCommand {
         let events = try registry.deployHistory(env: env)
         if events.isEmpty { throw RegistryError.unknownEnvironment(env) }
         if json {
-            try RunOutput.json(events.enumerated().map { i, e -> [String: Any] in
+            try JSONOutput.emit(events.enumerated().map { i, e -> [String: Any] in
                 ["rev": "\(env)@{\(i)}", "old": e.old?.hex as Any, "new": e.new.hex, "who": e.who, "time": e.time, "message": e.message]
             })
             return

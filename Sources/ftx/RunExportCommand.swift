@@ -8,10 +8,12 @@ struct RunExportCommand: ParsableCommand {
         commandName: "export",
         abstract: "Export a run's adapter: PEFT files, a GGUF-LoRA file, or merged into the base as one GGUF.",
         discussion: reflow("""
-        peft         adapter_model.safetensors + adapter_config.json (load with PEFT)
-        gguf         adapter.gguf (llama.cpp --lora)
-        merged-gguf  the base model with W + s·B·A folded into each adapted projection (F32 for
-                     those tensors; every other tensor and metadata key copied verbatim)
+        Formats (--format):
+          peft         adapter_model.safetensors + adapter_config.json (load with PEFT)
+          gguf         adapter.gguf (llama.cpp --lora)
+          merged-gguf  the base model with W + s·B·A folded into each adapted
+                       projection (F32 for those tensors; every other tensor and
+                       metadata key copied verbatim)
 
         Examples:
           ftx export HEAD --format peft --out export/peft

@@ -23,6 +23,6 @@ struct RunLineageCommand: ParsableCommand {
 
     func run() throws {
         let l = try Registry.discover().lineage(revision)
-        if json { try RunOutput.json(l.json) } else { print(l.text, terminator: "") }
+        if json { try JSONOutput.emit(l.json) } else { print(l.text, terminator: "") }
     }
 }

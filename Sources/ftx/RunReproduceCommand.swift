@@ -33,7 +33,7 @@ struct RunReproduceCommand: ParsableCommand {
         if json {
             var out: [String: Any] = ["commit": r.commit.hex, "identical": r.identical, "differing_files": r.differingFiles, "notes": r.notes]
             if let d = r.firstDivergence { out["first_divergence"] = ["line": d.line, "recorded": d.recorded, "reproduced": d.reproduced] }
-            try RunOutput.json(out)
+            try JSONOutput.emit(out)
         } else if r.identical {
             print("identical: \(r.commit.short) re-trained to the same adapter bytes")
         } else {

@@ -22,6 +22,7 @@ struct RunRunCommand: ParsableCommand {
           ftx run -c configs/lora.yaml -m "rank 8, 3 epochs"
           ftx run -c configs/lora.yaml --set lora_r=16 --set learning_rate=1e-4
           ftx run -c configs/qlora.yaml --json
+          ftx run -c configs/lora.yaml --dry-run
         """))
 
     @Option(name: .shortAndLong, help: "The run config (YAML).")
@@ -32,6 +33,9 @@ struct RunRunCommand: ParsableCommand {
 
     @Option(name: .customLong("set"), help: "Override a config key (key=value; dotted keys for nested ones).")
     var overrides: [String] = []
+
+    @Flag(name: .customLong("dry-run"), help: "Make every check, print the resolved config, data sizes, step count and an estimated time (from one measured step), then exit: nothing trained, registered or committed.")
+    var dryRun = false
 
     @Flag(help: "Print the result as JSON.")
     var json = false
@@ -45,9 +49,15 @@ struct RunRunCommand: ParsableCommand {
         let pipeline = RunPipeline(registry: registry, engine: RunEngineWiring.engine())
         let cwd = FileManager.default.currentDirectoryPath
         let path = config.map { $0.hasPrefix("/") ? $0 : cwd + "/" + $0 }
+        if dryRun {
+            let d = try pipeline.dryRun(configPath: path, overrides: overrides)
+            try DryRunOutput.show(config: d.plan.configYAML, source: config ?? "--set", base: d.base, rows: d.rows,
+                                  estimate: d.estimate, warnings: d.warnings, json: json)
+            return
+        }
         let r = try pipeline.run(configPath: path, overrides: overrides, message: message)
         if json {
-            try RunOutput.json(["commit": r.commit.hex, "gate_status": r.header.gateStatus.rawValue,
+            try JSONOutput.emit(["commit": r.commit.hex, "gate_status": r.header.gateStatus.rawValue,
                                 "failed_gates": r.failedGates, "metrics": r.header.metrics, "warnings": r.warnings])
         } else {
             let metrics = r.header.metrics.sorted { $0.key < $1.key }.map { "\($0.key)=\(formatNumber($0.value))" }

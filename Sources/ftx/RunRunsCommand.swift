@@ -48,10 +48,10 @@ struct RunRunsCommand: ParsableCommand {
             if !json && history == nil && filter == nil && sort == nil { print("reindexed \(n) commits"); return }
         }
         if let rev = history {
-            if json { return try RunOutput.json(registry.logWithMetrics(from: rev, limit: limit).map(RunTable.json)) }
+            if json { return try JSONOutput.emit(registry.logWithMetrics(from: rev, limit: limit).map(RunTable.json)) }
             return RunOutput.write(try registry.logListing(from: rev, limit: limit).logText())
         }
-        if json { return try RunOutput.json(registry.queryRuns(where: filter, sort: sort, limit: limit).map(RunTable.json)) }
+        if json { return try JSONOutput.emit(registry.queryRuns(where: filter, sort: sort, limit: limit).map(RunTable.json)) }
         let listing = try registry.queryRunsListing(where: filter, sort: sort, limit: limit)
         if listing.count == 0 { print("no runs match"); return }
         RunOutput.write(listing.runsText())

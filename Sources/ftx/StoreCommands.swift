@@ -19,12 +19,6 @@ enum StoreCLI {
     /// The repository with the registry's `base` revision installed.
     static func repository() throws -> Repository { try Registry.discover().repo }
 
-    static func printJSON(_ value: Any) {
-        let data = (try? JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data("null".utf8)
-        FileHandle.standardOutput.write(data)
-        FileHandle.standardOutput.write(Data("\n".utf8))
-    }
-
     static func out(_ s: String) { FileHandle.standardOutput.write(Data((s + "\n").utf8)) }
     static func err(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
 
@@ -61,7 +55,7 @@ struct InitCommand: ParsableCommand {
         Example:
           mkdir my-extractor && cd my-extractor && ftx init
         """))
-    @Argument(help: "Directory to initialize (default: the current directory).") var directory: String = "."
+    @Argument(help: "Directory to initialize.") var directory: String = "."
 
     func run() throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -143,7 +137,7 @@ struct StatusCommand: ParsableCommand {
         let s = try repo.status()
         let letter: [FileChange: String] = [.added: "A", .modified: "M", .deleted: "D"]
         if json {
-            StoreCLI.printJSON([
+            try JSONOutput.emit([
                 "branch": StoreCLI.shortBranch(s.branch) as Any, "head": s.head?.hex as Any,
                 "staged": s.staged.map { ["path": $0.path, "change": $0.change.rawValue] },
                 "unstaged": s.unstaged.map { ["path": $0.path, "change": $0.change.rawValue] },

@@ -14,7 +14,7 @@ struct LogCommand: ParsableCommand {
           ftx log --oneline -n 5
           ftx log main~3 --json
         """))
-    @Argument(help: "Where to start (default HEAD).") var revision: String = "HEAD"
+    @Argument(help: "Where to start.") var revision: String = "HEAD"
     @Option(name: .short, help: "Show at most N commits.") var n: Int?
     @Flag(help: "One line per commit: short id and summary.") var oneline = false
     @Flag(help: "Headline metrics and gate status per commit (from the run index).") var metrics = false
@@ -24,16 +24,16 @@ struct LogCommand: ParsableCommand {
         let repo = try StoreCLI.repository()
         if metrics {
             let registry = Registry(repo: repo)
-            if json { StoreCLI.printJSON(try registry.logWithMetrics(from: revision, limit: n).map(RunTable.json)); return }
+            if json { try JSONOutput.emit(try registry.logWithMetrics(from: revision, limit: n).map(RunTable.json)); return }
             return RunOutput.write(try registry.logListing(from: revision, limit: n).logText())
         }
         if revision == "HEAD", try repo.headCommit() == nil {
-            if json { StoreCLI.printJSON([Any]()); return }
+            if json { try JSONOutput.emit([Any]()); return }
             throw StoreError.badRevision("HEAD", reason: "the current branch has no commits yet")
         }
         let start = try repo.resolveCommit(revision)
         let commits = try repo.history(from: start, limit: n)
-        if json { StoreCLI.printJSON(commits.map { StoreCLI.commitJSON($0.id, $0.commit) }); return }
+        if json { try JSONOutput.emit(commits.map { StoreCLI.commitJSON($0.id, $0.commit) }); return }
         let deco = try repo.decorations()
         for (i, (id, c)) in commits.enumerated() {
             let d = deco[id].map { " (\($0.joined(separator: ", ")))" } ?? ""
@@ -64,7 +64,7 @@ struct ShowCommand: ParsableCommand {
           ftx show HEAD~1:config.yaml   a file as it was (REV:path; REV: = root tree)
           ftx show v1:data              a directory listing
         """))
-    @Argument(help: "A revision (default HEAD).") var revision: String = "HEAD"
+    @Argument(help: "A revision.") var revision: String = "HEAD"
     @Flag(help: "Machine-readable output.") var json = false
 
     func run() throws {
@@ -89,7 +89,7 @@ struct ShowCommand: ParsableCommand {
             if json {
                 var j = StoreCLI.commitJSON(id, c)
                 if let lineage { j["recorded"] = lineage.json["recorded"] } else { j["changes"] = changes.map { ["path": $0.path, "change": $0.change.rawValue] } }
-                StoreCLI.printJSON(j)
+                try JSONOutput.emit(j)
                 return
             }
             StoreCLI.out("commit \(id.hex)")
@@ -111,7 +111,7 @@ struct ShowCommand: ParsableCommand {
             }
         case .tree:
             let t = try Tree.parse(content, id: id.hex)
-            if json { StoreCLI.printJSON(t.entries.map { ["name": $0.name, "kind": $0.kind.rawValue, "id": $0.id.hex] }); return }
+            if json { try JSONOutput.emit(t.entries.map { ["name": $0.name, "kind": $0.kind.rawValue, "id": $0.id.hex] }); return }
             for e in t.entries { StoreCLI.out("\(e.kind.rawValue) \(e.id.hex)\t\(e.name)\(e.kind == .tree ? "/" : "")") }
         case .blob, .chunked:
             try repo.objects.streamFile(kind: type == .blob ? .blob : .chunked, id: id) { FileHandle.standardOutput.write($0) }
@@ -171,7 +171,7 @@ struct ReflogCommand: ParsableCommand {
           ftx reflog main
           ftx reflog prod --json     a deploy env's history
         """))
-    @Argument(help: "A ref: HEAD, a branch, tag or deploy env (default HEAD).") var ref: String = "HEAD"
+    @Argument(help: "A ref: HEAD, a branch, tag or deploy env.") var ref: String = "HEAD"
     @Option(name: .short, help: "Show at most N entries.") var n: Int?
     @Flag(help: "Machine-readable output.") var json = false
 
@@ -182,7 +182,7 @@ struct ReflogCommand: ParsableCommand {
         if let n { entries = Array(entries.prefix(n)) }
         let total = try repo.refs.reflog(full).count
         if json {
-            StoreCLI.printJSON(entries.map { (i, e) in
+            try JSONOutput.emit(entries.map { (i, e) in
                 ["index": total - 1 - i, "old": e.old.hex, "new": e.new.hex, "who": e.who.ident, "time": e.who.time, "message": e.message] as [String: Any]
             })
             return

@@ -25,7 +25,7 @@ struct FsckCommand: ParsableCommand {
         let repo = try StoreCLI.repository()
         let r = repo.fsck()
         if json {
-            StoreCLI.printJSON(["errors": r.errors, "warnings": r.warnings, "promised": r.promised, "objects": r.objectsChecked,
+            try JSONOutput.emit(["errors": r.errors, "warnings": r.warnings, "promised": r.promised, "objects": r.objectsChecked,
                                 "refs": r.refsChecked, "clean": r.isClean])
         } else {
             for e in r.errors { StoreCLI.out("error: \(e)") }
@@ -71,7 +71,7 @@ struct GCCommand: ParsableCommand {
         if let name = remote {
             let r = try Registry.discover().remote(name).gc(gracePeriod: grace, dryRun: dryRun)
             if json {
-                return StoreCLI.printJSON(["deleted": r.deleted, "bytes_freed": r.bytesFreed, "kept": r.kept,
+                return try JSONOutput.emit(["deleted": r.deleted, "bytes_freed": r.bytesFreed, "kept": r.kept,
                                            "young": r.young, "dry_run": r.dryRun])
             }
             for d in r.deleted { StoreCLI.out("\(dryRun ? "would delete" : "deleted") \(d)") }

@@ -80,7 +80,7 @@ struct BranchCommand: ParsableCommand {
     @Flag(name: .short, help: "Delete the branch.") var delete = false
     @Flag(help: "Machine-readable output.") var json = false
     @Argument(help: "Branch to create or delete.") var name: String?
-    @Argument(help: "Start revision (default HEAD).") var start: String = "HEAD"
+    @Argument(help: "Start revision.") var start: String = "HEAD"
 
     func run() throws {
         let repo = try StoreCLI.repository()
@@ -88,7 +88,7 @@ struct BranchCommand: ParsableCommand {
         guard let name else {
             let branches = try repo.refs.list(prefix: "refs/heads/")
             if json {
-                StoreCLI.printJSON(branches.map { ["name": String($0.0.dropFirst(11)), "id": $0.1.hex, "current": $0.0 == current] as [String: Any] })
+                try JSONOutput.emit(branches.map { ["name": String($0.0.dropFirst(11)), "id": $0.1.hex, "current": $0.0 == current] as [String: Any] })
                 return
             }
             for (ref, id) in branches {
@@ -131,14 +131,14 @@ struct TagCommand: ParsableCommand {
     @Flag(name: .short, help: "Delete the tag.") var delete = false
     @Flag(help: "Machine-readable output.") var json = false
     @Argument(help: "Tag name.") var name: String?
-    @Argument(help: "Revision to tag (default HEAD).") var revision: String = "HEAD"
+    @Argument(help: "Revision to tag.") var revision: String = "HEAD"
 
     func run() throws {
         let repo = try StoreCLI.repository()
         guard let name else {
             let tags = try repo.refs.list(prefix: "refs/tags/")
             if json {
-                StoreCLI.printJSON(tags.map { (ref, id) -> [String: Any] in
+                try JSONOutput.emit(tags.map { (ref, id) -> [String: Any] in
                     let type = (try? repo.objects.type(of: id))?.rawValue ?? "missing"
                     return ["name": String(ref.dropFirst(10)), "id": id.hex, "type": type]
                 })

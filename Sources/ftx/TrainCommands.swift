@@ -18,19 +18,28 @@ struct TrainCommand: ParsableCommand {
         discussion: reflow("""
         Reads the config (base_model, data {train, valid}, lora_r, learning_rate, … — see docs/training.md;
         base_model is a GGUF path or, inside a repository, a name registered with `ftx base add`),
-        checks every example before the first step, then trains with a progress bar (step, loss, lr,
+        checks all of it as `ftx run` does (eval section and suite included) and every example before
+        the first step, then trains with a progress bar (step, loss, lr,
         tokens/s, ETA). Writes into output_dir: adapter_model.safetensors + adapter_config.json (PEFT),
-        adapter.gguf (with export_gguf: true), train_log.jsonl, config.yaml (resolved), checkpoint.bin.
+        adapter.gguf (with export_gguf: true), train_log.jsonl, config.yaml (resolved, with absolute
+        paths: `ftx train -c out/config.yaml` trains the same run again), checkpoint.bin.
         Ctrl-C saves a checkpoint and exits; --resume continues exactly where it stopped. With
         early_stopping_patience, the adapter written is the one of the best validation loss.
 
         Example:
           ftx train -c configs/lora.yaml
           ftx train -c configs/lora.yaml --resume
+          ftx train -c configs/lora.yaml --set lora_r=16 --dry-run
         """))
 
     @Option(name: [.short, .customLong("config")], help: "Training config (YAML).")
     var config: String
+
+    @Option(name: .customLong("set"), help: "Override a config key (key=value; dotted keys for nested ones).")
+    var overrides: [String] = []
+
+    @Flag(name: .customLong("dry-run"), help: "Check everything, print the resolved config, data sizes, step count and an estimated time (from one measured step), then exit without training or writing.")
+    var dryRun = false
 
     @Flag(help: "Continue from output_dir/checkpoint.bin.")
     var resume = false
@@ -48,11 +57,21 @@ struct TrainCommand: ParsableCommand {
     var noProgress = false
 
     func run() throws {
-        var cfg = try TrainConfig.load(path: config)
+        // The one validation `ftx run` uses: every key, the data files, the eval section and suite.
+        var loader = RunConfigLoader(workingDirectory: FileManager.default.currentDirectoryPath, resolver: TrainConfigResolver())
+        let plan = try loader.loadValidated(path: config, overrides: overrides, message: nil,
+                                            evaluator: EvalSuiteEvaluator(modelLoader: EvalModels.loader()))
+        var cfg = try TrainConfigResolver.trainConfig(plan)
         if let outputDir { cfg.outputDir = outputDir }
         if noQuant { cfg.adapter = .lora }
         try TrainBaseResolution.resolve(&cfg, configPath: config)
         let trainer = try Trainer(config: cfg)
+        if dryRun {
+            let e = try trainer.estimate()
+            try DryRunOutput.show(config: cfg.rebased.resolvedYAML, source: config, base: cfg.baseModelPath ?? cfg.rebased.baseModel,
+                                  rows: ["train": e.trainExamples, "valid": e.validExamples], estimate: e, warnings: [], json: json)
+            return
+        }
         signal(SIGINT) { _ in interruptRequested = 1 }
         defer { signal(SIGINT, SIG_DFL) }
         var opts = Trainer.Options(resume: resume, progress: !noProgress)
@@ -65,8 +84,7 @@ struct TrainCommand: ParsableCommand {
             if let v = r.validLoss { obj["valid_loss"] = v }
             if let b = r.bestStep { obj["best_step"] = b }
             if let v = r.lastValidLoss { obj["last_valid_loss"] = v }
-            let d = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
-            print(String(decoding: d, as: UTF8.self))
+            try JSONOutput.emit(obj, compact: true)
         } else if r.interrupted {
             print("interrupted at step \(r.steps)/\(r.totalSteps); checkpoint saved in \(r.outputDir) (resume with --resume)")
         } else {

@@ -34,4 +34,47 @@ final class HelpCLITests: XCTestCase {
         XCTAssertTrue(try TestSupport.runFTX(["add", "--help"], cwd: dir).stdout.replacingOccurrences(of: "\n", with: " ")
             .contains("so a new version of a dataset stores only the chunks that changed"))
     }
+
+    /// Every command path, found by walking the SUBCOMMANDS section of each help text from `ftx --help`.
+    static func allCommands(cwd: URL) throws -> [[String]: String] {
+        var helps: [[String]: String] = [:]
+        var queue: [[String]] = [[]]
+        while let args = queue.popLast() {
+            let r = try TestSupport.runFTX(args + ["--help"], cwd: cwd)
+            XCTAssertEqual(r.status, 0, "\(args): \(r.stderr)")
+            helps[args] = r.stdout
+            let lines = r.stdout.components(separatedBy: "\n")
+            guard let start = lines.firstIndex(of: "SUBCOMMANDS:") else { continue }
+            for line in lines[(start + 1)...] {
+                if line.isEmpty { break }
+                // "  name    abstract" (wrapped abstracts continue further indented).
+                guard line.hasPrefix("  "), !line.hasPrefix("   "), let name = line.split(separator: " ").first else { continue }
+                queue.append(args + [String(name)])
+            }
+        }
+        return helps
+    }
+
+    /// ArgumentParser appends "(default: X)" to an option with a default value; a help string that
+    /// says "(default X)" too printed it twice. Every command's help, found by walking them all.
+    func testNoHelpTextPrintsADefaultTwice() throws {
+        let dir = TestSupport.makeTempDir("ftx-help")
+        let helps = try Self.allCommands(cwd: dir)
+        XCTAssertGreaterThan(helps.count, 40, "the walk found too few commands: \(helps.keys.sorted { $0.joined() < $1.joined() })")
+        for path in [["data", "check"], ["base", "add"], ["export"], ["train"], ["run"]] { XCTAssertNotNil(helps[path], "\(path)") }
+        let twice = try NSRegularExpression(pattern: #"\(default[ :][^()]*\)\.?\s*\(default: "#)
+        for (args, text) in helps {
+            // One line per option entry: join wrapped lines, collapse runs of spaces.
+            let flat = text.replacingOccurrences(of: #"\s+"#, with: " ", options: .regularExpression)
+            let hit = twice.firstMatch(in: flat, range: NSRange(flat.startIndex..., in: flat))
+            XCTAssertNil(hit, "ftx \(args.joined(separator: " ")) --help prints a default twice: "
+                         + (hit.flatMap { Range($0.range, in: flat) }.map { String(flat[$0]) } ?? ""))
+        }
+        // `ftx export --help` lists its formats one per line (it used to run them into one paragraph).
+        let export = try XCTUnwrap(helps[["export"]])
+        for format in ["peft ", "gguf ", "merged-gguf "] {
+            XCTAssertTrue(export.contains("\n  \(format)"), "export --help: \(format) does not start a line:\n\(export)")
+        }
+        XCTAssertFalse(export.contains("(load with PEFT) gguf"), export)
+    }
 }

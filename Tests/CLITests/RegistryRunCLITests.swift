@@ -50,6 +50,10 @@ final class RegistryRunCLITests: RegistryCLITestCase {
 
         // Deploy the first, force the second, roll back: the deployed adapter is the first's bytes again.
         try ftx(["deploy", first, "--env", "prod"])
+        // The manifest a server reads names the base file with its slashes as written.
+        let manifest = try String(contentsOf: dir.appendingPathComponent(".ftx/deploy/prod/deploy.json"), encoding: .utf8)
+        XCTAssertTrue(manifest.contains("/models/tiny.gguf\""), manifest)
+        XCTAssertFalse(manifest.contains("\\/"), manifest)
         try ftx(["export", first, "--format", "peft", "--out", "first-peft"])
         try ftx(["export", first, "--format", "gguf", "--out", "first-gguf"])
         let deployed = dir.appendingPathComponent(".ftx/deploy/prod")

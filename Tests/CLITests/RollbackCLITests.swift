@@ -21,7 +21,7 @@ final class RollbackCLITests: RegistryCLITestCase {
         XCTAssertTrue(refused.stderr.contains("its gates failed"), refused.stderr)
         XCTAssertTrue(refused.stderr.contains("--force-deploy --reason"), "the hint names checkout's override: \(refused.stderr)")
         // --force is about the work tree; it does not override gates.
-        let forced = try ftx(["checkout", "prod@{1}", "--force"], status: 64)
+        let forced = try ftx(["checkout", "prod@{1}", "--force"], status: 2)
         XCTAssertTrue(forced.stderr.contains("--force-deploy"), forced.stderr)
         let noReason = try ftx(["checkout", "prod@{1}", "--force-deploy"], status: 2)
         XCTAssertTrue(noReason.stderr.contains("needs a reason"), noReason.stderr)
@@ -62,7 +62,7 @@ final class RollbackCLITests: RegistryCLITestCase {
         try runCommit("A", status: "passed", passRate: 0.9, r: 8)
         for args in [["checkout", "HEAD", "--reason", "why"], ["checkout", "HEAD", "--force-deploy"],
                      ["checkout", "HEAD", "--force-deploy", "--reason", "x", "--", "adapter"]] {
-            let r = try ftx(args, status: 64)
+            let r = try ftx(args, status: 2)
             XCTAssertTrue(r.stderr.contains("apply to a deployment (ENV@{N} or --env ENV)"), "\(args): \(r.stderr)")
         }
     }

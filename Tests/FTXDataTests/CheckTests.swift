@@ -173,9 +173,9 @@ final class CheckTests: XCTestCase {
         XCTAssertEqual(d.severity(.casing), .off)
         XCTAssertEqual(d.severity(.nearDuplicates), .error)
         let bad = s.write("bad.yaml", lines: ["near_duplicate_treshold: 0.9"])
-        assertDataError({ var e = DataCheckConfig(); try e.load(yamlFile: bad) }, at: bad, contains: "did you mean near_duplicate_threshold")
+        assertDataError({ var e = DataCheckConfig(); try e.load(yamlFile: bad) }, at: bad + ":1", contains: "did you mean near_duplicate_threshold")
         let range = s.write("range.yaml", lines: ["near_duplicate_threshold: 1.5"])
-        assertDataError({ var e = DataCheckConfig(); try e.load(yamlFile: range) }, at: range, contains: "threshold")
+        assertDataError({ var e = DataCheckConfig(); try e.load(yamlFile: range) }, at: range + ":1", contains: "threshold")
     }
 
     /// A billion-laughs config is refused at the alias that crosses the node limit, not expanded.

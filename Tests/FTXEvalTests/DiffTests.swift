@@ -157,6 +157,15 @@ final class DiffTests: XCTestCase {
             XCTAssertEqual((e as? EvalError)?.hint, "did you mean 'pass_rate'?")
         }
         XCTAssertThrowsError(try GateSpec.parse(expression: "pass_rate ~ 0.8"))
+        // A misspelt operator is named as one, not read into the metric's name ("unknown metric 'pass_rate ='").
+        for (expr, op, hint) in [("pass_rate => 0.8", "=>", "did you mean '>='? "), ("loss =< 2", "=<", "did you mean '<='? "),
+                                 ("pass_rate != 1", "!=", ""), ("pass_rate >>= 1", ">>=", "")] {
+            XCTAssertThrowsError(try GateSpec.parse(expression: expr)) { e in
+                XCTAssertEqual((e as? EvalError)?.message, "gate '\(expr)': '\(op)' is not an operator")
+                XCTAssertEqual((e as? EvalError)?.hint, hint + "operators: >= > <= < ==")
+            }
+        }
+        XCTAssertEqual(try GateSpec.parse(expression: "exact_match==1"), .threshold("exact_match", .eq, 1))
         let yaml = """
         eval:
           suite: evals/suite.yaml

@@ -115,7 +115,7 @@ final class RunPipelineTests: XCTestCase {
             guard case RegistryError.base(let m, _, _) = e else { return false }
             return m.contains("nosuchbase")
         }
-        expectError(["eval.gates=[\"pass_rate >>= 1\"]"]) { ($0 as? RegistryError)?.message.hasPrefix("bad eval.gates") == true }
+        expectError(["eval.gates=[\"pass_rate >>= 1\"]"]) { ($0 as? RegistryError)?.message.hasPrefix("bad eval section") == true }
         // A linked base whose bytes changed since registration is refused.
         try p.write("models/linked.gguf", "GGUF-v1")
         try BaseRegistry(registry: p.registry).add(file: p.root.path + "/models/linked.gguf", name: "linked", link: true)

@@ -3,8 +3,8 @@ import FTXCore
 
 /// Minimal safetensors I/O: f32 tensors written with sorted keys and an 8-byte-aligned header;
 /// reading accepts F32/F16/BF16 and validates every offset, shape and byte count. The file is
-/// untrusted and this module is built -Ounchecked, so every size is computed with explicit
-/// overflow checks: the header lies inside the file, each tensor's bytes inside the data section,
+/// untrusted, so every size is computed with explicit overflow checks (an error naming the file,
+/// not a trap): the header lies inside the file, each tensor's bytes inside the data section,
 /// and a tensor's byte count is exactly its element count times its dtype's width.
 public struct SafetensorsFile {
     public struct Tensor: Equatable {

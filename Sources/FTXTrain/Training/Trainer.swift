@@ -84,7 +84,7 @@ public final class Trainer {
     public var totalSteps: Int { stepPlan.count }
     public var outputDir: String { config.outputDir }
     var configFingerprint: String {
-        var c = config
+        var c = config.rebased   // the same run whether read from its config or from out/config.yaml
         c.outputDir = ""; c.threads = nil; c.evalSteps = 0; c.saveSteps = 0; c.loggingSteps = 1
         return fnv1a([Data(c.resolvedYAML.utf8)])
     }
@@ -129,7 +129,7 @@ public final class Trainer {
                 throw TrainError.checkpoint("the checkpoint's data order does not match", at: outputDir + "/" + Checkpoint.fileName)
             }
         }
-        try AtomicFile.write(Data(config.resolvedYAML.utf8), to: outputDir + "/config.yaml")
+        try AtomicFile.write(Data(config.rebased.resolvedYAML.utf8), to: outputDir + "/config.yaml")
         let log = try TrainLog(path: outputDir + "/train_log.jsonl", keepThrough: options.resume ? step : 0, dropSummary: true)
         let progress = ProgressReporter(label: "train", total: totalSteps, enabled: options.progress)
         var lastLoss: Double? = nil, lastValid: Double? = nil
