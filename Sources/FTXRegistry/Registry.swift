@@ -1,4 +1,5 @@
 import FTXCore
+import FTXRemote
 import FTXStore
 import Foundation
 
@@ -10,6 +11,8 @@ public final class Registry {
     public init(repo: Repository) {
         self.repo = repo
         repo.revisionHook = { name, repository in try BaseRegistry.revisionTarget(name, repository) }
+        // A lazy clone fetches large files when a command first reads them.
+        if repo.objects.fetchMissing == nil { OnDemandFetch.install(on: repo, policy: Self.transferPolicy) }
     }
 
     public static func discover(from directory: String = FileManager.default.currentDirectoryPath) throws -> Registry {

@@ -64,8 +64,8 @@ extension Repository {
                 removeEmptyParents(of: p)
                 summary.deleted.append(p)
             }
+            for (p, e) in try materializeAll(writes, force: force) { newIndex.entries[p] = e }
             for w in writes {
-                newIndex.entries[w.path] = try materialize(path: w.path, kind: w.kind, id: w.id, force: force)
                 summary.written.append(w.path)
                 // With --force a file in the way of this path's directories was discarded.
                 var dir = SlashPath.parent(w.path)
@@ -108,9 +108,7 @@ extension Repository {
             let writes = selected.compactMap { p in targetFiles[p].map { (path: p, kind: $0.kind, id: $0.id) } }
             try checkWrites(writes, deleting: [], force: force)
             removeStaleTemporaries()
-            for w in writes {
-                idx.entries[w.path] = try materialize(path: w.path, kind: w.kind, id: w.id, force: force)
-            }
+            for (p, e) in try materializeAll(writes, force: force) { idx.entries[p] = e }
             return selected
         }
     }
@@ -121,7 +119,11 @@ extension Repository {
     /// way — a file or symbolic link where a directory must go, or a directory where a file
     /// must go — other than paths the same checkout deletes first. `force` discards what is in
     /// the way (but never follows a link).
+    /// A lazy clone first fetches the absent files, in one batch (and their chunks in a second).
     func checkWrites(_ writes: [(path: String, kind: EntryKind, id: ObjectID)], deleting: Set<String>, force: Bool) throws {
+        try objects.fetchAbsent(writes.filter { $0.kind != .tree }.map(\.id))
+        try objects.fetchAbsent(writes.filter { $0.kind == .chunked && objects.contains($0.id) }
+            .flatMap { try objects.readChunkList($0.id).chunks.map(\.id) })
         var seenDirectories = Set<String>()
         for w in writes {
             try StagingIndex.validate(path: w.path)
@@ -175,6 +177,19 @@ extension Repository {
             }
         }
         return true
+    }
+
+    /// Writes many files (on several threads: each write ends in fsyncs, whose latency the threads
+    /// overlap); returns their index entries.
+    func materializeAll(_ files: [(path: String, kind: EntryKind, id: ObjectID)], force: Bool) throws -> [String: StagingIndex.Entry] {
+        final class Results: @unchecked Sendable { let lock = NSLock(); var entries: [String: StagingIndex.Entry] = [:] }
+        let results = Results()
+        try Threads.concurrently(files.count, threads: 16) { i in
+            let f = files[i]
+            let e = try self.materialize(path: f.path, kind: f.kind, id: f.id, force: force)
+            results.lock.lock(); results.entries[f.path] = e; results.lock.unlock()
+        }
+        return results.entries
     }
 
     /// Writes one file from the store, atomically, never outside the work tree: every component

@@ -7,6 +7,8 @@ public struct FsckReport: Sendable {
     public var warnings: [String] = []
     public var objectsChecked = 0
     public var refsChecked = 0
+    /// Referenced objects that are absent on purpose (see Promised.swift), each with its reason.
+    public var promised: [String] = []
     public var isClean: Bool { errors.isEmpty }
 }
 
@@ -156,14 +158,20 @@ extension Repository {
             for (path, e) in try loadIndex().entries { roots.append((e.id, e.kind.objectType, "index entry \(path)")) }
         } catch { report.errors.append("\(indexPath): \(describe(error))") }
 
-        // Connectivity: everything referenced exists and has the expected type.
+        // Connectivity: everything referenced exists (or is promised) and has the expected type.
+        var promised: [ObjectID: String] = [:]
+        do { promised = try promisedObjects() } catch { report.errors.append(describe(error)) }
         var visited = Set<ObjectID>()
         var stack: [(ObjectID, ObjectType?, String)] = roots
         while let (id, expected, from) = stack.popLast() {
             guard let info = known[id] else {
                 if !visited.contains(id) {
                     visited.insert(id)
-                    report.errors.append("\(objects.loosePath(id)): missing or damaged object \(id.hex) (referenced by \(from))")
+                    if let why = promised[id], !objects.contains(id) {
+                        report.promised.append("\(id.hex): \(why)")
+                    } else {
+                        report.errors.append("\(objects.loosePath(id)): missing or damaged object \(id.hex) (referenced by \(from))")
+                    }
                 }
                 continue
             }

@@ -34,8 +34,10 @@ extension Repository {
         for (_, id) in try refs.list() { stack.append((id, nil)) }
         for name in refs.reflogNames() { for e in try refs.reflog(name) where !e.new.isZero { stack.append((e.new, nil)) } }
         for (_, e) in try loadIndex().entries { stack.append((e.id, e.kind.objectType)) }
+        let promised = try promisedObjects()
         while let (id, hint) = stack.popLast() {
             guard seen.insert(id).inserted else { continue }
+            if !promised.isEmpty, promised[id] != nil, !objects.contains(id) { continue }  // not fetched on purpose
             if hint == .blob {
                 guard objects.contains(id) else { throw StoreError.objectNotFound(id.hex) }
                 continue

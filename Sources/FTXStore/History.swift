@@ -41,6 +41,9 @@ extension Repository {
         for (name, id) in try refs.list(prefix: "refs/deploy/", skipInvalid: true) {
             out[id, default: []].append("deploy: \(name.dropFirst("refs/deploy/".count))")
         }
+        for (name, id) in try refs.list(prefix: "refs/remotes/", skipInvalid: true) {
+            out[id, default: []].append(String(name.dropFirst("refs/remotes/".count)))
+        }
         return out
     }
 

@@ -13,20 +13,20 @@ import Glibc
 /// A lock whose owner may be alive is waited on, then refused. Removal happens only while holding
 /// the stale file's flock and after checking the path still names that file, so two processes
 /// clearing the same stale lock can never delete a fresh one.
-final class LockFile {
-    let path: String
+public final class LockFile {
+    public let path: String
     private(set) var fd: Int32
     private var held = true
 
     /// How long to wait for a live owner before giving up (FTX_LOCK_TIMEOUT seconds, default 10);
     /// also the age past which a lock whose owner cannot be checked counts as stale.
-    static var timeout: Double {
+    public static var timeout: Double {
         ProcessInfo.processInfo.environment["FTX_LOCK_TIMEOUT"].flatMap(Double.init) ?? 10
     }
 
     private init(path: String, fd: Int32) { self.path = path; self.fd = fd }
 
-    static func acquire(_ path: String) throws -> LockFile {
+    public static func acquire(_ path: String) throws -> LockFile {
         let deadline = Date().addingTimeInterval(timeout)
         var delay: useconds_t = 1000
         try? FileManager.default.createDirectory(atPath: SlashPath.parent(path), withIntermediateDirectories: true)
@@ -122,7 +122,7 @@ final class LockFile {
     /// Replaces the lock's content with `data`, fsyncs, and renames it over `target`: the lock
     /// itself becomes the new file (git's protocol), so readers never see a partial value. The
     /// flock is held until the rename is done.
-    func commit(_ data: Data, to target: String) throws {
+    public func commit(_ data: Data, to target: String) throws {
         guard held else { return }
         ftruncate(fd, 0)
         let n = data.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
@@ -141,7 +141,7 @@ final class LockFile {
     }
 
     /// Deletes the lock (while still holding its flock), then closes it.
-    func release() {
+    public func release() {
         guard held else { return }
         unlink(path)
         close(fd)

@@ -28,6 +28,19 @@ public final class ObjectStore: @unchecked Sendable {
     /// Held shared by every process that writes objects, exclusively by a pruning gc.
     let writerGuard: WriterGuard
 
+    /// Called when a read finds an object absent (a lazy clone's promised objects): it may bring
+    /// the objects into the store and return true, and the read is retried once. Set once, before
+    /// the store is shared between threads.
+    public var fetchMissing: (([ObjectID]) throws -> Bool)?
+
+    /// Brings the absent ones of `ids` in through `fetchMissing`, in one batch, when it is set (a
+    /// lazy clone fetching what a command is about to read); otherwise does nothing.
+    public func fetchAbsent(_ ids: [ObjectID]) throws {
+        let absent = ids.filter { !contains($0) }
+        guard !absent.isEmpty, let fetchMissing else { return }
+        _ = try fetchMissing(absent)
+    }
+
     public init(ftxDirectory: String, maxObjectSize: UInt64 = 256 << 20) {
         objectsDirectory = ftxDirectory + "/objects"
         packsDirectory = ftxDirectory + "/packs"
@@ -190,10 +203,12 @@ public final class ObjectStore: @unchecked Sendable {
     public func read(_ id: ObjectID) throws -> (type: ObjectType, content: Data) { try read(id, depth: 0) }
 
     func read(_ id: ObjectID, depth: Int) throws -> (type: ObjectType, content: Data) {
-        guard let r = try withFrame(id, { frame, path, base in
-            try decode(id, frame: frame, path: path, base: base, depth: depth)
-        }) else { throw StoreError.objectNotFound(id.hex) }
-        return (r.0, r.1)
+        let body = { (frame: UnsafeRawBufferPointer, path: String, base: ObjectID?) in
+            try self.decode(id, frame: frame, path: path, base: base, depth: depth)
+        }
+        if let r = try withFrame(id, body) { return (r.0, r.1) }
+        if let fetch = fetchMissing, try fetch([id]), let r = try withFrame(id, body) { return (r.0, r.1) }
+        throw StoreError.objectNotFound(id.hex)
     }
 
     /// How many deltas must be resolved to read `id` (0 for a whole object).

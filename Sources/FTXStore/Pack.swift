@@ -91,9 +91,10 @@ final class PackWriter {
         try frame.withUnsafeBytes { try add(id: id, frame: $0, base: base) }
     }
 
-    /// Completes the pack; returns the final pack path (named by its checksum).
+    /// Completes the pack; returns the final pack path (named by its checksum, after `namePrefix`:
+    /// a temporary prefix keeps the pack invisible to readers until it is renamed).
     @discardableResult
-    func finish() throws -> String {
+    func finish(namePrefix: String = "") throws -> String {
         var count = UInt64(entries.count).littleEndian
         withUnsafeBytes(of: &count) { append(raw: $0) }
         let sum = hasher.finalize()
@@ -104,7 +105,7 @@ final class PackWriter {
         guard fsync(fd) == 0 else { throw StoreError.io(path: tmpPath, reason: "fsync failed") }
         close(fd)
         closed = true
-        let name = "pack-" + ObjectID(digest: sum).hex
+        let name = namePrefix + "pack-" + ObjectID(digest: sum).hex
         let packPath = "\(directory)/\(name).pack"
         let idxPath = "\(directory)/\(name).idx"
 
@@ -157,93 +158,6 @@ enum Writeback {
     }
 }
 
-/// A pack index (.idx), parsed and validated whole before anything trusts it: a crafted index
-/// is an error naming the file, never a trap or a lookup that silently misses. Checked:
-/// the size the count implies (with overflow checks), the checksum, a fanout that never
-/// decreases and ends at the count, ids strictly increasing and each inside its fanout bucket,
-/// a pack size that fits the count, and every offset inside the pack's entry area.
-/// A pure function of the bytes (a fuzz target can call `parse` directly).
-struct PackIndex {
-    let ids: [ObjectID]
-    let offsets: [UInt64]
-    let fanout: [UInt32]
-    let packSize: Int
-    let packChecksum: [UInt8]
-
-    /// The smallest pack entry: a kind byte and an 8-byte frame length.
-    static let minEntrySize = 9
-
-    static func parse(_ idx: Data, path: String) throws -> PackIndex {
-        func corrupt(_ reason: String) -> StoreError { .corruptPack(path: path, reason: reason) }
-        let bytes = [UInt8](idx)
-        func u64(_ o: Int) -> UInt64 { var v: UInt64 = 0; for i in 0..<8 { v |= UInt64(bytes[o + i]) << UInt64(8 * i) }; return v }
-        func u32(_ o: Int) -> UInt32 { var v: UInt32 = 0; for i in 0..<4 { v |= UInt32(bytes[o + i]) << UInt32(8 * i) }; return v }
-        let fixed = PackFormat.idxSize(count: 0)
-        guard bytes.count >= fixed, Array(bytes[0..<8]) == PackFormat.idxMagic else {
-            throw corrupt("truncated or not an ftx pack index (\(bytes.count) bytes)")
-        }
-        // 40 bytes per object (id + offset): the count must account for the file exactly.
-        let rawCount = u64(8)
-        guard rawCount <= UInt64((bytes.count - fixed) / 40), fixed + 40 * Int(rawCount) == bytes.count else {
-            throw corrupt("index is \(bytes.count) bytes but claims \(rawCount) objects (truncated?)")
-        }
-        let count = Int(rawCount)
-        let body = bytes.count - 32
-        guard Array(SHA256.hash(data: idx.prefix(body))) == Array(bytes[body...]) else {
-            throw corrupt("index checksum mismatch")
-        }
-        let rawPackSize = u64(16)
-        // Magic, the entries, the trailer: the least a pack of `count` objects can take.
-        let minPack = UInt64(PackFormat.packMagic.count + PackFormat.trailerSize + minEntrySize * count)
-        guard rawPackSize >= minPack, rawPackSize <= UInt64(Int.max) else {
-            throw corrupt("index records a pack size of \(rawPackSize) bytes, impossible for \(count) objects")
-        }
-        let packSize = Int(rawPackSize)
-
-        var fanout = [UInt32](repeating: 0, count: 256)
-        for i in 0..<256 {
-            fanout[i] = u32(24 + 4 * i)
-            guard i == 0 || fanout[i] >= fanout[i - 1] else {
-                throw corrupt("fanout decreases at byte \(i) (\(fanout[i - 1]) then \(fanout[i]))")
-            }
-        }
-        guard fanout[255] == UInt32(truncatingIfNeeded: count), UInt64(fanout[255]) == rawCount else {
-            throw corrupt("fanout ends at \(fanout[255]), not at the object count \(count)")
-        }
-
-        let idsStart = 24 + 1024
-        var ids = [ObjectID]()
-        ids.reserveCapacity(count)
-        bytes.withUnsafeBytes { raw in
-            for i in 0..<count { ids.append(ObjectID(bytes: UnsafeRawBufferPointer(rebasing: raw[(idsStart + 32 * i)..<(idsStart + 32 * i + 32)]))) }
-        }
-        for i in 1..<max(count, 1) where !(ids[i - 1] < ids[i]) {
-            throw corrupt("ids not sorted (or repeated) at position \(i)")
-        }
-        for i in 0..<count {
-            let b = Int(ids[i].firstByte)
-            let lo = b == 0 ? 0 : Int(fanout[b - 1])
-            guard lo <= i, i < Int(fanout[b]) else {
-                throw corrupt("fanout does not match the ids: \(ids[i].short) at position \(i) is outside bucket \(b)")
-            }
-        }
-
-        let offStart = idsStart + 32 * count
-        let entryEnd = UInt64(packSize - PackFormat.trailerSize - minEntrySize)
-        var offsets = [UInt64](repeating: 0, count: count)
-        for i in 0..<count {
-            let off = u64(offStart + 8 * i)
-            guard off >= UInt64(PackFormat.packMagic.count), off <= entryEnd else {
-                throw corrupt("offset \(off) of \(ids[i].short) is outside the pack (\(packSize) bytes)")
-            }
-            offsets[i] = off
-        }
-        let sumStart = offStart + 8 * count
-        return PackIndex(ids: ids, offsets: offsets, fanout: fanout, packSize: packSize,
-                         packChecksum: Array(bytes[sumStart..<(sumStart + 32)]))
-    }
-}
-
 /// A pack opened for reading: the idx in memory (validated whole, see PackIndex), the pack
 /// memory-mapped and checked against it (size, magic, trailer count and checksum).
 final class PackReader: @unchecked Sendable {
@@ -254,6 +168,7 @@ final class PackReader: @unchecked Sendable {
     let fanout: [UInt32]
     let packSize: Int
     let packChecksum: [UInt8]
+    let packIndex: PackIndex
     private let map: UnsafeMutableRawPointer
     let modificationDate: Date
 
@@ -264,6 +179,7 @@ final class PackReader: @unchecked Sendable {
             throw StoreError.corruptPack(path: idxPath, reason: "cannot read index file")
         }
         let index = try PackIndex.parse(data, path: idxPath)
+        packIndex = index
         ids = index.ids
         offsets = index.offsets
         fanout = index.fanout
@@ -299,16 +215,7 @@ final class PackReader: @unchecked Sendable {
     var count: Int { ids.count }
 
     /// Position of `id` in the sorted id list.
-    func index(of id: ObjectID) -> Int? {
-        let b = Int(id.firstByte)
-        var lo = b == 0 ? 0 : Int(fanout[b - 1]), hi = Int(fanout[b])
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if ids[mid] == id { return mid }
-            if ids[mid] < id { lo = mid + 1 } else { hi = mid }
-        }
-        return nil
-    }
+    func index(of id: ObjectID) -> Int? { packIndex.position(of: id) }
 
     func contains(_ id: ObjectID) -> Bool { index(of: id) != nil }
 

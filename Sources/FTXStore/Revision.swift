@@ -161,10 +161,12 @@ extension Repository {
         throw StoreError.badRevision(rev, reason: "tag chain too long")
     }
 
-    /// The full ref a short name means: HEAD, refs/…, then refs/heads/, refs/tags/, refs/deploy/.
+    /// The full ref a short name means: HEAD, refs/…, then refs/heads/, refs/tags/, refs/deploy/,
+    /// refs/remotes/ (remote-tracking refs: `origin/main`).
     public func refName(for name: String) throws -> String? {
         if name == "HEAD" { return "HEAD" }
-        let candidates = name.hasPrefix("refs/") ? [name] : ["refs/heads/\(name)", "refs/tags/\(name)", "refs/deploy/\(name)"]
+        let candidates = name.hasPrefix("refs/") ? [name]
+            : ["refs/heads/\(name)", "refs/tags/\(name)", "refs/deploy/\(name)", "refs/remotes/\(name)"]
         for c in candidates where (try? RefStore.validate(name: c)) != nil {
             if FileManager.default.fileExists(atPath: refs.path(c)) { return c }
         }

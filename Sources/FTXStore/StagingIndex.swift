@@ -80,9 +80,15 @@ public struct StagingIndex: Sendable {
 
     /// Builds (and writes) the tree objects for the staged paths; returns the root tree id.
     public func writeTree(to store: ObjectStore) throws -> ObjectID {
+        try StagingIndex.writeTree(files: entries.mapValues { (kind: $0.kind, id: $0.id) }, to: store)
+    }
+
+    /// Writes the nested trees of a flat `path → file` map (as `Repository.flatten` returns) and
+    /// returns the root tree's id.
+    public static func writeTree(files: [String: (kind: EntryKind, id: ObjectID)], to store: ObjectStore) throws -> ObjectID {
         final class Dir { var files: [String: (EntryKind, ObjectID)] = [:]; var dirs: [String: Dir] = [:] }
         let root = Dir()
-        for (path, e) in entries {
+        for (path, e) in files {
             var node = root
             let comps = SlashPath.components(path).map(String.init)
             for c in comps.dropLast() {

@@ -1,5 +1,8 @@
 import Foundation
 import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Paths and helpers shared by every test target: the repository root, the reference fixtures
 /// committed under Tests/ (each with the script in scripts/ that regenerates it), the real SmolLM2
@@ -67,6 +70,65 @@ public enum TestSupport {
             dir.deleteLastPathComponent()
         }
         return repoRoot.appendingPathComponent(".build/debug/ftx").path
+    }
+
+    /// Deterministic pseudo-random bytes (a 64-bit LCG's high bits): test data that does not
+    /// compress and is the same on every run.
+    public static func pseudoRandomBytes(_ n: Int, seed: UInt64) -> Data {
+        var s = seed
+        var d = Data(count: n)
+        d.withUnsafeMutableBytes { (b: UnsafeMutableRawBufferPointer) in
+            let p = b.bindMemory(to: UInt8.self)
+            for i in 0..<n {
+                s = s &* 6364136223846793005 &+ 1442695040888963407
+                p[i] = UInt8(truncatingIfNeeded: s >> 33)
+            }
+        }
+        return d
+    }
+
+    /// A running `ftx` whose output is collected in the background; `wait()` returns it.
+    public final class Running: @unchecked Sendable {
+        public let process: Process
+        private let group = DispatchGroup()
+        private var out = Data(), err = Data()
+
+        init(_ process: Process, stdout: Pipe, stderr: Pipe) {
+            self.process = process
+            for (pipe, isOut) in [(stdout, true), (stderr, false)] {
+                group.enter()
+                DispatchQueue.global().async {
+                    let d = pipe.fileHandleForReading.readDataToEndOfFile()
+                    if isOut { self.out = d } else { self.err = d }
+                    self.group.leave()
+                }
+            }
+        }
+
+        public func wait() -> RunResult {
+            process.waitUntilExit()
+            group.wait()
+            return RunResult(status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
+                             stderr: String(decoding: err, as: UTF8.self))
+        }
+
+        /// SIGKILL: no handler runs, as when a machine loses power.
+        public func kill9() { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+    }
+
+    /// Starts `ftx args…` in `cwd` without waiting for it.
+    public static func startFTX(_ args: [String], cwd: URL, env: [String: String] = [:]) throws -> Running {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: ftxBinary)
+        p.arguments = args
+        p.currentDirectoryURL = cwd
+        p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        return Running(p, stdout: out, stderr: err)
     }
 
     /// A billion-laughs YAML document: nine levels of nine aliases each (9^9 nodes once expanded,

@@ -18,7 +18,7 @@ struct FTX: ParsableCommand {
         """),
         version: FTXVersion.string,
         subcommands: StoreCommands.all + ModelCommands.all + TrainCommands.all
-            + DataCommands.all + EvalCommands.all + RunCommands.all
+            + DataCommands.all + EvalCommands.all + RunCommands.all + RemoteCommands.all
     )
 }
 
@@ -34,7 +34,7 @@ enum Entry {
     static func main() {
         var command: ParsableCommand
         do {
-            command = try FTX.parseAsRoot()
+            command = try FTX.parseAsRoot(RemoteCommands.normalize(Array(CommandLine.arguments.dropFirst())))
         } catch {
             if let typo = CommandTypo.find(in: Array(CommandLine.arguments.dropFirst())) {
                 report(GenericError("unknown command '\(typo.word)'", at: nil, hint: typo.hint))

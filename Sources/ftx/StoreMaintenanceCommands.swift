@@ -11,25 +11,30 @@ struct FsckCommand: ParsableCommand {
         discussion: reflow("""
         Each object is decompressed and rehashed; trees, commits, tags and chunk lists are parsed;
         everything reachable from refs, reflogs and the index must exist. Leftovers of interrupted
-        commands (temporary files, stale locks) are warnings, not errors.
+        commands (temporary files, stale locks) are warnings, not errors. In a lazy clone, objects
+        left on the remote on purpose are listed as promised, not missing.
 
         Examples:
           ftx fsck
           ftx fsck --json
         """))
     @Flag(help: "Machine-readable output.") var json = false
+    @Flag(name: .shortAndLong, help: "List every promised object.") var verbose = false
 
     func run() throws {
         let repo = try StoreCLI.repository()
         let r = repo.fsck()
         if json {
-            try JSONOutput.emit(["errors": r.errors, "warnings": r.warnings, "objects": r.objectsChecked,
+            try JSONOutput.emit(["errors": r.errors, "warnings": r.warnings, "promised": r.promised, "objects": r.objectsChecked,
                                 "refs": r.refsChecked, "clean": r.isClean])
         } else {
             for e in r.errors { StoreCLI.out("error: \(e)") }
             for w in r.warnings { StoreCLI.out("warning: \(w)") }
+            for p in r.promised.prefix(verbose ? Int.max : 5) { StoreCLI.out("promised: \(p)") }
+            if !verbose && r.promised.count > 5 { StoreCLI.out("promised: … \(r.promised.count - 5) more (--verbose lists all)") }
             StoreCLI.out("checked \(r.objectsChecked) objects, \(r.refsChecked) refs: "
-                         + (r.isClean ? "ok" : "\(r.errors.count) problem(s)"))
+                         + (r.isClean ? "ok" : "\(r.errors.count) problem(s)")
+                         + (r.promised.isEmpty ? "" : "; \(r.promised.count) promised object(s) not fetched yet (not an error)"))
         }
         if !r.isClean { throw ExitCode(1) }
     }
@@ -46,16 +51,36 @@ struct GCCommand: ParsableCommand {
         (add, commit, run, ...) is running: gc waits for it up to FTX_LOCK_TIMEOUT seconds (10),
         then packs without pruning. Commands that write objects wait while gc prunes.
 
+        With --remote NAME, the same for a remote: packs that no ref of the remote reaches and
+        that are older than the grace period are deleted (a concurrent push writes packs younger
+        than that, so it is never disturbed).
+
         Examples:
           ftx gc                 prune unreachable objects older than 2 weeks
           ftx gc --prune=now     prune every unreachable object
           ftx gc --prune=3d
+          ftx gc --remote origin --dry-run
         """))
     @Option(help: "Grace period: now, or N with s/m/h/d/w.") var prune: String = "2w"
+    @Option(help: "Collect a remote's unreachable packs instead of the local store.") var remote: String?
+    @Flag(help: "With --remote: list what would be deleted.") var dryRun = false
+    @Flag(help: "With --remote: machine-readable output.") var json = false
 
     func run() throws {
-        let repo = try StoreCLI.repository()
         let grace = try Repository.parseGracePeriod(prune)
+        if let name = remote {
+            let r = try Registry.discover().remote(name).gc(gracePeriod: grace, dryRun: dryRun)
+            if json {
+                return try JSONOutput.emit(["deleted": r.deleted, "bytes_freed": r.bytesFreed, "kept": r.kept,
+                                           "young": r.young, "dry_run": r.dryRun])
+            }
+            for d in r.deleted { StoreCLI.out("\(dryRun ? "would delete" : "deleted") \(d)") }
+            StoreCLI.out("\(r.kept) pack(s) reachable, \(r.young) unreachable but younger than \(prune); "
+                         + "\(dryRun ? "would free" : "freed") \(ProgressReporter.formatBytes(r.bytesFreed))")
+            return
+        }
+        if dryRun || json { throw ValidationError("--dry-run and --json go with --remote") }
+        let repo = try StoreCLI.repository()
         let r = try repo.gc(gracePeriod: grace)
         StoreCLI.out("packed \(r.packedObjects) objects, pruned \(r.prunedObjects), removed \(r.removedPacks) old pack(s)"
                      + (r.removedTemporaryFiles > 0 ? " and \(r.removedTemporaryFiles) temporary file(s)" : ""))

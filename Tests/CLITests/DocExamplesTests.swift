@@ -7,7 +7,8 @@ import FTXTestSupport
 /// through FTX_MAX_STEPS. Exit codes are compared, and output where a page shows it.
 final class DocExamplesTests: XCTestCase {
     static let pages = ["README.md", "docs/README.md", "docs/architecture.md", "docs/data.md", "docs/deploy.md",
-                        "docs/eval.md", "docs/fuzzing.md", "docs/models.md", "docs/runs.md", "docs/store.md", "docs/training.md"]
+                        "docs/eval.md", "docs/fuzzing.md", "docs/models.md", "docs/remotes.md", "docs/runs.md", "docs/store.md",
+                        "docs/training.md"]
 
     func testEveryPageIsCovered() throws {
         let docs = try FileManager.default.contentsOfDirectory(atPath: TestSupport.repoRoot.appendingPathComponent("docs").path)
@@ -18,6 +19,7 @@ final class DocExamplesTests: XCTestCase {
     func testReadme() throws { try runPage("README.md") }
     func testDocsIndex() throws { try runPage("docs/README.md") }
     func testArchitecture() throws { try runPage("docs/architecture.md") }
+    func testRemotes() throws { try runPage("docs/remotes.md") }
     func testData() throws { try runPage("docs/data.md") }
     func testDeploy() throws { try runPage("docs/deploy.md") }
     func testEval() throws { try runPage("docs/eval.md") }

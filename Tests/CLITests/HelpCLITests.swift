@@ -8,7 +8,7 @@ final class HelpCLITests: XCTestCase {
     static let commands: [[String]] = [
         [], ["add"], ["status"], ["show"], ["diff"], ["train"], ["eval"], ["run"], ["runs"], ["deploy"],
         ["reproduce"], ["export"], ["generate"], ["score"], ["data"], ["data", "check"], ["data", "clean"], ["base"],
-        ["checkout"],
+        ["checkout"], ["remote"], ["push"], ["fetch"], ["pull"], ["clone"], ["gc"], ["fsck"],
     ]
 
     func testDiscussionsAreEvenParagraphsWithinEightyColumns() throws {

@@ -8,18 +8,7 @@ import Glibc
 /// End-to-end tests of the store under concurrent and interrupted commands: gc racing add, and
 /// checkout killed mid-write (helpers in StoreCLITests.swift).
 extension StoreCLITests {
-    func randomData(_ n: Int, seed: UInt64) -> Data {
-        var s = seed
-        var d = Data(count: n)
-        d.withUnsafeMutableBytes { (b: UnsafeMutableRawBufferPointer) in
-            let p = b.bindMemory(to: UInt8.self)
-            for i in 0..<n {
-                s = s &* 6364136223846793005 &+ 1442695040888963407
-                p[i] = UInt8(truncatingIfNeeded: s >> 33)
-            }
-        }
-        return d
-    }
+    func randomData(_ n: Int, seed: UInt64) -> Data { TestSupport.pseudoRandomBytes(n, seed: seed) }
 
     /// `ftx gc --prune=now` running while `ftx add` stores a small file (a loose object) and then
     /// a large one: the small file's object exists long before the index names it. Before the

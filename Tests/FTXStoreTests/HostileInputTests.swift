@@ -102,6 +102,7 @@ final class HostileInputTests: StoreTestCase {
         let cases: [(String, (inout [UInt8], Int) -> Void)] = [
             ("outside the pack", { b, n in self.put(&b, ids + 32 * n, 1 << 63) }),
             ("outside the pack", { b, n in self.put(&b, ids + 32 * n + 8, 3) }),
+            ("overlap", { b, n in b.replaceSubrange((ids + 32 * n + 8)..<(ids + 32 * n + 16), with: b[(ids + 32 * n)..<(ids + 32 * n + 8)]) }),
             ("pack size", { b, _ in self.put(&b, 16, UInt64.max) }),
             ("pack size", { b, _ in self.put(&b, 16, 20) }),
             ("fanout", { b, n in self.put(&b, 24 + 40, UInt64(n + 1), bytes: 4) }),

@@ -40,18 +40,7 @@ class StoreTestCase: XCTestCase {
     }
 
     /// Deterministic pseudo-random bytes.
-    func randomBytes(_ n: Int, seed: UInt64) -> Data {
-        var s = seed
-        var d = Data(count: n)
-        d.withUnsafeMutableBytes { b in
-            let p = b.bindMemory(to: UInt8.self)
-            for i in 0..<n {
-                s = s &* 6364136223846793005 &+ 1442695040888963407
-                p[i] = UInt8(truncatingIfNeeded: s >> 33)
-            }
-        }
-        return d
-    }
+    func randomBytes(_ n: Int, seed: UInt64) -> Data { TestSupport.pseudoRandomBytes(n, seed: seed) }
 
     func assertThrows<T>(_ body: @autoclosure () throws -> T, _ check: (StoreError) -> Bool,
                          file: StaticString = #filePath, line: UInt = #line) {

@@ -78,6 +78,23 @@ final class WorkTreeTests: StoreTestCase {
         XCTAssertEqual(try repo.status().staged.map(\.path), ["a.txt"])
     }
 
+    /// A directory in one commit is a file in the other: the directory's files go before the file
+    /// is written (it used to stop with "a directory is in the way"), and many files at once.
+    func testCheckoutReplacesADirectoryWithAFileAndWritesManyFiles() throws {
+        var many: [String: String] = [:]
+        for i in 0..<300 { many["d\(i % 7)/f\(i).txt"] = "file \(i)" }
+        let c1 = try commitFiles(many.merging(["xd/inner.txt": "inner"]) { a, _ in a }, "dirs")
+        try repo.remove(paths: ["xd", "d0", "d1", "d2", "d3", "d4", "d5", "d6"], cwd: dir.path)
+        let c2 = try commitFiles(["xd": "now a file"], "file")
+        try repo.checkout(c1.hex)
+        for (p, t) in many { XCTAssertEqual(read(p), t, p) }
+        XCTAssertEqual(read("xd/inner.txt"), "inner")
+        try repo.checkout(c2.hex)
+        XCTAssertEqual(read("xd"), "now a file")
+        XCTAssertNil(read("d3/f3.txt"))
+        XCTAssertTrue(try repo.status().isClean)
+    }
+
     func testUncommittedFilesUntouchedByCheckoutSurvive() throws {
         let c1 = try commitFiles(["a.txt": "v1", "b.txt": "b"], "one")
         try commitFiles(["a.txt": "v2"], "two")
