@@ -47,8 +47,9 @@ public struct RunConfigLoader {
             source = "--set"
         }
         for o in overrides { try Self.apply(override: o, to: &raw) }
-        if let cap = TrainConfig.stepCap() { raw["max_steps"] = min((raw["max_steps"] as? Int) ?? cap, cap) }
-        let resolved = try resolver.resolve(raw, originalText: overrides.isEmpty && TrainConfig.stepCap() == nil ? originalText : nil, source: source)
+        let cap = TrainConfig.stepCap()
+        if let cap { raw["max_steps"] = min((raw["max_steps"] as? Int) ?? cap, cap) }
+        let resolved = try resolver.resolve(raw, originalText: overrides.isEmpty && cap == nil ? originalText : nil, source: source)
         return try plan(from: resolved, source: source, message: message, evalText: overrides.isEmpty ? originalText : nil)
     }
 

@@ -97,12 +97,13 @@ extension TrainConfig {
         if c.earlyStoppingPatience > 0 && c.dataValid == nil {
             throw TrainError.config("early_stopping_patience needs a validation set (data.valid)", at: file)
         }
-        if let cap = stepCap() { c.maxSteps = min(c.maxSteps ?? cap, cap) }
         return c
     }
 
-    /// FTX_MAX_STEPS=N caps training at N optimizer steps: the doc tests and smoke runs set it. The
-    /// cap lands in the resolved config (`max_steps`), so a capped run's record says so.
+    /// FTX_MAX_STEPS=N caps training at N optimizer steps: the doc tests and smoke runs set it.
+    /// `ftx train` and `ftx run` apply it where they resolve a config (RunConfigLoader), so the cap
+    /// lands in the resolved config (`max_steps`) and a capped run's record says so; parsing a
+    /// recorded config (reproduce, lineage) never reads it.
     public static func stepCap(_ env: [String: String] = ProcessInfo.processInfo.environment) -> Int? {
         env["FTX_MAX_STEPS"].flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil }
     }
