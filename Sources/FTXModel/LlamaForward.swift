@@ -18,11 +18,34 @@ public enum MatmulMode: Sendable {
     case int8
 }
 
-/// One sequence's part of a batched forward: its cache and the new tokens appended to it.
+/// One sequence's part of a batched forward: its cache, the new tokens appended to it, and the
+/// adapter its rows use (several adapters on one base share a pass; see `RowAdapter`).
 public struct ForwardSegment {
     public let cache: KVCache
     public let tokens: [Int]
-    public init(cache: KVCache, tokens: [Int]) { self.cache = cache; self.tokens = tokens }
+    public let adapter: RowAdapter
+    public init(cache: KVCache, tokens: [Int], adapter: RowAdapter = .model) {
+        self.cache = cache; self.tokens = tokens; self.adapter = adapter
+    }
+}
+
+/// Which LoRA adapter a segment's rows go through, applied unmerged per row: the base projections
+/// run once for the whole batch, each adapter's low-rank product only on its own rows. A serving
+/// process keeps one base and any number of adapters and mixes their requests in one pass.
+public enum RowAdapter: Sendable {
+    /// The model's own `adapter` (none when it is nil): what every caller got before adapters mixed.
+    case model
+    /// The base alone, whatever `model.adapter` holds.
+    case base
+    /// This adapter, whatever `model.adapter` holds.
+    case lora(SharedAdapter)
+}
+
+/// An adapter loaded once and shared by the segments that use it. A reference, so consecutive
+/// segments with the same one are recognised (`===`) and go through one low-rank matmul.
+public final class SharedAdapter: Sendable {
+    public let weights: LoRAWeights
+    public init(_ weights: LoRAWeights) { self.weights = weights }
 }
 
 extension LlamaModel {
@@ -92,17 +115,17 @@ extension LlamaModel {
         }
         observe?(0, x, rows)
 
-        let lora = adapter
+        let groups = adapterGroups(segments, segStart: segStart)
         scratch.positions.withUnsafeBufferPointer { pos in
             for (l, layer) in weights.layers.enumerated() {
-                let ad = lora.flatMap { l < $0.layers.count ? $0.layers[l] : nil }
+                let ad = LayerAdapters(groups: groups, layer: l)
                 layer.attnNorm.withUnsafeBufferPointer { VectorOps.rmsNormRows(x, $0.baseAddress!, rows: rows, n: H, eps: c.rmsNormEps, into: xn) }
                 if let xq = q8(xn, rows: rows, cols: H, for: [layer.q, layer.k, layer.v]) {
                     LinearWeight.forward([layer.q, layer.k, layer.v], xn, q8: xq, rows: rows, into: [q, k, v])
                 } else {
                     LinearWeight.forward([layer.q, layer.k, layer.v], xn, rows: rows, into: [q, k, v])
                 }
-                addLoRA(ad?[.q], xn, rows, q, scratch); addLoRA(ad?[.k], xn, rows, k, scratch); addLoRA(ad?[.v], xn, rows, v, scratch)
+                addLoRA(ad, .q, xn, q, scratch); addLoRA(ad, .k, xn, k, scratch); addLoRA(ad, .v, xn, v, scratch)
                 RoPE.forward(q, pos.baseAddress!, rows: rows, heads: c.numHeads, table: rope)
                 RoPE.forward(k, pos.baseAddress!, rows: rows, heads: c.numKVHeads, table: rope)
                 for (si, s) in segments.enumerated() {
@@ -111,16 +134,16 @@ extension LlamaModel {
                     (s.cache.values[l] + p0 * kvD).update(from: v + rs * kvD, count: n * kvD)
                 }
                 attention(segments: segments, layer: l, segStart: segStart, segPos: segPos, q: q, out: att)
-                project(layer.o, ad?[.o], att, rows, x, q8: q8(att, rows: rows, cols: qD, for: [layer.o]), accumulate: true, scratch)
+                project(layer.o, ad, .o, att, rows, x, q8: q8(att, rows: rows, cols: qD, for: [layer.o]), accumulate: true, scratch)
                 layer.ffnNorm.withUnsafeBufferPointer { VectorOps.rmsNormRows(x, $0.baseAddress!, rows: rows, n: H, eps: c.rmsNormEps, into: xn) }
                 if let xq = q8(xn, rows: rows, cols: H, for: [layer.gate, layer.up]) {
                     LinearWeight.forward([layer.gate, layer.up], xn, q8: xq, rows: rows, into: [gate, up])
                 } else {
                     LinearWeight.forward([layer.gate, layer.up], xn, rows: rows, into: [gate, up])
                 }
-                addLoRA(ad?[.gate], xn, rows, gate, scratch); addLoRA(ad?[.up], xn, rows, up, scratch)
+                addLoRA(ad, .gate, xn, gate, scratch); addLoRA(ad, .up, xn, up, scratch)
                 VectorOps.swiglu(gate, up, count: rows * F)
-                project(layer.down, ad?[.down], gate, rows, x, q8: q8(gate, rows: rows, cols: F, for: [layer.down]), accumulate: true, scratch)
+                project(layer.down, ad, .down, gate, rows, x, q8: q8(gate, rows: rows, cols: F, for: [layer.down]), accumulate: true, scratch)
                 observe?(l + 1, x, rows)
             }
         }
@@ -156,12 +179,48 @@ extension LlamaModel {
         return UnsafeMutableBufferPointer(start: logits, count: sel.count * c.vocabSize)
     }
 
-    /// y (+)= x·Wᵀ, plus scale·(x·Aᵀ)·Bᵀ when an adapter pair is present.
-    func project(_ w: LinearWeight, _ pair: LoRAPair?, _ x: UnsafePointer<Float>, _ rows: Int,
+    /// y (+)= x·Wᵀ, plus each row's adapter product for projection `p`.
+    func project(_ w: LinearWeight, _ ad: LayerAdapters, _ p: Projection, _ x: UnsafePointer<Float>, _ rows: Int,
                  _ y: UnsafeMutablePointer<Float>, q8: Q8Rows? = nil, accumulate: Bool, _ scratch: ForwardScratch) {
         if let q8 { w.forward(x, q8: q8, rows: rows, into: y, accumulate: accumulate) }
         else { w.forward(x, rows: rows, into: y, accumulate: accumulate) }
-        addLoRA(pair, x, rows, y, scratch)
+        addLoRA(ad, p, x, y, scratch)
+    }
+
+    /// Runs of consecutive rows that use one adapter: (first row, row count, adapter or nil for
+    /// none). Consecutive segments with the same adapter form one run, so a batch sorted by adapter
+    /// does one low-rank matmul per adapter and projection.
+    func adapterGroups(_ segments: [ForwardSegment], segStart: [Int]) -> [(row: Int, count: Int, weights: LoRAWeights?)] {
+        var groups: [(row: Int, count: Int, weights: LoRAWeights?)] = []
+        var lastKey: ObjectIdentifier?? = nil   // outer nil: no run yet; inner nil: the base
+        let own = adapter
+        for (i, s) in segments.enumerated() {
+            let w: LoRAWeights?, key: ObjectIdentifier?
+            switch s.adapter {
+            case .model: w = own; key = own == nil ? nil : ObjectIdentifier(LlamaModel.self)
+            case .base: w = nil; key = nil
+            case .lora(let a): w = a.weights; key = ObjectIdentifier(a)
+            }
+            if let last = lastKey, last == key { groups[groups.count - 1].count += s.tokens.count; continue }
+            groups.append((segStart[i], s.tokens.count, w))
+            lastKey = .some(key)
+        }
+        return groups
+    }
+
+    /// The adapter runs of a batch at one layer.
+    struct LayerAdapters {
+        let groups: [(row: Int, count: Int, weights: LoRAWeights?)]
+        let layer: Int
+    }
+
+    /// y += scale·(x·Aᵀ)·Bᵀ on each run of rows, with that run's adapter pair for projection `p`.
+    func addLoRA(_ ad: LayerAdapters, _ p: Projection, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                 _ scratch: ForwardScratch) {
+        for g in ad.groups {
+            guard let w = g.weights, ad.layer < w.layers.count, let pair = w.layers[ad.layer][p] else { continue }
+            addLoRA(pair, x + g.row * pair.inFeatures, g.count, y + g.row * pair.outFeatures, scratch)
+        }
     }
 
     /// y += scale·(x·Aᵀ)·Bᵀ

@@ -6,7 +6,7 @@ import FTXTensor
 /// Generation's 8-bit-activation matmuls against the exact (f32-activation) path.
 final class Int8MatmulTests: XCTestCase {
     /// The tiny shape with SmolLM2's weight types: Q4_1 projections, a tied Q8_0 embedding/head.
-    func quantizedTinyModel() -> LlamaModel {
+    static func quantizedTinyModel() -> LlamaModel {
         let c = LlamaConfig.tiny()
         var rng = SplitMix64(seed: 21)
         func blocks(_ type: QuantType, _ out: Int, _ inF: Int, scale: Float) -> LinearWeight {
@@ -47,7 +47,7 @@ final class Int8MatmulTests: XCTestCase {
     }
 
     func testTinyQuantizedModelInt8NearExact() throws {
-        let m = quantizedTinyModel()
+        let m = Self.quantizedTinyModel()
         let ids = m.tokenizer.encode("Integer kernels must stay close to the exact path.")
         let exact = try logits(m, ids, .exact), int8 = try logits(m, ids, .int8)
         XCTAssertNotEqual(exact, int8, "the int8 path is in use")
@@ -61,7 +61,7 @@ final class Int8MatmulTests: XCTestCase {
     }
 
     func testTinyQuantizedModelBatchedEqualsOneByOne() throws {
-        let m = quantizedTinyModel()
+        let m = Self.quantizedTinyModel()
         let prompts = ["first prompt", "a second, longer prompt here", "3rd", "four"].map { m.tokenizer.encode($0) }
         let params = GenerationParams(maxTokens: 10, stopAtEOS: false)
         XCTAssertEqual(params.matmuls, .int8)
