@@ -22,7 +22,11 @@ final class MixedAdapterTests: XCTestCase {
 
     /// Prefill and then greedy decode, step by step: all sequences together in one forward per step
     /// (each with its adapter), against each alone with `model.adapter` set to its adapter.
-    func checkMixed(_ model: LlamaModel, matmuls: MatmulMode, file: StaticString = #filePath, line: UInt = #line) throws {
+    /// `tolerance` is relative to the largest logit: 0 (bit-exact) for int8, where the low-rank
+    /// product is the only f32 BLAS call; the f32 path lets BLAS block rows differently for a
+    /// different row count, which changes the summation order (~1e-6).
+    func checkMixed(_ model: LlamaModel, matmuls: MatmulMode, tolerance: Float = 0,
+                    file: StaticString = #filePath, line: UInt = #line) throws {
         let c = model.config
         let a = Self.randomAdapter(c, seed: 11), b = Self.randomAdapter(c, seed: 12)
         let shared = (SharedAdapter(a), SharedAdapter(b))
@@ -56,7 +60,13 @@ final class MixedAdapterTests: XCTestCase {
             let cache = KVCache(config: c, maxLength: p.count + steps)
             var l = try model.forward([ForwardSegment(cache: cache, tokens: p)], logits: .last, matmuls: matmuls)
             for s in 0...steps {
-                XCTAssertEqual(l, Array(together[s][(i * V)..<((i + 1) * V)]), "sequence \(i), step \(s), \(matmuls)", file: file, line: line)
+                let mixed = Array(together[s][(i * V)..<((i + 1) * V)])
+                if tolerance == 0 {
+                    XCTAssertEqual(l, mixed, "sequence \(i), step \(s), \(matmuls)", file: file, line: line)
+                } else {
+                    let scale = l.map(abs).max()!, diff = zip(l, mixed).map { abs($0 - $1) }.max()!
+                    XCTAssertLessThanOrEqual(diff, tolerance * scale, "sequence \(i), step \(s), \(matmuls)", file: file, line: line)
+                }
                 if s == steps { break }
                 l = try model.forward([ForwardSegment(cache: cache, tokens: [argmax(l, row: 0, V)])], logits: .last, matmuls: matmuls)
             }
@@ -78,7 +88,7 @@ final class MixedAdapterTests: XCTestCase {
     }
 
     func testMixedAdaptersF32() throws {
-        try checkMixed(LlamaModel.random(config: .tiny(), seed: 7, tokenizer: .tinyByteLevel()), matmuls: .exact)
+        try checkMixed(LlamaModel.random(config: .tiny(), seed: 7, tokenizer: .tinyByteLevel()), matmuls: .exact, tolerance: 1e-5)
     }
 
     /// `.base` ignores the model's own adapter; `.model` (the default) uses it.
