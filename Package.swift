@@ -5,6 +5,8 @@
 //   FTXEval → FTXModel, FTXData;  FTXTrain → FTXModel, FTXTensor, FTXData;  FTXModel → FTXTensor → FTXCore.
 //   FTXData (datasets; knows no model) and FTXStore (objects; no ML) sit on FTXCore; FTXRegistry joins them all.
 //   FTXRemote (S3-compatible and directory remotes; no ML) sits on FTXStore, below FTXRegistry.
+//   FTXServe (HTTP serving, the request log, /metrics, monitor) sits on FTXRegistry, beside the CLI;
+//   only FTXServe imports SwiftNIO and Prometheus.
 //   Only FTXTensor imports CBLAS; only FTXRemote imports CCurl; FTXCore holds the one parallel-for
 //   (Threads) every module shares.
 import PackageDescription
@@ -27,6 +29,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // HTTP serving straight on SwiftNIO (its HTTP/1 codec parses requests): a framework on top
+        // would add minutes to every CI build for routing a dozen paths.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C shims over the Debian -dev packages.
@@ -66,8 +72,17 @@ let package = Package(
         .target(name: "FTXRegistry", dependencies: [
             "FTXCore", "FTXStore", "FTXRemote", "FTXTensor", "FTXModel", "FTXTrain", "FTXData", "FTXEval", "CGit2", "CSQLite", "Yams",
         ]),
+        // Serving: OpenAI-compatible HTTP on SwiftNIO, continuous batching over FTXModel's decode
+        // loop, the request log, Prometheus /metrics, and `ftx monitor` over the logs.
+        .target(name: "FTXServe", dependencies: [
+            "FTXCore", "FTXStore", "FTXModel", "FTXEval", "FTXData", "FTXRegistry",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
         .executableTarget(name: "ftx", dependencies: [
-            "FTXCore", "FTXRegistry", "FTXStore", "FTXRemote", "FTXModel", "FTXTrain", "FTXData", "FTXEval",
+            "FTXCore", "FTXRegistry", "FTXServe", "FTXStore", "FTXRemote", "FTXModel", "FTXTrain", "FTXData", "FTXEval",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -85,6 +100,7 @@ let package = Package(
                     exclude: ["Fixtures"]),  // read by path (PEFT, bitsandbytes NF4 and torch AdamW references)
         .testTarget(name: "FTXDataTests", dependencies: ["FTXTestSupport", "FTXData"]),
         .testTarget(name: "FTXEvalTests", dependencies: ["FTXTestSupport", "FTXEval", "FTXModel", "FTXData", "Yams"]),
+        .testTarget(name: "FTXServeTests", dependencies: ["FTXTestSupport", "FTXServe", "FTXModel", "FTXEval", "FTXRegistry", "FTXCore"]),
         .testTarget(name: "FTXRemoteTests", dependencies: ["FTXTestSupport", "FTXRemote", "FTXStore"]),
         .testTarget(name: "FTXRegistryTests", dependencies: ["FTXTestSupport", "FTXCore", "FTXRegistry", "FTXStore", "FTXEval",
                                                           "FTXModel", "FTXTensor", "FTXTrain", "Yams"]),
