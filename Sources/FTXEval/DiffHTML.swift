@@ -119,7 +119,8 @@ public enum DiffHTML {
 
     static func f(_ d: Double) -> String { String(format: "%.1f", d) }
 
-    static func esc(_ s: String) -> String {
+    /// HTML-escapes text for element content and attribute values.
+    public static func esc(_ s: String) -> String {
         var o = ""
         o.reserveCapacity(s.count)
         for ch in s {

@@ -10,14 +10,7 @@ public enum GateEvaluator {
             return GateResult(gate: spec.text, spec: spec, status: .fail, value: nil,
                               detail: "the report has no \(name)" + (name == "loss" || name == "perplexity" ? " (nothing was scored)" : ""))
         }
-        let ok: Bool
-        switch op {
-        case .ge: ok = v >= limit
-        case .gt: ok = v > limit
-        case .le: ok = v <= limit
-        case .lt: ok = v < limit
-        case .eq: ok = v == limit
-        }
+        let ok = op.holds(v, limit)
         return GateResult(gate: spec.text, spec: spec, status: ok ? .pass : .fail, value: v,
                           detail: "\(name) = \(fmt(v))")
     }

@@ -6,7 +6,19 @@ import FTXCore
 ///   - {regression_vs: base, max_drop: 0.02} no metric may drop by more than 0.02 vs the baseline
 ///   - {regression_vs: base, max_flips: 3}   no more than 3 cases may flip pass → fail
 public struct GateSpec: Codable, Equatable, Sendable {
-    public enum Op: String, Codable, Sendable, CaseIterable { case ge = ">=", gt = ">", le = "<=", lt = "<", eq = "==" }
+    public enum Op: String, Codable, Sendable, CaseIterable {
+        case ge = ">=", gt = ">", le = "<=", lt = "<", eq = "=="
+        /// Whether `value OP limit` holds.
+        public func holds(_ value: Double, _ limit: Double) -> Bool {
+            switch self {
+            case .ge: return value >= limit
+            case .gt: return value > limit
+            case .le: return value <= limit
+            case .lt: return value < limit
+            case .eq: return value == limit
+            }
+        }
+    }
     // Threshold gate.
     public var metric: String?
     public var op: Op?
@@ -55,25 +67,32 @@ public struct GateSpec: Codable, Equatable, Sendable {
     /// the first run of `<>=!` characters, so a misspelt one (`=>`, `=<`, `!=`) is named as such
     /// rather than read as part of the metric's name.
     public static func parse(expression raw: String) throws -> GateSpec {
+        try parse(expression: raw, noun: "gate", examples: "pass_rate >= 0.85, perplexity <= 12", checkMetric: checkMetric)
+    }
+
+    /// The same grammar over another set of metric names (`ftx monitor --fail-on`): `checkMetric`
+    /// throws for a name it does not know; `noun` names the expression in messages, `examples` shows two.
+    public static func parse(expression raw: String, noun: String, examples: String,
+                             checkMetric: (String) throws -> Void) throws -> GateSpec {
         let s = raw.trimmingCharacters(in: .whitespaces)
         let opChars: Set<Character> = ["<", ">", "=", "!"]
         let operators = Op.allCases.map(\.rawValue)
         guard let start = s.firstIndex(where: { opChars.contains($0) }) else {
-            throw EvalError.gate("gate '\(raw)' is not 'metric OP number'", location: nil,
-                                 hint: "e.g. pass_rate >= 0.85, perplexity <= 12 (operators \(operators.joined(separator: " ")))")
+            throw EvalError.gate("\(noun) '\(raw)' is not 'metric OP number'", location: nil,
+                                 hint: "e.g. \(examples) (operators \(operators.joined(separator: " ")))")
         }
         let end = s[start...].firstIndex(where: { !opChars.contains($0) }) ?? s.endIndex
         let opText = String(s[start..<end])
         guard let op = Op(rawValue: opText) else {
             let reversed = Op(rawValue: String(opText.reversed())).map { "did you mean '\($0.rawValue)'? " } ?? ""
-            throw EvalError.gate("gate '\(raw)': '\(opText)' is not an operator", location: nil,
+            throw EvalError.gate("\(noun) '\(raw)': '\(opText)' is not an operator", location: nil,
                                  hint: reversed + "operators: \(operators.joined(separator: " "))")
         }
         let name = s[..<start].trimmingCharacters(in: .whitespaces)
         let num = s[end...].trimmingCharacters(in: .whitespaces)
         try checkMetric(name)
         guard let v = Double(num.hasSuffix("%") ? String(num.dropLast()) : num), v.isFinite else {
-            throw EvalError.gate("gate '\(raw)': '\(num)' is not a number", location: nil)
+            throw EvalError.gate("\(noun) '\(raw)': '\(num)' is not a number", location: nil)
         }
         return .threshold(name, op, num.hasSuffix("%") ? v / 100 : v)
     }

@@ -71,8 +71,8 @@ public struct PairedBootstrap {
         return .init(low: quantile(values, alpha), high: quantile(values, 1 - alpha))
     }
 
-    /// Linear interpolation between order statistics (type 7, as numpy's default).
-    static func quantile(_ sorted: [Double], _ q: Double) -> Double {
+    /// Linear interpolation between order statistics (type 7, as numpy's default); `sorted` ascending, non-empty.
+    public static func quantile(_ sorted: [Double], _ q: Double) -> Double {
         let h = Double(sorted.count - 1) * q
         let lo = Int(h.rounded(.down)), hi = min(sorted.count - 1, lo + 1)
         return sorted[lo] + (h - Double(lo)) * (sorted[hi] - sorted[lo])
