@@ -23,7 +23,7 @@ public struct FailOnCondition: Equatable, Sendable {
             if name.hasPrefix("assert."), name.count > 7 { return }
             guard Self.metrics.contains(name) else {
                 throw EvalError.gate("unknown metric '\(name)' in --fail-on", location: nil,
-                                     hint: Suggest.closest(name, in: Self.metrics).map { "did you mean '\($0)'?" }
+                                     hint: DidYouMean.suggest(name, Self.metrics).map { "did you mean '\($0)'?" }
                                          ?? "metrics: \(Self.metrics.joined(separator: ", ")), assert.<assertion>")
             }
         }

@@ -51,7 +51,7 @@ public enum MonitorQuality {
     /// `json-field` without a `value`).
     public static func isReferenceFree(_ spec: AssertionSpec) -> Bool {
         if let v = spec.value { return !Template.hasPlaceholders(v) }
-        return ![.equals, .similar, .jsonField].contains(spec.kind)
+        return ![AssertionKind.equals, .similar, .jsonField].contains(spec.kind)
     }
 
     static func key(_ spec: AssertionSpec) -> String { spec.metric ?? spec.typeName }

@@ -14,10 +14,18 @@ public enum MonitorSample {
         "\(line.adapter ?? "-")/\(line.error ?? line.finishReason ?? "unknown")"
     }
 
-    /// Lines with logged content only (a `--no-log-content` line has no prompt to label).
+    /// The lines that can become cases: with logged content (a `--no-log-content` line has no
+    /// prompt to label), and of one format, since a case file holds one: chat turns, unless more
+    /// of them are completion prompts.
+    public static func candidates(_ lines: [RequestLogLine]) -> [RequestLogLine] {
+        let chat = lines.filter { $0.messages != nil }
+        let completion = lines.filter { $0.messages == nil && $0.prompt != nil }
+        return chat.count >= completion.count ? chat : completion
+    }
+
     public static func draw(_ lines: [RequestLogLine], n: Int, seed: UInt64) -> [RequestLogLine] {
         var groups: [String: [RequestLogLine]] = [:]
-        for l in lines where l.messages != nil || l.prompt != nil { groups[strata(l), default: []].append(l) }
+        for l in candidates(lines) { groups[strata(l), default: []].append(l) }
         let queues = groups.keys.sorted().map { k in
             groups[k]!.map { (FastHash.combine(seed, FastHash.string($0.id)), $0) }
                 .sorted { ($0.0, $0.1.id, $0.1.time) < ($1.0, $1.1.id, $1.1.time) }.map(\.1)

@@ -16,10 +16,23 @@ enum MonitorCommands {
         throw ValidationError("\(option) '\(text)' is not a duration (30m, 24h, 7d), a day (2026-12-06) or an ISO 8601 time")
     }
 
-    static func window(since: String, until: String?) throws -> (Date?, Date?) {
+}
+
+/// The environment and time window both monitor commands read.
+struct MonitorWindowOptions: ParsableArguments {
+    @Option(help: "The environment whose log to read.")
+    var env = "prod"
+
+    @Option(help: "Start of the window: a duration back (30m, 24h, 7d), a day, an ISO time, or all.")
+    var since = "24h"
+
+    @Option(help: "End of the window (same forms; default: now).")
+    var until: String?
+
+    func dates() throws -> (since: Date?, until: Date?) {
         let now = Date()
-        let s = since == "all" ? nil : try time(since, option: "--since", now: now)
-        return (s, try until.map { try time($0, option: "--until", now: now) })
+        let s = try since == "all" ? nil : MonitorCommands.time(since, option: "--since", now: now)
+        return (s, try until.map { try MonitorCommands.time($0, option: "--until", now: now) })
     }
 }
 
@@ -46,14 +59,7 @@ struct MonitorCommand: ParsableCommand {
         """),
         subcommands: [MonitorSampleCommand.self])
 
-    @Option(help: "The environment whose log to read.")
-    var env = "prod"
-
-    @Option(help: "Start of the window: a duration back (30m, 24h, 7d), a day, an ISO time, or all.")
-    var since = "24h"
-
-    @Option(help: "End of the window (same forms; default: now).")
-    var until: String?
+    @OptionGroup var window: MonitorWindowOptions
 
     @Flag(help: "Machine-readable output.")
     var json = false
@@ -66,9 +72,9 @@ struct MonitorCommand: ParsableCommand {
 
     func run() throws {
         let conditions = try failOn.map { try FailOnCondition(parsing: $0) }
-        let (s, u) = try MonitorCommands.window(since: since, until: until)
+        let (s, u) = try window.dates()
         let registry = try Registry.discover()
-        let report = try Monitor.report(registry, env: env, since: s, until: u)
+        let report = try Monitor.report(registry, env: window.env, since: s, until: u)
         let verdicts = FailOnResult.evaluate(conditions, on: report.currentVersion ?? report.versions.last)
         if let html { try AtomicFile.write(Data(MonitorText.html(report, failOn: verdicts).utf8), to: html) }
         if json {
@@ -104,14 +110,7 @@ struct MonitorSampleCommand: ParsableCommand {
           ftx monitor sample --env staging --since 7d --n 20 --seed 7 --out staging.jsonl
         """))
 
-    @Option(help: "The environment whose log to read.")
-    var env = "prod"
-
-    @Option(help: "Start of the window: a duration back (30m, 24h, 7d), a day, an ISO time, or all.")
-    var since = "24h"
-
-    @Option(help: "End of the window (same forms; default: now).")
-    var until: String?
+    @OptionGroup var window: MonitorWindowOptions
 
     @Option(help: "How many cases to draw.")
     var n = 50
@@ -127,17 +126,20 @@ struct MonitorSampleCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (s, u) = try MonitorCommands.window(since: since, until: until)
+        let (s, u) = try window.dates()
+        let env = window.env
         let registry = try Registry.discover()
         let log = try MonitorLog.read(directory: try Monitor.logDirectory(registry, env: env), since: s, until: u)
         let drawn = MonitorSample.draw(log.lines, n: n, seed: seed)
-        let withContent = log.lines.filter { $0.messages != nil || $0.prompt != nil }.count
+        let candidates = MonitorSample.candidates(log.lines).count
+        let otherFormat = log.lines.filter { $0.messages != nil || $0.prompt != nil }.count - candidates
         if drawn.isEmpty {
             let why = log.lines.isEmpty ? "no requests logged for \(env) in this window"
                 : "none of the \(log.lines.count) logged request(s) kept its content (ftx serve --no-log-content)"
             throw GenericError(why, at: ".ftx/serve/\(env)", hint: "widen the window with --since, or log content")
         }
         try AtomicFile.write(try MonitorSample.jsonl(drawn), to: out)
-        print("wrote \(drawn.count) case(s) to \(out) from \(withContent) request(s) with content")
+        print("wrote \(drawn.count) case(s) to \(out) from \(candidates) request(s) with content")
+        if otherFormat > 0 { print("left out \(otherFormat) request(s) of the other endpoint: a case file holds one format") }
     }
 }

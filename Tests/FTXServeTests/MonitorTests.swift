@@ -232,8 +232,8 @@ final class MonitorTests: XCTestCase {
                 XCTAssertTrue("\(e)".contains("condition") || "\(e)".contains("--fail-on"), "\(bad): \(e)")
             }
         }
-        XCTAssertThrowsError(try FailOnCondition(parsing: "p95 > 800")) { e in
-            XCTAssertEqual((e as? EvalError)?.hint, "did you mean 'p95_ms'?")
+        XCTAssertThrowsError(try FailOnCondition(parsing: "error_rat > 0.1")) { e in
+            XCTAssertEqual((e as? EvalError)?.hint, "did you mean 'error_rate'?")
         }
     }
 
@@ -246,7 +246,7 @@ final class MonitorTests: XCTestCase {
             .report(MonitorQuality.check(lines, suiteName: "json", assertions: suite.assertions, report: self.makeReport(suite, cases: 20)))
         }
         let texts = ["p95_ms > 90", "p99_ms > 100", "error_rate > 0.05", "assert.is-json < 0.95", "assert.nope < 1",
-                     "volume < 1", "ttft_p95_ms >= 47.525", "tokens_per_second < 200"]
+                     "volume < 1", "ttft_p95_ms > 47.5", "tokens_per_second < 199"]
         let verdicts = FailOnResult.evaluate(try texts.map { try FailOnCondition(parsing: $0) }, on: r.currentVersion)
         XCTAssertEqual(verdicts.map(\.violated), [true, false, true, true, false, false, true, false])
         XCTAssertNil(verdicts[4].value, "no such assertion: no data, not a failure")
@@ -281,15 +281,24 @@ final class MonitorTests: XCTestCase {
         var completion = Self.line(2, latency: 1, output: " done")
         completion.messages = nil
         completion.prompt = "say done:"
-        try MonitorSample.jsonl([Self.line(1, latency: 1, output: "{\"a\": 1}"), completion]).write(to: dir.appendingPathComponent("cases.jsonl"))
-        let suitePath = dir.appendingPathComponent("suite.yaml").path
-        try "name: s\ncases: cases.jsonl\n".write(toFile: suitePath, atomically: true, encoding: .utf8)
-        let cases = try CaseLoader.load(suite: try SuiteLoader.load(path: suitePath)).cases
-        XCTAssertEqual(cases.map(\.id), [String(format: "req-%016x", 1), String(format: "req-%016x", 2)])
-        XCTAssertEqual(cases.map(\.expected), ["{\"a\": 1}", " done"])
-        XCTAssertEqual(cases[0].messages.map(\.content), ["q1"])
-        XCTAssertEqual(cases[1].fields["logged_output"], " done")
-        XCTAssertEqual(cases[1].input, "say done:")
+        let chat = Self.line(1, latency: 1, output: "{\"a\": 1}")
+        // A case file holds one format: a mixed log gives the format most requests used.
+        var another = completion
+        another.id = String(format: "req-%016x", 3)
+        XCTAssertEqual(Set(MonitorSample.draw([chat, completion, another], n: 5, seed: 0).map(\.id)), [completion.id, another.id])
+        XCTAssertEqual(MonitorSample.draw([chat, completion], n: 5, seed: 0).map(\.id), [chat.id])
+        func load(_ line: RequestLogLine) throws -> EvalCase {
+            try MonitorSample.jsonl([line]).write(to: dir.appendingPathComponent("cases.jsonl"))
+            let suitePath = dir.appendingPathComponent("suite.yaml").path
+            try "name: s\ncases: cases.jsonl\n".write(toFile: suitePath, atomically: true, encoding: .utf8)
+            return try XCTUnwrap(CaseLoader.load(suite: try SuiteLoader.load(path: suitePath)).cases.first)
+        }
+        let c = try load(chat), p = try load(completion)
+        XCTAssertEqual([c.id, p.id], [String(format: "req-%016x", 1), String(format: "req-%016x", 2)])
+        XCTAssertEqual([c.expected, p.expected], ["{\"a\": 1}", " done"])
+        XCTAssertEqual(c.messages.map(\.content), ["q1"])
+        XCTAssertEqual(p.fields["logged_output"], " done")
+        XCTAssertEqual(p.input, "say done:")
     }
 }
 
