@@ -72,6 +72,7 @@ struct JSONConstraintSchema: Sendable {
                 default: n.types |= Self.null
                 }
             }
+            guard n.types != 0 else { throw Self.fail("\(place).type: an empty list allows no value") }
         }
         if case .array(let options)? = s["enum"] {
             // Only values the type admits (as the validator judges types), in one spelling each.

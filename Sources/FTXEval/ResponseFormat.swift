@@ -43,7 +43,11 @@ public enum ResponseFormat: Sendable, Equatable {
             guard var schema = json["json_schema"]?["schema"] else { throw Self.fail("json_schema has no 'schema'") }
             switch json["json_schema"]?["strict"] {
             case nil, .bool(false)?: break
-            case .bool(true)?: schema = Self.closingObjects(schema)
+            case .bool(true)?:
+                guard let closed = try? JSONParser.parse(Self.closingObjects(EvalJSON(schema)).jsonText) else {
+                    throw Self.fail("json_schema.schema has a number out of range")
+                }
+                schema = closed
             default: throw Self.fail("json_schema.strict must be true or false")
             }
             _ = try JSONConstraintSchema.compile(schema)
@@ -62,35 +66,30 @@ public enum ResponseFormat: Sendable, Equatable {
         }
     }
 
-    /// The OpenAI object again (what a report records).
-    public var json: JSONValue {
+    /// The OpenAI object again, as eval's JSON value (what a report records).
+    public var evalJSON: EvalJSON {
         switch self {
-        case .text: return .object([JSONMember(key: "type", value: .string("text"))])
-        case .jsonObject: return .object([JSONMember(key: "type", value: .string("json_object"))])
+        case .text: return .object([("type", .string("text"))])
+        case .jsonObject: return .object([("type", .string("json_object"))])
         case .jsonSchema(let name, let schema):
-            return .object([JSONMember(key: "type", value: .string("json_schema")),
-                            JSONMember(key: "json_schema", value: .object([JSONMember(key: "name", value: .string(name)),
-                                                                           JSONMember(key: "schema", value: schema)]))])
+            return .object([("type", .string("json_schema")),
+                             ("json_schema", .object([("name", .string(name)), ("schema", EvalJSON(schema))]))])
         }
     }
 
     /// `additionalProperties: false` in every schema object that has `properties` and says nothing.
-    static func closingObjects(_ s: JSONValue) -> JSONValue {
-        guard case .object(var members) = s else { return s }
-        for i in members.indices {
-            switch members[i].key {
-            case "items": members[i].value = closingObjects(members[i].value)
+    static func closingObjects(_ s: EvalJSON) -> EvalJSON {
+        guard case .object(var pairs) = s else { return s }
+        for i in pairs.indices {
+            switch pairs[i].0 {
+            case "items": pairs[i].1 = closingObjects(pairs[i].1)
             case "properties":
-                if case .object(let props) = members[i].value {
-                    members[i].value = .object(props.map { JSONMember(key: $0.key, value: closingObjects($0.value)) })
-                }
+                if case .object(let props) = pairs[i].1 { pairs[i].1 = .object(props.map { ($0.0, closingObjects($0.1)) }) }
             default: break
             }
         }
-        if s["properties"] != nil, s["additionalProperties"] == nil {
-            members.append(JSONMember(key: "additionalProperties", value: .bool(false)))
-        }
-        return .object(members)
+        if s["properties"] != nil, s["additionalProperties"] == nil { pairs.append(("additionalProperties", .bool(false))) }
+        return .object(pairs)
     }
 }
 
@@ -105,6 +104,6 @@ extension ResponseFormat: Codable {
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.singleValueContainer()
-        try c.encode(EvalJSON(json).jsonText)
+        try c.encode(evalJSON.jsonText)
     }
 }
