@@ -48,13 +48,17 @@ public struct EvalGenerationParams: Codable, Equatable, Sendable {
     public var topP: Double
     public var seed: UInt64
     public var stop: [String]
+    /// Constrained output (nil: free text). A model must honour it: `LlamaEvalModel` masks every
+    /// token that cannot continue a valid value.
+    public var responseFormat: ResponseFormat?
     public init(maxTokens: Int = 256, temperature: Double = 0, topK: Int = 0, topP: Double = 1,
-                seed: UInt64 = 0, stop: [String] = []) {
+                seed: UInt64 = 0, stop: [String] = [], responseFormat: ResponseFormat? = nil) {
         self.maxTokens = maxTokens; self.temperature = temperature; self.topK = topK; self.topP = topP
-        self.seed = seed; self.stop = stop
+        self.seed = seed; self.stop = stop; self.responseFormat = responseFormat
     }
     enum CodingKeys: String, CodingKey {
         case maxTokens = "max_tokens", temperature, topK = "top_k", topP = "top_p", seed, stop
+        case responseFormat = "response_format"
     }
 }
 

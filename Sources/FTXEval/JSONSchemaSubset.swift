@@ -1,12 +1,12 @@
 /// The JSON Schema subset ftx understands: `type` (a name or a list), `required`, `properties`,
-/// `enum`, `items`, plus annotations that change nothing (`$schema`, `title`, `description`, …).
+/// `enum`, `items`, `additionalProperties` (true or false), plus annotations that change nothing (`$schema`, `title`, `description`, …).
 /// Any other keyword is rejected when the suite is loaded, so a schema never silently checks less
 /// than its author thinks.
 public struct JSONSchemaSubset: Sendable {
     public let schema: EvalJSON
 
     static let typeNames = ["string", "number", "integer", "boolean", "object", "array", "null"]
-    static let supported = ["type", "required", "properties", "enum", "items"]
+    static let supported = ["type", "required", "properties", "enum", "items", "additionalProperties"]
     static let annotations = ["$schema", "$id", "title", "description", "default", "examples", "$comment"]
 
     /// Validates the schema itself; the error names the JSON-pointer-ish place inside the schema.
@@ -47,6 +47,10 @@ public struct JSONSchemaSubset: Sendable {
                 }
             case "items":
                 try check(v, at: "\(place).items")
+            case "additionalProperties":
+                guard case .bool = v else {
+                    throw SchemaError(message: "\(place).additionalProperties must be true or false (a schema there is not supported)", hint: nil)
+                }
             default:
                 if annotations.contains(k) { continue }
                 throw SchemaError(message: "\(place): keyword '\(k)' is not supported",
@@ -75,6 +79,11 @@ public struct JSONSchemaSubset: Sendable {
         if case .object = v {
             if case .array(let req)? = s["required"] {
                 for r in req where v[r.plainText] == nil { return "\(path): missing required property '\(r.plainText)'" }
+            }
+            if case .bool(false)? = s["additionalProperties"], case .object(let pairs) = v {
+                var declared = Set<String>()
+                if case .object(let props)? = s["properties"] { declared = Set(props.map(\.0)) }
+                for (k, _) in pairs where !declared.contains(k) { return "\(path): property '\(k)' is not allowed" }
             }
             if case .object(let props)? = s["properties"] {
                 for (name, sub) in props {

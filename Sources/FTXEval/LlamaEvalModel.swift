@@ -55,11 +55,39 @@ public final class LlamaEvalModel: EvalModel {
     public func generate(_ prompts: [String], params: EvalGenerationParams) throws -> [GenerationOutput] {
         let p = GenerationParams(maxTokens: params.maxTokens, temperature: Float(params.temperature), topK: params.topK,
                                  topP: Float(params.topP), seed: params.seed, stop: params.stop)
-        let results = try model.generate(prompts: prompts.map(promptTokens), params: p)
+        let tokens = prompts.map(promptTokens)
+        let results: [GenerationResult]
+        if let format = params.responseFormat, format != .text {
+            results = try generateConstrained(tokens, params: p, format: format)
+        } else {
+            results = try model.generate(prompts: tokens, params: p)
+        }
         return results.map {
             GenerationOutput(text: $0.text, outputTokens: $0.tokenIDs.count, promptTokens: $0.promptTokens,
                              finishReason: $0.finishReason, seconds: $0.seconds)
         }
+    }
+
+    /// Structured output: each prompt decodes under its own JSONConstraint (it tracks that
+    /// sequence's output), in one batch, so eval measures what `ftx serve` produces.
+    func generateConstrained(_ prompts: [[Int]], params: GenerationParams, format: ResponseFormat) throws -> [GenerationResult] {
+        var constraints: [JSONConstraint] = []
+        for _ in prompts {
+            guard let c = try format.constraint(tokenizer: model.tokenizer) else { break }
+            constraints.append(c)
+        }
+        // CONSTRAINT CALL SITE: the one place the constraint reaches the decode loop. It needs
+        // FTXModel's DecodeBatch (`add(..., constraint:)`); with it, this becomes:
+        //   let batch = DecodeBatch(model: model, matmuls: params.matmuls)
+        //   for (i, p) in prompts.enumerated() { try batch.add(id: i, prompt: p, params: params, constraint: constraints[i]) }
+        //   var results = [GenerationResult?](repeating: nil, count: prompts.count)
+        //   while !batch.isEmpty {
+        //       for case .finished(let id, let r) in try batch.step() { results[id] = r }
+        //   }
+        //   return results.map { $0! }
+        _ = constraints
+        throw EvalError.model("generation.response_format needs the constrained decode loop (DecodeBatch), which this build lacks",
+                              hint: "remove response_format from the suite to evaluate free text")
     }
 
     public func score(prompt: String, expected: String) throws -> (nll: Double, tokens: Int) {

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import FTXCore
+import FTXData
 import Yams
 
 /// An eval suite: which cases, how to generate, what to assert. Loaded from YAML and fully
@@ -36,11 +37,14 @@ public struct EvalSuite {
         public var systemPrompt: String?
         /// Prompts per batched generate call.
         public var batchSize = 8
+        /// Constrained output (OpenAI's `response_format`); nil: free text.
+        public var responseFormat: ResponseFormat?
         public init() {}
 
         enum CodingKeys: String, CodingKey {
             case maxTokens = "max_tokens", temperature, topK = "top_k", topP = "top_p", seed, stop
             case chatTemplate = "chat_template", systemPrompt = "system_prompt", batchSize = "batch_size"
+            case responseFormat = "response_format"
         }
 
         /// Missing keys take their defaults (reports written by other tools or older versions).
@@ -55,10 +59,12 @@ public struct EvalSuite {
             chatTemplate = try c.decodeIfPresent(Bool.self, forKey: .chatTemplate) ?? chatTemplate
             systemPrompt = try c.decodeIfPresent(String.self, forKey: .systemPrompt)
             batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? batchSize
+            responseFormat = try c.decodeIfPresent(ResponseFormat.self, forKey: .responseFormat)
         }
 
         public var params: EvalGenerationParams {
-            EvalGenerationParams(maxTokens: maxTokens, temperature: temperature, topK: topK, topP: topP, seed: seed, stop: stop)
+            EvalGenerationParams(maxTokens: maxTokens, temperature: temperature, topK: topK, topP: topP, seed: seed, stop: stop,
+                                 responseFormat: responseFormat)
         }
     }
 }
@@ -67,7 +73,7 @@ public enum SuiteLoader {
     static let topKeys = ["name", "description", "cases", "id_field", "case_assert_field", "generation",
                           "assert", "threshold", "limit"]
     static let generationKeys = ["max_tokens", "temperature", "top_k", "top_p", "seed", "stop",
-                                 "chat_template", "system_prompt", "batch_size"]
+                                 "chat_template", "system_prompt", "batch_size", "response_format"]
 
     /// Loads and validates a suite file. Every problem is an EvalError naming the file and line.
     /// The path is normalised lexically first (`configs/../eval/suite.yaml` → `eval/suite.yaml`),
@@ -173,6 +179,15 @@ public enum SuiteLoader {
             case "system_prompt":
                 guard let s = v.text else { throw fail("'system_prompt' must be a string", v.line, nil) }
                 g.systemPrompt = s
+            case "response_format":
+                do {
+                    let format = try ResponseFormat(json: JSONParser.parse(v.json.jsonText))
+                    g.responseFormat = format == .text ? nil : format
+                } catch let e as EvalError {
+                    throw fail("generation.response_format: \(e.message)", v.line, e.hint)
+                } catch {
+                    throw fail("generation.response_format is not a JSON value", v.line, nil)
+                }
             case "stop":
                 if let s = v.string { g.stop = [s] }
                 else if let items = v.sequence, items.allSatisfy({ $0.string != nil }) { g.stop = items.compactMap(\.string) }

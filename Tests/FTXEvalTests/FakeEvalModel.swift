@@ -7,6 +7,7 @@ final class FakeEvalModel: EvalModel {
     var answers: [(needle: String, answer: String)]
     var fallback: String
     var calls: [[String]] = []
+    var paramsSeen: [EvalGenerationParams] = []
     var identity = ModelIdentity(name: "fake.gguf", sha256: String(repeating: "ab", count: 32))
 
     init(answers: [(String, String)] = [], fallback: String = "I don't know") {
@@ -20,6 +21,7 @@ final class FakeEvalModel: EvalModel {
 
     func generate(_ prompts: [String], params: EvalGenerationParams) throws -> [GenerationOutput] {
         calls.append(prompts)
+        paramsSeen.append(params)
         return prompts.map { p in
             var text = answers.first { p.contains($0.needle) }?.answer ?? fallback
             for s in params.stop { if let r = text.range(of: s) { text = String(text[..<r.lowerBound]) } }
