@@ -1,7 +1,8 @@
 import Foundation
 
 /// Picks the next token from a row of logits: repetition penalty, then greedy (temperature 0) or
-/// temperature → top-k → top-p → a draw from the sequence's own seeded RNG.
+/// temperature → top-k → top-p → a draw from the sequence's own seeded RNG. A constraint masks the
+/// logits between the penalty and the pick.
 struct Sampler {
     let params: GenerationParams
     var rng: SplitMix64
@@ -14,12 +15,17 @@ struct Sampler {
         seen = params.repetitionPenalty != 1 ? Set(prompt) : []
     }
 
-    mutating func next(_ logits: UnsafeMutablePointer<Float>, vocab: Int) -> Int {
+    /// The next token; nil only when `constraint` allows none.
+    mutating func next(_ logits: UnsafeMutablePointer<Float>, vocab: Int, constraint: TokenConstraint? = nil) -> Int? {
         let p = params.repetitionPenalty
         if p != 1 && p > 0 {
             for t in seen where t < vocab {
                 logits[t] = logits[t] > 0 ? logits[t] / p : logits[t] * p
             }
+        }
+        if let constraint {
+            constraint.mask(logits, vocab: vocab)
+            guard (0..<vocab).contains(where: { logits[$0] > -Float.infinity }) else { return nil }
         }
         let token: Int
         if params.temperature <= 0 {
