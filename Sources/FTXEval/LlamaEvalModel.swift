@@ -71,23 +71,8 @@ public final class LlamaEvalModel: EvalModel {
     /// Structured output: each prompt decodes under its own JSONConstraint (it tracks that
     /// sequence's output), in one batch, so eval measures what `ftx serve` produces.
     func generateConstrained(_ prompts: [[Int]], params: GenerationParams, format: ResponseFormat) throws -> [GenerationResult] {
-        var constraints: [JSONConstraint] = []
-        for _ in prompts {
-            guard let c = try format.constraint(tokenizer: model.tokenizer) else { break }
-            constraints.append(c)
-        }
-        // CONSTRAINT CALL SITE: the one place the constraint reaches the decode loop. It needs
-        // FTXModel's DecodeBatch (`add(..., constraint:)`); with it, this becomes:
-        //   let batch = DecodeBatch(model: model, matmuls: params.matmuls)
-        //   for (i, p) in prompts.enumerated() { try batch.add(id: i, prompt: p, params: params, constraint: constraints[i]) }
-        //   var results = [GenerationResult?](repeating: nil, count: prompts.count)
-        //   while !batch.isEmpty {
-        //       for case .finished(let id, let r) in try batch.step() { results[id] = r }
-        //   }
-        //   return results.map { $0! }
-        _ = constraints
-        throw EvalError.model("generation.response_format needs the constrained decode loop (DecodeBatch), which this build lacks",
-                              hint: "remove response_format from the suite to evaluate free text")
+        let constraints: [TokenConstraint?] = try prompts.map { _ in try format.constraint(tokenizer: model.tokenizer) }
+        return try model.generate(prompts: prompts, params: params, constraints: constraints)
     }
 
     public func score(prompt: String, expected: String) throws -> (nll: Double, tokens: Int) {

@@ -18,11 +18,13 @@ extension LlamaModel {
     /// forward per step, on a `DecodeBatch`). Each sequence has its own sampler seeded with
     /// `params.seed`, so a prompt gives the same text whatever else is in the batch. `onText(i, piece)`
     /// streams the text of sequence i as it becomes final (stop strings are held back until they
-    /// cannot match).
-    public func generate(prompts: [[Int]], params: GenerationParams,
+    /// cannot match). `constraints[i]`, when given, restricts sequence i's tokens (structured output).
+    public func generate(prompts: [[Int]], params: GenerationParams, constraints: [TokenConstraint?] = [],
                          onText: ((Int, String) -> Void)? = nil) throws -> [GenerationResult] {
         let batch = DecodeBatch(model: self, matmuls: params.matmuls)
-        for (i, p) in prompts.enumerated() { try batch.add(id: i, prompt: p, params: params) }
+        for (i, p) in prompts.enumerated() {
+            try batch.add(id: i, prompt: p, params: params, constraint: i < constraints.count ? constraints[i] : nil)
+        }
         var results = [GenerationResult?](repeating: nil, count: prompts.count)
         while !batch.isEmpty {
             for event in try batch.step() {

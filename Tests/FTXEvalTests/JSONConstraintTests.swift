@@ -215,37 +215,22 @@ final class JSONConstraintTests: XCTestCase {
 
     // MARK: generation under the constraint
 
-    /// Test-only decode loop over `forward` (production passes the constraint to DecodeBatch):
-    /// mask, then greedy or a temperature draw, until EOS, completion or `maxTokens`.
+    /// Generation under the constraint through the engine's decode loop (`generate(constraints:)`,
+    /// as eval and `ftx serve` run it); `maskSeconds` adds up the time spent in `mask`.
     static func generate(_ model: LlamaModel, prompt: [Int], constraint: JSONConstraint?, seed: UInt64,
                          maxTokens: Int, temperature: Float, maskSeconds: UnsafeMutablePointer<Double>? = nil) throws -> String {
-        let V = model.config.vocabSize
-        let cache = KVCache(config: model.config, maxLength: prompt.count + maxTokens + 1)
-        var logits = try model.forward([ForwardSegment(cache: cache, tokens: prompt)], logits: .last)
-        var rng = SplitMix64(seed: seed)
-        let eog = model.tokenizer.endOfGenerationIDs
-        var out: [Int] = []
-        for _ in 0..<maxTokens {
-            let t0 = Date()
-            logits.withUnsafeMutableBufferPointer { constraint?.mask($0.baseAddress!, vocab: V) }
-            maskSeconds?.pointee += Date().timeIntervalSince(t0)
-            var tok = 0
-            if temperature <= 0 {
-                for i in 1..<V where logits[i] > logits[tok] { tok = i }
-            } else {
-                let m = logits.max()!
-                let w = logits.map { $0 == -.infinity ? 0 : exp(Double(($0 - m) / temperature)) }
-                var u = rng.nextDouble() * w.reduce(0, +)
-                tok = V - 1
-                for i in 0..<V where w[i] > 0 { u -= w[i]; if u < 0 { tok = i; break } }
+        final class Timed: TokenConstraint {
+            let inner: JSONConstraint, seconds: UnsafeMutablePointer<Double>?
+            init(_ inner: JSONConstraint, _ seconds: UnsafeMutablePointer<Double>?) { self.inner = inner; self.seconds = seconds }
+            func mask(_ logits: UnsafeMutablePointer<Float>, vocab: Int) {
+                let t0 = Date(); inner.mask(logits, vocab: vocab); seconds?.pointee += Date().timeIntervalSince(t0)
             }
-            constraint?.accept(tok)
-            if eog.contains(tok) { break }
-            out.append(tok)
-            if constraint?.isComplete == true { break }
-            logits = try model.forward([ForwardSegment(cache: cache, tokens: [tok])], logits: .last)
+            func accept(_ token: Int) { inner.accept(token) }
+            var isComplete: Bool { inner.isComplete }
         }
-        return model.tokenizer.decode(out)
+        let params = GenerationParams(maxTokens: maxTokens, temperature: temperature, seed: seed, matmuls: .exact)
+        let c: TokenConstraint? = constraint.map { Timed($0, maskSeconds) }
+        return try model.generate(prompts: [prompt], params: params, constraints: [c])[0].text
     }
 
     func randomModel() -> LlamaModel {
