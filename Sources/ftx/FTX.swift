@@ -18,7 +18,7 @@ struct FTX: ParsableCommand {
         """),
         version: FTXVersion.string,
         subcommands: StoreCommands.all + ModelCommands.all + TrainCommands.all
-            + DataCommands.all + EvalCommands.all + RunCommands.all + RemoteCommands.all
+            + DataCommands.all + EvalCommands.all + RunCommands.all + RemoteCommands.all + ServeCommands.all
     )
 }
 
