@@ -28,8 +28,10 @@ public final class Server: @unchecked Sendable {
     /// The engine, nil while the model loads.
     public var engine: ServeEngine? { cond.withLock { loaded } }
 
-    public func ready(_ engine: ServeEngine) {
-        engine.scheduler.start()
+    /// The model is loaded: requests are served from now on. (`startDecoding: false` leaves the
+    /// decode thread stopped, so tests can fill the queue deterministically.)
+    public func ready(_ engine: ServeEngine, startDecoding: Bool = true) {
+        if startDecoding { engine.scheduler.start() }
         metrics.adapters(engine.catalog.loadedCount)
         cond.withLock { loaded = engine }
     }

@@ -49,6 +49,7 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Sequences decoded together.") var maxBatch = 32
     @Option(help: "Requests that may wait for a slot before new ones get 429.") var maxQueue = 256
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
+    @Option(help: "Directory of the request log (default: .ftx/serve of the repository).") var logDir: String?
     @Flag(help: "Log only sizes and SHA-256 hashes of prompts and outputs, not their text.") var noLogContent = false
 
     func validate() throws {
@@ -74,6 +75,7 @@ struct ServeCommand: ParsableCommand {
         setup.options.apiKey = apiKeyEnv.flatMap { ProcessInfo.processInfo.environment[$0] }
         setup.options.maxBodyBytes = maxBody; setup.options.timeoutSeconds = timeout
         setup.options.maxBatch = maxBatch; setup.options.maxQueue = maxQueue; setup.options.logContent = !noLogContent
+        setup.logRoot = logDir
         try ServeLauncher.run(setup, say: { line in print(line); fflush(stdout) },
                               warn: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
     }
