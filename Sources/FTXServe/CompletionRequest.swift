@@ -49,8 +49,7 @@ public struct CompletionRequest: Sendable {
             }
         case .completions:
             switch json["prompt"] {
-            case .string(let s)?: prompt = s
-            case .array(let a)? where a.count == 1: if case .string(let s) = a[0] { prompt = s } else { fallthrough }
+            case .string(let s)?, .array([.string(let s)])?: prompt = s
             default: throw ServeError.bad("\"prompt\" must be a string (one prompt per request)", param: "prompt")
             }
         }

@@ -49,7 +49,7 @@ final class HTTPHandler: ChannelInboundHandler {
             bodyBytes += b.readableBytes
             if bodyBytes <= server.options.maxBodyBytes { body += b.readableBytesView }
             // Past 64 limits' worth the client is not worth reading to the end.
-            else if bodyBytes > server.options.maxBodyBytes * 64 { context.close(promise: nil) }
+            else if bodyBytes / 64 > server.options.maxBodyBytes { context.close(promise: nil) }
         case .end:
             guard let h = head else { return }
             head = nil
@@ -134,7 +134,7 @@ final class HTTPHandler: ChannelInboundHandler {
             let submitted = engine.scheduler.submit(Scheduler.Job(
                 id: job, prompt: prepared.prompt, params: prepared.params, adapter: prepared.choice.row,
                 constraint: prepared.constraint) { [weak self] event in
-                    loop.execute { self?.deliver(event, job: job) }
+                    loop.execute { _ = self?.deliver(event, job: job) }
                 })
             guard submitted else {
                 active = nil
@@ -142,7 +142,7 @@ final class HTTPHandler: ChannelInboundHandler {
                 throw ServeError(.queueFull, "the server's queue is full (\(engine.scheduler.maxQueue) waiting); retry later")
             }
             c.timeout = loop.scheduleTask(in: .milliseconds(Int64(server.options.timeoutSeconds * 1000))) { [weak self] in
-                self?.timedOut(job: job)
+                _ = self?.timedOut(job: job)
             }
         } catch {
             let e = error as? ServeError ?? ServeError(.internal, "\(error)")

@@ -137,7 +137,8 @@ final class ServeCLITests: RegistryCLITestCase {
         let swap = try openAI(["swap", url, "k-123", TestSupport.ftxBinary, dir.path])
         XCTAssertEqual((swap["failed"] as? [Any])?.count, 0, "\(swap["failed"] ?? "")")
         XCTAssertGreaterThanOrEqual(swap["total"] as? Int ?? 0, 32)
-        XCTAssertEqual(swap["before"] as? [String], [b])
+        // Requests that started while the checkout ran may already have A; the first ones had B.
+        XCTAssertTrue((swap["before"] as? [String])?.contains(b) == true, "\(swap)")
         XCTAssertEqual(swap["after_1s"] as? [String], [a])
 
         // kill -9 mid-stream: every line of the log still parses.
