@@ -48,10 +48,12 @@ public struct CompletionRequest: Sendable {
                 return RequestLogLine.LoggedMessage(role: role, content: try Self.content(t["content"], at: "messages[\(i)].content"))
             }
         case .completions:
-            switch json["prompt"] {
-            case .string(let s)?, .array([.string(let s)])?: prompt = s
-            default: throw ServeError.bad("\"prompt\" must be a string (one prompt per request)", param: "prompt")
+            var value = json["prompt"]
+            if case .array(let a)? = value, a.count == 1 { value = a[0] }
+            guard case .string(let s)? = value else {
+                throw ServeError.bad("\"prompt\" must be a string (one prompt per request)", param: "prompt")
             }
+            prompt = s
         }
         if let n = try Self.number(json, "n"), n != 1 { throw ServeError.bad("only n = 1 is supported", param: "n") }
         if let m = try Self.number(json, "max_tokens") ?? Self.number(json, "max_completion_tokens") {

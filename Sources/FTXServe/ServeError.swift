@@ -4,7 +4,7 @@ import FTXCore
 /// error body's `code`. Raw values are the log format: add kinds, never rename them.
 public enum ServeErrorKind: String, Sendable {
     case badRequest = "bad_request", unauthorized, notFound = "not_found", methodNotAllowed = "method_not_allowed"
-    case tooLarge = "too_large", queueFull = "queue_full", loading, timeout, clientClosed = "client_closed", internal
+    case tooLarge = "too_large", queueFull = "queue_full", loading, timeout, clientClosed = "client_closed", `internal`
 
     /// The HTTP status sent for this kind (499: the client went away, nginx's convention; logged only).
     public var status: Int {
