@@ -164,6 +164,8 @@ final class HTTPHandler: ChannelInboundHandler {
             if c.firstText == nil { c.firstText = Date() }
             c.text = r.text
             c.line.completionTokens = r.tokenIDs.count
+            // Logged before the last byte goes out: a client that reads its answer finds it logged.
+            finish(c, status: 200, error: nil, finishReason: r.finishReason)
             if c.request.stream {
                 streamEnd(c, finishReason: r.finishReason, completionTokens: r.tokenIDs.count)
             } else {
@@ -173,7 +175,6 @@ final class HTTPHandler: ChannelInboundHandler {
                                                                 promptTokens: c.prepared.prompt.count, completionTokens: r.tokenIDs.count),
                      id: c.line.id, keepAlive: c.keepAlive, adapter: c.prepared.choice.header)
             }
-            finish(c, status: 200, error: nil, finishReason: r.finishReason)
         case .failed(let e):
             fail(c, e)
         }
@@ -186,13 +187,13 @@ final class HTTPHandler: ChannelInboundHandler {
     }
 
     private func fail(_ c: Completion, _ e: ServeError) {
+        finish(c, status: e.kind.status, error: e.kind, finishReason: nil)
         if c.headSent {
             // Mid-stream: the error travels as a last event, then the stream ends.
             write("data: " + e.body + "\n\n" + OpenAIBodies.done, end: true, keepAlive: false)
         } else {
             sendError(e, id: c.line.id, keepAlive: c.keepAlive, adapter: c.prepared.choice.header)
         }
-        finish(c, status: e.kind.status, error: e.kind, finishReason: nil)
     }
 
     /// Logs and counts the request and frees its slot (exactly once per completion).

@@ -59,7 +59,10 @@ final class ServerHTTPTests: XCTestCase {
         XCTAssertEqual(ids, ["prod", "base", "tiny.gguf"])
         XCTAssertEqual(f.http.request("GET", "/healthz").status, 200)
         let m = f.http.request("GET", "/metrics").body
-        XCTAssertTrue(m.contains(#"ftx_requests_total{env="prod",adapter="base",status="200"} 1"#), m)
+        let counted = m.split(separator: "\n").filter { $0.hasPrefix("ftx_requests_total{") }
+        XCTAssertEqual(counted.count, 1, m)
+        for part in [#"env="prod""#, #"adapter="base""#, #"status="200""#] { XCTAssertTrue(counted.first?.contains(part) == true, m) }
+        XCTAssertTrue(counted.first?.hasSuffix(" 1") == true, m)
         for name in ["ftx_time_to_first_token_seconds", "ftx_request_duration_seconds", "ftx_tokens_in_total", "ftx_tokens_out_total",
                      "ftx_queue_depth", "ftx_batch_size", "ftx_adapters_loaded"] {
             XCTAssertTrue(m.contains(name), name)
