@@ -78,7 +78,7 @@ final class ServeCLITests: RegistryCLITestCase {
     /// Two short runs (A, B) of LoRA on SmolLM2, both deployed to prod (A first, so prod@{1} = A).
     func makeDeployedProject() throws -> (a: String, b: String) {
         try ftx(["base", "add", smolLM2, "--name", "smol", "--link"])
-        let rows = (0..<8).map { #"{"prompt": "Item \#($0):", "completion": " ok \#($0)"}"# }
+        let rows = (0..<24).map { #"{"prompt": "Item \#($0):", "completion": " ok \#($0)"}"# }
         try write("data/all.jsonl", rows.joined(separator: "\n") + "\n")
         var ids: [String] = []
         for seed in [3, 4] {
@@ -91,7 +91,7 @@ final class ServeCLITests: RegistryCLITestCase {
                 learning_rate: 0.01
                 max_steps: 2
                 micro_batch_size: 2
-                max_seq_length: 32
+                max_seq_length: 96
                 seed: \(seed)
                 threads: 2
                 """)

@@ -4,9 +4,8 @@ usage: openai_client.py basic BASE_URL KEY
        openai_client.py swap BASE_URL KEY FTX_BIN REPO_DIR
 Prints one JSON object on stdout; the Swift test asserts on it.
 """
-import json, subprocess, sys, threading, time
+import json, subprocess, sys, threading, time, urllib.error, urllib.request
 
-import httpx
 import openai
 
 mode, base_url, key = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -50,11 +49,18 @@ def basic():
         "413": status_of(lambda: client.chat.completions.create(model="prod", messages=[{"role": "user", "content": big}], max_tokens=2)),
     }
     h = {"Authorization": "Bearer " + key, "Content-Type": "application/json"}
-    r = httpx.post(base_url + "/chat/completions", content=b'{"messages": [', headers=h)
-    out["errors"]["400_json"] = r.status_code
-    r = httpx.post(base_url + "/chat/completions", content=b'{"messages":[{"role":"user","content":"\xff\xfe"}]}', headers=h)
-    out["errors"]["400_utf8"] = r.status_code
-    out["errors"]["404_path"] = httpx.get(base_url + "/nothing", headers=h).status_code
+
+    def raw(path, body=None):
+        """Bytes no client library would send (malformed JSON, invalid UTF-8)."""
+        req = urllib.request.Request(base_url + path, data=body, headers=h, method="POST" if body is not None else "GET")
+        try:
+            return urllib.request.urlopen(req).status
+        except urllib.error.HTTPError as e:
+            return e.code
+
+    out["errors"]["400_json"] = raw("/chat/completions", b'{"messages": [')
+    out["errors"]["400_utf8"] = raw("/chat/completions", b'{"messages":[{"role":"user","content":"\xff\xfe"}]}')
+    out["errors"]["404_path"] = raw("/nothing")
     return out
 
 
