@@ -13,6 +13,8 @@ MODEL        := $(MODEL_DIR)/SmolLM2-135M-Instruct.Q4_1.gguf
 BIN          := $(shell pwd)/.build/$(CONFIG)/ftx
 MOTO_VENV    := .cache/venv-moto
 MOTO_SERVER  := moto[server]==5.2.1
+OPENAI_VENV  := .cache/venv-openai
+OPENAI_PKG   := openai==3.51.0
 REF_VENV     := .cache/venv
 REF_PY       := $(REF_VENV)/bin/python
 REF_STAMP    := $(REF_VENV)/.requirements-installed
@@ -20,8 +22,10 @@ REF_STAMP    := $(REF_VENV)/.requirements-installed
 export FTX_SMOLLM2 := $(abspath $(MODEL))
 # The remote tests start moto's S3 server with this Python (Tests/RemoteSupport/moto_server.py).
 export FTX_MOTO_PYTHON := $(abspath $(MOTO_VENV))/bin/python
+# The serve end-to-end test drives `ftx serve` with the official openai client (Tests/ServeSupport).
+export FTX_OPENAI_PYTHON := $(abspath $(OPENAI_VENV))/bin/python
 
-.PHONY: deps build test demo bench model moto references clean fuzz fuzz-build fuzz-seeds fuzz-replay
+.PHONY: deps build test demo bench model moto openai references clean fuzz fuzz-build fuzz-seeds fuzz-replay
 
 ## deps: install the system libraries that are missing (apt-get; runs `apt-get update` first when needed)
 deps:
@@ -47,6 +51,13 @@ $(MOTO_VENV)/.installed:
 	$(MOTO_VENV)/bin/pip install --quiet '$(MOTO_SERVER)'
 	@touch $@
 
+## openai: the official openai Python client (PyPI) for the serve end-to-end test, in a git-ignored venv
+openai: $(OPENAI_VENV)/.installed
+$(OPENAI_VENV)/.installed:
+	python3 -m venv $(OPENAI_VENV)
+	$(OPENAI_VENV)/bin/pip install --quiet '$(OPENAI_PKG)'
+	@touch $@
+
 build: deps
 	$(SWIFT) build $(SWIFT_FLAGS)
 
@@ -56,7 +67,7 @@ build: deps
 ## says why). FuzzReplayTests runs every fuzz seed and past crash (Fuzz/corpus, Fuzz/crashes) through
 ## the fuzz targets; the sanitized fuzz build itself is `make fuzz`, not part of test (it recompiles
 ## everything with ASan: far over CI's minutes).
-test: deps model moto
+test: deps model moto openai
 	$(SWIFT) build $(SWIFT_FLAGS) --build-tests
 	FTX_REQUIRE_MODEL=1 FTX_BIN=$(BIN) $(SWIFT) test $(SWIFT_FLAGS) --skip-build
 

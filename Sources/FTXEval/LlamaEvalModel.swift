@@ -46,7 +46,7 @@ public final class LlamaEvalModel: EvalModel {
         }
     }
 
-    func promptTokens(_ text: String) -> [Int] {
+    public func promptTokens(_ text: String) -> [Int] {
         var ids = model.tokenizer.encode(text, parseSpecial: true)
         if model.tokenizer.addBOS, let bos = model.tokenizer.bosID, ids.first != bos { ids.insert(bos, at: 0) }
         return ids
