@@ -1,5 +1,6 @@
 import Foundation
 import FTXData
+import FTXEval
 
 /// A `POST /v1/chat/completions` or `/v1/completions` body, validated: every field OpenAI clients
 /// send that the server honours, with the type and range errors a client gets as 400s.

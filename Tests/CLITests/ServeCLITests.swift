@@ -130,7 +130,12 @@ final class ServeCLITests: RegistryCLITestCase {
         XCTAssertEqual((basic["completion"] as? [String: Any])?["object"] as? String, "text_completion")
         XCTAssertGreaterThan(basic["completion_stream_chars"] as? Int ?? 0, 0)
         XCTAssertEqual(basic["models"] as? [String], ["prod", "base", (smolLM2 as NSString).lastPathComponent])
-        XCTAssertEqual(basic["errors"] as? [String: Int], ["401": 401, "404": 404, "400_n": 400, "400_max_tokens": 400, "413": 413,
+        let js = try XCTUnwrap(basic["json_schema"] as? [String: Any], "\(basic)")
+        XCTAssertEqual(js["keys"] as? [String], ["category", "order_id"], "\(js)")
+        XCTAssertEqual(js["category_ok"] as? Bool, true)
+        XCTAssertEqual(js["finish"] as? String, "stop", "the constraint ends the output when the object closes")
+        XCTAssertEqual(basic["json_object_type"] as? String, "dict")
+        XCTAssertEqual(basic["errors"] as? [String: Int], ["401": 401, "404": 404, "400_n": 400, "400_max_tokens": 400, "400_schema": 400, "413": 413,
                                                           "400_json": 400, "400_utf8": 400, "404_path": 404])
 
         // Roll prod back to A while 16 clients stream: nothing fails, everything after the swap is A.

@@ -1,6 +1,8 @@
 import Foundation
 import XCTest
 @testable import FTXServe
+import FTXData
+import FTXEval
 
 /// The HTTP server in-process on a free port with a tiny random model, driven by a raw socket client.
 final class ServerHTTPTests: XCTestCase {
@@ -47,6 +49,26 @@ final class ServerHTTPTests: XCTestCase {
         XCTAssertNotNil(lines[0].ttftMs)
     }
 
+    /// response_format constrains decoding: a random model's output parses and fits the schema, as
+    /// FTXEval's validator (not the constraint) judges it, and the log names the format.
+    func testStructuredOutputParsesAndFits() throws {
+        let f = try ServerFixture()
+        defer { f.stop() }
+        let schema = #"{"type":"object","properties":{"n":{"type":"integer"},"tag":{"enum":["a","b"]}},"required":["n","tag"],"additionalProperties":false}"#
+        let validator = try JSONSchemaSubset(EvalJSON(JSONParser.parse(schema)))
+        for seed in 0..<4 {
+            let body = #"{"model":"prod","messages":[{"role":"user","content":"hello"}],"max_tokens":150,"temperature":2,"seed":\#(seed),"response_format":{"type":"json_schema","json_schema":{"name":"t","schema":\#(schema)}}}"#
+            let r = f.http.post("/v1/chat/completions", json: body)
+            XCTAssertEqual(r.status, 200, r.body)
+            let choice = try XCTUnwrap((r.json?["choices"] as? [[String: Any]])?.first)
+            let content = try XCTUnwrap((choice["message"] as? [String: Any])?["content"] as? String)
+            let value = try XCTUnwrap(EvalJSON.parse(content), "seed \(seed): not JSON: \(content)")
+            XCTAssertNil(validator.violation(of: value), "seed \(seed): \(content)")
+            XCTAssertEqual(choice["finish_reason"] as? String, "stop")
+        }
+        XCTAssertEqual(try f.logLines().map(\.responseFormat), Array(repeating: "json_schema", count: 4))
+    }
+
     func testCompletionsModelsHealthAndMetrics() throws {
         let f = try ServerFixture()
         defer { f.stop() }
@@ -79,7 +101,8 @@ final class ServerHTTPTests: XCTestCase {
             ("invalid UTF-8", h.request("POST", "/v1/completions", body: [0x7B, 0x22, 0xFF, 0xFE, 0x22, 0x7D]), 400, "bad_request"),
             ("10^6 max_tokens", h.post("/v1/completions", json: #"{"prompt":"hi","max_tokens":1000000}"#), 400, "bad_request"),
             ("n = 2", h.post("/v1/completions", json: #"{"prompt":"hi","n":2}"#), 400, "bad_request"),
-            ("json_schema (not yet)", h.post("/v1/completions", json: #"{"prompt":"hi","response_format":{"type":"json_object"}}"#), 400, "bad_request"),
+            ("schema outside the subset", h.post("/v1/completions", json: #"{"prompt":"hi","response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{"type":"string","pattern":"a"}}}}"#), 400, "bad_request"),
+            ("unknown response_format", h.post("/v1/completions", json: #"{"prompt":"hi","response_format":{"type":"xml"}}"#), 400, "bad_request"),
             ("unknown model", h.post("/v1/chat/completions", json: #"{"model":"nope","messages":[{"role":"user","content":"x"}]}"#), 404, "not_found"),
             ("unknown path", h.request("GET", "/v1/nothing"), 404, "not_found"),
             ("wrong method", h.request("GET", "/v1/chat/completions"), 405, "method_not_allowed"),

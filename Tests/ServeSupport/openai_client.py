@@ -39,6 +39,18 @@ def basic():
                 client.completions.create(model="prod", prompt="One, two,", max_tokens=5, stream=True) if ch.choices)
     out["completion_stream_chars"] = len(s)
     out["models"] = [m.id for m in client.models.list()]
+    # Structured output: the text must parse (and fit the schema) whatever the 2-step adapter says.
+    schema = {"type": "object", "properties": {"category": {"enum": ["billing", "shipping", "account"]},
+                                               "order_id": {"type": "string"}},
+              "required": ["category", "order_id"], "additionalProperties": False}
+    js = client.chat.completions.create(model="prod", messages=chat, max_tokens=60, temperature=0,
+                                        response_format={"type": "json_schema", "json_schema": {"name": "ticket", "schema": schema, "strict": True}})
+    obj = json.loads(js.choices[0].message.content)
+    out["json_schema"] = {"keys": sorted(obj), "category_ok": obj["category"] in ("billing", "shipping", "account"),
+                          "finish": js.choices[0].finish_reason}
+    jo = client.chat.completions.create(model="base", messages=chat, max_tokens=60, temperature=0.8, seed=3,
+                                        response_format={"type": "json_object"})
+    out["json_object_type"] = type(json.loads(jo.choices[0].message.content)).__name__
     bad_key = openai.OpenAI(base_url=base_url, api_key="wrong", max_retries=0)
     big = "x" * (2 << 20)
     out["errors"] = {
@@ -46,6 +58,8 @@ def basic():
         "404": status_of(lambda: client.chat.completions.create(model="no-such-env", messages=chat, max_tokens=2)),
         "400_n": status_of(lambda: client.chat.completions.create(model="prod", messages=chat, max_tokens=2, n=2)),
         "400_max_tokens": status_of(lambda: client.chat.completions.create(model="prod", messages=chat, max_tokens=10**6)),
+        "400_schema": status_of(lambda: client.chat.completions.create(model="prod", messages=chat, max_tokens=2,
+                                response_format={"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "string", "pattern": "a+"}}})),
         "413": status_of(lambda: client.chat.completions.create(model="prod", messages=[{"role": "user", "content": big}], max_tokens=2)),
     }
     h = {"Authorization": "Bearer " + key, "Content-Type": "application/json"}
