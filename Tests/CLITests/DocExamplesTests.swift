@@ -7,7 +7,7 @@ import FTXTestSupport
 /// through FTX_MAX_STEPS. Exit codes are compared, and output where a page shows it.
 final class DocExamplesTests: XCTestCase {
     static let pages = ["README.md", "docs/README.md", "docs/architecture.md", "docs/data.md", "docs/deploy.md",
-                        "docs/eval.md", "docs/fuzzing.md", "docs/models.md", "docs/monitor.md", "docs/remotes.md", "docs/runs.md", "docs/store.md",
+                        "docs/eval.md", "docs/fuzzing.md", "docs/models.md", "docs/monitor.md", "docs/remotes.md", "docs/runs.md", "docs/serve.md", "docs/store.md",
                         "docs/training.md"]
 
     func testEveryPageIsCovered() throws {
@@ -26,6 +26,7 @@ final class DocExamplesTests: XCTestCase {
     func testFuzzing() throws { try runPage("docs/fuzzing.md") }
     func testModels() throws { try runPage("docs/models.md") }
     func testMonitor() throws { try runPage("docs/monitor.md") }
+    func testServe() throws { try runPage("docs/serve.md") }
     func testRuns() throws { try runPage("docs/runs.md") }
     func testStore() throws { try runPage("docs/store.md") }
     func testTraining() throws { try runPage("docs/training.md") }
