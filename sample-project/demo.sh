@@ -46,7 +46,27 @@ stage "deploy to prod"              "$ftx" deploy HEAD --env prod
 stage "a deliberately worse run"    "$ftx" run -c configs/lora-bad.yaml -m "rank 2, lr 1e-5, 10 steps"
 stage "did it regress?"             "$ftx" diff HEAD~1 HEAD
 stage "deploy the bad one (forced)" "$ftx" deploy HEAD --env prod --force --reason "demo: shipping a regression on purpose"
-stage "roll prod back"              "$ftx" checkout prod@{1}
+
+# Serve prod (the bad run, just deployed), ask it, roll back under it, ask again: the adapter changes.
+bold "Serve prod: OpenAI-compatible, on a free port"
+"$ftx" serve --env prod --port 0 > serve.out 2> serve.err &
+server=$!
+for _ in $(seq 1 600); do grep -q "ready" serve.out && break; sleep 0.2; done
+cat serve.out
+url=$(sed -n 's/^ftx serve: listening on \(http[^ ]*\).*/\1/p' serve.out)
+ask() {  # one chat request with curl; prints the adapter that answered and the reply
+  local body='{"model": "prod", "max_tokens": 60, "temperature": 0, "messages": [{"role": "system", "content": "Extract a JSON record with keys category, priority, product, order_id from the support message."}, {"role": "user", "content": "My Terra Backpack (order A-30595) arrived with a broken zip."}]}'
+  echo "\$ curl -s $url/v1/chat/completions -d '{\"model\": \"prod\", ...}'"
+  curl -s -D headers.txt "$url/v1/chat/completions" -H 'Content-Type: application/json' -d "$body" \
+    | python3 -c 'import json, sys; print("  reply:", json.load(sys.stdin)["choices"][0]["message"]["content"])'
+  grep -i '^x-ftx-adapter' headers.txt | sed 's/^/  /'
+}
+ask; ask
+stage "roll prod back; server follows" "$ftx" checkout prod@{1}
+sleep 1
+ask
+kill -TERM $server && wait $server || true
+stage "monitor prod: both versions"  "$ftx" monitor --env prod
 stage "deploy history"              "$ftx" reflog refs/deploy/prod
 stage "store integrity"             "$ftx" fsck
 
