@@ -3,6 +3,7 @@ import XCTest
 @testable import FTXServe
 import FTXData
 import FTXEval
+import Crypto
 
 /// The HTTP server in-process on a free port with a tiny random model, driven by a raw socket client.
 final class ServerHTTPTests: XCTestCase {
@@ -67,6 +68,26 @@ final class ServerHTTPTests: XCTestCase {
             XCTAssertEqual(choice["finish_reason"] as? String, "stop")
         }
         XCTAssertEqual(try f.logLines().map(\.responseFormat), Array(repeating: "json_schema", count: 4))
+    }
+
+    /// --no-log-content: the log keeps sizes and SHA-256 hashes, never the text.
+    func testNoLogContentKeepsOnlySizesAndHashes() throws {
+        var o = ServeOptions()
+        o.logContent = false
+        let f = try ServerFixture(options: o)
+        defer { f.stop() }
+        let r = f.http.post("/v1/chat/completions", json: chat)
+        XCTAssertEqual(r.status, 200, r.body)
+        let content = try XCTUnwrap(((r.json?["choices"] as? [[String: Any]])?.first?["message"] as? [String: Any])?["content"] as? String)
+        let line = try XCTUnwrap(try f.logLines().first)
+        XCTAssertNil(line.messages); XCTAssertNil(line.prompt); XCTAssertNil(line.output)
+        XCTAssertEqual(line.outputBytes, content.utf8.count)
+        XCTAssertEqual(line.outputSHA256, SHA256.hash(data: Data(content.utf8)).map { String(format: "%02x", $0) }.joined())
+        XCTAssertGreaterThan(line.inputBytes, 0)
+        XCTAssertEqual(line.inputSHA256.count, 64)
+        let raw = try String(contentsOfFile: try FileManager.default.subpathsOfDirectory(atPath: f.logRoot)
+            .filter { $0.hasSuffix(".jsonl") }.map { "\(f.logRoot)/\($0)" }.first!, encoding: .utf8)
+        XCTAssertFalse(raw.contains("hello"), "the prompt's text is not in the log")
     }
 
     func testCompletionsModelsHealthAndMetrics() throws {
