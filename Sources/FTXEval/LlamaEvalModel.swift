@@ -56,23 +56,16 @@ public final class LlamaEvalModel: EvalModel {
         let p = GenerationParams(maxTokens: params.maxTokens, temperature: Float(params.temperature), topK: params.topK,
                                  topP: Float(params.topP), seed: params.seed, stop: params.stop)
         let tokens = prompts.map(promptTokens)
-        let results: [GenerationResult]
-        if let format = params.responseFormat, format != .text {
-            results = try generateConstrained(tokens, params: p, format: format)
-        } else {
-            results = try model.generate(prompts: tokens, params: p)
-        }
+        // Structured output: each prompt decodes under its own constraint (it tracks that sequence's
+        // output), in one batch, so eval measures what `ftx serve` produces.
+        let constraints: [TokenConstraint?] = try params.responseFormat.map { format in
+            try tokens.map { _ in try format.constraint(tokenizer: model.tokenizer) }
+        } ?? []
+        let results = try model.generate(prompts: tokens, params: p, constraints: constraints)
         return results.map {
             GenerationOutput(text: $0.text, outputTokens: $0.tokenIDs.count, promptTokens: $0.promptTokens,
                              finishReason: $0.finishReason, seconds: $0.seconds)
         }
-    }
-
-    /// Structured output: each prompt decodes under its own JSONConstraint (it tracks that
-    /// sequence's output), in one batch, so eval measures what `ftx serve` produces.
-    func generateConstrained(_ prompts: [[Int]], params: GenerationParams, format: ResponseFormat) throws -> [GenerationResult] {
-        let constraints: [TokenConstraint?] = try prompts.map { _ in try format.constraint(tokenizer: model.tokenizer) }
-        return try model.generate(prompts: prompts, params: params, constraints: constraints)
     }
 
     public func score(prompt: String, expected: String) throws -> (nll: Double, tokens: Int) {

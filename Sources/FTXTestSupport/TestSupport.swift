@@ -87,30 +87,57 @@ public enum TestSupport {
         return d
     }
 
-    /// A running `ftx` whose output is collected in the background; `wait()` returns it.
+    /// A running `ftx` whose output is collected in the background; `wait()` returns it, and
+    /// `line(startingWith:)` waits for a line of stdout while the process still runs (a server's
+    /// "listening on" line).
     public final class Running: @unchecked Sendable {
         public let process: Process
         private let group = DispatchGroup()
-        private var out = Data(), err = Data()
+        private let cond = NSCondition()
+        private var out = Data(), err = Data(), outEnded = false
 
         init(_ process: Process, stdout: Pipe, stderr: Pipe) {
             self.process = process
-            for (pipe, isOut) in [(stdout, true), (stderr, false)] {
-                group.enter()
-                DispatchQueue.global().async {
-                    let d = pipe.fileHandleForReading.readDataToEndOfFile()
-                    if isOut { self.out = d } else { self.err = d }
-                    self.group.leave()
+            group.enter()
+            DispatchQueue.global().async {
+                while case let d = stdout.fileHandleForReading.availableData, !d.isEmpty {
+                    self.cond.withLock { self.out.append(d); self.cond.broadcast() }
                 }
+                self.cond.withLock { self.outEnded = true; self.cond.broadcast() }
+                self.group.leave()
+            }
+            group.enter()
+            DispatchQueue.global().async {
+                let d = stderr.fileHandleForReading.readDataToEndOfFile()
+                self.cond.withLock { self.err = d }
+                self.group.leave()
             }
         }
 
         public func wait() -> RunResult {
             process.waitUntilExit()
             group.wait()
-            return RunResult(status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
-                             stderr: String(decoding: err, as: UTF8.self))
+            return cond.withLock {
+                RunResult(status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
+                          stderr: String(decoding: err, as: UTF8.self))
+            }
         }
+
+        /// The first whole stdout line starting with `prefix`, as soon as it is written; nil once
+        /// stdout ends without one, or after `timeout` seconds.
+        public func line(startingWith prefix: String, timeout: TimeInterval = 120) -> String? {
+            cond.lock(); defer { cond.unlock() }
+            let deadline = Date().addingTimeInterval(timeout)
+            while true {
+                let text = String(decoding: out, as: UTF8.self)
+                if let l = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+                    .first(where: { $0.hasPrefix(prefix) }) { return String(l) }
+                if outEnded || !cond.wait(until: deadline) { return nil }
+            }
+        }
+
+        /// Standard error, once the process has closed it ("" before).
+        public var stderr: String { cond.withLock { String(decoding: err, as: UTF8.self) } }
 
         /// SIGKILL: no handler runs, as when a machine loses power.
         public func kill9() { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }

@@ -6,59 +6,6 @@ import XCTest
 /// (two training steps each) deployed to prod, driven by the official openai Python client
 /// (Tests/ServeSupport/openai_client.py, from `make openai`).
 final class ServeCLITests: RegistryCLITestCase {
-    /// A running `ftx serve`: stdout read line by line as it comes (the port is on the first line).
-    final class ServeProcess: @unchecked Sendable {
-        let process = Process()
-        private let cond = NSCondition()
-        private var lines: [String] = []
-        private var err = Data()
-
-        init(_ args: [String], cwd: URL, env: [String: String]) throws {
-            process.executableURL = URL(fileURLWithPath: TestSupport.ftxBinary)
-            process.arguments = args
-            process.currentDirectoryURL = cwd
-            process.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
-            let out = Pipe(), errPipe = Pipe()
-            process.standardOutput = out
-            process.standardError = errPipe
-            try process.run()
-            Thread.detachNewThread { [self] in
-                var pending = ""
-                while true {
-                    let d = out.fileHandleForReading.availableData
-                    if d.isEmpty { break }
-                    pending += String(decoding: d, as: UTF8.self)
-                    while let nl = pending.firstIndex(of: "\n") {
-                        let line = String(pending[..<nl]); pending = String(pending[pending.index(after: nl)...])
-                        cond.withLock { lines.append(line); cond.broadcast() }
-                    }
-                }
-                cond.withLock { lines.append("<eof>"); cond.broadcast() }
-            }
-            Thread.detachNewThread { [self] in
-                let d = errPipe.fileHandleForReading.readDataToEndOfFile()
-                cond.withLock { err = d }
-            }
-        }
-
-        /// The first stdout line starting with `prefix` (nil once stdout ends or after 120 s).
-        func line(startingWith prefix: String) -> String? {
-            cond.lock(); defer { cond.unlock() }
-            let deadline = Date().addingTimeInterval(120)
-            while true {
-                if let l = lines.first(where: { $0.hasPrefix(prefix) }) { return l }
-                if lines.last == "<eof>" || !cond.wait(until: deadline) { return nil }
-            }
-        }
-
-        var stderr: String { cond.withLock { String(decoding: err, as: UTF8.self) } }
-
-        func port() throws -> Int {
-            let l = try XCTUnwrap(line(startingWith: "ftx serve: listening on http://127.0.0.1:"), stderr)
-            return try XCTUnwrap(Int(l.dropFirst("ftx serve: listening on http://127.0.0.1:".count).prefix { $0.isNumber }))
-        }
-    }
-
     var smolLM2: String!
     var python: String!
 
@@ -114,7 +61,7 @@ final class ServeCLITests: RegistryCLITestCase {
 
     func testOpenAIClientHotSwapUnderLoadAndKill9() throws {
         let (a, b) = try makeDeployedProject()
-        let server = try ServeProcess(["serve", "--port", "0", "--api-key-env", "FTX_TEST_KEY", "--threads", "2"], cwd: dir,
+        let server = try TestSupport.startFTX(["serve", "--port", "0", "--api-key-env", "FTX_TEST_KEY", "--threads", "2"], cwd: dir,
                                       env: ["FTX_TEST_KEY": "k-123", "FTX_AUTHOR": "Tester <t@example.com>"])
         defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }
         let port = try server.port()
@@ -185,7 +132,7 @@ final class ServeCLITests: RegistryCLITestCase {
 
     /// SIGTERM drains and exits 0.
     func testSigtermExitsCleanly() throws {
-        let server = try ServeProcess(["serve", "--model", smolLM2, "--port", "0", "--log-dir", dir.appendingPathComponent("logs").path],
+        let server = try TestSupport.startFTX(["serve", "--model", smolLM2, "--port", "0", "--log-dir", dir.appendingPathComponent("logs").path],
                                       cwd: dir, env: [:])
         defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }
         _ = try server.port()
@@ -193,5 +140,14 @@ final class ServeCLITests: RegistryCLITestCase {
         kill(server.process.processIdentifier, SIGTERM)
         server.process.waitUntilExit()
         XCTAssertEqual(server.process.terminationStatus, 0, server.stderr)
+    }
+}
+
+extension TestSupport.Running {
+    /// The port of a running `ftx serve`, from its first stdout line.
+    func port() throws -> Int {
+        let prefix = "ftx serve: listening on http://127.0.0.1:"
+        let l = try XCTUnwrap(line(startingWith: prefix), stderr)
+        return try XCTUnwrap(Int(l.dropFirst(prefix.count).prefix { $0.isNumber }))
     }
 }
