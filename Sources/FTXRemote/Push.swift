@@ -147,9 +147,16 @@ extension Remote {
         var tips = accepted.map { ($0.target.ref, $0.target.id) }
         if o.withBases { tips += targets.filter { $0.companion && snap.refs[$0.ref]?.id == $0.id }.map { ($0.ref, $0.id) } }
         var meta: [ObjectID] = [], data: [ObjectID] = []
+        let complete = try commitsUnderRemoteRefs(snap)
         try walkObjects(repo, tips: tips) { r in
-            // --with-bases looks inside base records the remote has, for the bytes it lacks.
-            if snap.has(r.id) { return o.withBases && r.fileKind == nil && isCompanion(r.ref) }
+            if snap.has(r.id) {
+                // --with-bases looks inside base records the remote has, for the bytes it lacks.
+                if o.withBases && r.fileKind == nil && isCompanion(r.ref) { return true }
+                if complete.contains(r.id) || r.isChunk || r.fileKind == .blob || r.type == .blob { return false }
+                // Not under a ref: maybe left by a push killed between its index uploads, with
+                // part of what it references invisible. Look inside (locally) and send the rest.
+                return repo.objects.contains(r.id)
+            }
             if let kind = r.fileKind {
                 if !o.withBases, !r.isChunk, policy.excluded(r.ref, r.path) != nil { return false }
                 if policy.deferrable(r.ref, r.path, kind) { data.append(r.id) } else { meta.append(r.id) }
@@ -218,6 +225,23 @@ extension Remote {
             }
         }
         return report
+    }
+
+    /// Commits and tags reachable from the remote's refs (those present here). Everything below
+    /// them is on the remote, because a push moves a ref only after every object under it is
+    /// visible; other objects the remote lists carry no such promise.
+    func commitsUnderRemoteRefs(_ snap: RemoteSnapshot) throws -> Set<ObjectID> {
+        var seen = Set<ObjectID>()
+        var stack = snap.refs.values.map(\.id)
+        while let id = stack.popLast() {
+            guard repo.objects.contains(id), seen.insert(id).inserted else { continue }
+            switch try repo.objects.type(of: id) {
+            case .commit: stack.append(contentsOf: try repo.objects.readCommit(id).parents)
+            case .tag: stack.append(try repo.objects.readTag(id).object)
+            default: break
+            }
+        }
+        return seen
     }
 
     /// Outgoing packs of pushes that were killed (their process is gone).

@@ -380,6 +380,42 @@ final class RemoteCLITests: RemoteCLITestCase {
         XCTAssertNil(try ftx(["log", "origin/main"], in: "b").stdout.range(of: "first"))
     }
 
+    /// A push killed between its index uploads leaves a chunk list visible on the remote while a
+    /// chunk it lists is not; the next push must send that chunk, not trust the visible parent.
+    func testPushCompletesWhatAKilledPushLeftHalfVisible() throws {
+        let share = path("share").path
+        try makeRepo("a", url: share)
+        var data = TestSupport.pseudoRandomBytes(2 << 20, seed: 21)
+        try write("a", "data.bin", data)
+        try commitAll("a", "v0")
+        let onePackPerObject = ["FTX_REMOTE_PACK_BYTES": "1024"]
+        try ok(["push"], in: "a", env: onePackPerObject)
+        let v0Ref = try XCTUnwrap(FileManager.default.contents(atPath: share + "/refs/heads/main"))
+        let dataPacks = share + "/packs/data"
+        let before = Set(try FileManager.default.contentsOfDirectory(atPath: dataPacks))
+        for at in [100_000, 1_500_000] {
+            data.replaceSubrange(at..<(at + 4096), with: TestSupport.pseudoRandomBytes(4096, seed: UInt64(at)))
+        }
+        try write("a", "data.bin", data)
+        let v1 = try commitAll("a", "v1")
+        try ok(["push"], in: "a", env: onePackPerObject)
+        // Undo the end of that push: the ref goes back, and of its new data packs only the
+        // smallest (the chunk list) stays indexed; the chunks' indexes "never arrived".
+        try v0Ref.write(to: URL(fileURLWithPath: share + "/refs/heads/main"))
+        let added = try FileManager.default.contentsOfDirectory(atPath: dataPacks).filter { !before.contains($0) && $0.hasSuffix(".pack") }
+        XCTAssertGreaterThanOrEqual(added.count, 3, "a chunk list and at least two chunks, one pack each")
+        let size = { (f: String) in (try? FileManager.default.attributesOfItem(atPath: dataPacks + "/" + f)[.size] as? Int) ?? 0 }
+        let list = try XCTUnwrap(added.min { size($0) < size($1) })
+        for pack in added where pack != list {
+            try FileManager.default.removeItem(atPath: dataPacks + "/" + pack.dropLast(5) + ".idx")
+        }
+        try ok(["push"], in: "a", env: onePackPerObject)
+        try ok(["clone", share, path("b").path], in: ".")
+        XCTAssertEqual(try head("b"), v1)
+        XCTAssertEqual(read("b", "data.bin"), data)
+        XCTAssertEqual(try ok(["fsck"], in: "b").status, 0)
+    }
+
     /// gc --remote removes only unreachable packs older than the grace period.
     func testRemoteGCKeepsReachableAndYoungPacks() throws {
         let share = path("share").path
