@@ -48,9 +48,7 @@ public final class LlamaEvalModel: EvalModel {
     }
 
     public func promptTokens(_ text: String) -> [Int] {
-        var ids = model.tokenizer.encode(text, parseSpecial: true)
-        if model.tokenizer.addBOS, let bos = model.tokenizer.bosID, ids.first != bos { ids.insert(bos, at: 0) }
-        return ids
+        model.tokenizer.encodePrompt(text)
     }
 
     public func generate(_ prompts: [String], params: EvalGenerationParams) throws -> [GenerationOutput] {
