@@ -119,7 +119,7 @@ extension UISite {
         for run in runs.dropFirst() {
             if case .success(let d)? = run.diff { changes.append(d.configChanges); continue }
             let cfg = { (c: Registry.ResolvedCommit) -> EvalJSON? in
-                (try? self.registry.file("config.yaml", in: c.commit))?
+                (try? self.registry.file("config.yaml", in: c.commit))
                     .flatMap { try? ReportDiff.Context.config(yaml: String(decoding: $0, as: UTF8.self)) }
             }
             changes.append(ConfigDiff.changes(cfg(runs[0].commit), cfg(run.commit)))
