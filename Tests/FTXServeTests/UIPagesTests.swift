@@ -106,9 +106,9 @@ final class UIPagesTests: XCTestCase {
         XCTAssertEqual(page.status, 200, page.body)
         let rows = page.body.components(separatedBy: "<tr").filter { $0.contains("prod@{") }
         XCTAssertEqual(rows.count, 3, page.body)
-        XCTAssertTrue(rows[0].contains("rollback") && rows[0].contains("current") && rows[0].contains("run/\(a.short).html"), rows[0])
+        XCTAssertTrue(rows[0].hasPrefix(" class=\"rollback\"") && rows[0].contains(">rollback</strong>") && rows[0].contains("current") && rows[0].contains("run/\(a.short).html"), rows[0])
         XCTAssertTrue(rows[1].contains(">forced<") && rows[1].contains("hotfix for invoices") && rows[1].contains("run/\(b.short).html"), rows[1])
-        XCTAssertFalse(rows[2].contains("rollback") || rows[2].contains(">forced<"), rows[2])
+        XCTAssertFalse(rows[1].contains(">rollback<") || rows[2].contains(">rollback<") || rows[2].contains(">forced<"), rows[2])
         XCTAssertTrue(rows[2].contains("Bob &lt;bob@example.com&gt;"), rows[2])
         XCTAssertFalse(page.body.contains("Monitoring"))
 

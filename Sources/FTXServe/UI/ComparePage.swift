@@ -72,7 +72,7 @@ extension UISite {
         }
         let diffs = runs.dropFirst().map { run -> ReportDiff? in if case .success(let d)? = run.diff { return d }; return nil }
         guard let first = diffs.compactMap({ $0 }).first else { return h }
-        h += "<table><tr><th scope=\"col\">metric</th><th scope=\"col\" class=\"num\">\(e(runs[0].commit.id.short)) (baseline)</th>"
+        h += "<div style=\"overflow-x:auto\"><table><tr><th scope=\"col\">metric</th><th scope=\"col\" class=\"num\">\(e(runs[0].commit.id.short)) (baseline)</th>"
         for run in runs.dropFirst() {
             let s = e(run.commit.id.short)
             h += "<th scope=\"col\" class=\"num\">\(s)</th><th scope=\"col\" class=\"num\">Δ \(s)</th><th scope=\"col\">95% CI</th>"
@@ -91,7 +91,7 @@ extension UISite {
             }
             h += "</tr>\n"
         }
-        return h + "</table>\n"
+        return h + "</table></div>\n"
     }
 
     /// The config keys any run changes against the baseline, one row per key, one column per run.
@@ -100,7 +100,7 @@ extension UISite {
         let table = compareConfig(runs)
         var h = "<h2>Config differences</h2>\n"
         guard !table.isEmpty else { return h + "<p>No config key differs from the baseline.</p>\n" }
-        h += "<table><tr><th scope=\"col\">key</th>" + runs.map { "<th scope=\"col\">\(e($0.commit.id.short))</th>" }.joined() + "</tr>\n"
+        h += "<div style=\"overflow-x:auto\"><table><tr><th scope=\"col\">key</th>" + runs.map { "<th scope=\"col\">\(e($0.commit.id.short))</th>" }.joined() + "</tr>\n"
         for (key, values) in table {
             h += "<tr><th scope=\"row\"><code>\(e(key))</code></th>"
             for (i, v) in values.enumerated() {
@@ -109,7 +109,7 @@ extension UISite {
             }
             h += "</tr>\n"
         }
-        return h + "</table>\n"
+        return h + "</table></div>\n"
     }
 
     /// Key → value per run, from each diff's config changes (a key a run does not change has the
