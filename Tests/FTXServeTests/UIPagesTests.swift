@@ -38,7 +38,7 @@ final class UIPagesTests: XCTestCase {
         XCTAssertTrue(page.body.contains("[\(DiffText.num(ci.low, signed: true)), \(DiffText.num(ci.high, signed: true))]"), page.body)
         // learning_rate differs for b only; keys no run changes are not listed.
         let config = try XCTUnwrap(page.body.components(separatedBy: "<h2>Config differences</h2>").last)
-        XCTAssertTrue(config.contains("<code>learning_rate</code></th><td>0.0002</td><td class=\"worse\">0.001</td><td>0.0002</td>"), config)
+        XCTAssertTrue(config.contains("<code>learning_rate</code></th><td>0.0002</td><td><strong>0.001</strong></td><td>0.0002</td>"), config)
         XCTAssertFalse(config.contains("lora_r"), config)
         // Three runs: no case-level diff.
         XCTAssertFalse(page.body.contains("Case-level diff"))

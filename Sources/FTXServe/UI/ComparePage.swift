@@ -105,7 +105,8 @@ extension UISite {
             h += "<tr><th scope=\"row\"><code>\(e(key))</code></th>"
             for (i, v) in values.enumerated() {
                 let changed = i > 0 && v != values[0]
-                h += "<td\(changed ? " class=\"worse\"" : "")>\(e(v ?? "—"))</td>"
+                // A changed value is emphasised (not coloured: a change is neither better nor worse).
+                h += changed ? "<td><strong>\(e(v ?? "—"))</strong></td>" : "<td>\(e(v ?? "—"))</td>"
             }
             h += "</tr>\n"
         }
