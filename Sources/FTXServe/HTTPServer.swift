@@ -12,7 +12,7 @@ import Glibc
 public final class HTTPServer: @unchecked Sendable {
     public let host: String
     public let port: Int
-    private let makeHandler: @Sendable () -> ChannelHandler
+    private let makeHandler: () -> ChannelHandler
     private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     private var channel: Channel?
     private let cond = NSCondition()
@@ -20,7 +20,7 @@ public final class HTTPServer: @unchecked Sendable {
     private var draining = false
     private var nextJob = 0
 
-    public init(host: String, port: Int, makeHandler: @escaping @Sendable () -> ChannelHandler) {
+    public init(host: String, port: Int, makeHandler: @escaping () -> ChannelHandler) {
         self.host = host; self.port = port; self.makeHandler = makeHandler
     }
 

@@ -12,17 +12,14 @@ public final class Server: @unchecked Sendable {
     public let log: RequestLog?
     /// The environment named in logs for requests that resolve to none (unknown model, bad body).
     public let defaultEnv: String
-    let http: HTTPServer
+    private(set) var http: HTTPServer!
     private let cond = NSCondition()
     private var loaded: ServeEngine?
     private var logErrors = 0
 
     public init(options: ServeOptions, defaultEnv: String, log: RequestLog?, metrics: ServeMetrics = ServeMetrics()) {
         self.options = options; self.defaultEnv = defaultEnv; self.log = log; self.metrics = metrics
-        // Handlers are made per connection, after init: they reach the server through a weak box.
-        weak var server: Server?
-        http = HTTPServer(host: options.host, port: options.port) { HTTPHandler(server: server!) }
-        server = self
+        http = HTTPServer(host: options.host, port: options.port) { [unowned self] in HTTPHandler(server: self) }
     }
 
     /// The engine, nil while the model loads.

@@ -61,8 +61,8 @@ struct UICommand: ParsableCommand {
             let warn = { (s: String) in FileHandle.standardError.write(Data("ftx ui: \(s)\n".utf8)) }
             for b in written.broken { warn("not exported: \(b.path) (status \(b.status))") }
             if json {
-                return try JSONOutput.emit(["directory": dir, "files": written.files.map { ["path": $0.path, "bytes": $0.bytes] },
-                                            "not_exported": written.broken.map { ["path": $0.path, "status": $0.status] }])
+                return try JSONOutput.emit(["directory": dir, "files": written.files.map { ["path": $0.path, "bytes": $0.bytes] as [String: Any] },
+                                            "not_exported": written.broken.map { ["path": $0.path, "status": $0.status] as [String: Any] }] as [String: Any])
             }
             for f in written.files { print("\(f.path)  \(f.bytes) bytes") }
             print("wrote \(written.files.count) files to \(dir)")

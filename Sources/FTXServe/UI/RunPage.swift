@@ -65,15 +65,15 @@ extension UISite {
         if let report {
             j["eval"] = [
                 "suite": report.suite.name, "cases": report.metrics.cases, "passed": report.metrics.passed,
-                "metrics": Self.evalMetricRows(report).map { ["name": $0.name, "value": $0.value, "wilson95": $0.ci.map { [$0.low, $0.high] } as Any] },
-                "gates": report.gates.map { ["gate": $0.gate, "status": $0.status.rawValue, "value": $0.value as Any, "detail": $0.detail] },
-                "failing": report.cases.filter { !$0.pass }.prefix(Self.maxFailingCases).map { c in
+                "metrics": Self.evalMetricRows(report).map { m -> [String: Any] in ["name": m.name, "value": m.value, "wilson95": m.ci.map { [$0.low, $0.high] } as Any] },
+                "gates": report.gates.map { g -> [String: Any] in ["gate": g.gate, "status": g.status.rawValue, "value": g.value as Any, "detail": g.detail] },
+                "failing": report.cases.filter { !$0.pass }.prefix(Self.maxFailingCases).map { c -> [String: Any] in
                     ["id": c.id, "prompt": c.prompt, "expected": c.expected, "output": c.output,
-                     "failed_assertions": c.assertions.filter { !$0.pass }.map { ["type": $0.type, "reason": $0.reason as Any] }]
+                     "failed_assertions": c.assertions.filter { !$0.pass }.map { a -> [String: Any] in ["type": a.type, "reason": a.reason as Any] }]
                 },
             ] as [String: Any]
         }
-        j["artifacts"] = l.recorded.map { ["path": $0.path, "id": $0.id, "size": $0.size, "href": Self.artifactHref($0)] }
+        j["artifacts"] = l.recorded.map { f -> [String: Any] in ["path": f.path, "id": f.id, "size": f.size, "href": Self.artifactHref(f)] }
         return try .json(j)
     }
 

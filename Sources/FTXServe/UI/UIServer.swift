@@ -10,14 +10,12 @@ import NIOPosix
 public final class UIServer: @unchecked Sendable {
     public let site: UISite
     let apiKey: String?
-    let http: HTTPServer
+    private(set) var http: HTTPServer!
     let pool = NIOThreadPool(numberOfThreads: 1)
 
     public init(site: UISite, host: String, port: Int, apiKey: String?) {
         self.site = site; self.apiKey = apiKey
-        weak var server: UIServer?
-        http = HTTPServer(host: host, port: port) { UIHandler(server: server!) }
-        server = self
+        http = HTTPServer(host: host, port: port) { [unowned self] in UIHandler(server: self) }
     }
 
     /// Binds and returns the bound address (port 0 picks a free one).
