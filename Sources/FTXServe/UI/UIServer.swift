@@ -90,7 +90,7 @@ final class UIHandler: ChannelInboundHandler {
             return send(Self.text(401, "missing or wrong API key (send Authorization: Bearer KEY)"), head: h, context: context,
                         extra: [("www-authenticate", "Bearer")])
         }
-        let http = server.http
+        let http: HTTPServer = server.http
         guard http.begin().ok else { return send(Self.text(503, "the server is shutting down"), head: h, context: context) }
         let site = server.site, target = h.uri
         server.pool.runIfActive(eventLoop: context.eventLoop) { site.respond(UIRequest(target: target)) }
