@@ -123,13 +123,37 @@ final class HTTPHandler: ChannelInboundHandler {
             let r = try CompletionRequest.parse(body, endpoint: endpoint)
             request = r
             body = []
-            let prepared = try engine.prepare(r)
+            // Counted from here, so a drain waits for a request still being prepared.
             let (ok, job) = server.begin()
             guard ok else { throw ServeError(.loading, "the server is shutting down") }
-            let c = Completion(job: job, request: r, prepared: prepared,
-                               line: logLine(id: id, arrival: arrival, endpoint: endpoint, request: r, prepared: prepared),
-                               keepAlive: h.isKeepAlive)
-            active = c
+            server.preparePool.runIfActive(eventLoop: context.eventLoop) { try engine.prepare(r) }.whenComplete { result in
+                switch result {
+                case .success(let prepared):
+                    self.submit(prepared, request: r, job: job, engine: engine, head: h, id: id, arrival: arrival, context: context)
+                case .failure(let error):
+                    self.server.end()
+                    let e = error as? ServeError ?? ServeError(.internal, "\(error)")
+                    self.logRejected(e, id: id, endpoint: endpoint, model: r.model, request: r, arrival: arrival)
+                    self.sendError(e, id: id, keepAlive: h.isKeepAlive, adapter: nil)
+                }
+            }
+        } catch {
+            let e = error as? ServeError ?? ServeError(.internal, "\(error)")
+            logRejected(e, id: id, endpoint: endpoint, model: request?.model, request: request, arrival: arrival)
+            sendError(e, id: id, keepAlive: h.isKeepAlive, adapter: nil)
+        }
+    }
+
+    /// Hands a prepared request to the decode loop (back on the event loop).
+    private func submit(_ prepared: ServeEngine.Prepared, request r: CompletionRequest, job: Int, engine: ServeEngine,
+                        head h: HTTPRequestHead, id: String, arrival: Date, context: ChannelHandlerContext) {
+        let c = Completion(job: job, request: r, prepared: prepared,
+                           line: logLine(id: id, arrival: arrival, endpoint: r.endpoint, request: r, prepared: prepared),
+                           keepAlive: h.isKeepAlive)
+        active = c
+        // The client left while the request was prepared: nothing to decode.
+        guard context.channel.isActive else { return finish(c, status: ServeErrorKind.clientClosed.status, error: .clientClosed, finishReason: nil) }
+        do {
             let loop = context.eventLoop
             let submitted = engine.scheduler.submit(Scheduler.Job(
                 id: job, prompt: prepared.prompt, params: prepared.params, adapter: prepared.choice.row,
@@ -137,17 +161,13 @@ final class HTTPHandler: ChannelInboundHandler {
                     loop.execute { _ = self?.deliver(event, job: job) }
                 })
             guard submitted else {
-                active = nil
-                server.end()
                 throw ServeError(.queueFull, "the server's queue is full (\(engine.scheduler.maxQueue) waiting); retry later")
             }
             c.timeout = loop.scheduleTask(in: .milliseconds(Int64(server.options.timeoutSeconds * 1000))) { [weak self] in
                 _ = self?.timedOut(job: job)
             }
         } catch {
-            let e = error as? ServeError ?? ServeError(.internal, "\(error)")
-            logRejected(e, id: id, endpoint: endpoint, model: request?.model, request: request, arrival: arrival)
-            sendError(e, id: id, keepAlive: h.isKeepAlive, adapter: nil)
+            fail(c, error as? ServeError ?? ServeError(.internal, "\(error)"))
         }
     }
 

@@ -13,6 +13,10 @@ public final class Server: @unchecked Sendable {
     /// The environment named in logs for requests that resolve to none (unknown model, bad body).
     public let defaultEnv: String
     private(set) var http: HTTPServer!
+    /// Where requests are prepared (chat template, tokens, a run's adapter loaded from the store, a
+    /// constraint's vocabulary trie): off the event loop, so streams in flight keep flowing, and on
+    /// several threads, so one slow adapter load does not hold up requests for loaded ones.
+    let preparePool = NIOThreadPool(numberOfThreads: 4)
     private let cond = NSCondition()
     private var loaded: ServeEngine?
     private var logErrors = 0
@@ -34,7 +38,10 @@ public final class Server: @unchecked Sendable {
     }
 
     /// Binds and returns the bound address (port 0 picks a free one).
-    public func start() throws -> (host: String, port: Int) { try http.start() }
+    public func start() throws -> (host: String, port: Int) {
+        preparePool.start()
+        return try http.start()
+    }
 
     /// A request starts (false while draining: the handler answers 503).
     func begin() -> (ok: Bool, job: Int) { http.begin() }
@@ -56,6 +63,7 @@ public final class Server: @unchecked Sendable {
             engine?.scheduler.stop()
             log?.close()
         }
+        try? preparePool.syncShutdownGracefully()
     }
 
     static func requestID() -> String { "req-" + String(format: "%016llx", UInt64.random(in: 0...UInt64.max)) }

@@ -8,11 +8,14 @@ final class FakeAdapterSource: AdapterSource, @unchecked Sendable {
     var envs: [String: String]
     var broken: Set<String> = []
     var loads: [String] = []
+    /// Loads of "run-slow…" signal `slowStarted`, then wait for `slowGate` (a slow store read, held by the test).
+    let slowStarted = DispatchSemaphore(value: 0), slowGate = DispatchSemaphore(value: 0)
     let lock = NSLock()
     init(envs: [String: String]) { self.envs = envs }
     func environments() throws -> [String: String] { lock.withLock { envs } }
     func commit(of revision: String) throws -> String? { revision.hasPrefix("run-") ? revision : nil }
     func weights(ofCommit id: String, config: LlamaConfig) throws -> LoRAWeights {
+        if id.hasPrefix("run-slow") { slowStarted.signal(); slowGate.wait() }
         try lock.withLock {
             if broken.contains(id) { throw ServeError(.internal, "corrupt adapter \(id)") }
             loads.append(id)

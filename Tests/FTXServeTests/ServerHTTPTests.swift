@@ -204,6 +204,27 @@ final class ServerHTTPTests: XCTestCase {
         XCTAssertEqual(try f.logLines().map(\.error), ["timeout"])
     }
 
+    /// A request whose run adapter is still loading holds no one else up: the event loop keeps
+    /// answering (health, other completions) while the load waits, and the request then completes.
+    func testAdapterLoadDoesNotBlockOtherRequests() throws {
+        let f = try ServerFixture()
+        defer { f.stop() }
+        let slow = DispatchGroup()
+        final class Status: @unchecked Sendable { var value = 0 }  // written before the group leaves
+        let slowStatus = Status()
+        DispatchQueue.global().async(group: slow) {
+            slowStatus.value = f.http.post("/v1/completions", json: #"{"model":"run-slow-1","prompt":"hi","max_tokens":3}"#).status
+        }
+        XCTAssertEqual(f.source.slowStarted.wait(timeout: .now() + 30), .success, "the slow load began")
+        XCTAssertEqual(f.http.request("GET", "/healthz").status, 200)
+        XCTAssertEqual(f.http.post("/v1/completions", json: #"{"model":"base","prompt":"hi","max_tokens":3}"#).status, 200)
+        XCTAssertEqual(slow.wait(timeout: .now() + 0.1), .timedOut, "the slow request waits for its adapter")
+        f.source.slowGate.signal()
+        XCTAssertEqual(slow.wait(timeout: .now() + 30), .success)
+        XCTAssertEqual(slowStatus.value, 200)
+        XCTAssertEqual(try f.logLines().filter { $0.model == "run-slow-1" }.map(\.status), [200])
+    }
+
     func testThirtyTwoConcurrentClients() throws {
         let f = try ServerFixture()
         defer { f.stop() }
