@@ -1,0 +1,315 @@
+import Foundation
+import FTXTestSupport
+import XCTest
+
+/// `ftx ui` in a real browser: Debian's headless chromium, driven by selenium through
+/// Tests/UISupport/browser.py (`make selenium`; chromium and chromium-driver from `make deps`).
+///
+/// One fixture repository (three runs of the tiny test model over two versions of the data, two
+/// deploys and a rollback) and one browser session serve every test here: the session crawls the
+/// server from its runs page, sorts and filters the runs table, and crawls the `--export` site from
+/// file://. Each test asserts on its part of that one result. FTX_UPDATE_SCREENSHOTS=1 copies the
+/// screenshots to docs/images/ui-*.png (docs/ui.md shows them).
+final class UIBrowserTests: XCTestCase {
+    /// What the one browser session saw.
+    struct Session {
+        var ids: [String]              // full run ids, oldest first
+        var messages: [String]         // their messages
+        var serverCrawl: [String: Any]
+        var exportCrawl: [String: Any]
+        var harnessCrawl: [String: Any]
+        var sorts: [[String: Any]]      // by message (two clicks), by lora_r (one click)
+        var filter: [String: Any]
+        var badFilter: [String: Any]
+        var keys: [String: Any]
+        var shots: URL
+        var export: URL
+    }
+
+    private static var session: Result<Session, Error>?
+
+    override func setUpWithError() throws {
+        try super.setUpWithError()
+        _ = try Self.browserPython()
+    }
+
+    func s() throws -> Session {
+        if Self.session == nil { Self.session = Result { try Self.runSession() } }
+        return try Self.session!.get()
+    }
+
+    // MARK: the checks
+
+    /// The harness itself sees what the checks below look for: a script error, a link to a missing
+    /// file, a blank page (one colour), curves. Without this, a check could pass by seeing nothing.
+    func testHarnessDetectsErrorsBrokenLinksAndBlankPages() throws {
+        let crawl = try s().harnessCrawl
+        let pages = Self.pages(crawl)
+        let byName = Dictionary(pages.map { (($0["url"] as? String ?? "") as NSString).lastPathComponent }.enumerated().map { ($1, pages[$0]) },
+                                uniquingKeysWith: { a, _ in a })
+        XCTAssertEqual(Set(byName.keys), ["good.html", "broken.html", "blank.html"], "\(pages.map { $0["url"] ?? "" })")
+        XCTAssertEqual((byName["good.html"]?["console_errors"] as? [String])?.count, 0)
+        XCTAssertEqual(byName["good.html"]?["polylines"] as? Int, 2)
+        XCTAssertTrue((byName["broken.html"]?["console_errors"] as? [String])?.first?.contains("notDefinedAnywhere") == true, "\(byName["broken.html"] ?? [:])")
+        XCTAssertEqual(Self.colours(byName["blank.html"] ?? [:]), 1)
+        XCTAssertGreaterThan(Self.colours(byName["good.html"] ?? [:]), 1)
+        XCTAssertEqual((crawl["bad_links"] as? [[String: Any]])?.compactMap { $0["href"] as? String }, ["missing.html"])
+    }
+
+    /// Every page the runs page leads to (each run, compare, deployments, data) loads in chromium
+    /// with no console error, and is the page it says it is.
+    func testEveryPageLoadsWithoutConsoleErrors() throws {
+        let s = try s()
+        let pages = Self.pages(s.serverCrawl)
+        let paths = Set(pages.compactMap { URL(string: $0["url"] as? String ?? "")?.path })
+        for id in s.ids {
+            XCTAssertTrue(paths.contains("/run/\(id.prefix(12)).html"), "the crawl never reached run \(id.prefix(12)): \(paths.sorted())")
+        }
+        for p in ["/deployments.html", "/data.html"] {
+            XCTAssertTrue(paths.contains(p), "the crawl never reached \(p): \(paths.sorted())")
+        }
+        XCTAssertTrue(paths.contains { $0.hasPrefix("/compare/") }, "no compare page: \(paths.sorted())")
+        for page in pages {
+            XCTAssertEqual(page["console_errors"] as? [String], [], "\(page["url"] ?? "")")
+            XCTAssertFalse((page["title"] as? String ?? "").hasPrefix("Not found"), "\(page["url"] ?? "") is a 404 page")
+        }
+        // What the pages show, as a reader would look for it.
+        let text = Dictionary(pages.map { (URL(string: $0["url"] as? String ?? "")?.path ?? "", $0["text"] as? String ?? "") }, uniquingKeysWith: { a, _ in a })
+        let index = text["/index.html"] ?? text["/"] ?? ""
+        for m in s.messages { XCTAssertTrue(index.contains(m), "the runs page lacks \(m)") }
+        XCTAssertTrue(index.contains("prod"), "the runs page shows no deployed-to badge")
+        XCTAssertTrue((text["/deployments.html"] ?? "").lowercased().contains("rollback"), "the deployments page marks no rollback:\n\(text["/deployments.html"] ?? "")")
+        XCTAssertNotNil(text["/run/\(s.ids[0].prefix(12)).html"].map { $0.contains(s.messages[0]) }, "run page")
+    }
+
+    /// Clicking a header sorts the runs table by it; a second click reverses it; numbers sort as
+    /// numbers (16 after 4).
+    func testRunsTableSorts() throws {
+        let s = try s()
+        XCTAssertEqual(s.sorts.count, 2)
+        let byMessage = s.sorts[0]
+        XCTAssertNil(byMessage["error"], "\(byMessage)")
+        let before = try Self.column(byMessage["before"], named: "message")
+        XCTAssertEqual(Set(before), Set(s.messages), "the runs table lists each run once")
+        let after = try XCTUnwrap(byMessage["after"] as? [[String: Any]])
+        XCTAssertEqual(after.count, 2)
+        let first = try Self.column(after[0]["table"], named: "message"), second = try Self.column(after[1]["table"], named: "message")
+        XCTAssertTrue(first == s.messages.sorted() || first == s.messages.sorted().reversed(), "one click: \(first)")
+        XCTAssertEqual(second, first.reversed(), "a second click reverses the order")
+        XCTAssertNotEqual(before, first, "the fixture's default order is not already by message")
+        for a in after { XCTAssertEqual(a["console_errors"] as? [String], [], "\(a["url"] ?? "")") }
+
+        let byRank = s.sorts[1]
+        XCTAssertNil(byRank["error"], "\(byRank)")
+        let ranks = try Self.column((byRank["after"] as? [[String: Any]])?.first?["table"], named: "lora_r", or: ["r", "rank"]).compactMap { Int($0) }
+        XCTAssertEqual(ranks.count, 3, "lora_r cells: \(ranks)")
+        XCTAssertTrue(ranks == [2, 4, 16] || ranks == [16, 4, 2], "numeric order: \(ranks)")
+    }
+
+    /// The filter box takes the `ftx runs --where` language; a malformed filter shows the parser's
+    /// error on the page (and no script error).
+    func testRunsTableFilters() throws {
+        let s = try s()
+        XCTAssertNil(s.filter["error"], "\(s.filter)")
+        let kept = try Self.column(s.filter["table"], named: "message")
+        XCTAssertEqual(Set(kept), Set([s.messages[0], s.messages[2]]), "lora_r > 2 keeps the r=4 and r=16 runs")
+        XCTAssertEqual(s.filter["console_errors"] as? [String], [])
+        XCTAssertTrue((s.filter["url"] as? String ?? "").contains("where="), "the filtered view has its own URL: \(s.filter["url"] ?? "")")
+
+        XCTAssertNil(s.badFilter["error"], "\(s.badFilter)")
+        let alerts = try XCTUnwrap(s.badFilter["alerts"] as? [String])
+        XCTAssertFalse(alerts.isEmpty, "a malformed filter shows no error: \(s.badFilter)")
+        XCTAssertEqual(s.badFilter["console_errors"] as? [String], [])
+    }
+
+    /// Compare overlays one loss curve per run: three runs, three curves; two runs, two.
+    func testCompareShowsOneCurvePerRun() throws {
+        let s = try s()
+        let pages = Self.pages(s.serverCrawl)
+        for n in [2, 3] {
+            let path = "/compare/" + s.ids.prefix(n).map { String($0.prefix(12)) }.joined(separator: ",") + ".html"
+            let page = try XCTUnwrap(pages.first { URL(string: $0["url"] as? String ?? "")?.path == path }, "\(path) not loaded")
+            let charts = try XCTUnwrap(page["charts"] as? [Int])
+            XCTAssertFalse(charts.filter { $0 > 0 }.isEmpty, "\(path): no curves")
+            XCTAssertEqual(charts.first { $0 > 0 }, n, "\(path): the first chart's curves \(charts)")
+            XCTAssertTrue(charts.allSatisfy { $0 <= n }, "\(path): more curves than runs in a chart: \(charts)")
+        }
+    }
+
+    /// The keyboard reaches the navigation and the table's links (Tab moves through real links).
+    func testKeyboardReachesLinks() throws {
+        let keys = try s().keys
+        XCTAssertNil(keys["error"], "\(keys)")
+        let focused = try XCTUnwrap(keys["focused"] as? [String])
+        XCTAssertEqual(focused.count, 4)
+        XCTAssertTrue(focused.allSatisfy { !$0.isEmpty && $0 != "body:" }, "Tab reached nothing: \(focused)")
+        XCTAssertTrue(focused.contains { $0.hasPrefix("a:") }, "no link takes the focus: \(focused)")
+    }
+
+    /// Every link, image, stylesheet and script on every page resolves (http status < 400; `#id`
+    /// targets exist), and artifacts are among them.
+    func testLinksResolve() throws {
+        let crawl = try s().serverCrawl
+        XCTAssertEqual((crawl["bad_links"] as? [[String: Any]])?.count, 0, "\(crawl["bad_links"] ?? [])")
+        XCTAssertGreaterThan(crawl["links_checked"] as? Int ?? 0, 10)
+        XCTAssertEqual(crawl["unvisited"] as? Int, 0, "more pages than the crawl's limit")
+    }
+
+    /// Each page's screenshot has more than one colour (a page that rendered nothing is one colour).
+    func testScreenshotsAreNonBlank() throws {
+        let s = try s()
+        for page in Self.pages(s.serverCrawl) + Self.pages(s.exportCrawl) {
+            XCTAssertGreaterThan(Self.colours(page), 1, "\(page["url"] ?? "") rendered blank")
+        }
+        guard ProcessInfo.processInfo.environment["FTX_UPDATE_SCREENSHOTS"] == "1" else { return }
+        let run = "run-\(s.ids[2].prefix(12))", compare = "compare-" + s.ids.map { String($0.prefix(12)) }.joined(separator: "-")
+        let images = TestSupport.repoRoot.appendingPathComponent("docs/images")
+        try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
+        for (shot, doc) in [("http-index", "runs"), ("http-" + run, "run"), ("http-" + compare, "compare"),
+                            ("http-deployments", "deployments"), ("http-data", "data")] {
+            let to = images.appendingPathComponent("ui-\(doc).png")
+            try? FileManager.default.removeItem(at: to)
+            try FileManager.default.copyItem(at: s.shots.appendingPathComponent(shot + ".png"), to: to)
+        }
+    }
+
+    /// `ftx ui --export` opens from file:// in the same browser: every page without console errors,
+    /// every link to a file that exists, the same runs as the server.
+    func testExportOpensFromFileURL() throws {
+        let s = try s()
+        let crawl = s.exportCrawl
+        let pages = Self.pages(crawl)
+        XCTAssertEqual((crawl["bad_links"] as? [[String: Any]])?.count, 0, "\(crawl["bad_links"] ?? [])")
+        for page in pages {
+            XCTAssertTrue((page["url"] as? String ?? "").hasPrefix("file://"), "\(page["url"] ?? "")")
+            XCTAssertEqual(page["console_errors"] as? [String], [], "\(page["url"] ?? "")")
+        }
+        let paths = Set(pages.compactMap { ($0["url"] as? String).flatMap(URL.init(string:))?.path })
+        for id in s.ids {
+            XCTAssertTrue(paths.contains(s.export.appendingPathComponent("run/\(id.prefix(12)).html").path), "export lacks run \(id.prefix(12)): \(paths.sorted())")
+        }
+        for p in ["deployments.html", "data.html"] {
+            XCTAssertTrue(paths.contains(s.export.appendingPathComponent(p).path), "export lacks \(p)")
+        }
+        XCTAssertEqual(crawl["unvisited"] as? Int, 0)
+    }
+
+    // MARK: the one session
+
+    /// The Python with selenium, once chromium and its driver are there; skips (or, under
+    /// FTX_REQUIRE_BROWSER=1 as `make test` sets, fails) with what is missing.
+    static func browserPython() throws -> String {
+        let env = ProcessInfo.processInfo.environment
+        let python = env["FTX_SELENIUM_PYTHON"] ?? TestSupport.repoRoot.appendingPathComponent(".cache/venv-selenium/bin/python").path
+        var missing: [String] = []
+        for (what, path) in [("chromium (make deps)", env["FTX_CHROMIUM"] ?? "/usr/bin/chromium"),
+                             ("chromium-driver (make deps)", env["FTX_CHROMEDRIVER"] ?? "/usr/bin/chromedriver"),
+                             ("selenium's Python, FTX_SELENIUM_PYTHON (make selenium)", python)]
+        where !FileManager.default.isExecutableFile(atPath: path) {
+            missing.append("\(what) at \(path)")
+        }
+        if missing.isEmpty { return python }
+        let message = "browser tests need " + missing.joined(separator: ", ")
+        if env["FTX_REQUIRE_BROWSER"] == "1" { XCTFail(message) }
+        throw XCTSkip(message + " (make test installs them)")
+    }
+
+    static func runSession() throws -> Session {
+        let python = try browserPython()
+        let fixture = RegistryCLITestCase(name: "UIBrowserTests fixture", testClosure: { _ in })
+        let ids = try makeRuns(fixture)
+        let scratch = fixture.dir.deletingLastPathComponent().appendingPathComponent("ui-\(UUID().uuidString.prefix(6))")
+        let shots = scratch.appendingPathComponent("shots"), export = scratch.appendingPathComponent("site")
+        let harness = try writeHarnessSite(scratch.appendingPathComponent("harness"))
+        try fixture.ftx(["ui", "--export", export.path])
+
+        let server = try TestSupport.startFTX(["ui", "--port", "0"], cwd: fixture.dir)
+        defer { server.kill9() }
+        guard let line = server.line(startingWith: "ftx ui", timeout: 60),
+              let r = line.range(of: #"http://[0-9.:]+"#, options: .regularExpression) else {
+            server.kill9()
+            throw BrowserError(message: "ftx ui printed no URL: \(server.wait().stderr)")
+        }
+        let base = String(line[r])
+        let short = ids.map { String($0.prefix(12)) }
+        let compares = [2, 3].map { "\(base)/compare/\(short.prefix($0).joined(separator: ",")).html" }
+        let plan: [String: Any] = ["screenshots": shots.path, "steps": [
+            ["op": "crawl", "start": "\(base)/index.html", "also": compares, "max_pages": 40, "prefix": "http-"],
+            ["op": "sort", "url": "\(base)/index.html", "header": "message", "clicks": 2],
+            ["op": "sort", "url": "\(base)/index.html", "header": "lora_r", "clicks": 1],
+            ["op": "filter", "url": "\(base)/index.html", "text": "lora_r > 2"],
+            ["op": "filter", "url": "\(base)/index.html", "text": "lora_r >"],
+            ["op": "keys", "url": "\(base)/index.html", "tabs": 4],
+            ["op": "crawl", "start": export.appendingPathComponent("index.html").absoluteString, "max_pages": 40, "prefix": "file-"],
+            ["op": "crawl", "start": harness.absoluteString, "max_pages": 10, "prefix": "harness-"],
+        ]]
+        let planFile = scratch.appendingPathComponent("plan.json")
+        try JSONSerialization.data(withJSONObject: plan).write(to: planFile)
+        let script = TestSupport.repoRoot.appendingPathComponent("Tests/UISupport/browser.py").path
+        let out = try TestSupport.run(python, [script, planFile.path], cwd: scratch)
+        guard out.status == 0, let steps = try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [[String: Any]], steps.count == 8 else {
+            throw BrowserError(message: "browser.py failed (\(out.status)): \(out.stderr.suffix(3000))\n\(out.stdout.prefix(2000))")
+        }
+        server.kill9()
+        return Session(ids: ids, messages: messages, serverCrawl: steps[0], exportCrawl: steps[6], harnessCrawl: steps[7],
+                       sorts: [steps[1], steps[2]], filter: steps[3], badFilter: steps[4], keys: steps[5],
+                       shots: shots, export: export)
+    }
+
+    struct BrowserError: Error, CustomStringConvertible { let message: String; var description: String { message } }
+
+    /// Three pages of known faults, for the harness's own test.
+    static func writeHarnessSite(_ dir: URL) throws -> URL {
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let pages = [
+            "good.html": #"<!doctype html><title>good</title><h1>Good</h1><a href="broken.html">b</a> <a href="blank.html">c</a> <a href="missing.html">m</a><svg width="90" height="40"><polyline class="series" points="0,0 50,30" stroke="red"/><polyline class="series" points="0,30 50,0" stroke="blue"/></svg>"#,
+            "broken.html": #"<!doctype html><title>broken</title><p>text</p><script>notDefinedAnywhere()</script>"#,
+            "blank.html": #"<!doctype html><title>blank</title><body style="background:#fff"></body>"#,
+        ]
+        for (name, html) in pages { try Data(html.utf8).write(to: dir.appendingPathComponent(name)) }
+        return dir.appendingPathComponent("good.html")
+    }
+
+    static let messages = ["beta: rank 4", "alpha: rank 2", "gamma: rank 16, more data"]
+
+    /// The fixture repository: the tiny-model project of RegistryCLITestCase, three runs (r = 4, 2,
+    /// 16; the third over a second version of the data), prod deployed twice and rolled back,
+    /// staging deployed once. Full run ids, oldest first.
+    static func makeRuns(_ f: RegistryCLITestCase) throws -> [String] {
+        try f.setUpWithError()
+        try f.makeTinyProject()
+        func run(_ sets: [String], _ message: String) throws -> String {
+            let r = try f.ftx(["run", "-c", "configs/lora.yaml", "-m", message, "--json"] + sets.flatMap { ["--set", $0] })
+            let o = try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+            guard let id = o?["commit"] as? String else { throw BrowserError(message: "ftx run: \(r.stdout) \(r.stderr)") }
+            return id
+        }
+        let a = try run(["lora_r=4"], messages[0])
+        let b = try run(["lora_r=2"], messages[1])
+        // A second version of the data: one row fewer, two more.
+        var rows = try String(contentsOf: f.dir.appendingPathComponent("data/all.jsonl"), encoding: .utf8).split(separator: "\n").dropFirst().map(String.init)
+        rows += ["coral", "amber"].map { #"{"id": "\#($0)", "prompt": "color \#($0) ->", "completion": " [\#($0.uppercased())]"}"# }
+        try f.write("data/all.jsonl", rows.joined(separator: "\n") + "\n")
+        let c = try run(["lora_r=16", "lora_alpha=32"], messages[2])
+        try f.ftx(["deploy", a, "--env", "prod"])
+        try f.ftx(["deploy", c, "--env", "prod", "--reason", "more data"])
+        try f.ftx(["deploy", "--rollback", "prod"])
+        try f.ftx(["deploy", b, "--env", "staging"])
+        return [a, b, c]
+    }
+
+    // MARK: reading the results
+
+    static func pages(_ crawl: [String: Any]) -> [[String: Any]] { crawl["pages"] as? [[String: Any]] ?? [] }
+
+    static func colours(_ page: [String: Any]) -> Int { (page["screenshot"] as? [String: Any])?["colours"] as? Int ?? 0 }
+
+    /// The cells of the column whose header is `name` (or one of `or`), case-insensitive.
+    static func column(_ table: Any?, named name: String, or others: [String] = [], file: StaticString = #filePath, line: UInt = #line) throws -> [String] {
+        let t = try XCTUnwrap(table as? [String: Any], "no table on the page", file: file, line: line)
+        let headers = (t["headers"] as? [String] ?? []).map { $0.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: " ▲▼↑↓")) }
+        let k = try XCTUnwrap(([name] + others).lazy.compactMap { headers.firstIndex(of: $0.lowercased()) }.first,
+                              "no column \(name) in \(headers)", file: file, line: line)
+        return (t["rows"] as? [[String]] ?? []).map { k < $0.count ? $0[k] : "" }
+    }
+}
