@@ -11,19 +11,13 @@ import XCTest
 /// file://. Each test asserts on its part of that one result. FTX_UPDATE_SCREENSHOTS=1 copies the
 /// screenshots to docs/images/ui-*.png (docs/ui.md shows them).
 final class UIBrowserTests: XCTestCase {
-    /// What the one browser session saw.
+    /// What the one browser session saw: each step's result by its name (see `runSession`).
     struct Session {
         var ids: [String]              // full run ids, oldest first
-        var messages: [String]         // their messages
-        var serverCrawl: [String: Any]
-        var exportCrawl: [String: Any]
-        var harnessCrawl: [String: Any]
-        var sorts: [[String: Any]]      // by message (two clicks), by lora_r (one click)
-        var filter: [String: Any]
-        var badFilter: [String: Any]
-        var keys: [String: Any]
+        var steps: [String: [String: Any]]
         var shots: URL
         var export: URL
+        subscript(_ name: String) -> [String: Any] { steps[name] ?? [:] }
     }
 
     private static var session: Result<Session, Error>?
@@ -33,7 +27,7 @@ final class UIBrowserTests: XCTestCase {
         _ = try Self.browserPython()
     }
 
-    func s() throws -> Session {
+    func seen() throws -> Session {
         if Self.session == nil { Self.session = Result { try Self.runSession() } }
         return try Self.session!.get()
     }
@@ -43,12 +37,10 @@ final class UIBrowserTests: XCTestCase {
     /// The harness itself sees what the checks below look for: a script error, a link to a missing
     /// file, a blank page (one colour), curves. Without this, a check could pass by seeing nothing.
     func testHarnessDetectsErrorsBrokenLinksAndBlankPages() throws {
-        let crawl = try s().harnessCrawl
-        let pages = Self.pages(crawl)
-        let byName = Dictionary(pages.map { (($0["url"] as? String ?? "") as NSString).lastPathComponent }.enumerated().map { ($1, pages[$0]) },
-                                uniquingKeysWith: { a, _ in a })
-        XCTAssertEqual(Set(byName.keys), ["good.html", "broken.html", "blank.html"], "\(pages.map { $0["url"] ?? "" })")
-        XCTAssertEqual((byName["good.html"]?["console_errors"] as? [String])?.count, 0)
+        let crawl = try seen()["harness"]
+        let byName = Dictionary(Self.pages(crawl).map { ((($0["url"] as? String ?? "") as NSString).lastPathComponent, $0) }, uniquingKeysWith: { a, _ in a })
+        XCTAssertEqual(Set(byName.keys), ["good.html", "broken.html", "blank.html"], "a link to a missing page is not followed")
+        XCTAssertEqual(byName["good.html"]?["console_errors"] as? [String], [])
         XCTAssertEqual(byName["good.html"]?["polylines"] as? Int, 2)
         XCTAssertTrue((byName["broken.html"]?["console_errors"] as? [String])?.first?.contains("notDefinedAnywhere") == true, "\(byName["broken.html"] ?? [:])")
         XCTAssertEqual(Self.colours(byName["blank.html"] ?? [:]), 1)
@@ -57,10 +49,10 @@ final class UIBrowserTests: XCTestCase {
     }
 
     /// Every page the runs page leads to (each run, compare, deployments, data) loads in chromium
-    /// with no console error, and is the page it says it is.
+    /// with no console error, and shows what it is for.
     func testEveryPageLoadsWithoutConsoleErrors() throws {
-        let s = try s()
-        let pages = Self.pages(s.serverCrawl)
+        let s = try seen()
+        let pages = Self.pages(s["server"])
         let paths = Set(pages.compactMap { URL(string: $0["url"] as? String ?? "")?.path })
         for id in s.ids {
             XCTAssertTrue(paths.contains("/run/\(id.prefix(12)).html"), "the crawl never reached run \(id.prefix(12)): \(paths.sorted())")
@@ -68,105 +60,121 @@ final class UIBrowserTests: XCTestCase {
         for p in ["/deployments.html", "/data.html"] {
             XCTAssertTrue(paths.contains(p), "the crawl never reached \(p): \(paths.sorted())")
         }
-        XCTAssertTrue(paths.contains { $0.hasPrefix("/compare/") }, "no compare page: \(paths.sorted())")
         for page in pages {
             XCTAssertEqual(page["console_errors"] as? [String], [], "\(page["url"] ?? "")")
             XCTAssertFalse((page["title"] as? String ?? "").hasPrefix("Not found"), "\(page["url"] ?? "") is a 404 page")
         }
-        // What the pages show, as a reader would look for it.
         let text = Dictionary(pages.map { (URL(string: $0["url"] as? String ?? "")?.path ?? "", $0["text"] as? String ?? "") }, uniquingKeysWith: { a, _ in a })
-        let index = text["/index.html"] ?? text["/"] ?? ""
-        for m in s.messages { XCTAssertTrue(index.contains(m), "the runs page lacks \(m)") }
-        XCTAssertTrue(index.contains("prod"), "the runs page shows no deployed-to badge")
+        let index = text["/index.html"] ?? ""
+        for m in Self.messages { XCTAssertTrue(index.contains(m), "the runs page lacks \(m)") }
+        XCTAssertTrue(index.contains("prod") && index.contains("staging"), "the runs page shows no deployed-to badges:\n\(index)")
         XCTAssertTrue((text["/deployments.html"] ?? "").lowercased().contains("rollback"), "the deployments page marks no rollback:\n\(text["/deployments.html"] ?? "")")
-        XCTAssertNotNil(text["/run/\(s.ids[0].prefix(12)).html"].map { $0.contains(s.messages[0]) }, "run page")
+        XCTAssertTrue((text["/run/\(s.ids[0].prefix(12)).html"] ?? "").contains(Self.messages[0]), "the run page lacks its message")
     }
 
     /// Clicking a header sorts the runs table by it; a second click reverses it; numbers sort as
-    /// numbers (16 after 4).
+    /// numbers (16 after 4). On the server (links) and in the export (a script) alike.
     func testRunsTableSorts() throws {
-        let s = try s()
-        XCTAssertEqual(s.sorts.count, 2)
-        let byMessage = s.sorts[0]
-        XCTAssertNil(byMessage["error"], "\(byMessage)")
-        let before = try Self.column(byMessage["before"], named: "message")
-        XCTAssertEqual(Set(before), Set(s.messages), "the runs table lists each run once")
-        let after = try XCTUnwrap(byMessage["after"] as? [[String: Any]])
-        XCTAssertEqual(after.count, 2)
-        let first = try Self.column(after[0]["table"], named: "message"), second = try Self.column(after[1]["table"], named: "message")
-        XCTAssertTrue(first == s.messages.sorted() || first == s.messages.sorted().reversed(), "one click: \(first)")
-        XCTAssertEqual(second, first.reversed(), "a second click reverses the order")
-        XCTAssertNotEqual(before, first, "the fixture's default order is not already by message")
-        for a in after { XCTAssertEqual(a["console_errors"] as? [String], [], "\(a["url"] ?? "")") }
+        let s = try seen()
+        for site in ["server", "export"] {
+            let byMessage = s["\(site) sort message"]
+            XCTAssertNil(byMessage["error"], "\(site): \(byMessage)")
+            let before = try Self.column(byMessage["before"], named: "message")
+            XCTAssertEqual(before.sorted(), Self.messages.sorted(), "\(site): the runs table lists each run once")
+            XCTAssertNotEqual(before, Self.messages.sorted(), "the fixture's default order is not already by message")
+            XCTAssertNotEqual(before, Self.messages.sorted().reversed(), "the fixture's default order is not already by message")
+            let after = try XCTUnwrap(byMessage["after"] as? [[String: Any]])
+            XCTAssertEqual(after.count, 2)
+            guard after.count == 2 else { continue }
+            let first = try Self.column(after[0]["table"], named: "message"), second = try Self.column(after[1]["table"], named: "message")
+            XCTAssertTrue(first == Self.messages.sorted() || first == Self.messages.sorted().reversed(), "\(site), one click: \(first)")
+            XCTAssertEqual(second, first.reversed(), "\(site): a second click reverses the order")
+            for a in after { XCTAssertEqual(a["console_errors"] as? [String], [], "\(site): \(a["url"] ?? "")") }
 
-        let byRank = s.sorts[1]
-        XCTAssertNil(byRank["error"], "\(byRank)")
-        let ranks = try Self.column((byRank["after"] as? [[String: Any]])?.first?["table"], named: "lora_r", or: ["r", "rank"]).compactMap { Int($0) }
-        XCTAssertEqual(ranks.count, 3, "lora_r cells: \(ranks)")
-        XCTAssertTrue(ranks == [2, 4, 16] || ranks == [16, 4, 2], "numeric order: \(ranks)")
-    }
-
-    /// The filter box takes the `ftx runs --where` language; a malformed filter shows the parser's
-    /// error on the page (and no script error).
-    func testRunsTableFilters() throws {
-        let s = try s()
-        XCTAssertNil(s.filter["error"], "\(s.filter)")
-        let kept = try Self.column(s.filter["table"], named: "message")
-        XCTAssertEqual(Set(kept), Set([s.messages[0], s.messages[2]]), "lora_r > 2 keeps the r=4 and r=16 runs")
-        XCTAssertEqual(s.filter["console_errors"] as? [String], [])
-        XCTAssertTrue((s.filter["url"] as? String ?? "").contains("where="), "the filtered view has its own URL: \(s.filter["url"] ?? "")")
-
-        XCTAssertNil(s.badFilter["error"], "\(s.badFilter)")
-        let alerts = try XCTUnwrap(s.badFilter["alerts"] as? [String])
-        XCTAssertFalse(alerts.isEmpty, "a malformed filter shows no error: \(s.badFilter)")
-        XCTAssertEqual(s.badFilter["console_errors"] as? [String], [])
-    }
-
-    /// Compare overlays one loss curve per run: three runs, three curves; two runs, two.
-    func testCompareShowsOneCurvePerRun() throws {
-        let s = try s()
-        let pages = Self.pages(s.serverCrawl)
-        for n in [2, 3] {
-            let path = "/compare/" + s.ids.prefix(n).map { String($0.prefix(12)) }.joined(separator: ",") + ".html"
-            let page = try XCTUnwrap(pages.first { URL(string: $0["url"] as? String ?? "")?.path == path }, "\(path) not loaded")
-            let charts = try XCTUnwrap(page["charts"] as? [Int])
-            XCTAssertFalse(charts.filter { $0 > 0 }.isEmpty, "\(path): no curves")
-            XCTAssertEqual(charts.first { $0 > 0 }, n, "\(path): the first chart's curves \(charts)")
-            XCTAssertTrue(charts.allSatisfy { $0 <= n }, "\(path): more curves than runs in a chart: \(charts)")
+            let byRank = s["\(site) sort r"]
+            XCTAssertNil(byRank["error"], "\(site): \(byRank)")
+            let ranks = try Self.column((byRank["after"] as? [[String: Any]])?.first?["table"], named: "r").compactMap { Int($0) }
+            XCTAssertTrue(ranks == [2, 4, 16] || ranks == [16, 4, 2], "\(site): numeric order: \(ranks)")
         }
+    }
+
+    /// The server's filter box takes the `ftx runs --where` language, and the filtered view has its
+    /// own URL; a malformed filter shows the parser's error. The export filters rows by text.
+    func testRunsTableFilters() throws {
+        let s = try seen()
+        let filter = s["server filter"]
+        XCTAssertNil(filter["error"], "\(filter)")
+        XCTAssertEqual(Set(try Self.column(filter["table"], named: "message")), [Self.messages[0], Self.messages[2]], "lora_r > 2 keeps the r=4 and r=16 runs")
+        XCTAssertEqual(filter["console_errors"] as? [String], [])
+        XCTAssertTrue((filter["url"] as? String ?? "").contains("where="), "the filtered view has its own URL: \(filter["url"] ?? "")")
+
+        let bad = s["server bad filter"]
+        XCTAssertNil(bad["error"], "\(bad)")
+        let alerts = (bad["alerts"] as? [String] ?? []).joined(separator: "\n")
+        XCTAssertTrue(alerts.contains("lora_r"), "a malformed filter shows no parser error: \(bad)")
+        XCTAssertEqual((bad["console_errors"] as? [String] ?? []).filter { !$0.contains("status of 400") }, [], "only the page's own 400 status")
+
+        let text = s["export filter"]
+        XCTAssertNil(text["error"], "\(text)")
+        XCTAssertEqual(try Self.column(text["table"], named: "message"), [Self.messages[1]], "the export's text filter 'alpha'")
+        XCTAssertEqual(text["console_errors"] as? [String], [])
+    }
+
+    /// Compare overlays one loss curve per run: three runs, three curves; two runs, two. Ticking
+    /// runs on the runs page and pressing Compare leads there.
+    func testCompareShowsOneCurvePerRun() throws {
+        let s = try seen()
+        let short = s.ids.map { String($0.prefix(12)) }
+        let pages = Self.pages(s["server"]) + Self.pages(s["export"])
+        for n in [2, 3] {
+            let name = "compare/" + short.prefix(n).joined(separator: ",") + ".html"
+            let page = try XCTUnwrap(pages.first { ($0["url"] as? String ?? "").removingPercentEncoding?.hasSuffix("/" + name) == true }, "\(name) not loaded")
+            let charts = try XCTUnwrap(page["charts"] as? [Int])
+            XCTAssertEqual(charts.first { $0 > 0 }, n, "\(name): the first chart's curves \(charts)")
+            XCTAssertTrue(charts.allSatisfy { $0 <= n }, "\(name): more curves than runs in a chart: \(charts)")
+        }
+        let exported = Self.pages(s["export"]).filter { ($0["url"] as? String ?? "").removingPercentEncoding?.hasSuffix("/compare/\(short.joined(separator: ",")).html") == true }
+        XCTAssertEqual(exported.count, 1, "--compare A,B,C is in the export")
+
+        let pick = s["server pick"]
+        XCTAssertNil(pick["error"], "\(pick)")
+        let picked = try XCTUnwrap(pick["picked"] as? [String])
+        XCTAssertTrue((pick["url"] as? String ?? "").removingPercentEncoding?.hasSuffix("/compare/\(picked.joined(separator: ",")).html") == true, "\(pick["url"] ?? "")")
+        XCTAssertEqual(pick["polylines"] as? Int ?? 0 > 0, true, "the compare page it led to draws curves")
+        XCTAssertEqual(pick["console_errors"] as? [String], [])
     }
 
     /// The keyboard reaches the navigation and the table's links (Tab moves through real links).
     func testKeyboardReachesLinks() throws {
-        let keys = try s().keys
+        let keys = try seen()["server keys"]
         XCTAssertNil(keys["error"], "\(keys)")
         let focused = try XCTUnwrap(keys["focused"] as? [String])
         XCTAssertEqual(focused.count, 4)
-        XCTAssertTrue(focused.allSatisfy { !$0.isEmpty && $0 != "body:" }, "Tab reached nothing: \(focused)")
+        XCTAssertTrue(focused.allSatisfy { !$0.isEmpty && !$0.hasPrefix("body") }, "Tab reached nothing: \(focused)")
         XCTAssertTrue(focused.contains { $0.hasPrefix("a:") }, "no link takes the focus: \(focused)")
     }
 
     /// Every link, image, stylesheet and script on every page resolves (http status < 400; `#id`
-    /// targets exist), and artifacts are among them.
+    /// targets exist), artifacts included.
     func testLinksResolve() throws {
-        let crawl = try s().serverCrawl
+        let crawl = try seen()["server"]
         XCTAssertEqual((crawl["bad_links"] as? [[String: Any]])?.count, 0, "\(crawl["bad_links"] ?? [])")
-        XCTAssertGreaterThan(crawl["links_checked"] as? Int ?? 0, 10)
+        XCTAssertGreaterThan(crawl["links_checked"] as? Int ?? 0, 20)
         XCTAssertEqual(crawl["unvisited"] as? Int, 0, "more pages than the crawl's limit")
     }
 
     /// Each page's screenshot has more than one colour (a page that rendered nothing is one colour).
     func testScreenshotsAreNonBlank() throws {
-        let s = try s()
-        for page in Self.pages(s.serverCrawl) + Self.pages(s.exportCrawl) {
+        let s = try seen()
+        for page in Self.pages(s["server"]) + Self.pages(s["export"]) {
             XCTAssertGreaterThan(Self.colours(page), 1, "\(page["url"] ?? "") rendered blank")
         }
         guard ProcessInfo.processInfo.environment["FTX_UPDATE_SCREENSHOTS"] == "1" else { return }
-        let run = "run-\(s.ids[2].prefix(12))", compare = "compare-" + s.ids.map { String($0.prefix(12)) }.joined(separator: "-")
+        let short = s.ids.map { String($0.prefix(12)) }
         let images = TestSupport.repoRoot.appendingPathComponent("docs/images")
         try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
-        for (shot, doc) in [("http-index", "runs"), ("http-" + run, "run"), ("http-" + compare, "compare"),
-                            ("http-deployments", "deployments"), ("http-data", "data")] {
+        for (shot, doc) in [("server-index", "runs"), ("server-run-" + short[2], "run"), ("server-compare-" + short.joined(separator: "-"), "compare"),
+                            ("server-deployments", "deployments"), ("server-data", "data")] {
             let to = images.appendingPathComponent("ui-\(doc).png")
             try? FileManager.default.removeItem(at: to)
             try FileManager.default.copyItem(at: s.shots.appendingPathComponent(shot + ".png"), to: to)
@@ -174,10 +182,10 @@ final class UIBrowserTests: XCTestCase {
     }
 
     /// `ftx ui --export` opens from file:// in the same browser: every page without console errors,
-    /// every link to a file that exists, the same runs as the server.
+    /// every link to a file that exists, every run, the deployments and the data.
     func testExportOpensFromFileURL() throws {
-        let s = try s()
-        let crawl = s.exportCrawl
+        let s = try seen()
+        let crawl = s["export"]
         let pages = Self.pages(crawl)
         XCTAssertEqual((crawl["bad_links"] as? [[String: Any]])?.count, 0, "\(crawl["bad_links"] ?? [])")
         for page in pages {
@@ -185,13 +193,10 @@ final class UIBrowserTests: XCTestCase {
             XCTAssertEqual(page["console_errors"] as? [String], [], "\(page["url"] ?? "")")
         }
         let paths = Set(pages.compactMap { ($0["url"] as? String).flatMap(URL.init(string:))?.path })
-        for id in s.ids {
-            XCTAssertTrue(paths.contains(s.export.appendingPathComponent("run/\(id.prefix(12)).html").path), "export lacks run \(id.prefix(12)): \(paths.sorted())")
+        for rel in s.ids.map({ "run/\($0.prefix(12)).html" }) + ["index.html", "deployments.html", "data.html"] {
+            XCTAssertTrue(paths.contains(s.export.appendingPathComponent(rel).path), "the export lacks \(rel): \(paths.sorted())")
         }
-        for p in ["deployments.html", "data.html"] {
-            XCTAssertTrue(paths.contains(s.export.appendingPathComponent(p).path), "export lacks \(p)")
-        }
-        XCTAssertEqual(crawl["unvisited"] as? Int, 0)
+        XCTAssertEqual(crawl["unvisited"] as? Int, 0, "more pages than the crawl's limit")
     }
 
     // MARK: the one session
@@ -221,7 +226,8 @@ final class UIBrowserTests: XCTestCase {
         let scratch = fixture.dir.deletingLastPathComponent().appendingPathComponent("ui-\(UUID().uuidString.prefix(6))")
         let shots = scratch.appendingPathComponent("shots"), export = scratch.appendingPathComponent("site")
         let harness = try writeHarnessSite(scratch.appendingPathComponent("harness"))
-        try fixture.ftx(["ui", "--export", export.path])
+        let short = ids.map { String($0.prefix(12)) }
+        try fixture.ftx(["ui", "--export", export.path, "--compare", short.joined(separator: ",")])
 
         let server = try TestSupport.startFTX(["ui", "--port", "0"], cwd: fixture.dir)
         defer { server.kill9() }
@@ -230,30 +236,33 @@ final class UIBrowserTests: XCTestCase {
             server.kill9()
             throw BrowserError(message: "ftx ui printed no URL: \(server.wait().stderr)")
         }
-        let base = String(line[r])
-        let short = ids.map { String($0.prefix(12)) }
+        let base = String(line[r]), index = "\(base)/index.html", exported = export.appendingPathComponent("index.html").absoluteString
         let compares = [2, 3].map { "\(base)/compare/\(short.prefix($0).joined(separator: ",")).html" }
-        let plan: [String: Any] = ["screenshots": shots.path, "steps": [
-            ["op": "crawl", "start": "\(base)/index.html", "also": compares, "max_pages": 40, "prefix": "http-"],
-            ["op": "sort", "url": "\(base)/index.html", "header": "message", "clicks": 2],
-            ["op": "sort", "url": "\(base)/index.html", "header": "lora_r", "clicks": 1],
-            ["op": "filter", "url": "\(base)/index.html", "text": "lora_r > 2"],
-            ["op": "filter", "url": "\(base)/index.html", "text": "lora_r >"],
-            ["op": "keys", "url": "\(base)/index.html", "tabs": 4],
-            ["op": "crawl", "start": export.appendingPathComponent("index.html").absoluteString, "max_pages": 40, "prefix": "file-"],
-            ["op": "crawl", "start": harness.absoluteString, "max_pages": 10, "prefix": "harness-"],
-        ]]
+        let steps: [(String, [String: Any])] = [
+            ("server", ["op": "crawl", "start": index, "also": compares, "max_pages": 40, "prefix": "server-"]),
+            ("server sort message", ["op": "sort", "url": index, "header": "message", "clicks": 2]),
+            ("server sort r", ["op": "sort", "url": index, "header": "r"]),
+            ("server filter", ["op": "filter", "url": index, "text": "lora_r > 2"]),
+            ("server bad filter", ["op": "filter", "url": index, "text": "lora_r >"]),
+            ("server pick", ["op": "pick", "url": index, "count": 2]),
+            ("server keys", ["op": "keys", "url": index, "tabs": 4]),
+            ("export", ["op": "crawl", "start": exported, "max_pages": 40, "prefix": "export-"]),
+            ("export sort message", ["op": "sort", "url": exported, "header": "message", "clicks": 2]),
+            ("export sort r", ["op": "sort", "url": exported, "header": "r"]),
+            ("export filter", ["op": "filter", "url": exported, "text": "alpha"]),
+            ("harness", ["op": "crawl", "start": harness.absoluteString, "max_pages": 10, "prefix": "harness-"]),
+        ]
         let planFile = scratch.appendingPathComponent("plan.json")
-        try JSONSerialization.data(withJSONObject: plan).write(to: planFile)
+        try JSONSerialization.data(withJSONObject: ["screenshots": shots.path, "steps": steps.map(\.1)] as [String: Any]).write(to: planFile)
         let script = TestSupport.repoRoot.appendingPathComponent("Tests/UISupport/browser.py").path
         let out = try TestSupport.run(python, [script, planFile.path], cwd: scratch)
-        guard out.status == 0, let steps = try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [[String: Any]], steps.count == 8 else {
+        guard out.status == 0, let results = try? JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [[String: Any]],
+              results.count == steps.count else {
             throw BrowserError(message: "browser.py failed (\(out.status)): \(out.stderr.suffix(3000))\n\(out.stdout.prefix(2000))")
         }
         server.kill9()
-        return Session(ids: ids, messages: messages, serverCrawl: steps[0], exportCrawl: steps[6], harnessCrawl: steps[7],
-                       sorts: [steps[1], steps[2]], filter: steps[3], badFilter: steps[4], keys: steps[5],
-                       shots: shots, export: export)
+        try? FileManager.default.removeItem(at: fixture.dir)
+        return Session(ids: ids, steps: Dictionary(uniqueKeysWithValues: zip(steps.map(\.0), results)), shots: shots, export: export)
     }
 
     struct BrowserError: Error, CustomStringConvertible { let message: String; var description: String { message } }

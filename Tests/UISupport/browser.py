@@ -16,6 +16,8 @@ Steps ("op"):
           link or button when it holds one) N times and reports the table after each click.
   filter  {"url": URL, "text": TEXT}: types TEXT into the filter box (form.filter's text input, or
           input[name=where]), presses Enter, and reports the table and any error shown.
+  pick    {"url": URL, "count": N, "boxes": CSS, "button": CSS}: ticks the first N boxes (input.pick),
+          clicks the button (#compare), and reports where it led (url, curves, table, alerts).
   keys    {"url": URL, "tabs": N}: presses Tab N times and reports what has the focus.
 """
 import base64, json, os, sys, time, urllib.error, urllib.parse, urllib.request
@@ -110,12 +112,12 @@ def resolve(ref, d):
 
 
 def table(d):
-    """The page's main table: header texts and each row's cell texts, in document order."""
+    """The page's main table: header texts and each shown row's cell texts, in document order."""
     return d.execute_script("""
       const t = document.querySelector('main table');
       if (!t) return null;
       const head = [...t.querySelectorAll('thead th, tr:first-child th')].map(h => h.innerText.trim());
-      const rows = [...t.querySelectorAll('tbody tr')].filter(r => r.querySelector('td'))
+      const rows = [...t.querySelectorAll('tbody tr')].filter(r => r.querySelector('td') && r.offsetParent !== null)
         .map(r => [...r.querySelectorAll('td, th')].map(c => c.innerText.trim()));
       return {headers: head, rows: rows};
     """)
@@ -242,6 +244,22 @@ def filter_(d, step):
     return {"op": "filter", "before": before, **page_state(d)}
 
 
+def pick(d, step):
+    d.get(step["url"])
+    console_errors(d)
+    boxes = d.find_elements(By.CSS_SELECTOR, step.get("boxes", "input.pick"))[:step["count"]]
+    for b in boxes:
+        b.click()
+    button = d.find_elements(By.CSS_SELECTOR, step.get("button", "#compare"))
+    if len(boxes) < step["count"] or not button:
+        return {"op": "pick", "error": f"{len(boxes)} boxes, {len(button)} buttons"}
+    picked, before, old = [b.get_attribute("value") for b in boxes], table(d), d.find_element(By.TAG_NAME, "main")
+    button[0].click()
+    settle(d, before, old)
+    return {"op": "pick", "picked": picked,
+            "polylines": len(d.find_elements(By.CSS_SELECTOR, "polyline.series")), **page_state(d)}
+
+
 def keys(d, step):
     d.get(step["url"])
     body = d.find_element(By.TAG_NAME, "body")
@@ -271,6 +289,8 @@ def main():
                     out.append(sort(d, step))
                 elif op == "filter":
                     out.append(filter_(d, step))
+                elif op == "pick":
+                    out.append(pick(d, step))
                 elif op == "keys":
                     out.append(keys(d, step))
                 else:
