@@ -37,7 +37,10 @@ final class UIBrowserTests: XCTestCase {
     /// The harness itself sees what the checks below look for: a script error, a link to a missing
     /// file, a blank page (one colour), curves. Without this, a check could pass by seeing nothing.
     func testHarnessDetectsErrorsBrokenLinksAndBlankPages() throws {
-        let crawl = try seen()["harness"]
+        let dir = TestSupport.makeTempDir("ftx-ui-harness")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let start = try Self.writeHarnessSite(dir)
+        let crawl = try XCTUnwrap(try Self.browse([["op": "crawl", "start": start.absoluteString, "max_pages": 10]], in: dir).first)
         let byName = Dictionary(Self.pages(crawl).map { ((($0["url"] as? String ?? "") as NSString).lastPathComponent, $0) }, uniquingKeysWith: { a, _ in a })
         XCTAssertEqual(Set(byName.keys), ["good.html", "broken.html", "blank.html"], "a link to a missing page is not followed")
         XCTAssertEqual(byName["good.html"]?["console_errors"] as? [String], [])
@@ -220,12 +223,10 @@ final class UIBrowserTests: XCTestCase {
     }
 
     static func runSession() throws -> Session {
-        let python = try browserPython()
         let fixture = RegistryCLITestCase(name: "UIBrowserTests fixture", testClosure: { _ in })
         let ids = try makeRuns(fixture)
-        let scratch = fixture.dir.deletingLastPathComponent().appendingPathComponent("ui-\(UUID().uuidString.prefix(6))")
+        let scratch = TestSupport.makeTempDir("ftx-ui-browser")
         let shots = scratch.appendingPathComponent("shots"), export = scratch.appendingPathComponent("site")
-        let harness = try writeHarnessSite(scratch.appendingPathComponent("harness"))
         let short = ids.map { String($0.prefix(12)) }
         try fixture.ftx(["ui", "--export", export.path, "--compare", short.joined(separator: ",")])
 
@@ -250,19 +251,24 @@ final class UIBrowserTests: XCTestCase {
             ("export sort message", ["op": "sort", "url": exported, "header": "message", "clicks": 2]),
             ("export sort r", ["op": "sort", "url": exported, "header": "r"]),
             ("export filter", ["op": "filter", "url": exported, "text": "alpha"]),
-            ("harness", ["op": "crawl", "start": harness.absoluteString, "max_pages": 10, "prefix": "harness-"]),
         ]
-        let planFile = scratch.appendingPathComponent("plan.json")
-        try JSONSerialization.data(withJSONObject: ["screenshots": shots.path, "steps": steps.map(\.1)] as [String: Any]).write(to: planFile)
+        let results = try browse(steps.map(\.1), in: scratch, screenshots: shots)
+        server.kill9()
+        try? FileManager.default.removeItem(at: fixture.dir)
+        return Session(ids: ids, steps: Dictionary(uniqueKeysWithValues: zip(steps.map(\.0), results)), shots: shots, export: export)
+    }
+
+    /// Runs `steps` in one chromium session (Tests/UISupport/browser.py): one result per step.
+    static func browse(_ steps: [[String: Any]], in dir: URL, screenshots: URL? = nil) throws -> [[String: Any]] {
+        let plan = dir.appendingPathComponent("plan.json")
+        try JSONSerialization.data(withJSONObject: ["screenshots": screenshots.map { $0.path as Any } ?? NSNull(), "steps": steps] as [String: Any]).write(to: plan)
         let script = TestSupport.repoRoot.appendingPathComponent("Tests/UISupport/browser.py").path
-        let out = try TestSupport.run(python, [script, planFile.path], cwd: scratch)
+        let out = try TestSupport.run(try browserPython(), [script, plan.path], cwd: dir)
         guard out.status == 0, let results = try? JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [[String: Any]],
               results.count == steps.count else {
             throw BrowserError(message: "browser.py failed (\(out.status)): \(out.stderr.suffix(3000))\n\(out.stdout.prefix(2000))")
         }
-        server.kill9()
-        try? FileManager.default.removeItem(at: fixture.dir)
-        return Session(ids: ids, steps: Dictionary(uniqueKeysWithValues: zip(steps.map(\.0), results)), shots: shots, export: export)
+        return results
     }
 
     struct BrowserError: Error, CustomStringConvertible { let message: String; var description: String { message } }

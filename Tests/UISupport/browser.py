@@ -25,6 +25,7 @@ import base64, json, os, sys, time, urllib.error, urllib.parse, urllib.request
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
@@ -262,11 +263,10 @@ def pick(d, step):
 
 def keys(d, step):
     d.get(step["url"])
-    body = d.find_element(By.TAG_NAME, "body")
-    body.click()
+    d.execute_script("document.activeElement && document.activeElement.blur()")
     focused = []
     for _ in range(step.get("tabs", 5)):
-        d.switch_to.active_element.send_keys(Keys.TAB)
+        ActionChains(d).send_keys(Keys.TAB).perform()
         focused.append(d.execute_script(
             "const e = document.activeElement; return e ? e.tagName.toLowerCase() + ':' + (e.getAttribute('href') || e.name || e.innerText || '').trim() : ''"))
     return {"op": "keys", "focused": focused, "console_errors": console_errors(d)}
