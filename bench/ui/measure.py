@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Server time and bytes of the `ftx ui` pages and of the MLflow UI's data requests, with curl
-(time_total, size_download): one unmeasured request, then the median of REPEATS. A view that the
+(time_total, size_download): four unmeasured requests (mlflow ui answers with four worker
+processes, each warming up on its first request), then the median of REPEATS. A view that the
 browser builds from several requests (MLflow's compare: each run, then each curve) is timed as
 those requests one after another, summed.
 Usage: measure.py REPEATS FTX_URL FTX_IDS [MLFLOW_URL EXPERIMENT_ID MLFLOW_IDS]   (ids comma-separated, newest first)"""
@@ -22,8 +23,9 @@ def curl(url, body=None):
 
 def timed(requests):
     """Median seconds and the bytes of one view made of `requests` (url, body) in sequence."""
-    for url, body in requests:
-        curl(url, body)
+    for _ in range(4):
+        for url, body in requests:
+            curl(url, body)
     times, size = [], 0
     for _ in range(repeats):
         total, size = 0.0, 0

@@ -13,7 +13,8 @@ MLFLOW_PKG="mlflow==3.17.2"
 VENV="${MLFLOW_VENV:-$root/.cache/bench-venv-mlflow}"
 work="$(mktemp -d)"
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+# Servers run in sessions of their own (setsid), so their whole process group goes: mlflow ui's uvicorn workers too.
+cleanup() { for p in "${pids[@]}"; do kill -- "-$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
 cd "$work"
 
@@ -33,7 +34,7 @@ TRAIN_LOG_STEPS="$STEPS" RUNS_JSONL=runs.jsonl python3 "$root/bench/registry/gen
 "$FTX" runs --reindex >/dev/null
 echo "generated $N run commits with $STEPS-step train logs, indexed, in $(python3 -c "print(f'{$(date +%s.%N) - $t0:.1f}')") s"
 echo "load average before: $(cut -d' ' -f1 /proc/loadavg) on $(nproc) CPUs (wall times include waiting for a CPU)"
-"$FTX" ui --port 0 > ui.out 2> ui.err &
+setsid "$FTX" ui --port 0 > ui.out 2> ui.err &
 pids+=($!)
 ftx_url=$(url_of ui.out ui.err)
 ids=$(tail -n 8 runs.jsonl | tac | python3 -c 'import json, sys; print(",".join(json.loads(l)["id"] for l in sys.stdin))')
@@ -59,7 +60,7 @@ fi
 cp "$cache/mlflow-$key.db" mlflow.db && cp "$cache/mlflow-$key.json" mlflow.json
 echo "MLflow store: $N runs imported in $(python3 -c 'import json; print(json.load(open("mlflow.json"))["seconds"])') s (cached in .cache/bench-ui/)"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$VENV/bin/mlflow" ui --backend-store-uri "sqlite:///$work/mlflow.db" --host 127.0.0.1 --port "$port" > mlflow.out 2> mlflow.err &
+setsid "$VENV/bin/mlflow" ui --backend-store-uri "sqlite:///$work/mlflow.db" --host 127.0.0.1 --port "$port" > mlflow.out 2> mlflow.err &
 pids+=($!)
 ml_url="http://127.0.0.1:$port"
 for _ in $(seq 1 300); do curl -sf "$ml_url/health" >/dev/null && break; sleep 0.2; done
