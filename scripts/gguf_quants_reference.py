@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""gguf-py's dequantization of random Q4_0, Q4_K and Q6_K blocks (Tests/FTXTensorTests/Fixtures/gguf_quants).
+"""gguf-py's dequantization of random Q4_0, Q4_K, Q6_K, Q5_0, Q5_1, Q2_K, Q3_K and Q5_K blocks (Tests/FTXTensorTests/Fixtures/gguf_quants).
 
 For each type, BLOCKS random blocks (seeded): every byte random, except that the f16 scales (d, and
 dmin for Q4_K) are random finite halves of either sign, zero and subnormals included (random bits
 with the all-ones exponent of inf/NaN excluded). gguf-py's `gguf.quants.dequantize` (numpy, f32) is
 the reference; ftx must match it bit for bit.
 
-Writes, per type T in q4_0, q4_k, q6_k:
+Writes, per type T in q4_0, q4_k, q6_k, q5_0, q5_1, q2_k, q3_k, q5_k:
   T.blocks.bin   the raw blocks, as they sit in a GGUF tensor
   T.f32.bin      gguf-py's output, little-endian float32
 
@@ -23,8 +23,11 @@ from gguf.quants import dequantize
 
 OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "Tests", "FTXTensorTests", "Fixtures", "gguf_quants")
 BLOCKS = 48
-# Byte offsets of the f16 scales in each block (ggml's block_q4_0, block_q4_K, block_q6_K).
-TYPES = {"q4_0": (QT.Q4_0, [0]), "q4_k": (QT.Q4_K, [0, 2]), "q6_k": (QT.Q6_K, [208])}
+# Byte offsets of the f16 scales in each block (ggml's block_q4_0, block_q4_K, block_q6_K, …).
+# New types go at the end: the generator is seeded once, so earlier fixtures keep their bytes.
+TYPES = {"q4_0": (QT.Q4_0, [0]), "q4_k": (QT.Q4_K, [0, 2]), "q6_k": (QT.Q6_K, [208]),
+         "q5_0": (QT.Q5_0, [0]), "q5_1": (QT.Q5_1, [0, 2]), "q2_k": (QT.Q2_K, [80, 82]),
+         "q3_k": (QT.Q3_K, [108]), "q5_k": (QT.Q5_K, [0, 2])}
 
 
 def finite_halves(rng, n):

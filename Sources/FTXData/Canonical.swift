@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import FTXCore
 
 /// Length-prefixed concatenation of strings, so ("ab","c") and ("a","bc") never collide.
 struct CanonicalEncoder {
@@ -13,15 +14,5 @@ struct CanonicalEncoder {
 
     func sha256Hex() -> String {
         Hex.encode(SHA256.hash(data: bytes))
-    }
-}
-
-enum Hex {
-    private static let digits = Array("0123456789abcdef".utf8)
-    static func encode<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {
-        var out: [UInt8] = []
-        out.reserveCapacity(64)
-        for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
-        return String(decoding: out, as: UTF8.self)
     }
 }

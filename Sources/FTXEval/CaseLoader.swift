@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import FTXCore
 import FTXData
 
 /// Reads a suite's cases from its JSONL split (through FTXData, so every dataset format works and
@@ -17,7 +18,7 @@ public enum CaseLoader {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw EvalError.suite("cannot read case file '\(suite.casesDeclared)'", file: suite.path, line: nil)
         }
-        let sha = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        let sha = Hex.encode(SHA256.hash(data: data))
         let examples = try ExampleReader.readAll(path: path)
         let extras = try rowExtras(data, field: suite.caseAssertField, file: path)
         var cases: [EvalCase] = []

@@ -12,6 +12,12 @@ public final class JSONConstraint: TokenConstraint {
     private(set) var failed = false
     private var endedByEOS = false
     private var allowed: [Int32] = []
+    private var kept: [Float] = []
+    /// Allowed tokens per automaton state: inside a free string the state repeats token after
+    /// token, so the trie walk (the costly part) runs once per distinct state. Bounded in ids held.
+    private var memo: [JSONGrammarState: [Int32]] = [:]
+    private var memoIDs = 0
+    static let memoLimit = 1 << 21
 
     /// `schema` nil = any JSON object (`{"type":"json_object"}`); otherwise the subset that
     /// `JSONSchemaSubset` validates. Throws EvalError naming the unsupported keyword for a schema
@@ -42,12 +48,21 @@ public final class JSONConstraint: TokenConstraint {
 
     public func mask(_ logits: UnsafeMutablePointer<Float>, vocab size: Int) {
         allowed.removeAll(keepingCapacity: true)
-        if !failed && !endedByEOS { collect(node: 0, state) }
+        if !failed && !endedByEOS {
+            if let hit = memo[state] {
+                allowed.append(contentsOf: hit)
+            } else {
+                collect(node: 0, state)
+                if memoIDs + allowed.count > Self.memoLimit { memo.removeAll(); memoIDs = 0 }
+                memo[state] = allowed
+                memoIDs += allowed.count
+            }
+        }
         if failed || state.canEnd(schema) || allowed.isEmpty {
             // End tokens once the value is complete (or as the way out of a refused token).
             for id in vocab.endIDs where id < size { allowed.append(Int32(id)) }
         }
-        var kept = [Float](); kept.reserveCapacity(allowed.count)
+        kept.removeAll(keepingCapacity: true)
         for id in allowed where Int(id) < size { kept.append(logits[Int(id)]) }
         for i in 0..<size { logits[i] = -.infinity }
         var k = 0

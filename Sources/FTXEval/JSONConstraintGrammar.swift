@@ -3,7 +3,7 @@
 /// with the bytes so far plus this one. Every state it accepts can still be completed, so a
 /// model driven by it never reaches a dead end. A value type: the vocabulary walk copies it per
 /// trie edge (the container stack is copy-on-write and changes only at brackets).
-struct JSONGrammarState {
+struct JSONGrammarState: Hashable {
     enum Mode: UInt8 {
         case value          // a value of `node` starts here (whitespace allowed)
         case arrayFirst     // after '[': a value or ']'
@@ -17,7 +17,7 @@ struct JSONGrammarState {
         case literal        // true/false/null or an enum value, matched byte by byte
         case done           // the top-level value is closed
     }
-    struct Frame {
+    struct Frame: Hashable {
         var isObject: Bool
         var node: Int32
         /// Declared keys already written (objects).

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import FTXCore
 import FTXModel
 
 /// EvalModel over FTXModel's engine: prompts rendered through the GGUF's chat template, batched
@@ -32,7 +33,7 @@ public final class LlamaEvalModel: EvalModel {
             if chunk.isEmpty { break }
             hasher.update(data: chunk)
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return Hex.encode(hasher.finalize())
     }
 
     public func renderChat(_ messages: [EvalMessage]) throws -> String {
@@ -47,9 +48,7 @@ public final class LlamaEvalModel: EvalModel {
     }
 
     public func promptTokens(_ text: String) -> [Int] {
-        var ids = model.tokenizer.encode(text, parseSpecial: true)
-        if model.tokenizer.addBOS, let bos = model.tokenizer.bosID, ids.first != bos { ids.insert(bos, at: 0) }
-        return ids
+        model.tokenizer.encodePrompt(text)
     }
 
     public func generate(_ prompts: [String], params: EvalGenerationParams) throws -> [GenerationOutput] {

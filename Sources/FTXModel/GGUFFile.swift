@@ -107,7 +107,9 @@ public final class GGUFFile: @unchecked Sendable {
             let typeAt = c.offset
             let rawType = try c.u32()
             guard let type = QuantType(rawValue: rawType) else {
-                throw ModelError.badGGUF(path: path, offset: typeAt, "tensor \(name) has unsupported type \(rawType)")
+                let what = QuantType.ggmlName(rawType).map { "\($0) (\(rawType))" } ?? "\(rawType), unknown to ftx"
+                throw ModelError.badGGUF(path: path, offset: typeAt,
+                                         "tensor \(name) has type \(what), which ftx does not read; it reads \(QuantType.supportedNames)")
             }
             let rel = try c.u64()
             if seen[name] != nil {

@@ -24,6 +24,14 @@ public struct Tokenizer: @unchecked Sendable {
         self.core = core; self.bosID = bosID; self.eosID = eosID; self.addBOS = addBOS
     }
 
+    /// Token ids of a prompt as the model reads it: `encode`, then the BOS the model expects
+    /// (unless the text already starts with it, as rendered chat templates often do).
+    public func encodePrompt(_ text: String, parseSpecial: Bool = true) -> [Int] {
+        var ids = encode(text, parseSpecial: parseSpecial)
+        if addBOS, let bos = bosID, ids.first != bos { ids.insert(bos, at: 0) }
+        return ids
+    }
+
     /// Token ids of `text`. With `parseSpecial`, control/user-defined tokens written in the text
     /// (e.g. `<|im_start|>`) become their ids; otherwise they are tokenized as plain text.
     /// No BOS is added (see `addBOS`).

@@ -131,7 +131,7 @@ struct RemoteSnapshot {
         do { idx = try PackIndex.parse(data, path: place) } catch {
             throw RemoteError.damaged(remote: storage.display, location: place, reason: "\(error)")
         }
-        let sum = idx.packChecksum.map { String(format: "%02x", $0) }.joined()
+        let sum = Hex.encode(idx.packChecksum)
         guard "pack-" + sum == name, idx.packSize == packSize else {
             throw RemoteError.damaged(remote: storage.display, location: place,
                                       reason: "the index does not describe \(name).pack (\(packSize) bytes)")

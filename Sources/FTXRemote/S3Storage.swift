@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import FTXCore
 
 /// An S3-compatible bucket prefix (AWS S3, MinIO, R2, Ceph, GCS's S3 API) through libcurl with
 /// SigV4 signing. Path-style (`endpoint/bucket/key`) or virtual-hosted (`bucket.endpoint/key`)
@@ -67,14 +68,14 @@ final class S3Storage: RemoteStorage {
 
     static let emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
-    static func sha256Hex(_ data: Data) -> String { SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined() }
+    static func sha256Hex(_ data: Data) -> String { Hex.encode(SHA256.hash(data: data)) }
 
     static func sha256Hex(file path: String) throws -> String {
         guard let h = FileHandle(forReadingAtPath: path) else { throw RemoteError.io("cannot read file to upload", location: path) }
         defer { try? h.close() }
         var hasher = SHA256()
         while let chunk = try h.read(upToCount: 4 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return Hex.encode(hasher.finalize())
     }
 
     // MARK: Operations

@@ -8,13 +8,11 @@ public final class ServeEngine: @unchecked Sendable {
     public let model: LlamaModel
     public let catalog: ModelCatalog
     public let scheduler: Scheduler
-    private let renderer: LlamaEvalModel
     /// max_tokens when a request sets none (capped by what the context leaves).
     public let defaultMaxTokens: Int
 
     public init(model: LlamaModel, catalog: ModelCatalog, scheduler: Scheduler, defaultMaxTokens: Int = 512) {
         self.model = model; self.catalog = catalog; self.scheduler = scheduler; self.defaultMaxTokens = defaultMaxTokens
-        renderer = LlamaEvalModel(model: model, identity: ModelIdentity(name: "serve", sha256: ""))
     }
 
     /// A request ready for the decode loop.
@@ -30,13 +28,16 @@ public final class ServeEngine: @unchecked Sendable {
         let choice = try catalog.resolve(r.model)
         let text: String
         if let messages = r.messages {
-            do { text = try renderer.renderChat(messages.map { EvalMessage(role: $0.role, content: $0.content) }) } catch {
+            guard let template = model.chatTemplate else {
+                throw ServeError.bad("the model has no chat template: send `prompt` to /v1/completions instead", param: "messages")
+            }
+            do { text = try template.render(messages: messages.map { (role: $0.role, content: $0.content) }, addGenerationPrompt: true) } catch {
                 throw ServeError.bad("the chat template cannot render these messages: \(error)", param: "messages")
             }
         } else {
             text = r.prompt ?? ""
         }
-        let ids = renderer.promptTokens(text)
+        let ids = model.tokenizer.encodePrompt(text)
         let context = model.config.contextLength
         guard !ids.isEmpty else { throw ServeError.bad("the prompt is empty", param: r.messages == nil ? "prompt" : "messages") }
         guard ids.count < context else {

@@ -65,8 +65,7 @@ struct ModelGenerateCommand: ParsableCommand {
         } else {
             text = prompt
         }
-        var ids = model.tokenizer.encode(text, parseSpecial: chat)
-        if model.tokenizer.addBOS, let bos = model.tokenizer.bosID, ids.first != bos { ids.insert(bos, at: 0) }
+        let ids = model.tokenizer.encodePrompt(text, parseSpecial: chat)
         let params = GenerationParams(maxTokens: maxTokens, temperature: temperature, topK: topK, topP: topP,
                                       repetitionPenalty: repetitionPenalty, seed: seed, stop: stop,
                                       matmuls: exactMatmuls ? .exact : .int8)

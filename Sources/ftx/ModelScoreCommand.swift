@@ -28,8 +28,7 @@ struct ModelScoreCommand: ParsableCommand {
     func run() throws {
         let model = try file.load()
         try lora.apply(to: model, modelPath: file.model)
-        var ids = model.tokenizer.encode(text)
-        if model.tokenizer.addBOS, let bos = model.tokenizer.bosID, ids.first != bos { ids.insert(bos, at: 0) }
+        let ids = model.tokenizer.encodePrompt(text)
         let (nll, count) = try model.score(tokens: ids, targetMask: ids.indices.map { $0 > 0 })
         let mean = count > 0 ? nll / Double(count) : 0
         if json {

@@ -59,7 +59,7 @@ final class GGUFReaderTests: XCTestCase {
             ("absurd-kv-count.gguf", "metadata count"),
             ("offset-past-end.gguf", "runs past the end of the file"),
             ("misaligned-offset.gguf", "not aligned"),
-            ("unknown-type.gguf", "unsupported type 99"),
+            ("unknown-type.gguf", "has type 99, unknown to ftx, which ftx does not read; it reads F32, F16, Q4_0"),
             ("row-not-whole-blocks.gguf", "not a multiple"),
             ("huge-string-length.gguf", "string length"),
             ("unknown-value-type.gguf", "unknown metadata value type 77"),

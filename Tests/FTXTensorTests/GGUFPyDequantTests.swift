@@ -26,4 +26,9 @@ final class GGUFPyDequantTests: XCTestCase {
     func testQ4_0MatchesGGUFPy() throws { try check(.q4_0, "q4_0") }
     func testQ4_KMatchesGGUFPy() throws { try check(.q4_K, "q4_k") }
     func testQ6_KMatchesGGUFPy() throws { try check(.q6_K, "q6_k") }
+    func testQ5_0MatchesGGUFPy() throws { try check(.q5_0, "q5_0") }
+    func testQ5_1MatchesGGUFPy() throws { try check(.q5_1, "q5_1") }
+    func testQ2_KMatchesGGUFPy() throws { try check(.q2_K, "q2_k") }
+    func testQ3_KMatchesGGUFPy() throws { try check(.q3_K, "q3_k") }
+    func testQ5_KMatchesGGUFPy() throws { try check(.q5_K, "q5_k") }
 }
