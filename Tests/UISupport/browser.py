@@ -113,9 +113,9 @@ def resolve(ref, d):
 
 
 def table(d):
-    """The page's main table: header texts and each shown row's cell texts, in document order."""
+    """The page's table (#runs, else the first in main): header texts and each shown row's cell texts."""
     return d.execute_script("""
-      const t = document.querySelector('main table');
+      const t = document.querySelector('#runs') || document.querySelector('main table');
       if (!t) return null;
       const head = [...t.querySelectorAll('thead th, tr:first-child th')].map(h => h.innerText.trim());
       const rows = [...t.querySelectorAll('tbody tr')].filter(r => r.querySelector('td') && r.offsetParent !== null)
@@ -131,10 +131,12 @@ def settle(d, before, old, timeout=5):
     while time.time() < end:
         try:
             old.tag_name
+            if table(d) != before:
+                break
         except StaleElementReferenceException:
             break
-        if table(d) != before:
-            break
+        except WebDriverException:  # the page is being replaced
+            pass
         time.sleep(0.05)
     while time.time() < end and d.execute_script("return document.readyState") != "complete":
         time.sleep(0.05)
@@ -206,7 +208,7 @@ def crawl(d, step, shots):
 
 def header_cell(d, name):
     """The main table's header cell named `name` (case-insensitive; exact, else the first that starts so)."""
-    cells = d.find_elements(By.CSS_SELECTOR, "main table th")
+    cells = d.find_elements(By.CSS_SELECTOR, "#runs th") or d.find_elements(By.CSS_SELECTOR, "main table th")
     texts = [c.text.strip().lower() for c in cells]
     for i, t in enumerate(texts):
         if t == name.lower() or t.rstrip(" ▲▼↑↓") == name.lower():
