@@ -101,7 +101,7 @@ let package = Package(
                     exclude: ["Fixtures"]),  // read by path (PEFT, bitsandbytes NF4 and torch AdamW references)
         .testTarget(name: "FTXDataTests", dependencies: ["FTXTestSupport", "FTXData"]),
         .testTarget(name: "FTXEvalTests", dependencies: ["FTXTestSupport", "FTXEval", "FTXModel", "FTXData", "Yams"]),
-        .testTarget(name: "FTXServeTests", dependencies: ["FTXTestSupport", "FTXServe", "FTXModel", "FTXEval", "FTXData", "FTXRegistry", "FTXCore",
+        .testTarget(name: "FTXServeTests", dependencies: ["FTXTestSupport", "FTXServe", "FTXModel", "FTXEval", "FTXData", "FTXRegistry", "FTXCore", "FTXStore",
                                                        .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "FTXRemoteTests", dependencies: ["FTXTestSupport", "FTXRemote", "FTXStore"]),
         .testTarget(name: "FTXRegistryTests", dependencies: ["FTXTestSupport", "FTXCore", "FTXRegistry", "FTXStore", "FTXEval",

@@ -32,13 +32,24 @@ public enum ConfigDiff {
     public static func datasetChanges(_ a: [String: [String]]?, _ b: [String: [String]]?) -> [ReportDiff.DatasetChange] {
         guard let sa = a, let sb = b else { return [] }
         return Set(sa.keys).union(sb.keys).sorted().compactMap { split in
-            var count: [String: Int] = [:]
-            for id in sb[split] ?? [] { count[id, default: 0] += 1 }
-            for id in sa[split] ?? [] { count[id, default: 0] -= 1 }
-            let added = count.values.reduce(0) { $0 + max($1, 0) }, removed = count.values.reduce(0) { $0 + max(-$1, 0) }
-            return ReportDiff.DatasetChange(split: split, added: added, removed: removed,
+            let rows = rowChanges(sa[split] ?? [], sb[split] ?? [])
+            return ReportDiff.DatasetChange(split: split, added: rows.added.count, removed: rows.removed.count,
                                             rowsA: sa[split]?.count ?? 0, rowsB: sb[split]?.count ?? 0)
         }
+    }
+
+    /// The row ids B adds to A and removes from A, as multisets (an id B has twice more than A is
+    /// added twice), each in first-appearance order.
+    public static func rowChanges(_ a: [String], _ b: [String]) -> (added: [String], removed: [String]) {
+        var count: [String: Int] = [:]
+        for id in b { count[id, default: 0] += 1 }
+        for id in a { count[id, default: 0] -= 1 }
+        var added: [String] = [], removed: [String] = []
+        var left = count
+        for id in b where left[id, default: 0] > 0 { added.append(id); left[id]! -= 1 }
+        left = count
+        for id in a where left[id, default: 0] < 0 { removed.append(id); left[id]! += 1 }
+        return (added, removed)
     }
 }
 

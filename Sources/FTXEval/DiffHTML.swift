@@ -14,8 +14,9 @@ public enum DiffHTML {
         return m.direction == .better ? betterColour : neutralColour
     }
 
+    /// The whole page `ftx diff --html` writes: the document shell around `body(_:)`.
     public static func render(_ d: ReportDiff) -> String {
-        var h = """
+        """
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8"><title>ftx diff</title>
         <style>
@@ -27,6 +28,14 @@ public enum DiffHTML {
         .flip td{text-align:left}
         </style></head><body>
         <h1>ftx diff</h1>
+
+        """ + body(d) + "</body></html>\n"
+    }
+
+    /// The page's content without the shell (headings from h2 down, classes `reg`, `ok`, `better`,
+    /// `worse`, `nc`, `flip`, `chart`): the `ftx ui` compare page embeds the same fragment.
+    public static func body(_ d: ReportDiff) -> String {
+        var h = """
         <p>A: \(esc(d.a.model.name)) \(esc(d.a.model.adapter ?? "")) — \(d.a.cases) cases<br>
         B: \(esc(d.b.model.name)) \(esc(d.b.model.adapter ?? "")) — \(d.b.cases) cases<br>
         paired cases: \(d.pairedCases); only in A: \(d.onlyInA.count); only in B: \(d.onlyInB.count);
@@ -90,7 +99,6 @@ public enum DiffHTML {
         for (title, ids) in [("Only in A", d.onlyInA), ("Only in B", d.onlyInB)] where !ids.isEmpty {
             h += "<h2>\(title): \(ids.count)</h2><p>" + ids.map(esc).joined(separator: ", ") + "</p>\n"
         }
-        h += "</body></html>\n"
         return h
     }
 

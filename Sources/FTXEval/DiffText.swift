@@ -81,7 +81,7 @@ public enum DiffText {
         }.joined(separator: "\n") + "\n"
     }
 
-    static func num(_ d: Double, signed: Bool = false) -> String {
+    public static func num(_ d: Double, signed: Bool = false) -> String {
         let s = abs(d) >= 1000 ? String(format: "%.1f", d) : String(format: "%.4f", d)
         return signed && d >= 0 ? "+" + s : s
     }

@@ -46,10 +46,10 @@ extension Registry {
         let previous = try repo.refs.resolve(ref).id
         let dir = "\(deployDirectory)/\(env)"
 
-        var message = rollback ? "rollback \(env) to \(revision) (\(target.id.short))" : "deploy \(target.id.short)"
+        var message = rollback ? "\(DeployEvent.rollbackPrefix)\(env) to \(revision) (\(target.id.short))" : "deploy \(target.id.short)"
         message += ": \(target.commit.summary)"
-        if failed { message += " [forced: gates failed]" }
-        if let reason, !reason.isEmpty { message += "; reason: \(reason)" }
+        if failed { message += DeployEvent.forcedMark }
+        if let reason, !reason.isEmpty { message += "\(DeployEvent.reasonMark)\(reason)" }
 
         try materialize(target, adapter: adapter, env: env, into: dir, run: run, who: who)
         do {
@@ -133,6 +133,17 @@ extension Registry {
         public let who: String
         public let time: Int64
         public let message: String
+
+        // How `deploy` writes the reflog message, so its parts can be read back.
+        static let rollbackPrefix = "rollback ", forcedMark = " [forced: gates failed]", reasonMark = "; reason: "
+        /// A rollback (`ftx deploy --rollback`, `ftx checkout ENV@{N}`), not a deploy.
+        public var isRollback: Bool { message.hasPrefix(Self.rollbackPrefix) }
+        /// Deployed although its gates failed.
+        public var forced: Bool { message.contains(Self.forcedMark) }
+        /// The `--reason` given, if any.
+        public var reason: String? {
+            message.range(of: Self.reasonMark).map { String(message[$0.upperBound...]) }
+        }
     }
 
     public func deployments() throws -> [Deployment] {

@@ -79,6 +79,13 @@ public struct RunLineage {
 }
 
 extension Registry {
+    /// The rows of a stored JSONL file: its newline count, streamed (no copy of the file).
+    public func lineCount(kind: EntryKind, id: ObjectID) throws -> Int {
+        var n = 0
+        try repo.objects.streamFile(kind: kind, id: id) { d in n += d.reduce(0) { $0 + ($1 == 10 ? 1 : 0) } }
+        return n
+    }
+
     /// The lineage of a run commit (throws `notARunCommit` for other commits).
     public func lineage(_ revision: String) throws -> RunLineage {
         let c = try commit(revision)
@@ -87,11 +94,7 @@ extension Registry {
             guard let e = try entry(dir, in: c.commit), e.kind == .tree else { return [] }
             return try repo.flatten(tree: e.id).sorted { $0.key < $1.key }.map { path, f in
                 var rows: Int?
-                if countRows && path.hasSuffix(".jsonl") {
-                    var n = 0
-                    try repo.objects.streamFile(kind: f.kind, id: f.id) { d in n += d.reduce(0) { $0 + ($1 == 10 ? 1 : 0) } }
-                    rows = n
-                }
+                if countRows && path.hasSuffix(".jsonl") { rows = try lineCount(kind: f.kind, id: f.id) }
                 return RunLineage.FileFact(path: "\(dir)/\(path)", id: f.id.hex, size: try repo.objects.fileSize(kind: f.kind, id: f.id), rows: rows)
             }
         }

@@ -171,8 +171,17 @@ public final class RunIndex {
         return try rows(for: ids)
     }
 
+    /// One page of `runs(where:sort:limit:)` (`limit` rows from `offset`) and how many runs match in
+    /// all: the runs table of `ftx ui`, which shows 100 of 10,000 runs without reading the rest.
+    public func runsPage(where filter: RunQuery?, sort: Sort?, offset: Int, limit: Int) throws -> (total: Int, rows: [Row]) {
+        let count = try runsSQL(where: filter, sort: nil, limit: nil, columns: "COUNT(*)")
+        let total = Int(try db.query(count.sql, count.bindings).first?.first?.double ?? 0)
+        let q = try runsSQL(where: filter, sort: sort, limit: limit, offset: offset, columns: "r.commit_id")
+        return (total, try rows(for: db.query(q.sql, q.bindings).compactMap { $0.first?.string }))
+    }
+
     /// The query behind `runs(where:sort:limit:)`, selecting `columns` of `runs r`.
-    func runsSQL(where filter: RunQuery?, sort: Sort?, limit: Int?, columns: String) throws -> (sql: String, bindings: [SQLValue]) {
+    func runsSQL(where filter: RunQuery?, sort: Sort?, limit: Int?, offset: Int = 0, columns: String) throws -> (sql: String, bindings: [SQLValue]) {
         var sql = "SELECT \(columns) FROM runs r WHERE r.is_run = 1"
         var bindings: [SQLValue] = []
         func bind(_ b: [RunQuery.Binding]) {
@@ -196,7 +205,7 @@ public final class RunIndex {
         } else {
             sql += " ORDER BY r.time DESC, r.commit_id"
         }
-        if let limit { sql += " LIMIT ?"; bindings.append(.integer(Int64(limit))) }
+        if let limit { sql += " LIMIT ? OFFSET ?"; bindings += [.integer(Int64(limit)), .integer(Int64(max(0, offset)))] }
         return (sql, bindings)
     }
 

@@ -91,6 +91,14 @@ extension Registry {
         return try index.runsListing(where: filter, sort: sort.map(RunIndex.Sort.init(parsing:)), limit: limit)
     }
 
+    /// `ftx ui`'s runs table: one page of what `queryRuns` returns, and the number of matches.
+    public func queryRunsPage(where expression: String?, sort: String?, offset: Int, limit: Int) throws -> (total: Int, rows: [RunIndex.Row]) {
+        let index = try openRunIndex()
+        try syncRunIndex(index)
+        let filter = try expression.map { try RunQuery.parse($0) }
+        return try index.runsPage(where: filter, sort: sort.map(RunIndex.Sort.init(parsing:)), offset: offset, limit: limit)
+    }
+
     /// `ftx runs`: run commits matching a --where expression, sorted by a field.
     public func queryRuns(where expression: String?, sort: String?, limit: Int?) throws -> [RunIndex.Row] {
         let index = try openRunIndex()

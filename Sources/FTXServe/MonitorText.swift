@@ -74,9 +74,10 @@ public enum MonitorText {
         return o
     }
 
+    /// The page `ftx monitor --html` writes: the document shell around `htmlBody`.
     public static func html(_ r: MonitorReport, failOn: [FailOnResult]) -> String {
         let e = DiffHTML.esc
-        var h = """
+        return """
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8"><title>ftx monitor \(e(r.env))</title>
         <style>
@@ -85,6 +86,15 @@ public enum MonitorText {
         td:first-child,th:first-child{text-align:left}.drift,.fail{color:#b00;font-weight:bold}.note{color:#777}
         </style></head><body>
         <h1>ftx monitor: \(e(r.env))</h1>
+
+        """ + htmlBody(r, failOn: failOn) + "</body></html>\n"
+    }
+
+    /// The report without the shell (headings from h2 down, classes `drift`, `fail`, `note`): the
+    /// `ftx ui` deployments page embeds the same fragment.
+    public static func htmlBody(_ r: MonitorReport, failOn: [FailOnResult]) -> String {
+        let e = DiffHTML.esc
+        var h = """
         <p>\(r.requests) request(s) in \(r.files) log file(s), \(e(window(r))). Torn lines skipped: \(r.torn); malformed: \(r.skipped).</p>
 
         """
@@ -124,6 +134,6 @@ public enum MonitorText {
             }
             h += "</table>\n"
         }
-        return h + "</body></html>\n"
+        return h
     }
 }

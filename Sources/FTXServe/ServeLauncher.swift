@@ -3,9 +3,6 @@ import FTXCore
 import FTXModel
 import FTXRegistry
 import FTXStore
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `ftx serve` from the command line's choices to a running server: what to serve (a deploy
 /// environment, a revision, or a GGUF + adapter file), the log directory, the signal handling.
@@ -41,31 +38,16 @@ public enum ServeLauncher {
         say("ftx serve: listening on http://\(host):\(bound.port) (env \(setup.env))")
 
         // Ctrl-C / SIGTERM: drain, then return; a second signal exits at once.
-        let done = DispatchSemaphore(value: 0)
-        var sources: [DispatchSourceSignal] = []
-        var signalled = false
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            s.setEventHandler {
-                if signalled { _exit(130) }
-                signalled = true
-                warn("ftx serve: stopping: finishing in-flight requests (signal again to quit now)")
-                done.signal()
-            }
-            s.resume()
-            sources.append(s)
-        }
+        let stop = HTTPServer.StopSignal(name: "ftx serve", warn: warn)
 
         let (engine, watcher) = try load(setup, registry: registry, metrics: server.metrics, warn: warn)
         server.ready(engine)
         watcher?.start()
         let adapter = (try? engine.catalog.resolve(nil).header) ?? "base"
         say("ftx serve: ready (model \(setup.revision ?? setup.env), adapter \(adapter))")
-        done.wait()
+        stop.wait()
         watcher?.stop()
         server.drain(timeout: setup.options.timeoutSeconds)
-        _ = sources
     }
 
     /// The base model and the adapters: from the repository (the default run's recorded base) or

@@ -18,4 +18,16 @@ public struct ServeOptions: Sendable {
     public static func isLoopback(_ host: String) -> Bool {
         host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
+
+    /// Why `--host`/`--api-key-env` cannot serve (nil when they can): a non-loopback host needs an
+    /// API key, and the named variable must hold one. `ftx serve` and `ftx ui` share the rule.
+    public static func apiKeyProblem(host: String, apiKeyEnv: String?, environment: [String: String]) -> String? {
+        if apiKeyEnv == nil && !isLoopback(host) {
+            return "--host \(host) is reachable from other machines: set an API key with --api-key-env VAR"
+        }
+        if let v = apiKeyEnv, (environment[v] ?? "").isEmpty {
+            return "--api-key-env \(v): the environment variable \(v) is not set or empty"
+        }
+        return nil
+    }
 }

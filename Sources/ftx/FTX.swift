@@ -19,7 +19,7 @@ struct FTX: ParsableCommand {
         version: FTXVersion.string,
         subcommands: StoreCommands.all + ModelCommands.all + TrainCommands.all
             + DataCommands.all + EvalCommands.all + RunCommands.all + RemoteCommands.all
-            + ServeCommands.all + MonitorCommands.all
+            + ServeCommands.all + UICommands.all + MonitorCommands.all
     )
 }
 

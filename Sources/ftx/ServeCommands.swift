@@ -59,11 +59,8 @@ struct ServeCommand: ParsableCommand {
         if maxBody < 1 || timeout <= 0 || maxBatch < 1 || maxQueue < 0 {
             throw ValidationError("--max-body, --timeout and --max-batch must be positive, --max-queue at least 0")
         }
-        if apiKeyEnv == nil && !ServeOptions.isLoopback(host) {
-            throw ValidationError("--host \(host) is reachable from other machines: set an API key with --api-key-env VAR")
-        }
-        if let v = apiKeyEnv, (ProcessInfo.processInfo.environment[v] ?? "").isEmpty {
-            throw ValidationError("--api-key-env \(v): the environment variable \(v) is not set or empty")
+        if let problem = ServeOptions.apiKeyProblem(host: host, apiKeyEnv: apiKeyEnv, environment: ProcessInfo.processInfo.environment) {
+            throw ValidationError(problem)
         }
     }
 

@@ -49,5 +49,6 @@ public enum UIPage {
     pre{white-space:pre-wrap;margin:0;font:12px/1.35 ui-monospace,monospace}code{font:12px ui-monospace,monospace}
     .charts{display:flex;flex-wrap:wrap;gap:1em}.chart{border:1px solid var(--line);padding:.4em}
     form.filter input[type=text]{width:32em;font:13px ui-monospace,monospace}
+    .reg,.drift,.fail{color:var(--bad);font-weight:bold}.ok,.better{color:var(--good)}.worse{color:var(--bad)}.nc,.note{color:var(--muted)}
     """
 }
