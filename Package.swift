@@ -5,7 +5,7 @@
 //   FTXEval → FTXModel, FTXData;  FTXTrain → FTXModel, FTXTensor, FTXData;  FTXModel → FTXTensor → FTXCore.
 //   FTXData (datasets; knows no model) and FTXStore (objects; no ML) sit on FTXCore; FTXRegistry joins them all.
 //   FTXRemote (S3-compatible and directory remotes; no ML) sits on FTXStore, below FTXRegistry.
-//   FTXServe (HTTP serving, the request log, /metrics, monitor) sits on FTXRegistry, beside the CLI;
+//   FTXServe (HTTP serving, the request log, /metrics, monitor, the ui pages) sits on FTXRegistry, beside the CLI;
 //   only FTXServe imports SwiftNIO and Prometheus.
 //   Only FTXTensor imports CBLAS; only FTXRemote imports CCurl; FTXCore holds the one parallel-for
 //   (Threads) every module shares.

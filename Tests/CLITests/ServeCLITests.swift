@@ -81,6 +81,7 @@ final class ServeCLITests: RegistryCLITestCase {
         XCTAssertEqual(js["keys"] as? [String], ["category", "order_id"], "\(js)")
         XCTAssertEqual(js["category_ok"] as? Bool, true)
         XCTAssertEqual(js["finish"] as? String, "stop", "the constraint ends the output when the object closes")
+        XCTAssertEqual(basic["json_object_finish"] as? String, "stop")
         XCTAssertEqual(basic["json_object_type"] as? String, "dict")
         XCTAssertEqual(basic["errors"] as? [String: Int], ["401": 401, "404": 404, "400_n": 400, "400_max_tokens": 400, "400_schema": 400, "413": 413,
                                                           "400_json": 400, "400_utf8": 400, "404_path": 404])

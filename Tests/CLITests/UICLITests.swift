@@ -9,15 +9,17 @@ import XCTest
 /// static export (the same bytes as the server), and the loopback rule.
 final class UICLITests: RegistryCLITestCase {
     func get(_ url: String) throws -> (status: Int, body: Data, headers: [AnyHashable: Any]) {
-        var result: (Int, Data, [AnyHashable: Any])?
+        // Written by the session's queue before `done` is signalled, read after.
+        final class Reply: @unchecked Sendable { var value: (Int, Data, [AnyHashable: Any])? }
+        let reply = Reply()
         let done = DispatchSemaphore(value: 0)
         URLSession.shared.dataTask(with: URL(string: url)!) { data, response, _ in
             let h = response as? HTTPURLResponse
-            result = (h?.statusCode ?? 0, data ?? Data(), h?.allHeaderFields ?? [:])
+            reply.value = (h?.statusCode ?? 0, data ?? Data(), h?.allHeaderFields ?? [:])
             done.signal()
         }.resume()
         XCTAssertEqual(done.wait(timeout: .now() + 30), .success, url)
-        return try XCTUnwrap(result)
+        return try XCTUnwrap(reply.value)
     }
 
     func testServesPagesAndExportHasTheSameBytes() throws {

@@ -159,15 +159,15 @@ final class UIPagesTests: XCTestCase {
         XCTAssertEqual(get(site, "/data/train/\(version),\(version),\(version).html").status, 400)
     }
 
-    func testTrainLogCurvesSkipBadLinesAndThinLongLogs() {
+    func testTrainCurvesSkipBadLinesAndThinLongLogs() {
         // A non-object line, a line without a step and a torn last line are skipped, not fatal.
         let log = "{\"step\":1,\"loss\":2.0}\n[1,2]\n{\"loss\":9}\n{\"step\":2,\"loss\":1.0,\"kept\":\"best\"}\n{\"step\":3,\"lo"
-        let curves = TrainLogCurves(Data(log.utf8))
-        XCTAssertEqual(curves.series["loss"]?.map(\.x), [1, 2])
-        XCTAssertEqual(curves.series.keys.sorted(), ["loss"])
+        let curves = TrainCurves(log: Data(log.utf8))
+        XCTAssertEqual(curves.loss.map(\.x), [1, 2])
+        XCTAssertTrue(curves.validLoss.isEmpty && curves.learningRate.isEmpty)
         let long = (1...5_000).map { "{\"step\":\($0),\"loss\":\(1.0 / Double($0))}\n" }.joined()
-        let thinned = TrainLogCurves(Data(long.utf8)).series["loss"] ?? []
-        XCTAssertLessThanOrEqual(thinned.count, TrainLogCurves.maxPoints + 1)
+        let thinned = TrainCurves(log: Data(long.utf8)).loss
+        XCTAssertLessThanOrEqual(thinned.count, TrainCurves.maxPoints + 1)
         XCTAssertEqual(thinned.first?.x, 1)
         XCTAssertEqual(thinned.last?.x, 5_000)
     }

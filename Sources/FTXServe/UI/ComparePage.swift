@@ -14,7 +14,7 @@ extension UISite {
     struct ComparedRun {
         let id: String
         let commit: Registry.ResolvedCommit
-        let curves: TrainLogCurves
+        let curves: TrainCurves
         var diff: Result<ReportDiff, Error>?
     }
 
@@ -27,7 +27,7 @@ extension UISite {
         }
         var runs = try ids.map { id in
             let c = try runCommit(id)
-            return ComparedRun(id: id, commit: c, curves: TrainLogCurves(try registry.file("train/log.jsonl", in: c.commit) ?? Data()))
+            return ComparedRun(id: id, commit: c, curves: try trainCurves(c.commit) ?? TrainCurves())
         }
         // Each run against the baseline, as `ftx diff BASELINE RUN` computes it.
         for i in runs.indices.dropFirst() {
@@ -47,9 +47,9 @@ extension UISite {
             h += "<td>\(e(run.commit.run?.baseName ?? "—"))</td></tr>\n"
         }
         h += "</table>\n<h2>Loss</h2><div class=\"charts\">\n"
-        for (key, title) in [("loss", "train loss"), ("valid_loss", "valid loss")] {
-            guard runs.contains(where: { $0.curves.series[key] != nil }) else { continue }
-            let series = runs.map { SVGLineChart.Series(name: $0.commit.id.short, points: $0.curves.series[key] ?? []) }
+        for (key, title) in [(\TrainCurves.loss, "train loss"), (\TrainCurves.validLoss, "valid loss")] {
+            guard runs.contains(where: { !$0.curves[keyPath: key].isEmpty }) else { continue }
+            let series = runs.map { SVGLineChart.Series(name: $0.commit.id.short, points: $0.curves[keyPath: key]) }
             h += SVGLineChart(title: title, xLabel: "step", series: series).render() + "\n"
         }
         h += "</div>\n" + compareMetricsHTML(runs) + compareConfigHTML(runs)
@@ -138,7 +138,7 @@ extension UISite {
         for run in runs {
             var o: [String: Any] = ["id": run.commit.id.hex, "short": run.commit.id.short, "requested": run.id,
                                     "message": run.commit.commit.summary, "time": run.commit.commit.author.time]
-            o["curves"] = run.curves.series.mapValues { $0.map { [$0.x, $0.y] } }
+            o["curves"] = run.curves.json
             switch run.diff {
             case .success(let d)?: o["diff"] = try Self.jsonObject(d)
             case .failure(let err)?: o["diff_error"] = "\(err)"

@@ -28,13 +28,18 @@ extension UISite {
             throw UIError.notFound("no run '\(rev)': \(Self.describe(error))")
         }
         let c = try registry.commit(lineage.commit.hex).commit
-        let curves = try registry.entry("train/log.jsonl", in: c).map { try fileIfSmall($0, Self.maxLogBytes).map(TrainCurves.init(log:)) } ?? nil
+        let curves = try trainCurves(c)
         let report = try registry.entry("eval/report.json", in: c).flatMap { try fileIfSmall($0, Self.maxReportBytes) }
             .map { try EvalReport.decode($0, file: "eval/report.json") }
         return json ? try runJSON(lineage, curves: curves, report: report) : .html(runHTML(lineage, curves: curves, report: report))
     }
 
     /// A file's bytes when it is at most `limit` bytes, else nil.
+    /// The curves of a run commit's train log; nil without one (or past `maxLogBytes`).
+    func trainCurves(_ c: Commit) throws -> TrainCurves? {
+        try registry.entry("train/log.jsonl", in: c).map { try fileIfSmall($0, Self.maxLogBytes).map(TrainCurves.init(log:)) } ?? nil
+    }
+
     func fileIfSmall(_ e: TreeEntry, _ limit: Int) throws -> Data? {
         guard e.kind.isFile, try registry.repo.objects.fileSize(kind: e.kind, id: e.id) <= limit else { return nil }
         return try registry.readFile(e)
