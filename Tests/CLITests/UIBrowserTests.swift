@@ -27,6 +27,13 @@ final class UIBrowserTests: XCTestCase {
         _ = try Self.browserPython()
     }
 
+    /// The session's scratch folder (export, screenshots) goes once every test has read it.
+    override class func tearDown() {
+        if case .success(let s)? = session { try? FileManager.default.removeItem(at: s.export.deletingLastPathComponent()) }
+        session = nil
+        super.tearDown()
+    }
+
     func seen() throws -> Session {
         if Self.session == nil { Self.session = Result { try Self.runSession() } }
         return try Self.session!.get()
