@@ -40,7 +40,7 @@ final class UIFixture {
         var h = RunHeader()
         h.baseID = String(repeating: "ab", count: 32); h.baseName = "tiny"; h.seed = i
         h.metrics = ["pass_rate": 0.5 + 0.1 * Double(i), "loss": 1.0 - 0.1 * Double(i)]
-        h.params = ["lora_r": .number(Double(4 << i)), "learning_rate": .number(0.001)]
+        h.params = ["lora_r": .number(Double(4 << i)), "learning_rate": .number(0.001), "lora_target_modules": .text("q_proj,v_proj")]
         h.gates = [GateVerdict(name: "pass_rate >= 0.6", passed: i > 0, detail: "")]
         h.gateStatus = i > 0 ? .passed : .failed
         return try registry.commitRun(tree: tree, message: "run \(i)", headers: h.headers,
@@ -70,6 +70,7 @@ final class UIRouteTests: XCTestCase {
         XCTAssertTrue(r.text.contains(">pass_rate"), "headline metric column")
         XCTAssertTrue(r.text.contains("<td class=\"num\" data-v=\"16.0\">16</td>"), "lora_r of run 2")
         XCTAssertTrue(r.text.contains("id=\"compare\""), "compare button")
+        XCTAssertTrue(r.text.contains("<span title=\"q_proj,v_proj\">q,<wbr>v</span>"), "targets, short and wrappable")
         XCTAssertEqual(get("/index.html").text, r.text)
     }
 

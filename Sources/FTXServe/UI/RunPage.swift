@@ -16,10 +16,8 @@ extension UISite {
 
     func runPage(_ r: UIRequest, _ rest: [String]) throws -> UIResponse {
         guard rest.count == 1 else { throw UIError.notFound("no such page: \(r.path)") }
-        let name = rest[0]
-        let json = name.hasSuffix(".json")
-        guard json || name.hasSuffix(".html") else { throw UIError.notFound("no such page: \(r.path)") }
-        let rev = String(name.dropLast(5))
+        let (rev, format) = try Self.splitPageName(rest[0])
+        let json = format == .json
         let lineage: RunLineage
         do {
             guard !rev.isEmpty, rev.count <= 200 else { throw UIError.notFound("no run '\(rev)'") }

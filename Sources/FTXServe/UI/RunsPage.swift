@@ -152,6 +152,12 @@ extension UISite {
             return (h, row.status.rawValue)
         case "deployed":
             return (deployed.map { "<span class=\"badge\">\(UIPage.esc($0))</span>" }.joined(), deployed.joined(separator: ","))
+        case "lora_target_modules":
+            guard case .text(let t)? = row.params[col] else { return ("", "") }
+            // Short names (q for q_proj) that may wrap after each comma, so the metrics stay on a
+            // laptop screen; the full list is the tooltip and the sort key.
+            let short = t.split(separator: ",").map { UIPage.esc($0.hasSuffix("_proj") ? String($0.dropLast(5)) : String($0)) }
+            return ("<span title=\"\(UIPage.esc(t))\">\(short.joined(separator: ",<wbr>"))</span>", t)
         default:
             if let m = row.metrics[col] { return (formatNumber(m), String(m)) }
             switch row.params[col] {
