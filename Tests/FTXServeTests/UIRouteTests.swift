@@ -80,6 +80,13 @@ final class UIRouteTests: XCTestCase {
         XCTAssertTrue(pos[0] < pos[1] && pos[1] < pos[2], "ascending pass_rate")
         XCTAssertTrue(asc.contains("aria-sort=\"ascending\""))
         XCTAssertTrue(asc.contains("href=\"index.html?sort=pass_rate\""), "clicking the sorted column again sorts descending")
+        // Deployed runs first (prod is on run 1), then newest first; `:asc` puts them last.
+        let byDeploy = get("/index.html?sort=deployed").text
+        let order = runs.map { byDeploy.range(of: "run/\($0.prefix(12)).html")!.lowerBound }
+        XCTAssertTrue(order[1] < order[2] && order[2] < order[0], "prod's run first, then newest first")
+        XCTAssertTrue(byDeploy.contains("aria-sort=\"descending\""))
+        let lastDeploy = get("/index.html?sort=deployed:asc").text
+        XCTAssertTrue(lastDeploy.range(of: "run/\(runs[1].prefix(12)).html")!.lowerBound > lastDeploy.range(of: "run/\(runs[0].prefix(12)).html")!.lowerBound)
         let filtered = get("/index.html?where=lora_r%20%3E%3D%208%20and%20pass_rate%20%3C%200.65")
         XCTAssertEqual(filtered.status, 200)
         XCTAssertTrue(filtered.text.contains(runs[1].prefix(12)) && !filtered.text.contains(runs[0].prefix(12)) && !filtered.text.contains(runs[2].prefix(12)))

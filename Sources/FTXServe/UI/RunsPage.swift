@@ -56,6 +56,17 @@ extension UISite {
         }
         let (offset, overflow) = (q.page - 1).multipliedReportingOverflow(by: Self.runsPerPage)
         guard !overflow else { throw UIError.badRequest("page \(q.page) is out of range") }
+        if let s = q.sort.map(RunIndex.Sort.init(parsing:)), s.field == "deployed" {
+            // Deployments are refs, not index columns: the filtered rows are ordered here, deployed
+            // ones first (by environment names; `:asc` puts them last), newest first otherwise.
+            let deployed = try deployedByCommit()
+            let key = { (row: RunIndex.Row) in deployed[row.commit]?.joined(separator: ",") ?? "" }
+            let all = try registry.queryRuns(where: q.filter, sort: nil, limit: nil).enumerated().sorted { a, b in
+                let ka = key(a.element), kb = key(b.element)
+                return ka != kb ? (s.descending ? ka > kb : ka < kb) : a.offset < b.offset
+            }.map(\.element)
+            return (all.count, Array(all.dropFirst(offset).prefix(Self.runsPerPage)))
+        }
         return try registry.queryRunsPage(where: q.filter, sort: q.sort, offset: offset, limit: Self.runsPerPage)
     }
 
@@ -124,11 +135,11 @@ extension UISite {
         keyParams.first { $0.name == col }?.label ?? col
     }
 
-    /// The header of a sortable column: a link that sorts by it (highest first, then lowest first).
+    /// The header of a sortable column: a link that sorts by it (highest first, then lowest first);
+    /// `deployed` sorts deployed runs first.
     func header(_ col: String, _ q: RunsQuery, index: Int) -> String {
         let field = col == "base" ? "base_name" : col == "gates" ? "status" : col
         let text = UIPage.esc(Self.label(col))
-        if col == "deployed" { return "<th scope=\"col\">\(text)</th>" }
         if mode == .export {
             return "<th scope=\"col\"><a href=\"#runs\" data-col=\"\(index)\">\(text)</a></th>"
         }
