@@ -59,7 +59,8 @@ final class RemoteRaceCLITests: RemoteCLITestCase {
             try write("a", "round.txt", Data("\(round)\n".utf8))
             let id = try commitAll("a", "v\(round)")
             let p = try TestSupport.startFTX(["push"], cwd: path("a"), env: env.merging(small) { $1 })
-            usleep(useconds_t(Double.random(in: 0...(pushTime * 1.2)) * 1_000_000))
+            // Kill points spread evenly over the push's length (a random draw left too many after its end).
+            usleep(useconds_t(Double(round) / 21 * pushTime * 1_000_000))
             p.kill9()
             if p.wait().status != 0 { killed += 1 }
             try ok(["push"], in: "a", env: small)
@@ -89,7 +90,8 @@ final class RemoteRaceCLITests: RemoteCLITestCase {
             let b = "b\(round)"
             try makeRepo(b)
             let p = try TestSupport.startFTX(["fetch"], cwd: path(b), env: env)
-            usleep(useconds_t(Double.random(in: 0...fetchTime) * 1_000_000))
+            // Kill points spread evenly over most of a fetch's length (random ones sometimes all came late).
+            usleep(useconds_t(Double(round) / 11 * 0.8 * fetchTime * 1_000_000))
             p.kill9()
             if p.wait().status != 0 { killed += 1 }
             let fsck = try ftx(["fsck"], in: b)
