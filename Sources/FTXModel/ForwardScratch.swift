@@ -32,12 +32,12 @@ public final class ForwardScratch: @unchecked Sendable {
 
     /// The RoPE table of `config`, covering positions 0..<n.
     func rope(_ config: LlamaConfig, positions n: Int) -> RoPETable {
-        if rope == nil || rope!.headDim != config.headDim || ropeTheta != config.ropeTheta {
-            rope = RoPETable(headDim: config.headDim, maxPositions: 0, theta: config.ropeTheta)
-            ropeTheta = config.ropeTheta
+        if rope == nil || ropeConfig != config {
+            rope = config.ropeTable(positions: 0)
+            ropeConfig = config
         }
         rope!.reserve(n)
         return rope!
     }
-    private var ropeTheta: Float = 0
+    private var ropeConfig: LlamaConfig?
 }

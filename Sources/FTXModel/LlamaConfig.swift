@@ -1,5 +1,12 @@
-/// Shape and hyper-parameters of a Llama-architecture model.
+import FTXTensor
+
+/// Shape and hyper-parameters of a decoder model of any supported family (`architecture`).
 public struct LlamaConfig: Sendable, Codable, Equatable {
+    /// The family: which block features are on and how RoPE rotates.
+    public var architecture: Architecture
+    /// Llama 3's RoPE frequency scaling: headDim/2 divisors of the frequencies (the GGUF
+    /// `rope_freqs` tensor), nil for none.
+    public var ropeFreqFactors: [Float]?
     public var vocabSize: Int
     public var hiddenSize: Int
     public var intermediateSize: Int
@@ -14,7 +21,9 @@ public struct LlamaConfig: Sendable, Codable, Equatable {
 
     public init(vocabSize: Int, hiddenSize: Int, intermediateSize: Int, numLayers: Int, numHeads: Int,
                 numKVHeads: Int, headDim: Int? = nil, ropeTheta: Float = 10000, rmsNormEps: Float = 1e-5,
-                contextLength: Int = 2048, tiedEmbeddings: Bool = true) {
+                contextLength: Int = 2048, tiedEmbeddings: Bool = true, architecture: Architecture = .llama,
+                ropeFreqFactors: [Float]? = nil) {
+        self.architecture = architecture; self.ropeFreqFactors = ropeFreqFactors
         self.vocabSize = vocabSize; self.hiddenSize = hiddenSize; self.intermediateSize = intermediateSize
         self.numLayers = numLayers; self.numHeads = numHeads; self.numKVHeads = numKVHeads
         self.headDim = headDim ?? hiddenSize / numHeads
@@ -23,6 +32,12 @@ public struct LlamaConfig: Sendable, Codable, Equatable {
     }
 
     public var qDim: Int { numHeads * headDim }
+    public var ropeStyle: RoPEStyle { architecture.ropeStyle }
+
+    /// The rotation table this model's q and k use.
+    public func ropeTable(positions: Int) -> RoPETable {
+        RoPETable(headDim: headDim, maxPositions: positions, theta: ropeTheta, style: ropeStyle, freqFactors: ropeFreqFactors)
+    }
     public var kvDim: Int { numKVHeads * headDim }
 
     /// A tiny shape for unit tests (vocab of the tiny byte-level tokenizer).

@@ -126,6 +126,7 @@ extension LlamaModel {
                     LinearWeight.forward([layer.q, layer.k, layer.v], xn, rows: rows, into: [q, k, v])
                 }
                 addLoRA(ad, .q, xn, q, scratch); addLoRA(ad, .k, xn, k, scratch); addLoRA(ad, .v, xn, v, scratch)
+                qkvFeatures(layer, q: q, k: k, v: v, rows: rows)
                 RoPE.forward(q, pos.baseAddress!, rows: rows, heads: c.numHeads, table: rope)
                 RoPE.forward(k, pos.baseAddress!, rows: rows, heads: c.numKVHeads, table: rope)
                 for (si, s) in segments.enumerated() {
@@ -177,6 +178,23 @@ extension LlamaModel {
             head.forward(picked, rows: sel.count, into: logits, accumulate: false)
         }
         return UnsafeMutableBufferPointer(start: logits, count: sel.count * c.vocabSize)
+    }
+
+    /// The family's block features between the q/k/v projections and RoPE: biases, then the
+    /// per-head q/k norms (in place; RMSNorm reads a row before writing it).
+    func qkvFeatures(_ layer: LlamaLayerWeights, q: UnsafeMutablePointer<Float>, k: UnsafeMutablePointer<Float>,
+                     v: UnsafeMutablePointer<Float>, rows: Int) {
+        let c = config
+        func addBias(_ bias: [Float]?, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+            bias?.withUnsafeBufferPointer { VectorOps.addRowBias($0.baseAddress!, into: y, rows: rows, n: n) }
+        }
+        func headNorm(_ norm: [Float]?, _ y: UnsafeMutablePointer<Float>, _ heads: Int) {
+            norm?.withUnsafeBufferPointer {
+                VectorOps.rmsNormRows(y, $0.baseAddress!, rows: rows * heads, n: c.headDim, eps: c.rmsNormEps, into: y)
+            }
+        }
+        addBias(layer.qBias, q, c.qDim); addBias(layer.kBias, k, c.kvDim); addBias(layer.vBias, v, c.kvDim)
+        headNorm(layer.qNorm, q, c.numHeads); headNorm(layer.kNorm, k, c.numKVHeads)
     }
 
     /// y (+)= x·Wᵀ, plus each row's adapter product for projection `p`.

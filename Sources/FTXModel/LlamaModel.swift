@@ -1,7 +1,8 @@
 import Foundation
 import FTXTensor
 
-/// A Llama-architecture model ready to run: weights, tokenizer, chat template, optional adapter.
+/// A decoder model of a supported family (`Architecture`) ready to run: weights, tokenizer, chat
+/// template, optional adapter.
 public final class LlamaModel: @unchecked Sendable {
     public let config: LlamaConfig
     public let weights: LlamaWeights
@@ -18,7 +19,7 @@ public final class LlamaModel: @unchecked Sendable {
         self.chatTemplate = chatTemplate; self.gguf = gguf
     }
 
-    /// Loads a Llama-architecture GGUF file (memory-mapped; quantized weights stay in blocks).
+    /// Loads a GGUF of a supported family (memory-mapped; quantized weights stay in blocks).
     public static func load(path: String) throws -> LlamaModel {
         let g = try GGUFFile(path: path)
         return try load(gguf: g)
@@ -26,11 +27,11 @@ public final class LlamaModel: @unchecked Sendable {
 
     public static func load(gguf g: GGUFFile) throws -> LlamaModel {
         let path = g.path
-        let arch = g.string("general.architecture") ?? "llama"
-        guard ["llama", "mistral"].contains(arch) else {
-            throw ModelError.unsupported(path: path, "architecture \(arch) (only llama-style models run)")
+        let archName = g.string("general.architecture") ?? "llama"
+        guard let arch = Architecture.named(archName) else {
+            throw ModelError.unsupported(path: path, "architecture \(archName) (supported: \(Architecture.supportedNames))")
         }
-        let p = arch + "."
+        let p = arch.name + "."
         let hidden = try g.requireInt(p + "embedding_length")
         let layers = try g.requireInt(p + "block_count")
         let heads = try g.requireInt(p + "attention.head_count")
@@ -50,14 +51,6 @@ public final class LlamaModel: @unchecked Sendable {
         }
         let vocab = g.int(p + "vocab_size") ?? embInfo.rows
         let tokenizer = try Tokenizer.fromGGUF(g)
-        let hasOutput = g.tensor("output.weight") != nil
-        let config = LlamaConfig(
-            vocabSize: vocab, hiddenSize: hidden, intermediateSize: ffn, numLayers: layers, numHeads: heads,
-            numKVHeads: kvHeads, headDim: headDim,
-            ropeTheta: Float(g.double(p + "rope.freq_base") ?? 10000),
-            rmsNormEps: Float(g.double(p + "attention.layer_norm_rms_epsilon") ?? 1e-5),
-            contextLength: g.int(p + "context_length") ?? 2048, tiedEmbeddings: !hasOutput)
-
         func linear(_ name: String, out: Int, in inF: Int) throws -> LinearWeight {
             guard let t = g.tensor(name) else { throw ModelError.badTensor(path: path, tensor: name, "missing") }
             guard t.dims.count <= 2, t.cols == inF, t.rows == out else {
@@ -74,6 +67,20 @@ public final class LlamaModel: @unchecked Sendable {
             out.withUnsafeMutableBufferPointer { dequantizeRow(t.type, g.pointer(t), $0.baseAddress!, count: n) }
             return out
         }
+        let hasOutput = g.tensor("output.weight") != nil
+        // Llama 3's frequency scaling, as the converter stores it.
+        let freqFactors = try g.tensor("rope_freqs.weight").map { _ in try vector("rope_freqs.weight", headDim / 2) }
+        if let f = freqFactors, !f.allSatisfy({ $0.isFinite && $0 > 0 }) {
+            throw ModelError.badTensor(path: path, tensor: "rope_freqs.weight", "frequency factors must be finite and positive")
+        }
+        let config = LlamaConfig(
+            vocabSize: vocab, hiddenSize: hidden, intermediateSize: ffn, numLayers: layers, numHeads: heads,
+            numKVHeads: kvHeads, headDim: headDim,
+            ropeTheta: Float(g.double(p + "rope.freq_base") ?? 10000),
+            rmsNormEps: Float(g.double(p + "attention.layer_norm_rms_epsilon") ?? 1e-5),
+            contextLength: g.int(p + "context_length") ?? 2048, tiedEmbeddings: !hasOutput,
+            architecture: arch, ropeFreqFactors: freqFactors)
+
         let embedding = try linear("token_embd.weight", out: vocab, in: hidden)
         var blocks: [LlamaLayerWeights] = []
         for l in 0..<layers {
@@ -87,7 +94,12 @@ public final class LlamaModel: @unchecked Sendable {
                 ffnNorm: try vector(b + "ffn_norm.weight", hidden),
                 gate: try linear(b + "ffn_gate.weight", out: ffn, in: hidden),
                 up: try linear(b + "ffn_up.weight", out: ffn, in: hidden),
-                down: try linear(b + "ffn_down.weight", out: hidden, in: ffn)))
+                down: try linear(b + "ffn_down.weight", out: hidden, in: ffn),
+                qBias: arch.attentionBias ? try vector(b + "attn_q.bias", heads * headDim) : nil,
+                kBias: arch.attentionBias ? try vector(b + "attn_k.bias", kvHeads * headDim) : nil,
+                vBias: arch.attentionBias ? try vector(b + "attn_v.bias", kvHeads * headDim) : nil,
+                qNorm: arch.qkNorm ? try vector(b + "attn_q_norm.weight", headDim) : nil,
+                kNorm: arch.qkNorm ? try vector(b + "attn_k_norm.weight", headDim) : nil))
         }
         let output = hasOutput ? try linear("output.weight", out: vocab, in: hidden) : embedding
         let weights = LlamaWeights(config: config, tokenEmbedding: embedding, layers: blocks,

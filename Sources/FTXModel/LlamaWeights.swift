@@ -1,15 +1,32 @@
-/// Weights of one transformer block: two RMSNorm vectors and the seven projections. Generic over
-/// their storage, so the training engine holds the same layout over its own (f32 buffers, NF4 blocks).
+/// Weights of one transformer block: two RMSNorm vectors, the seven projections, and the vectors
+/// of the features a family switches on (`Architecture`). Generic over their storage, so the
+/// training engine holds the same layout over its own (f32 buffers, NF4 blocks).
 public struct LayerWeights<Norm, Weight> {
     public var attnNorm: Norm
     public var q, k, v, o: Weight
     public var ffnNorm: Norm
     public var gate, up, down: Weight
+    /// Biases of q, k, v (`Architecture.attentionBias`), in the rows' order (GGUF's for q/k).
+    public var qBias, kBias, vBias: Norm?
+    /// Per-head RMSNorm weights of q and k, head-dim wide (`Architecture.qkNorm`).
+    public var qNorm, kNorm: Norm?
 
     public init(attnNorm: Norm, q: Weight, k: Weight, v: Weight, o: Weight,
-                ffnNorm: Norm, gate: Weight, up: Weight, down: Weight) {
+                ffnNorm: Norm, gate: Weight, up: Weight, down: Weight,
+                qBias: Norm? = nil, kBias: Norm? = nil, vBias: Norm? = nil, qNorm: Norm? = nil, kNorm: Norm? = nil) {
         self.attnNorm = attnNorm; self.q = q; self.k = k; self.v = v; self.o = o
         self.ffnNorm = ffnNorm; self.gate = gate; self.up = up; self.down = down
+        self.qBias = qBias; self.kBias = kBias; self.vBias = vBias; self.qNorm = qNorm; self.kNorm = kNorm
+    }
+
+    /// The bias of q, k or v, if the block has one.
+    public func bias(_ p: Projection) -> Norm? {
+        switch p {
+        case .q: return qBias
+        case .k: return kBias
+        case .v: return vBias
+        default: return nil
+        }
     }
 
     public func weight(_ p: Projection) -> Weight {
@@ -24,11 +41,13 @@ public struct LayerWeights<Norm, Weight> {
         }
     }
 
-    /// The same block over other storage: `norm` converts both norms, `weight(p, w)` each projection.
+    /// The same block over other storage: `norm` converts every vector, `weight(p, w)` each projection.
     public func map<N, W>(norm: (Norm) throws -> N, weight: (Projection, Weight) throws -> W) rethrows -> LayerWeights<N, W> {
         LayerWeights<N, W>(attnNorm: try norm(attnNorm), q: try weight(.q, q), k: try weight(.k, k), v: try weight(.v, v),
                            o: try weight(.o, o), ffnNorm: try norm(ffnNorm), gate: try weight(.gate, gate),
-                           up: try weight(.up, up), down: try weight(.down, down))
+                           up: try weight(.up, up), down: try weight(.down, down),
+                           qBias: try qBias.map(norm), kBias: try kBias.map(norm), vBias: try vBias.map(norm),
+                           qNorm: try qNorm.map(norm), kNorm: try kNorm.map(norm))
     }
 }
 

@@ -1,13 +1,15 @@
 /// Pre-tokenizers: split text into words before BPE, reproducing llama.cpp's hand-written versions
-/// of the regexes (`gpt2`, `llama-bpe` = Llama 3, `smollm` = single digits, then GPT-2).
+/// of the regexes (`gpt2`, `llama-bpe` = Llama 3, `qwen2` = Llama 3's with single digits,
+/// `smollm` = single digits, then GPT-2).
 public enum PreTokenizer: String, Sendable {
-    case gpt2, llama3 = "llama-bpe", smollm
+    case gpt2, llama3 = "llama-bpe", qwen2, smollm
 
     /// Maps `tokenizer.ggml.pre` names to a pre-tokenizer (unknown names fall back to GPT-2).
     public static func named(_ name: String?) -> PreTokenizer {
         switch name {
         case "smollm": return .smollm
         case "llama-bpe", "llama3", "llama-v3", "falcon3", "smaug-bpe": return .llama3
+        case "qwen2", "deepseek-r1-qwen": return .qwen2
         default: return .gpt2
         }
     }
@@ -17,7 +19,8 @@ public enum PreTokenizer: String, Sendable {
         var out: [Range<Int>] = []
         switch self {
         case .gpt2: PreSplit(cps: cps, lo: 0, hi: cps.count).gpt2(&out)
-        case .llama3: PreSplit(cps: cps, lo: 0, hi: cps.count).llama3(&out)
+        case .llama3: PreSplit(cps: cps, lo: 0, hi: cps.count).llama3(&out, maxDigits: 3)
+        case .qwen2: PreSplit(cps: cps, lo: 0, hi: cps.count).llama3(&out, maxDigits: 1)
         case .smollm:
             // First regex \p{N}: every number character is its own piece; the GPT-2 regex runs on the rest.
             var start = 0
@@ -98,7 +101,8 @@ struct PreSplit {
         }
     }
 
-    func llama3(_ out: inout [Range<Int>]) {
+    /// Llama 3's regex, whose number rule is \p{N}{1,maxDigits} (3 for Llama 3, 1 for Qwen2).
+    func llama3(_ out: inout [Range<Int>], maxDigits: Int) {
         var pos = lo, prev = lo
         func add(_ end: Int) { if prev < end { out.append(prev..<end) }; prev = end }
         func lower(_ v: UInt32?) -> UInt32? { v.map { ($0 >= 0x41 && $0 <= 0x5a) ? $0 + 32 : $0 } }
@@ -119,11 +123,11 @@ struct PreSplit {
                     add(pos); continue
                 }
             }
-            if f.isNumber {                                    // \p{N}{1,3}
+            if f.isNumber {                                    // \p{N}{1,maxDigits}
                 var ini = pos
                 while flags(pos).isNumber {
                     pos += 1
-                    if pos - ini >= 3 { add(pos); ini = pos }
+                    if pos - ini >= maxDigits { add(pos); ini = pos }
                 }
                 add(pos); continue
             }

@@ -58,6 +58,11 @@ public enum VectorOps {
         while i < count { y[i] += x[i]; i += 1 }
     }
 
+    /// y[r·n + i] += bias[i] for every row r < rows.
+    public static func addRowBias(_ bias: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, rows: Int, n: Int) {
+        for r in 0..<rows { add(bias, into: y + r * n, count: n) }
+    }
+
     /// In-place softmax of one row. Max-subtracted for stability; fixed summation order.
     @inline(__always)
     public static func softmax(_ x: UnsafeMutablePointer<Float>, _ n: Int) {

@@ -24,10 +24,10 @@ final class ModelGradientTests: XCTestCase {
         return TokenBatch(batch: b, seqLen: t, tokens: tokens, targets: targets)
     }
 
-    func run(dropout: Float, packed: Bool, recompute: Bool, rslora: Bool = false) throws {
+    func run(dropout: Float, packed: Bool, recompute: Bool, rslora: Bool = false, dims: ModelDims = dims) throws {
         Threads.count = 2
-        let base = TrainBase.random(dims: Self.dims, seed: 5)
-        let lora = LoRAParameters(dims: Self.dims, spec: LoRASpec(rank: 3, alpha: 6, useRSLoRA: rslora, dropout: dropout))
+        let base = TrainBase.random(dims: dims, seed: 5)
+        let lora = LoRAParameters(dims: dims, spec: LoRASpec(rank: 3, alpha: 6, useRSLoRA: rslora, dropout: dropout))
         lora.initialize(seed: 9)
         var rng = TrainRNG(seed: 10)
         for e in lora.entries { lora.setB(e, (0..<(3 * e.outFeatures)).map { _ in rng.uniform(-0.3, 0.3) }) }
@@ -52,6 +52,20 @@ final class ModelGradientTests: XCTestCase {
 
     func testFullModelGradients() throws { try run(dropout: 0, packed: false, recompute: false) }
     func testFullModelGradientsWithDropoutPackingRecompute() throws { try run(dropout: 0.2, packed: true, recompute: true, rslora: true) }
+
+    /// The other families' block features: Qwen2's q/k/v biases with NEOX RoPE, Qwen3's per-head
+    /// q/k norms (q wider than hidden), Llama 3's frequency-scaled RoPE; packed and recomputed.
+    func testFullModelGradientsOfEachFamily() throws {
+        var qwen2 = Self.dims, qwen3 = Self.dims, llama3 = Self.dims
+        qwen2.architecture = .qwen2
+        qwen3.architecture = .qwen3; qwen3.headDim = 8
+        llama3.ropeFreqFactors = [1, 2.5, 32]
+        llama3.headDim = 6; llama3.numHeads = 2; llama3.numKVHeads = 1
+        for d in [qwen2, qwen3, llama3] {
+            try run(dropout: 0, packed: true, recompute: false, dims: d)
+            try run(dropout: 0.1, packed: true, recompute: true, dims: d)
+        }
+    }
 
     func testRecomputeGivesIdenticalGradients() throws {
         var grads: [[Float]] = []

@@ -9,9 +9,10 @@ import FTXTensor
 /// llama.cpp's permuted order (the engine's own order). llama.cpp scales by alpha/r, so an rsLoRA
 /// adapter is written with alpha' = s·r (the same s), and reads back as plain LoRA with that alpha.
 public enum GGUFLoRA {
-    public static func write(_ lora: LoRAParameters, to path: String, architecture: String = "llama") throws {
+    /// llama.cpp refuses an adapter whose `general.architecture` is not its model's: it is the base's family.
+    public static func write(_ lora: LoRAParameters, to path: String) throws {
         var w = GGUFWriter()
-        w.set("general.architecture", .string(architecture))
+        w.set("general.architecture", .string(lora.dims.architecture.name))
         w.set("general.type", .string("adapter"))
         w.set("adapter.type", .string("lora"))
         w.set("adapter.lora.alpha", .float32(lora.spec.useRSLoRA ? lora.spec.scale * Float(lora.spec.rank) : lora.spec.alpha))

@@ -23,7 +23,12 @@ public enum PEFTAdapter {
         return (layer, t, p[7] == "lora_A")
     }
 
-    static func heads(_ t: Projection, _ d: ModelDims) -> Int? { t == .q ? d.numHeads : t == .k ? d.numKVHeads : nil }
+    /// The heads whose rows PEFT orders differently from the engine: q and k of a family whose GGUF
+    /// permutes them for adjacent-pair RoPE; none for NEOX-style families (Qwen), stored as in HF.
+    static func heads(_ t: Projection, _ d: ModelDims) -> Int? {
+        guard d.architecture.ropeStyle == .normal else { return nil }
+        return t == .q ? d.numHeads : t == .k ? d.numKVHeads : nil
+    }
 
     /// Writes both files into `dir` (atomically, each).
     public static func write(_ lora: LoRAParameters, to dir: String, baseModelName: String) throws {

@@ -8,6 +8,8 @@ final class BlockActivations {
     let rstd1, q, k, v, lse, ao, x2, rstd2, g, up: FloatBuffer
     /// u = A·dropout(x) per LoRA target of this block [N × rank].
     var loraU: [Projection: FloatBuffer] = [:]
+    /// With per-head q/k norms: q and k before the norm, and the norm's 1/rms per (row, head).
+    let qkNorm: (qPre: FloatBuffer, kPre: FloatBuffer, rstdQ: FloatBuffer, rstdK: FloatBuffer)?
 
     init(dims d: ModelDims, rows n: Int, batch: Int, seqLen: Int, rank: Int, targets: [Projection]) {
         rstd1 = FloatBuffer(n)
@@ -17,6 +19,9 @@ final class BlockActivations {
         x2 = FloatBuffer(n * d.hiddenSize); rstd2 = FloatBuffer(n)
         g = FloatBuffer(n * d.intermediateSize); up = FloatBuffer(n * d.intermediateSize)
         for t in targets { loraU[t] = FloatBuffer(n * rank) }
+        qkNorm = d.architecture.qkNorm
+            ? (FloatBuffer(n * d.qWidth), FloatBuffer(n * d.kvWidth), FloatBuffer(n * d.numHeads), FloatBuffer(n * d.numKVHeads))
+            : nil
     }
 }
 
@@ -25,6 +30,8 @@ final class BackwardScratch {
     let dres, dxn, dao, dq, dk, dv, dg, dup, dh, du: FloatBuffer
     /// Recomputed normed input [N×C] and SwiGLU output [N×I] of the block being processed.
     let xn, h: FloatBuffer
+    /// ∂L/∂(normed q, k) while backward goes through per-head q/k norms (empty without them).
+    let dqNormed, dkNormed: FloatBuffer
     let tmp: FloatBuffer?   // dropout scratch [N × tmpWidth], only with dropout
     let tmpWidth: Int
     init(dims d: ModelDims, rows n: Int, rank: Int, dropout: Bool) {
@@ -34,6 +41,8 @@ final class BackwardScratch {
         dg = FloatBuffer(n * d.intermediateSize); dup = FloatBuffer(n * d.intermediateSize); dh = FloatBuffer(n * d.intermediateSize)
         du = FloatBuffer(n * max(rank, 1))
         xn = FloatBuffer(n * d.hiddenSize); h = FloatBuffer(n * d.intermediateSize)
+        dqNormed = FloatBuffer(d.architecture.qkNorm ? n * d.qWidth : 0)
+        dkNormed = FloatBuffer(d.architecture.qkNorm ? n * d.kvWidth : 0)
         tmpWidth = max(d.hiddenSize, d.intermediateSize, d.qWidth)
         tmp = dropout ? FloatBuffer(n * tmpWidth) : nil
     }

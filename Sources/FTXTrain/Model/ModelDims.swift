@@ -1,18 +1,31 @@
 import Foundation
 import FTXModel
+import FTXTensor
 
-/// The shape of a Llama-architecture model as the training engine needs it.
+/// The shape of a model as the training engine needs it (any supported family: the block's
+/// optional features are the base weights' own, present or not).
 public struct ModelDims: Codable, Equatable, Sendable {
     public var vocabSize, hiddenSize, intermediateSize, numLayers, numHeads, numKVHeads, headDim: Int
     public var ropeTheta: Float, rmsNormEps: Float
+    /// The family: its RoPE style, and whether PEFT's q/k rows are permuted from the engine's.
+    public var architecture: Architecture
+    /// Llama 3's RoPE frequency divisors (headDim/2), nil for none.
+    public var ropeFreqFactors: [Float]?
     public init(vocabSize: Int, hiddenSize: Int, intermediateSize: Int, numLayers: Int, numHeads: Int,
-                numKVHeads: Int, headDim: Int, ropeTheta: Float, rmsNormEps: Float) {
+                numKVHeads: Int, headDim: Int, ropeTheta: Float, rmsNormEps: Float,
+                architecture: Architecture = .llama, ropeFreqFactors: [Float]? = nil) {
         self.vocabSize = vocabSize; self.hiddenSize = hiddenSize; self.intermediateSize = intermediateSize
         self.numLayers = numLayers; self.numHeads = numHeads; self.numKVHeads = numKVHeads; self.headDim = headDim
         self.ropeTheta = ropeTheta; self.rmsNormEps = rmsNormEps
+        self.architecture = architecture; self.ropeFreqFactors = ropeFreqFactors
     }
     var qWidth: Int { numHeads * headDim }
     var kvWidth: Int { numKVHeads * headDim }
+
+    /// The rotation table of q and k for positions 0..<n.
+    func ropeTable(positions n: Int) -> RoPETable {
+        RoPETable(headDim: headDim, maxPositions: n, theta: ropeTheta, style: architecture.ropeStyle, freqFactors: ropeFreqFactors)
+    }
 
     /// (out, in) of a projection.
     public func shape(of t: Projection) -> (out: Int, in: Int) {

@@ -24,7 +24,8 @@ public final class TrainBase {
         self.outputNorm = FloatBuffer(outputNorm); self.output = output
     }
 
-    /// A random f32 model (tests): weights ~ U(±scale/√in), norms around 1.
+    /// A random f32 model (tests): weights ~ U(±scale/√in), norms around 1, and the biases or q/k
+    /// norms its architecture has.
     public static func random(dims d: ModelDims, seed: UInt64, scale: Float = 1) -> TrainBase {
         var rng = TrainRNG(seed: seed)
         func mat(_ out: Int, _ inF: Int) -> DenseLinear {
@@ -35,11 +36,21 @@ public final class TrainBase {
         let emb = (0..<(d.vocabSize * d.hiddenSize)).map { _ in rng.uniform(-1, 1) }
         var layers: [BaseLayer] = []
         for _ in 0..<d.numLayers {
-            layers.append(BaseLayer(attnNorm: norm(d.hiddenSize), q: mat(d.qWidth, d.hiddenSize),
-                                    k: mat(d.kvWidth, d.hiddenSize), v: mat(d.kvWidth, d.hiddenSize),
-                                    o: mat(d.hiddenSize, d.qWidth), ffnNorm: norm(d.hiddenSize),
-                                    gate: mat(d.intermediateSize, d.hiddenSize), up: mat(d.intermediateSize, d.hiddenSize),
-                                    down: mat(d.hiddenSize, d.intermediateSize)))
+            var layer = BaseLayer(attnNorm: norm(d.hiddenSize), q: mat(d.qWidth, d.hiddenSize),
+                                  k: mat(d.kvWidth, d.hiddenSize), v: mat(d.kvWidth, d.hiddenSize),
+                                  o: mat(d.hiddenSize, d.qWidth), ffnNorm: norm(d.hiddenSize),
+                                  gate: mat(d.intermediateSize, d.hiddenSize), up: mat(d.intermediateSize, d.hiddenSize),
+                                  down: mat(d.hiddenSize, d.intermediateSize))
+            // The family's block features, drawn after the rest so a Llama's draws stay as they were.
+            if d.architecture.attentionBias {
+                layer.qBias = FloatBuffer((0..<d.qWidth).map { _ in rng.uniform(-0.5, 0.5) })
+                layer.kBias = FloatBuffer((0..<d.kvWidth).map { _ in rng.uniform(-0.5, 0.5) })
+                layer.vBias = FloatBuffer((0..<d.kvWidth).map { _ in rng.uniform(-0.5, 0.5) })
+            }
+            if d.architecture.qkNorm {
+                layer.qNorm = FloatBuffer(norm(d.headDim)); layer.kNorm = FloatBuffer(norm(d.headDim))
+            }
+            layers.append(layer)
         }
         return TrainBase(dims: d, embedding: DenseEmbedding(emb, vocab: d.vocabSize, width: d.hiddenSize),
                          layers: layers, outputNorm: norm(d.hiddenSize), output: mat(d.vocabSize, d.hiddenSize))

@@ -38,7 +38,8 @@ public final class TrainableLlama {
         self.maxBatch = maxBatch
         let d = base.dims, n = maxBatch * maxSeqLen
         maxRows = n
-        rope = RoPETable(headDim: d.headDim, maxPositions: maxSeqLen, theta: d.ropeTheta)
+        precondition(base.layers.allSatisfy { ($0.qNorm != nil) == d.architecture.qkNorm }, "q/k norms and architecture disagree")
+        rope = d.ropeTable(positions: maxSeqLen)
         inputs = (0...d.numLayers).map { _ in FloatBuffer(n * d.hiddenSize) }
         let blocks = recompute ? 1 : d.numLayers
         acts = (0..<blocks).map { _ in
@@ -125,6 +126,17 @@ public final class TrainableLlama {
         let ao = a.ao.p + r0 * d.qWidth, x2 = a.x2.p + r0 * c, g = a.g.p + r0 * iw, up = a.up.p + r0 * iw
         RMSNorm.forward(xn, a.rstd1.p + r0, x, w.attnNorm.p, rows: n, cols: c, eps: d.rmsNormEps)
         lin(.q, q, xn); lin(.k, k, xn); lin(.v, v, xn)
+        func addBias(_ t: Projection, _ y: UnsafeMutablePointer<Float>) {
+            if let bias = w.bias(t) { VectorOps.addRowBias(bias.p, into: y, rows: n, n: d.shape(of: t).out) }
+        }
+        addBias(.q, q); addBias(.k, k); addBias(.v, v)
+        if let qn = w.qNorm, let kn = w.kNorm, let saved = a.qkNorm {
+            // Per-head RMSNorm before RoPE; the pre-norm values stay for backward.
+            let qPre = saved.qPre.p + r0 * d.qWidth, kPre = saved.kPre.p + r0 * d.kvWidth
+            qPre.update(from: q, count: n * d.qWidth); kPre.update(from: k, count: n * d.kvWidth)
+            RMSNorm.forward(q, saved.rstdQ.p + r0 * d.numHeads, qPre, qn.p, rows: n * d.numHeads, cols: d.headDim, eps: d.rmsNormEps)
+            RMSNorm.forward(k, saved.rstdK.p + r0 * d.numKVHeads, kPre, kn.p, rows: n * d.numKVHeads, cols: d.headDim, eps: d.rmsNormEps)
+        }
         b.positions.withUnsafeBufferPointer { pos in
             RoPE.forward(q, pos.baseAddress! + r0, rows: n, heads: d.numHeads, table: rope)
             RoPE.forward(k, pos.baseAddress! + r0, rows: n, heads: d.numKVHeads, table: rope)
@@ -219,6 +231,16 @@ public final class TrainableLlama {
         b.positions.withUnsafeBufferPointer { pos in
             RoPE.backward(dq, pos.baseAddress! + r0, rows: n, heads: d.numHeads, table: rope)
             RoPE.backward(dk, pos.baseAddress! + r0, rows: n, heads: d.numKVHeads, table: rope)
+        }
+        if let qn = w.qNorm, let kn = w.kNorm, let saved = a.qkNorm {
+            // Through the per-head norms: dq, dk become gradients of the pre-norm q, k.
+            let dqn = s.dqNormed.p + r0 * d.qWidth, dkn = s.dkNormed.p + r0 * d.kvWidth
+            dqn.update(from: dq, count: n * d.qWidth); dkn.update(from: dk, count: n * d.kvWidth)
+            dq.update(repeating: 0, count: n * d.qWidth); dk.update(repeating: 0, count: n * d.kvWidth)
+            RMSNorm.backward(dq, dqn, saved.qPre.p + r0 * d.qWidth, qn.p, saved.rstdQ.p + r0 * d.numHeads,
+                             rows: n * d.numHeads, cols: d.headDim)
+            RMSNorm.backward(dk, dkn, saved.kPre.p + r0 * d.kvWidth, kn.p, saved.rstdK.p + r0 * d.numKVHeads,
+                             rows: n * d.numKVHeads, cols: d.headDim)
         }
         let dxn: UnsafeMutablePointer<Float>? = needInput ? dxnP : nil
         if needInput { dxnP.update(repeating: 0, count: n * c) }

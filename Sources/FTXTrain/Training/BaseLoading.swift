@@ -16,7 +16,8 @@ extension ModelDims {
     public init(_ c: LlamaConfig) {
         self.init(vocabSize: c.vocabSize, hiddenSize: c.hiddenSize, intermediateSize: c.intermediateSize,
                   numLayers: c.numLayers, numHeads: c.numHeads, numKVHeads: c.numKVHeads, headDim: c.headDim,
-                  ropeTheta: c.ropeTheta, rmsNormEps: c.rmsNormEps)
+                  ropeTheta: c.ropeTheta, rmsNormEps: c.rmsNormEps, architecture: c.architecture,
+                  ropeFreqFactors: c.ropeFreqFactors)
     }
 }
 

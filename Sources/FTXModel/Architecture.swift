@@ -1,0 +1,36 @@
+import FTXTensor
+
+/// A model family as a small description over the one shared decoder block (RMSNorm, attention
+/// with RoPE and grouped-query heads, gated MLP): which optional block features it switches on and
+/// how it rotates. Inference (`LlamaModel.forward`) and training run every family through the same
+/// code; adding a family that needs no new feature is adding a value here.
+public struct Architecture: Sendable, Equatable, Codable {
+    /// `general.architecture` in GGUF, and the prefix of its hyper-parameter keys.
+    public let name: String
+    /// How q and k rotate; it also decides whether GGUF stores their rows permuted (`normal`).
+    public let ropeStyle: RoPEStyle
+    /// q, k and v projections carry a bias (`blk.N.attn_{q,k,v}.bias`).
+    public let attentionBias: Bool
+    /// A per-head RMSNorm on q and on k before RoPE (`blk.N.attn_{q,k}_norm.weight`, head-dim wide).
+    public let qkNorm: Bool
+
+    public init(name: String, ropeStyle: RoPEStyle, attentionBias: Bool = false, qkNorm: Bool = false) {
+        self.name = name; self.ropeStyle = ropeStyle; self.attentionBias = attentionBias; self.qkNorm = qkNorm
+    }
+
+    /// Llama 1–3 (Llama 3's frequency scaling is the `rope_freqs` tensor, see `LlamaConfig.ropeFreqFactors`).
+    public static let llama = Architecture(name: "llama", ropeStyle: .normal)
+    public static let mistral = Architecture(name: "mistral", ropeStyle: .normal)
+    /// Qwen2 and Qwen2.5: biases on q, k, v.
+    public static let qwen2 = Architecture(name: "qwen2", ropeStyle: .neox, attentionBias: true)
+    /// Qwen3 (dense): q/k norms instead of biases, and a head dim of its own (q width ≠ hidden).
+    public static let qwen3 = Architecture(name: "qwen3", ropeStyle: .neox, qkNorm: true)
+
+    public static let supported: [Architecture] = [.llama, .mistral, .qwen2, .qwen3]
+
+    /// The family `general.architecture` names, or nil.
+    public static func named(_ name: String) -> Architecture? { supported.first { $0.name == name } }
+
+    /// "llama, mistral, qwen2, qwen3", for errors.
+    public static var supportedNames: String { supported.map(\.name).joined(separator: ", ") }
+}
