@@ -323,7 +323,9 @@ def hub_config(family, model, tok):
     spec = FAMILIES[family]
     cfg = model.config.to_dict()
     rope = cfg.pop("rope_parameters", None) or {}
-    for k in ["transformers_version", "dtype", "torch_dtype", "layer_types", "_attn_implementation"]:
+    for k in ["transformers_version", "dtype", "torch_dtype", "layer_types", "_attn_implementation", "_name_or_path",
+              "id2label", "label2id", "chunk_size_feed_forward", "is_encoder_decoder", "output_attentions",
+              "output_hidden_states", "problem_type", "return_dict"]:  # keys the published configs lack
         cfg.pop(k, None)
     cfg["rope_theta"] = rope.get("rope_theta", spec["rope_theta"])
     cfg["rope_scaling"] = dict(spec["rope_scaling"]) if spec["rope_scaling"] else None
@@ -481,7 +483,7 @@ print(llm.n_vocab())
 def convert(family, hf_dir, gguf_path):
     env = {k: v for k, v in os.environ.items() if k != "NO_LOCAL_GGUF"}  # the converter's own gguf-py
     subprocess.run([sys.executable, "-c", CONVERT_SHIM, LLAMA_CPP_DIR, FAMILIES[family]["pre"], hf_dir,
-                    "--outtype", "f32", "--outfile", gguf_path], check=True, env=env,
+                    "--outtype", "f32", "--outfile", gguf_path, "--model-name", f"tiny-{family}"], check=True, env=env,
                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
