@@ -61,6 +61,16 @@ QWEN2_REGEX = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[
 LLAMA3_REGEX = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*"
                 r"|\s*[\r\n]+|\s+(?!\S)|\s+")
 
+# Qwen2.5-Instruct and Qwen3 share these (their tokenizer_config.json, config.json and generation_config.json).
+QWEN_TOKENS = {
+    "tokenizer_config": {"tokenizer_class": "Qwen2Tokenizer", "bos_token": None, "eos_token": "<|im_end|>",
+                         "pad_token": "<|endoftext|>", "unk_token": None, "add_prefix_space": False,
+                         "model_max_length": 131072, "errors": "replace", "split_special_tokens": False},
+    "config_ids": {"bos_token_id": "<|endoftext|>", "eos_token_id": "<|im_end|>"},
+    "generation": {"bos_token_id": "<|endoftext|>", "pad_token_id": "<|endoftext|>",
+                   "eos_token_id": ["<|im_end|>", "<|endoftext|>"]},
+}
+
 FAMILIES = {
     "qwen2": {
         "arch": "Qwen2ForCausalLM", "head_dim": 16, "rms_norm_eps": 1e-6, "tie": True,
@@ -70,12 +80,7 @@ FAMILIES = {
         "added": [("<|endoftext|>", True), ("<|im_start|>", True), ("<|im_end|>", True)],
         "vocab_size": 400,
         "template": "Qwen-Qwen2.5-7B-Instruct.jinja",  # the same template as Qwen2.5-0.5B/1.5B-Instruct
-        "tokenizer_config": {"tokenizer_class": "Qwen2Tokenizer", "bos_token": None, "eos_token": "<|im_end|>",
-                             "pad_token": "<|endoftext|>", "unk_token": None, "add_prefix_space": False,
-                             "model_max_length": 131072, "errors": "replace", "split_special_tokens": False},
-        "config_ids": {"bos_token_id": "<|endoftext|>", "eos_token_id": "<|im_end|>"},
-        "generation": {"bos_token_id": "<|endoftext|>", "pad_token_id": "<|endoftext|>",
-                       "eos_token_id": ["<|im_end|>", "<|endoftext|>"]},
+        **QWEN_TOKENS,
     },
     "qwen3": {
         "arch": "Qwen3ForCausalLM", "head_dim": 32, "rms_norm_eps": 1e-6, "tie": True,
@@ -85,12 +90,7 @@ FAMILIES = {
                   ("<think>", False), ("</think>", False)],
         "vocab_size": 400,
         "template": "Qwen-Qwen3-0.6B.jinja",
-        "tokenizer_config": {"tokenizer_class": "Qwen2Tokenizer", "bos_token": None, "eos_token": "<|im_end|>",
-                             "pad_token": "<|endoftext|>", "unk_token": None, "add_prefix_space": False,
-                             "model_max_length": 131072, "errors": "replace", "split_special_tokens": False},
-        "config_ids": {"bos_token_id": "<|endoftext|>", "eos_token_id": "<|im_end|>"},
-        "generation": {"bos_token_id": "<|endoftext|>", "pad_token_id": "<|endoftext|>",
-                       "eos_token_id": ["<|im_end|>", "<|endoftext|>"]},
+        **QWEN_TOKENS,
     },
     "llama3": {
         "arch": "LlamaForCausalLM", "head_dim": 16, "rms_norm_eps": 1e-5, "tie": False,
@@ -285,6 +285,7 @@ def tokenizer_cases(family, tok, hf_dir):
 def build_model(family, n_vocab):
     import torch
     import transformers
+    from peft_reference import init_weights
     spec = FAMILIES[family]
     torch.manual_seed({"qwen2": 2, "qwen3": 3, "llama3": 31}[family])
     common = dict(vocab_size=n_vocab, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
@@ -305,15 +306,7 @@ def build_model(family, n_vocab):
     cfg._attn_implementation = "eager"
     model = cls(cfg).float()
     model.config._attn_implementation = "eager"
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if "norm" in name:
-                p.copy_(1 + 0.2 * (torch.rand_like(p) - 0.5))
-            elif p.dim() == 1:  # the Q/K/V biases
-                p.copy_((torch.rand_like(p) * 2 - 1) * 0.5)
-            else:
-                fan_in = p.shape[1]
-                p.copy_((torch.rand_like(p) * 2 - 1) / fan_in ** 0.5 * (1.0 if "embed" not in name else fan_in ** 0.5 * 0.5))
+    init_weights(model)
     model.eval()
     return model
 
@@ -544,9 +537,9 @@ def llama_cpp_agreement(gguf_path, tokens, ref_logits, extra):
 # PEFT
 
 def peft_reference(family, model):
-    """One PEFT LoRA forward/backward in float32, the batch layout of scripts/peft_reference.py."""
+    """One PEFT LoRA forward/backward in float32: scripts/peft_reference.py's step on this model."""
+    from peft_reference import lora_step
     import torch
-    from peft import LoraConfig, get_peft_model
     from safetensors.torch import save_file
     spec = FAMILIES[family]
     torch.manual_seed(1234)
@@ -555,30 +548,8 @@ def peft_reference(family, model):
     base_state = {k: v.detach().clone().contiguous() for k, v in m.state_dict().items()}
     if spec["tie"]:
         base_state.pop("lm_head.weight")
-    lcfg = LoraConfig(r=4, lora_alpha=8, lora_dropout=0.0, target_modules=TARGETS, bias="none", task_type="CAUSAL_LM")
-    peft_model = get_peft_model(m, lcfg)
-    with torch.no_grad():
-        for name, p in peft_model.named_parameters():
-            if "lora_B" in name:
-                p.copy_(torch.randn_like(p) * 0.1)
-    seq = 12
-    g = torch.Generator().manual_seed(7)
-    input_ids = torch.randint(0, cfg.vocab_size, (2, seq), generator=g)
-    attention_mask = torch.ones(2, seq, dtype=torch.long)
-    attention_mask[1, 9:] = 0
-    input_ids[1, 9:] = 0
-    labels = input_ids.clone()
-    labels[:, :5] = -100
-    labels[attention_mask == 0] = -100
-    peft_model.train()
-    out = peft_model(input_ids=input_ids, attention_mask=attention_mask, labels=labels)
-    out.loss.backward()
-    tensors = {"base." + k: v for k, v in base_state.items()}
-    for name, p in peft_model.named_parameters():
-        if "lora_" in name:
-            key = name.replace(".default", "")
-            tensors[key] = p.detach().clone().contiguous()
-            tensors[key + ".grad"] = p.grad.detach().clone().contiguous()
+    lcfg, seq, input_ids, attention_mask, labels, out, lora = lora_step(m, cfg.vocab_size)
+    tensors = {"base." + k: v for k, v in base_state.items()} | lora
     os.makedirs(TRAIN_FIXTURES, exist_ok=True)
     save_file(dict(sorted(tensors.items())), os.path.join(TRAIN_FIXTURES, f"peft_{family}.safetensors"))
     meta = {
