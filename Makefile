@@ -2,6 +2,7 @@
 #   make demo        run the main job end to end on sample-project/ with the real base model
 #   make test        build and run every test (fetches the base model for the integration tests)
 #   make references  regenerate the reference fixtures committed under Tests/*/Fixtures (Python, PyPI)
+#   make references-arch  regenerate the qwen2/qwen3/llama3 fixtures (transformers, PEFT, llama.cpp)
 
 SWIFT        ?= swift
 CONFIG       ?= release
@@ -21,6 +22,13 @@ SELENIUM_PKG := selenium==4.51.0
 REF_VENV     := .cache/venv
 REF_PY       := $(REF_VENV)/bin/python
 REF_STAMP    := $(REF_VENV)/.requirements-installed
+ARCH_REF_VENV  := .cache/venv-ref
+ARCH_REF_STAMP := $(ARCH_REF_VENV)/.requirements-installed
+# llama.cpp as the llama-cpp-python 0.3.36 sdist vendors it, and that package compiled, in the
+# folder bench/serve/run.sh caches them in.
+LLAMA_CPP_CACHE  := .cache/bench-serve
+LLAMA_CPP_DIR    := $(LLAMA_CPP_CACHE)/llama_cpp_python-0.3.36/vendor/llama.cpp
+LLAMA_CPP_PYTHON := $(LLAMA_CPP_CACHE)/venv/bin/python
 
 export FTX_SMOLLM2 := $(abspath $(MODEL))
 # The remote tests start moto's S3 server with this Python (Tests/RemoteSupport/moto_server.py).
@@ -30,7 +38,7 @@ export FTX_OPENAI_PYTHON := $(abspath $(OPENAI_VENV))/bin/python
 # The `ftx ui` browser tests drive Debian's chromium with selenium (Tests/UISupport/browser.py).
 export FTX_SELENIUM_PYTHON := $(abspath $(SELENIUM_VENV))/bin/python
 
-.PHONY: deps build test demo bench model moto openai selenium references clean fuzz fuzz-build fuzz-seeds fuzz-replay
+.PHONY: deps build test demo bench model moto openai selenium references references-arch clean fuzz fuzz-build fuzz-seeds fuzz-replay
 
 ## deps: install the system libraries that are missing (apt-get; runs `apt-get update` first when needed)
 deps:
@@ -93,6 +101,27 @@ $(REF_STAMP): scripts/reference-requirements.txt
 	python3 -m venv $(REF_VENV)
 	$(REF_PY) -m pip install --quiet -r scripts/reference-requirements.txt
 	touch $@
+
+## references-arch: rewrite Tests/FTXModelTests/Fixtures/arch and Tests/FTXTrainTests/Fixtures/arch:
+## tiny qwen2, qwen3 and llama (Llama 3 RoPE) models from transformers in float64, converted by
+## llama.cpp's convert_hf_to_gguf.py, checked with llama-cpp-python, and a PEFT LoRA step on each.
+references-arch: $(ARCH_REF_STAMP) $(LLAMA_CPP_DIR)/convert_hf_to_gguf.py $(LLAMA_CPP_PYTHON)
+	LLAMA_CPP_DIR=$(LLAMA_CPP_DIR) LLAMA_CPP_PYTHON=$(LLAMA_CPP_PYTHON) $(ARCH_REF_VENV)/bin/python scripts/arch_reference.py
+
+$(ARCH_REF_STAMP): scripts/arch-reference-requirements.txt
+	python3 -m venv $(ARCH_REF_VENV)
+	$(ARCH_REF_VENV)/bin/pip install --quiet -r scripts/arch-reference-requirements.txt
+	touch $@
+
+$(LLAMA_CPP_DIR)/convert_hf_to_gguf.py:
+	mkdir -p $(LLAMA_CPP_CACHE)/sdist
+	python3 -m pip download -q --no-deps --no-binary llama-cpp-python llama-cpp-python==0.3.36 -d $(LLAMA_CPP_CACHE)/sdist
+	tar -xzf $(LLAMA_CPP_CACHE)/sdist/llama_cpp_python-0.3.36.tar.gz -C $(LLAMA_CPP_CACHE)
+
+$(LLAMA_CPP_PYTHON):
+	python3 -m venv $(LLAMA_CPP_CACHE)/venv
+	$(LLAMA_CPP_CACHE)/venv/bin/pip install -q cmake ninja httpx
+	CMAKE_ARGS="-DGGML_NATIVE=ON" $(LLAMA_CPP_CACHE)/venv/bin/pip install -q "llama-cpp-python[server]==0.3.36"
 
 ## demo: the sample project, end to end
 demo: deps model build

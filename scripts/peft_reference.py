@@ -25,6 +25,52 @@ OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file_
 TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 
 
+def init_weights(model):
+    """Seeded weights with non-trivial norms: norms 1 ± 0.1, 1-D biases U(±0.5), projections
+    U(±1/√fan_in), embeddings U(±0.5)."""
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "norm" in name:
+                p.copy_(1 + 0.2 * (torch.rand_like(p) - 0.5))
+            elif p.dim() == 1:
+                p.copy_((torch.rand_like(p) * 2 - 1) * 0.5)
+            else:
+                fan_in = p.shape[1]
+                p.copy_((torch.rand_like(p) * 2 - 1) / fan_in ** 0.5 * (1.0 if "embed" not in name else fan_in ** 0.5 * 0.5))
+
+
+def lora_step(model, vocab_size):
+    """PEFT LoRA (r 4, alpha 8, the seven projections, lora_B randn·0.1) and one forward/backward on
+    two sequences of 12: the first 5 tokens of each are the prompt (label −100); the second is
+    right-padded by 3 (attention_mask 0, label −100). Returns the batch, the output and the LoRA
+    tensors with their gradients under PEFT's names (less `.default`)."""
+    lcfg = LoraConfig(r=4, lora_alpha=8, lora_dropout=0.0, target_modules=TARGETS, bias="none", task_type="CAUSAL_LM")
+    peft_model = get_peft_model(model, lcfg)
+    with torch.no_grad():
+        for name, p in peft_model.named_parameters():
+            if "lora_B" in name:
+                p.copy_(torch.randn_like(p) * 0.1)
+    seq = 12
+    g = torch.Generator().manual_seed(7)
+    input_ids = torch.randint(0, vocab_size, (2, seq), generator=g)
+    attention_mask = torch.ones(2, seq, dtype=torch.long)
+    attention_mask[1, 9:] = 0
+    input_ids[1, 9:] = 0
+    labels = input_ids.clone()
+    labels[:, :5] = -100
+    labels[attention_mask == 0] = -100
+    peft_model.train()
+    out = peft_model(input_ids=input_ids, attention_mask=attention_mask, labels=labels)
+    out.loss.backward()
+    tensors = {}
+    for name, p in peft_model.named_parameters():
+        if "lora_" in name:
+            key = name.replace(".default", "")
+            tensors[key] = p.detach().clone().contiguous()
+            tensors[key + ".grad"] = p.grad.detach().clone().contiguous()
+    return lcfg, seq, input_ids, attention_mask, labels, out, tensors
+
+
 def main():
     torch.manual_seed(1234)
     cfg = LlamaConfig(vocab_size=128, hidden_size=64, intermediate_size=96, num_hidden_layers=2,
@@ -33,46 +79,10 @@ def main():
                       attention_bias=False, mlp_bias=False)
     model = LlamaForCausalLM(cfg).float()
     model.config._attn_implementation = "eager"
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if "norm" in name:
-                p.copy_(1 + 0.2 * (torch.rand_like(p) - 0.5))
-            else:
-                fan_in = p.shape[1]
-                p.copy_((torch.rand_like(p) * 2 - 1) / fan_in ** 0.5 * (1.0 if "embed" not in name else fan_in ** 0.5 * 0.5))
+    init_weights(model)
     base_state = {k: v.detach().clone().contiguous() for k, v in model.state_dict().items()}
-
-    lcfg = LoraConfig(r=4, lora_alpha=8, lora_dropout=0.0, target_modules=TARGETS, bias="none", task_type="CAUSAL_LM")
-    peft_model = get_peft_model(model, lcfg)
-    with torch.no_grad():
-        for name, p in peft_model.named_parameters():
-            if "lora_B" in name:
-                p.copy_(torch.randn_like(p) * 0.1)
-
-    # Two sequences of 12: the first 5 tokens of each are the prompt (label −100); the second is
-    # right-padded by 3 (attention_mask 0, label −100).
-    seq = 12
-    g = torch.Generator().manual_seed(7)
-    input_ids = torch.randint(0, cfg.vocab_size, (2, seq), generator=g)
-    attention_mask = torch.ones(2, seq, dtype=torch.long)
-    attention_mask[1, 9:] = 0
-    input_ids[1, 9:] = 0
-    labels = input_ids.clone()
-    labels[:, :5] = -100
-    labels[attention_mask == 0] = -100
-
-    peft_model.train()
-    out = peft_model(input_ids=input_ids, attention_mask=attention_mask, labels=labels)
-    out.loss.backward()
-
-    tensors = {}
-    for k, v in base_state.items():
-        tensors["base." + k] = v
-    for name, p in peft_model.named_parameters():
-        if "lora_" in name:
-            key = name.replace(".default", "")
-            tensors[key] = p.detach().clone().contiguous()
-            tensors[key + ".grad"] = p.grad.detach().clone().contiguous()
+    lcfg, seq, input_ids, attention_mask, labels, out, lora = lora_step(model, cfg.vocab_size)
+    tensors = {"base." + k: v for k, v in base_state.items()} | lora
     os.makedirs(OUT, exist_ok=True)
     save_file(tensors, os.path.join(OUT, "peft_reference.safetensors"))
     meta = {
