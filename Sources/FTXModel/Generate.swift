@@ -6,7 +6,7 @@ extension Tokenizer {
     public var endOfGenerationIDs: Set<Int> {
         var s = Set<Int>()
         if let e = eosID { s.insert(e) }
-        for t in ["<|im_end|>", "<|eot_id|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "</s>", "<|eom_id|>"] {
+        for t in ["<|im_end|>", "<|eot_id|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "</s>", "<|eom_id|>", "<|end_of_text|>"] {
             if let id = id(of: t), isControl(id) { s.insert(id) }
         }
         return s

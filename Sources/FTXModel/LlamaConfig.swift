@@ -40,6 +40,25 @@ public struct LlamaConfig: Sendable, Codable, Equatable {
     }
     public var kvDim: Int { numKVHeads * headDim }
 
+    /// Refuses a shape the engine cannot run (from an untrusted file at `path`): non-positive sizes,
+    /// heads that do not group, an odd or huge head dimension, more than 1024 layers.
+    public func validate(path: String) throws {
+        guard hiddenSize > 0, numLayers > 0, numLayers <= 1024, numHeads > 0, numKVHeads > 0, numHeads % numKVHeads == 0,
+              intermediateSize > 0, vocabSize > 0, contextLength > 0 else {
+            throw ModelError.badMetadata(path: path, key: "\(architecture.name) shape",
+                                         "inconsistent shape: hidden \(hiddenSize), heads \(numHeads), kv heads \(numKVHeads), layers \(numLayers), ffn \(intermediateSize), vocab \(vocabSize)")
+        }
+        guard headDim > 0, headDim % 2 == 0, headDim <= 1024 else {
+            throw ModelError.badMetadata(path: path, key: "\(architecture.name) head dimension", "head dimension \(headDim)")
+        }
+        guard ropeTheta.isFinite, ropeTheta > 0, rmsNormEps.isFinite, rmsNormEps >= 0 else {
+            throw ModelError.badMetadata(path: path, key: "\(architecture.name) rope/norm", "rope base \(ropeTheta), rms eps \(rmsNormEps)")
+        }
+        if let f = ropeFreqFactors, f.count != headDim / 2 || !f.allSatisfy({ $0.isFinite && $0 > 0 }) {
+            throw ModelError.badMetadata(path: path, key: "rope_freqs", "\(f.count) frequency factors (need \(headDim / 2), finite and positive)")
+        }
+    }
+
     /// A tiny shape for unit tests (vocab of the tiny byte-level tokenizer).
     public static func tiny(vocabSize: Int = Tokenizer.tinyByteLevel().vocabSize) -> LlamaConfig {
         LlamaConfig(vocabSize: vocabSize, hiddenSize: 64, intermediateSize: 96, numLayers: 2, numHeads: 4,

@@ -19,8 +19,10 @@ public final class LlamaModel: @unchecked Sendable {
         self.chatTemplate = chatTemplate; self.gguf = gguf
     }
 
-    /// Loads a GGUF of a supported family (memory-mapped; quantized weights stay in blocks).
+    /// Loads a GGUF of a supported family (memory-mapped; quantized weights stay in blocks), or a
+    /// Hugging Face checkpoint folder (`HFCheckpoint`, in its own dtype).
     public static func load(path: String) throws -> LlamaModel {
+        if HFCheckpoint.isCheckpoint(path) { return try HFCheckpoint.load(directory: path) }
         let g = try GGUFFile(path: path)
         return try load(gguf: g)
     }
@@ -70,9 +72,6 @@ public final class LlamaModel: @unchecked Sendable {
         let hasOutput = g.tensor("output.weight") != nil
         // Llama 3's frequency scaling, as the converter stores it.
         let freqFactors = try g.tensor("rope_freqs.weight").map { _ in try vector("rope_freqs.weight", headDim / 2) }
-        if let f = freqFactors, !f.allSatisfy({ $0.isFinite && $0 > 0 }) {
-            throw ModelError.badTensor(path: path, tensor: "rope_freqs.weight", "frequency factors must be finite and positive")
-        }
         let config = LlamaConfig(
             vocabSize: vocab, hiddenSize: hidden, intermediateSize: ffn, numLayers: layers, numHeads: heads,
             numKVHeads: kvHeads, headDim: headDim,
@@ -80,6 +79,7 @@ public final class LlamaModel: @unchecked Sendable {
             rmsNormEps: Float(g.double(p + "attention.layer_norm_rms_epsilon") ?? 1e-5),
             contextLength: g.int(p + "context_length") ?? 2048, tiedEmbeddings: !hasOutput,
             architecture: arch, ropeFreqFactors: freqFactors)
+        try config.validate(path: path)
 
         let embedding = try linear("token_embd.weight", out: vocab, in: hidden)
         var blocks: [LlamaLayerWeights] = []

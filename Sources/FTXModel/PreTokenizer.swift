@@ -14,6 +14,9 @@ public enum PreTokenizer: String, Sendable {
         }
     }
 
+    /// Qwen2's tokenizer composes text to NFC before it splits it (its tokenizer.json normalizer).
+    var normalizesNFC: Bool { self == .qwen2 }
+
     /// Word boundaries as ranges of scalar indices into `cps`.
     func split(_ cps: [Unicode.Scalar]) -> [Range<Int>] {
         var out: [Range<Int>] = []

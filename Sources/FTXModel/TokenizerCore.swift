@@ -83,7 +83,7 @@ final class TokenizerCore: @unchecked Sendable {
     func encodePlain(_ text: String, into ids: inout [Int]) {
         switch kind {
         case .byteLevelBPE:
-            let sc = Array(text.unicodeScalars)
+            let sc = Array((pre.normalizesNFC ? text.precomposedStringWithCanonicalMapping : text).unicodeScalars)
             for r in pre.split(sc) {
                 let word = String(String.UnicodeScalarView(sc[r]))
                 lock.lock()

@@ -16,14 +16,24 @@ final class PEFTReferenceTests: XCTestCase {
         let count: Int
     }
 
-    static func loadFixture() throws -> Fixture {
+    /// `name`: "peft_reference" (SmolLM2-shaped Llama) or "arch/peft_<family>" (qwen2, qwen3, llama3).
+    static func loadFixture(_ name: String = "peft_reference") throws -> Fixture {
         let dir = TestSupport.repoRoot.appendingPathComponent("Tests/FTXTrainTests/Fixtures")
-        let meta = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("peft_reference.json"))) as! [String: Any]
+        let meta = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent(name + ".json"))) as! [String: Any]
         let c = meta["config"] as! [String: Any]
+        let family = meta["family"] as? String ?? "llama"
+        let theta = c["rope_theta"] as! Double, headDim = c["head_dim"] as! Int
+        // Llama 3's scaling as a checkpoint's config.json states it, through the checkpoint reader's formula.
+        let factors = try (meta["rope_scaling"] as? [String: Any]).map { s in
+            try HFConfig.llama3FrequencyFactors(headDim: headDim, theta: theta, factor: s["factor"] as! Double,
+                                                lowFreqFactor: s["low_freq_factor"] as! Double, highFreqFactor: s["high_freq_factor"] as! Double,
+                                                originalContext: Double(s["original_max_position_embeddings"] as! Int), path: name)
+        }
         let dims = ModelDims(vocabSize: c["vocab_size"] as! Int, hiddenSize: c["hidden_size"] as! Int,
                              intermediateSize: c["intermediate_size"] as! Int, numLayers: c["num_layers"] as! Int,
-                             numHeads: c["num_heads"] as! Int, numKVHeads: c["num_kv_heads"] as! Int, headDim: c["head_dim"] as! Int,
-                             ropeTheta: Float(c["rope_theta"] as! Double), rmsNormEps: Float(c["rms_norm_eps"] as! Double))
+                             numHeads: c["num_heads"] as! Int, numKVHeads: c["num_kv_heads"] as! Int, headDim: headDim,
+                             ropeTheta: Float(theta), rmsNormEps: Float(c["rms_norm_eps"] as! Double),
+                             architecture: Architecture.named(family == "llama3" ? "llama" : family)!, ropeFreqFactors: factors)
         let l = meta["lora"] as! [String: Any]
         let spec = LoRASpec(rank: l["r"] as! Int, alpha: Float(l["alpha"] as! Int), targets: Projection.allCases)
         let ids = meta["input_ids"] as! [[Int]], labels = meta["labels"] as! [[Int]]
@@ -36,19 +46,21 @@ final class PEFTReferenceTests: XCTestCase {
             }
         }
         let batch = TokenBatch(batch: b, seqLen: t, tokens: tokens, targets: targets)
-        let st = try SafetensorsFile.read(path: dir.appendingPathComponent("peft_reference.safetensors").path)
+        let st = try SafetensorsFile.read(path: dir.appendingPathComponent(name + ".safetensors").path)
         return Fixture(dims: dims, spec: spec, st: st, batch: batch, loss: meta["loss"] as! Double, count: batch.targetCount)
     }
 
-    /// Base weights from HF names; q/k rows permuted into GGUF order.
+    /// Base weights from HF names; q/k rows permuted into GGUF order for adjacent-pair RoPE; the
+    /// family's biases and q/k norms; a tied head when the file has no lm_head.
     static func base(_ f: Fixture) -> TrainBase {
         let d = f.dims
         func t(_ n: String) -> [Float] { f.st.tensors["base." + n]!.values }
         func lin(_ n: String, _ out: Int, _ inF: Int, heads: Int? = nil) -> DenseLinear {
             var w = t(n)
-            if let heads { w = QKPermutation.hfToGGUF(w, rows: out, cols: inF, heads: heads) }
+            if let heads, d.architecture.ropeStyle == .normal { w = QKPermutation.hfToGGUF(w, rows: out, cols: inF, heads: heads) }
             return DenseLinear(w, out: out, in: inF)
         }
+        func vec(_ n: String) -> FloatBuffer? { f.st.tensors["base." + n].map { FloatBuffer($0.values) } }
         var layers: [BaseLayer] = []
         for i in 0..<d.numLayers {
             let p = "model.layers.\(i)."
@@ -62,20 +74,33 @@ final class PEFTReferenceTests: XCTestCase {
                 gate: lin(p + "mlp.gate_proj.weight", d.intermediateSize, d.hiddenSize),
                 up: lin(p + "mlp.up_proj.weight", d.intermediateSize, d.hiddenSize),
                 down: lin(p + "mlp.down_proj.weight", d.hiddenSize, d.intermediateSize)))
+            layers[i].qBias = vec(p + "self_attn.q_proj.bias"); layers[i].kBias = vec(p + "self_attn.k_proj.bias")
+            layers[i].vBias = vec(p + "self_attn.v_proj.bias")
+            layers[i].qNorm = vec(p + "self_attn.q_norm.weight"); layers[i].kNorm = vec(p + "self_attn.k_norm.weight")
         }
+        let head = f.st.tensors["base.lm_head.weight"] != nil ? "lm_head.weight" : "model.embed_tokens.weight"
         return TrainBase(dims: d, embedding: DenseEmbedding(t("model.embed_tokens.weight"), vocab: d.vocabSize, width: d.hiddenSize),
-                         layers: layers, outputNorm: t("model.norm.weight"), output: lin("lm_head.weight", d.vocabSize, d.hiddenSize))
+                         layers: layers, outputNorm: t("model.norm.weight"), output: lin(head, d.vocabSize, d.hiddenSize))
     }
 
-    static func heads(_ t: Projection, _ d: ModelDims) -> Int? { t == .q ? d.numHeads : t == .k ? d.numKVHeads : nil }
+    /// The rows PEFT orders differently from the engine (the adapter writer's own rule).
+    static func heads(_ t: Projection, _ d: ModelDims) -> Int? { PEFTAdapter.heads(t, d) }
 
     static func key(_ e: LoRAParameters.Entry, _ ab: String) -> String {
         "base_model.model.model.layers.\(e.layer).\(e.target.peftParent).\(e.target.peftName).lora_\(ab).weight"
     }
 
-    func testLossAndEveryLoRAGradientMatchPEFT() throws {
+    func testLossAndEveryLoRAGradientMatchPEFT() throws { try checkAgainstPEFT("peft_reference") }
+
+    /// Qwen2 (biases, NEOX RoPE, tied head), Qwen3 (per-head q/k norms, head dim 32 > hidden/heads)
+    /// and Llama 3 (frequency-scaled RoPE), each against its own PEFT run.
+    func testEachFamilyMatchesPEFT() throws {
+        for family in ["qwen2", "qwen3", "llama3"] { try checkAgainstPEFT("arch/peft_" + family) }
+    }
+
+    func checkAgainstPEFT(_ name: String) throws {
         Threads.count = 2
-        let f = try Self.loadFixture()
+        let f = try Self.loadFixture(name)
         let lora = LoRAParameters(dims: f.dims, spec: f.spec)
         for e in lora.entries {
             lora.setA(e, f.st.tensors[Self.key(e, "A")]!.values)
@@ -88,13 +113,13 @@ final class PEFTReferenceTests: XCTestCase {
             let model = TrainableLlama(base: Self.base(f), lora: lora, maxBatch: 2, maxSeqLen: 16, recompute: recompute)
             model.zeroGrads()
             let sum = try model.forwardBackward(f.batch, lossScale: 1 / Float(f.count))
-            XCTAssertEqual(sum / Double(f.count), f.loss, accuracy: 1e-5 * max(1, f.loss))
+            XCTAssertEqual(sum / Double(f.count), f.loss, accuracy: 1e-5 * max(1, f.loss), name)
             for e in lora.entries {
                 let refA = f.st.tensors[Self.key(e, "A") + ".grad"]!.values
                 var refB = f.st.tensors[Self.key(e, "B") + ".grad"]!.values
                 if let h = Self.heads(e.target, f.dims) { refB = QKPermutation.hfToGGUF(refB, rows: e.outFeatures, cols: f.spec.rank, heads: h) }
-                assertClose(lora.gradA(e), refA, "layer \(e.layer) \(e.target) dA")
-                assertClose(lora.gradB(e), refB, "layer \(e.layer) \(e.target) dB")
+                assertClose(lora.gradA(e), refA, "\(name) layer \(e.layer) \(e.target) dA")
+                assertClose(lora.gradB(e), refB, "\(name) layer \(e.layer) \(e.target) dB")
             }
         }
     }

@@ -1,11 +1,11 @@
 import Foundation
 import FTXCore
+import FTXModel
+import FTXTensor
 
-/// Minimal safetensors I/O: f32 tensors written with sorted keys and an 8-byte-aligned header;
-/// reading accepts F32/F16/BF16 and validates every offset, shape and byte count. The file is
-/// untrusted, so every size is computed with explicit overflow checks (an error naming the file,
-/// not a trap): the header lies inside the file, each tensor's bytes inside the data section,
-/// and a tensor's byte count is exactly its element count times its dtype's width.
+/// Minimal safetensors I/O for adapters: f32 tensors written with sorted keys and an 8-byte-aligned
+/// header; reading accepts F32/F16/BF16 through FTXModel's `SafetensorsHeader`, which validates
+/// every offset, shape and byte count.
 public struct SafetensorsFile {
     public struct Tensor: Equatable {
         public var shape: [Int]
@@ -50,61 +50,20 @@ public struct SafetensorsFile {
         return try parse(data, path: path)
     }
 
-    /// The largest header the safetensors format allows (its reference reader refuses more).
-    static let maxHeaderBytes = 100_000_000
-
     public static func parse(_ data: Data, path: String) throws -> SafetensorsFile {
-        func fail(_ m: String) -> TrainError { .adapter(m, at: path) }
-        guard data.count >= 8 else { throw fail("file too short for a safetensors header (\(data.count) bytes)") }
-        let n = data.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }.littleEndian
-        guard n <= UInt64(data.count - 8) else { throw fail("header length \(n) exceeds the file size \(data.count)") }
-        guard n <= UInt64(maxHeaderBytes) else { throw fail("header length \(n) is over the format's \(maxHeaderBytes)-byte limit") }
-        let headerEnd = 8 + Int(n)
-        guard let obj = try? JSONSerialization.jsonObject(with: data.subdata(in: 8..<headerEnd)),
-              let header = obj as? [String: Any] else { throw fail("header is not a JSON object") }
-        var file = SafetensorsFile()
-        let dataLen = data.count - headerEnd
-        for name in header.keys.sorted() {
-            let value = header[name]!
-            if name == "__metadata__" {
-                guard let m = value as? [String: String] else { throw fail("__metadata__ must map strings to strings") }
-                file.metadata = m
-                continue
+        try data.withUnsafeBytes { raw in
+            let header: SafetensorsHeader
+            do { header = try SafetensorsHeader(raw, path: path) } catch let e as ModelError {
+                throw TrainError.adapter(e.message, at: e.location ?? path)
             }
-            guard let info = value as? [String: Any], let dtype = info["dtype"] as? String,
-                  let shape = info["shape"] as? [Int], let offs = info["data_offsets"] as? [Int], offs.count == 2 else {
-                throw fail("tensor \(name): missing dtype, shape or data_offsets")
+            var file = SafetensorsFile()
+            file.metadata = header.metadata
+            for (name, e) in header.entries {
+                var values = [Float](repeating: 0, count: e.elementCount)
+                values.withUnsafeMutableBufferPointer { dequantizeRow(e.type, raw.baseAddress! + e.offset, $0.baseAddress!, count: e.elementCount) }
+                file.tensors[name] = Tensor(shape: e.shape, values: values)
             }
-            guard shape.allSatisfy({ $0 >= 0 }) else { throw fail("tensor \(name): negative dimension in \(shape)") }
-            var count = 1
-            for d in shape {
-                let (c, overflow) = count.multipliedReportingOverflow(by: d)
-                guard !overflow else { throw fail("tensor \(name): shape \(shape) has more elements than can be counted") }
-                count = c
-            }
-            let width: Int
-            switch dtype {
-            case "F32": width = 4
-            case "F16", "BF16": width = 2
-            default: throw fail("tensor \(name): unsupported dtype \(dtype) (F32, F16, BF16)")
-            }
-            let (bytes, overflow) = count.multipliedReportingOverflow(by: width)
-            guard !overflow, offs[0] >= 0, offs[1] >= offs[0], offs[1] <= dataLen, offs[1] - offs[0] == bytes else {
-                throw fail("tensor \(name): data_offsets \(offs) do not fit \(count) \(dtype) values in \(dataLen) data bytes")
-            }
-            var values = [Float](repeating: 0, count: count)
-            data.withUnsafeBytes { raw in
-                let base = raw.baseAddress! + headerEnd + offs[0]
-                for i in 0..<count {
-                    switch dtype {
-                    case "F32": values[i] = Float(bitPattern: UInt32(littleEndian: (base + 4 * i).loadUnaligned(as: UInt32.self)))
-                    case "F16": values[i] = Float(Float16(bitPattern: UInt16(littleEndian: (base + 2 * i).loadUnaligned(as: UInt16.self))))
-                    default: values[i] = Float(bitPattern: UInt32(UInt16(littleEndian: (base + 2 * i).loadUnaligned(as: UInt16.self))) << 16)
-                    }
-                }
-            }
-            file.tensors[name] = Tensor(shape: shape, values: values)
+            return file
         }
-        return file
     }
 }

@@ -1,0 +1,69 @@
+import Foundation
+import FTXTensor
+
+/// The checkpoint's tensors, by their Hugging Face names, as the engine's weights: projections stay
+/// in the file's dtype and memory; q/k rows (and biases) of adjacent-pair RoPE families are
+/// reordered as llama.cpp's converter does (`QKPermutation`), into a buffer of their own.
+enum HFWeights {
+    static func load(config c: LlamaConfig, tensors: HFCheckpoint.TensorSet) throws -> LlamaWeights {
+        let permute = c.ropeStyle == .normal
+        func find(_ name: String) throws -> HFCheckpoint.TensorSet.Located {
+            guard let t = tensors.byName[name] else {
+                throw ModelError.badTensor(path: tensors.byName.values.first?.path ?? "model.safetensors", tensor: name, "missing")
+            }
+            return t
+        }
+        func linear(_ name: String, out: Int, in inF: Int, heads: Int? = nil) throws -> LinearWeight {
+            let t = try find(name), e = t.entry
+            guard e.shape == [out, inF] else {
+                throw ModelError.badTensor(path: t.path, tensor: name, "shape \(e.shape) where [\(out), \(inF)] was expected")
+            }
+            let src = t.file.base + e.offset, rowBytes = inF * e.type.blockBytes
+            if let heads, permute {
+                let owner = MappedFile(bytes: QKPermutation.hfToGGUF(rows: src, rows: out, rowBytes: rowBytes, heads: heads))
+                return LinearWeight(type: e.type, data: owner.base, out: out, in: inF, owner: owner)
+            }
+            guard Int(bitPattern: src) % e.type.blockBytes == 0 else {
+                // A misaligned tensor (the format does not promise alignment) gets an aligned copy.
+                let owner = MappedFile(bytes: Array(UnsafeRawBufferPointer(start: src, count: out * rowBytes)))
+                return LinearWeight(type: e.type, data: owner.base, out: out, in: inF, owner: owner)
+            }
+            return LinearWeight(type: e.type, data: src, out: out, in: inF, owner: t.file)
+        }
+        func vector(_ name: String, _ n: Int, heads: Int? = nil) throws -> [Float] {
+            let t = try find(name), e = t.entry
+            guard e.elementCount == n, e.shape.count == 1 else {
+                throw ModelError.badTensor(path: t.path, tensor: name, "shape \(e.shape) where [\(n)] was expected")
+            }
+            var out = [Float](repeating: 0, count: n)
+            out.withUnsafeMutableBufferPointer { dequantizeRow(e.type, t.file.base + e.offset, $0.baseAddress!, count: n) }
+            if let heads, permute { out = QKPermutation.hfToGGUF(out, rows: n, cols: 1, heads: heads) }
+            return out
+        }
+        let H = c.hiddenSize, F = c.intermediateSize, arch = c.architecture
+        let embedding = try linear("model.embed_tokens.weight", out: c.vocabSize, in: H)
+        var layers: [LlamaLayerWeights] = []
+        for l in 0..<c.numLayers {
+            let p = "model.layers.\(l)."
+            layers.append(LlamaLayerWeights(
+                attnNorm: try vector(p + "input_layernorm.weight", H),
+                q: try linear(p + "self_attn.q_proj.weight", out: c.qDim, in: H, heads: c.numHeads),
+                k: try linear(p + "self_attn.k_proj.weight", out: c.kvDim, in: H, heads: c.numKVHeads),
+                v: try linear(p + "self_attn.v_proj.weight", out: c.kvDim, in: H),
+                o: try linear(p + "self_attn.o_proj.weight", out: H, in: c.qDim),
+                ffnNorm: try vector(p + "post_attention_layernorm.weight", H),
+                gate: try linear(p + "mlp.gate_proj.weight", out: F, in: H),
+                up: try linear(p + "mlp.up_proj.weight", out: F, in: H),
+                down: try linear(p + "mlp.down_proj.weight", out: H, in: F),
+                qBias: arch.attentionBias ? try vector(p + "self_attn.q_proj.bias", c.qDim, heads: c.numHeads) : nil,
+                kBias: arch.attentionBias ? try vector(p + "self_attn.k_proj.bias", c.kvDim, heads: c.numKVHeads) : nil,
+                vBias: arch.attentionBias ? try vector(p + "self_attn.v_proj.bias", c.kvDim) : nil,
+                qNorm: arch.qkNorm ? try vector(p + "self_attn.q_norm.weight", c.headDim) : nil,
+                kNorm: arch.qkNorm ? try vector(p + "self_attn.k_norm.weight", c.headDim) : nil))
+        }
+        // A tied model's head is its embedding (an lm_head it may carry too is not read twice).
+        let output = c.tiedEmbeddings ? embedding : try linear("lm_head.weight", out: c.vocabSize, in: H)
+        return LlamaWeights(config: c, tokenEmbedding: embedding, layers: layers,
+                            outputNorm: try vector("model.norm.weight", H), output: output)
+    }
+}
