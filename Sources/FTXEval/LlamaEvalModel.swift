@@ -21,8 +21,20 @@ public final class LlamaEvalModel: EvalModel {
                                                                     sha256: try fileSHA256(path)))
     }
 
-    /// Streaming SHA-256 of a file (models are hundreds of MB: never read whole).
+    /// Streaming SHA-256 of a file (models are hundreds of MB: never read whole). A Hugging Face
+    /// checkpoint folder's is the SHA-256 of its listing, one "name<TAB>file sha256" line per
+    /// regular file in name order, so that any changed file changes it.
     public static func fileSHA256(_ path: String) throws -> String {
+        if HFCheckpoint.isCheckpoint(path) {
+            let names = try FileManager.default.contentsOfDirectory(atPath: path).sorted()
+            var listing = ""
+            for n in names {
+                var dir: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: path + "/" + n, isDirectory: &dir), !dir.boolValue else { continue }
+                listing += "\(n)\t\(try fileSHA256(path + "/" + n))\n"
+            }
+            return Hex.encode(SHA256.hash(data: Data(listing.utf8)))
+        }
         guard let h = FileHandle(forReadingAtPath: path) else {
             throw EvalError.model("cannot read \(path)")
         }

@@ -44,7 +44,7 @@ public enum ModelError: FTXError {
     public var hint: String? {
         switch self {
         case .badGGUF, .badTensor: return "the file is truncated or not a GGUF model; download it again"
-        case .unsupported: return "ftx runs Llama-architecture GGUF models (F32/F16/BF16/Q8_0/Q4_0/Q4_1/Q4_K/Q6_K)"
+        case .unsupported: return "ftx runs \(Architecture.supportedNames) models from GGUF files or Hugging Face folders (docs/models.md lists the types)"
         case .template: return "pass the prompt without --chat, or use a model whose template uses the supported Jinja subset"
         default: return nil
         }

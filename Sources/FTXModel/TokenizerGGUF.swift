@@ -1,4 +1,10 @@
 extension Tokenizer {
+    /// The tokenizer of a model, without its weights: a GGUF file or a Hugging Face checkpoint folder.
+    public static func load(modelPath: String) throws -> Tokenizer {
+        if HFCheckpoint.isCheckpoint(modelPath) { return try HFCheckpoint.tokenizer(directory: modelPath) }
+        return try fromGGUF(GGUFFile(path: modelPath))
+    }
+
     /// Reads `tokenizer.ggml.*` from a GGUF file.
     public static func fromGGUF(_ g: GGUFFile) throws -> Tokenizer {
         let path = g.path

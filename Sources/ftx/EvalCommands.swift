@@ -37,7 +37,7 @@ struct EvalCommand: ParsableCommand {
     @Flag(name: .customLong("base"), help: "Evaluate the registered base model (needs an ftx repository).")
     var base = false
 
-    @Option(name: .long, help: "Base model GGUF file.")
+    @Option(name: .long, help: "Base model: a GGUF file or a Hugging Face checkpoint folder.")
     var model: String?
 
     @Option(name: .long, help: "LoRA adapter directory (PEFT) or GGUF LoRA file applied on top of --model.")

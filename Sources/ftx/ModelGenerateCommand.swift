@@ -5,7 +5,7 @@ import FTXModel
 
 /// Options every engine command shares: the model file and the thread count.
 struct ModelFileOptions: ParsableArguments {
-    @Option(name: .shortAndLong, help: "The GGUF base model file.") var model: String
+    @Option(name: .shortAndLong, help: "The base model: a GGUF file or a Hugging Face checkpoint folder.") var model: String
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
 
     func load() throws -> LlamaModel {

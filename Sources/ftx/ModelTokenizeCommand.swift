@@ -15,13 +15,13 @@ struct ModelTokenizeCommand: ParsableCommand {
           ftx tokenize -m SmolLM2-135M-Instruct.Q4_1.gguf --json "<|im_start|>user"
         """))
 
-    @Option(name: .shortAndLong, help: "The GGUF model file.") var model: String
+    @Option(name: .shortAndLong, help: "The model: a GGUF file or a Hugging Face checkpoint folder.") var model: String
     @Flag(help: "Treat special-token text as plain text.") var noSpecial = false
     @Flag(help: "Print as JSON.") var json = false
     @Argument(help: "The text.") var text: String
 
     func run() throws {
-        let tok = try Tokenizer.fromGGUF(try GGUFFile(path: model))
+        let tok = try Tokenizer.load(modelPath: model)
         let ids = tok.encode(text, parseSpecial: !noSpecial)
         let pieces = ids.map { tok.decode([$0]) }
         if json {

@@ -130,6 +130,7 @@ final class DocExamplesTests: XCTestCase {
             "PATH": binDir + ":" + (env["PATH"] ?? "/usr/bin:/bin"),
             "FTX_MAX_STEPS": steps, "FTX_AUTHOR": "Ana <ana@example>", "FTX_DATE": "1796000000",
             "FTX_SMOLLM2": model, "NO_COLOR": "1", "COLUMNS": "100",
+            "FTX_FIXTURES": root.appendingPathComponent("Tests").path,   // the tiny family models of docs/models.md
             "HOME": scratch.path,   // examples that write under ~ (shell completion) stay in the scratch directory
         ])
         XCTAssertNotEqual(r.status, 124, "\(page): timed out after 25 minutes", file: file, line: line)

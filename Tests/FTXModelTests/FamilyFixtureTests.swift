@@ -133,6 +133,22 @@ final class FamilyFixtureTests: XCTestCase {
         }
     }
 
+    /// Qwen2.5's, Qwen3's and Llama 3.2's real chat templates through ftx's Jinja subset, against
+    /// jinja2 as transformers renders them (scripts/chat_template_reference.py → chat_cases.json).
+    func testChatTemplatesRenderAsJinja2Does() throws {
+        for f in Self.families {
+            let model = try LlamaModel.load(path: Self.url(f, "hf").path)
+            let template = try XCTUnwrap(model.chatTemplate, f)
+            let cases = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.url(f, "chat_cases.json"))) as! [[String: Any]]
+            XCTAssertGreaterThanOrEqual(cases.count, 10, f)
+            for (i, c) in cases.enumerated() {
+                let messages = (c["messages"] as! [[String: String]]).map { (role: $0["role"]!, content: $0["content"]!) }
+                let rendered = try template.render(messages: messages, addGenerationPrompt: c["add_generation_prompt"] as! Bool)
+                XCTAssertEqual(rendered, c["text"] as! String, "\(f) case \(i)")
+            }
+        }
+    }
+
     /// The families' pre-tokenizer rules (Qwen2: single digits; Llama 3: up to three) on the
     /// reference tokenizer's cases.
     func testTokenizerCasesMatchHuggingFace() throws {

@@ -15,17 +15,8 @@ public enum HFCheckpoint {
     }
 
     public static func load(directory: String) throws -> LlamaModel {
-        let dir = directory.hasSuffix("/") && directory.count > 1 ? String(directory.dropLast()) : directory
-        func json(_ name: String, _ limit: Int) throws -> [String: Any]? {
-            let path = dir + "/" + name
-            guard FileManager.default.fileExists(atPath: path) else { return nil }
-            guard let obj = try? JSONSerialization.jsonObject(with: readBounded(path, limit: limit)) as? [String: Any] else {
-                throw ModelError.io(path: path, "not a JSON object")
-            }
-            return obj
-        }
-        guard let configJSON = try json("config.json", 1 << 20) else { throw ModelError.io(path: dir + "/config.json", "missing") }
-        let config = try HFConfig.parse(configJSON, path: dir + "/config.json")
+        let dir = trimmed(directory), json = { try readJSON(dir, $0, limit: $1) }
+        let config = try self.config(directory: dir)
         let tensors = try TensorSet(directory: dir, index: try json("model.safetensors.index.json", 64 << 20))
         let weights = try HFWeights.load(config: config, tensors: tensors)
         let parts = try HFTokenizer.load(directory: dir, vocabSize: config.vocabSize, read: json)
@@ -35,6 +26,30 @@ public enum HFCheckpoint {
                          origin: "\(dir)/tokenizer_config.json: chat_template")
         }
         return LlamaModel(config: config, weights: weights, tokenizer: tok, chatTemplate: template)
+    }
+
+    /// The checkpoint's tokenizer alone (no weights are mapped).
+    public static func tokenizer(directory: String) throws -> Tokenizer {
+        let dir = trimmed(directory)
+        return try HFTokenizer.load(directory: dir, vocabSize: try config(directory: dir).vocabSize,
+                                    read: { try readJSON(dir, $0, limit: $1) }).tokenizer
+    }
+
+    static func config(directory dir: String) throws -> LlamaConfig {
+        guard let json = try readJSON(dir, "config.json", limit: 1 << 20) else { throw ModelError.io(path: dir + "/config.json", "missing") }
+        return try HFConfig.parse(json, path: dir + "/config.json")
+    }
+
+    static func trimmed(_ dir: String) -> String { dir.count > 1 && dir.hasSuffix("/") ? String(dir.dropLast()) : dir }
+
+    /// A JSON object file of the folder, nil when it is absent.
+    static func readJSON(_ dir: String, _ name: String, limit: Int) throws -> [String: Any]? {
+        let path = dir + "/" + name
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        guard let obj = try? JSONSerialization.jsonObject(with: readBounded(path, limit: limit)) as? [String: Any] else {
+            throw ModelError.io(path: path, "not a JSON object")
+        }
+        return obj
     }
 
     /// The whole file, refused past `limit` bytes.
