@@ -17,13 +17,13 @@ OUT=${FUZZ_OUT:-.build-fuzz/out}
 TIMEOUT=${FUZZ_TIMEOUT:-30}
 [ -x "$BIN" ] || { echo "build first: make fuzz (or make fuzz-build)" >&2; exit 2; }
 
-ALL=(gguf adapter jsonl config suite jinja revision pack object report)
+ALL=(gguf adapter jsonl config suite jinja revision pack object report checkpoint)
 # Largest input per target: a little above the biggest seed, small enough to keep runs fast.
 declare -A MAXLEN=([gguf]=32768 [adapter]=8192 [jsonl]=4096 [config]=4096 [suite]=4096 [jinja]=4096
-                   [revision]=256 [pack]=16384 [object]=4096 [report]=8192)
+                   [revision]=256 [pack]=16384 [object]=4096 [report]=8192 [checkpoint]=32768)
 # Dictionary (Fuzz/dict/<name>.dict) per target: tokens of the format the fuzzer would not guess.
 declare -A DICT=([gguf]=gguf [adapter]=json [jsonl]=json [config]=yaml [suite]=yaml [jinja]=jinja
-                 [revision]=store [pack]=store [object]=store [report]=json)
+                 [revision]=store [pack]=store [object]=store [report]=json [checkpoint]=json)
 # Seed folders besides Fuzz/corpus/<target> (read only).
 declare -A EXTRA=([gguf]=Tests/FTXModelTests/Corpus)
 

@@ -19,11 +19,21 @@ final class FuzzReplayTests: XCTestCase {
     func testPack() throws { try replay("pack") }
     func testObject() throws { try replay("object") }
     func testReport() throws { try replay("report") }
+    func testCheckpoint() throws { try replay("checkpoint") }
+
+    /// Writes the checkpoint target's generated seed (FTX_WRITE_CHECKPOINT_SEED=1; `make fuzz-seeds` does all targets).
+    func testWriteCheckpointSeed() throws {
+        guard ProcessInfo.processInfo.environment["FTX_WRITE_CHECKPOINT_SEED"] != nil else { return }
+        let dir = Self.fuzz.appendingPathComponent("corpus/checkpoint")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        for s in try CheckpointTarget.seeds() { try s.bytes.write(to: dir.appendingPathComponent(s.name)) }
+    }
 
     /// Every target has a test above and a seed folder; no crash folder is left without a target.
     func testEveryTargetAndFolderIsReplayed() throws {
         let names = Set(FuzzTargets.all.map(\.name))
-        XCTAssertEqual(names, ["gguf", "adapter", "jsonl", "config", "suite", "jinja", "revision", "pack", "object", "report"])
+        XCTAssertEqual(names, ["gguf", "adapter", "jsonl", "config", "suite", "jinja", "revision", "pack", "object", "report",
+                               "checkpoint"])
         for folder in try Self.folders("crashes") { XCTAssertTrue(names.contains(folder), "Fuzz/crashes/\(folder) names no target") }
     }
 

@@ -19,6 +19,7 @@ enum FuzzTargets {
     static let all: [FuzzTarget] = [
         GGUFTarget.target, AdapterTarget.target, JSONLTarget.target, ConfigTarget.target, SuiteTarget.target,
         JinjaTarget.target, RevisionTarget.target, PackTarget.target, ObjectTarget.target, ReportTarget.target,
+        CheckpointTarget.target,
     ]
 }
 
