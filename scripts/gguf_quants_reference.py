@@ -9,6 +9,9 @@ the reference; ftx must match it bit for bit.
 Writes, per type T in q4_0, q4_k, q6_k, q5_0, q5_1, q2_k, q3_k, q5_k:
   T.blocks.bin   the raw blocks, as they sit in a GGUF tensor
   T.f32.bin      gguf-py's output, little-endian float32
+and, for the quantizers of the GGUFs ftx writes (Q in q8_0, q4_1):
+  Q.quantize-in.f32.bin     48 rows of 32 values (zero, constant, two-valued and random blocks)
+  Q.quantize-out.blocks.bin gguf-py's `gguf.quants.quantize` of them
 
 Usage (make references, or by hand):
   .cache/venv/bin/python scripts/gguf_quants_reference.py [OUT_DIR]
@@ -19,7 +22,7 @@ import sys
 import numpy as np
 from gguf import GGMLQuantizationType as QT
 from gguf.constants import GGML_QUANT_SIZES
-from gguf.quants import dequantize
+from gguf.quants import dequantize, quantize
 
 OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "Tests", "FTXTensorTests", "Fixtures", "gguf_quants")
 BLOCKS = 48
@@ -58,6 +61,16 @@ def main():
         blocks.tofile(os.path.join(OUT, f"{name}.blocks.bin"))
         out.tofile(os.path.join(OUT, f"{name}.f32.bin"))
         print(f"{name}: {BLOCKS} blocks of {block_bytes} bytes -> {out.size} values")
+    # Quantization (the GGUFs ftx writes): rows of every kind of block through gguf-py's quantize.
+    for name, qt in {"q8_0": QT.Q8_0, "q4_1": QT.Q4_1}.items():
+        x = rng.standard_normal((BLOCKS, 32)).astype(np.float32) * rng.choice([1e-3, 0.05, 1, 30], size=(BLOCKS, 1)).astype(np.float32)
+        x[0] = 0                      # an all-zero block (d = 0)
+        x[1] = 0.25                   # a constant block
+        x[2, :16], x[2, 16:] = -1, 1  # two values
+        x[3] = np.linspace(-2, 2, 32, dtype=np.float32)
+        x.astype("<f4").tofile(os.path.join(OUT, f"{name}.quantize-in.f32.bin"))
+        quantize(x.reshape(-1, 32), qt).reshape(-1).tofile(os.path.join(OUT, f"{name}.quantize-out.blocks.bin"))
+        print(f"{name}: {BLOCKS} blocks quantized")
 
 
 if __name__ == "__main__":

@@ -88,3 +88,18 @@ public struct LlamaConfig: Sendable, Codable, Equatable {
 public enum Projection: String, CaseIterable, Codable, Sendable {
     case q, k, v, o, gate, up, down
 }
+
+extension Projection {
+    /// llama.cpp's tensor base name (`attn_q`, …, `ffn_down`): GGUF models and GGUF LoRA adapters.
+    public var ggufName: String {
+        switch self {
+        case .q: return "attn_q"
+        case .k: return "attn_k"
+        case .v: return "attn_v"
+        case .o: return "attn_output"
+        case .gate: return "ffn_gate"
+        case .up: return "ffn_up"
+        case .down: return "ffn_down"
+        }
+    }
+}

@@ -19,6 +19,14 @@ public struct Tokenizer: @unchecked Sendable {
     public func piece(_ id: Int) -> String { id >= 0 && id < core.tokens.count ? core.tokens[id] : "" }
     public func id(of piece: String) -> Int? { core.tokenToID[piece] }
     public func isControl(_ id: Int) -> Bool { id >= 0 && id < core.types.count && core.types[id] == .control }
+    /// Every token's vocabulary string, type and (SentencePiece) score, for writing a GGUF.
+    public var pieces: [String] { core.tokens }
+    public var tokenTypes: [TokenType] { core.types }
+    public var scores: [Float] { core.scores }
+    /// The merges in use ("a b", by rank): those whose parts and result are in the vocabulary.
+    public var merges: [String] {
+        core.mergeRankTable.sorted { $0.value.0 < $1.value.0 }.map { core.tokens[Int($0.key >> 32)] + " " + core.tokens[Int($0.key & 0xFFFF_FFFF)] }
+    }
 
     init(core: TokenizerCore, bosID: Int?, eosID: Int?, addBOS: Bool) {
         self.core = core; self.bosID = bosID; self.eosID = eosID; self.addBOS = addBOS

@@ -19,6 +19,7 @@ final class TokenizerCore: @unchecked Sendable {
     private let lock = NSLock()
 
     enum Segment { case special(Int), text(String) }
+    var mergeRankTable: [UInt64: (Int32, Int32)] { mergeRanks }
 
     init(kind: Tokenizer.Kind, tokens: [String], types: [Tokenizer.TokenType], scores: [Float], merges: [String],
          pre: PreTokenizer, addSpacePrefix: Bool) {

@@ -33,7 +33,7 @@ public struct BaseRegistry {
     /// under the same name is a no-op; new bytes under an existing name make a new version.
     @discardableResult
     public func add(file: String, name: String? = nil, link: Bool = false, makeDefault: Bool? = nil,
-                    who: Signature = .current()) throws -> Base {
+                    who: Signature = .current(), provenance: [(String, String)] = []) throws -> Base {
         let abs = URL(fileURLWithPath: file, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
             .standardizedFileURL.path
         var isDir: ObjCBool = false
@@ -87,7 +87,7 @@ public struct BaseRegistry {
         }
         let tree = try repo.objects.write(tree: Tree(entries: entries))
         let headers: [(String, String)] = [("base-id", result.id.hex), ("base-size", String(result.size)),
-                                           ("base-path", abs), ("base-link", link ? "1" : "0")]
+                                           ("base-path", abs), ("base-link", link ? "1" : "0")] + provenance
         let c = Commit(tree: tree, parents: old.map { [$0] } ?? [], author: who, extraHeaders: headers,
                        message: "base \(baseName): \(fileName)\n")
         let id = try repo.objects.write(commit: c)
@@ -95,6 +95,35 @@ public struct BaseRegistry {
                              reason: "base add \(link ? "--link " : "")\(fileName) (\(result.id.short))")
         try setDefaultIfNeeded(baseName, makeDefault)
         return Base(name: baseName, id: result.id.hex, size: result.size, path: abs, linked: link, commit: id)
+    }
+
+    /// Registers a Hugging Face checkpoint folder: ftx writes it as a GGUF (projections in their
+    /// own dtype, or `quantize`d to Q8_0/Q4_1) and stores that file as the base, so the base id is
+    /// the content id of what is stored. The commit records the folder and each of its files'
+    /// SHA-256 (`base-source`, `base-source-files`) for provenance.
+    @discardableResult
+    public func add(checkpoint dir: String, name: String? = nil, quantize: GGUFModelExport.Quantization? = nil, makeDefault: Bool? = nil,
+                    who: Signature = .current()) throws -> Base {
+        let abs = URL(fileURLWithPath: dir, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+            .standardizedFileURL.path
+        let model = try HFCheckpoint.load(directory: abs)
+        let folder = SlashPath.lastComponent(abs)
+        var files: [String] = []
+        for n in try FileManager.default.contentsOfDirectory(atPath: abs).sorted() {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: abs + "/" + n, isDirectory: &isDir), !isDir.boolValue else { continue }
+            files.append("\(n) \(try LlamaEvalModel.fileSHA256(abs + "/" + n))")
+        }
+        try FileManager.default.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)
+        let fileName = Self.defaultName(for: folder) + (quantize.map { "." + $0.rawValue.uppercased() } ?? "") + ".gguf"
+        let staged = "\(cacheDirectory)/import-\(UUID().uuidString)-\(fileName)"
+        defer { try? FileManager.default.removeItem(atPath: staged) }
+        try GGUFModelExport.write(model, name: folder, quantize: quantize, to: staged)
+        let b = try add(file: staged, name: name ?? Self.defaultName(for: folder), makeDefault: makeDefault, who: who,
+                        provenance: [("base-source", abs), ("base-source-files", files.joined(separator: ", "))])
+        // Where a stored base is read from once its original path is gone.
+        try? FileManager.default.moveItem(atPath: staged, toPath: "\(cacheDirectory)/\(b.id).gguf")
+        return b
     }
 
     private func setDefaultIfNeeded(_ name: String, _ makeDefault: Bool?) throws {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import FTXCore
+import FTXModel
 import FTXRegistry
 
 struct RunBaseCommand: ParsableCommand {
@@ -28,8 +29,20 @@ struct RunBaseCommand: ParsableCommand {
         subcommands: [Add.self, List.self, Rename.self, Remove.self, Default.self, Verify.self])
 
     struct Add: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Register a GGUF base model.")
-        @Argument(help: "The .gguf file.") var file: String
+        static let configuration = CommandConfiguration(
+            abstract: "Register a base model: a GGUF file, or a Hugging Face checkpoint folder (stored as a GGUF ftx writes).",
+            discussion: reflow("""
+            A checkpoint folder (config.json, *.safetensors, tokenizer.json) is written as a GGUF that \
+            llama.cpp also loads, in the checkpoint's own dtype or, with --quantize, as Q8_0 or Q4_1; that \
+            file is the stored base, and the record keeps each source file's SHA-256.
+
+            Examples:
+              ftx base add models/SmolLM2-135M-Instruct.Q4_1.gguf
+              ftx base add ./Qwen2.5-0.5B-Instruct/ --quantize q8_0 --name qwen
+            """))
+        @Argument(help: "The .gguf file or checkpoint folder.") var file: String
+        @Option(help: "For a checkpoint folder: store the projections as q8_0 or q4_1 (default: the checkpoint's dtype).")
+        var quantize: String?
         @Option(help: "Name to refer to it by (default: general.basename from the GGUF metadata, else the file name without .gguf).")
         var name: String?
         @Flag(help: "Keep only path, size and id; do not copy the bytes into the store.") var link = false
@@ -38,7 +51,21 @@ struct RunBaseCommand: ParsableCommand {
 
         func run() throws {
             let bases = BaseRegistry(registry: try Registry.discover())
-            let b = try bases.add(file: file, name: name, link: link, makeDefault: makeDefault ? true : nil)
+            let b: BaseRegistry.Base
+            if HFCheckpoint.isCheckpoint(file) {
+                guard !link else { throw ValidationError("--link keeps a GGUF file in place; a checkpoint folder is converted and stored") }
+                var q: GGUFModelExport.Quantization?
+                if let quantize {
+                    guard let t = GGUFModelExport.Quantization(rawValue: quantize.lowercased()) else {
+                        throw ValidationError("--quantize \(quantize): choose q8_0 or q4_1")
+                    }
+                    q = t
+                }
+                b = try bases.add(checkpoint: file, name: name, quantize: q, makeDefault: makeDefault ? true : nil)
+            } else {
+                guard quantize == nil else { throw ValidationError("--quantize applies to a Hugging Face checkpoint folder, not a GGUF file") }
+                b = try bases.add(file: file, name: name, link: link, makeDefault: makeDefault ? true : nil)
+            }
             let others = try bases.names(ofID: b.id).filter { $0 != b.name }
             if json { return try JSONOutput.emit(RunBaseCommand.describe(b, bases)) }
             print("base \(b.name): \(b.id.prefix(12)) (\(b.size) bytes\(b.linked ? ", linked to \(b.path)" : ", stored"))"

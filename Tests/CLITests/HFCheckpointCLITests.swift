@@ -54,6 +54,30 @@ final class HFCheckpointCLITests: XCTestCase {
         XCTAssertEqual(g.status, 0, g.stderr)
     }
 
+    /// `ftx base add DIR` stores the GGUF ftx writes (the same bytes each time), and runs use it by name.
+    func testBaseAddOfAFolderStoresAGGUFThatRunsUse() throws {
+        let cwd = TestSupport.makeTempDir("ftx-hf-base")
+        func ftx(_ args: [String]) throws -> TestSupport.RunResult { try TestSupport.runFTX(args, cwd: cwd) }
+        XCTAssertEqual(try ftx(["init"]).status, 0)
+        let dir = Self.fixture("qwen2", "hf")
+        let a = try ftx(["base", "add", dir, "--name", "tq", "--json"]), b = try ftx(["base", "add", dir, "--name", "tq", "--json"])
+        XCTAssertEqual(a.status, 0, a.stderr)
+        XCTAssertEqual(a.stdout, b.stdout, "the same folder gives the same stored bytes")
+        let q = try ftx(["base", "add", dir, "--name", "tq8", "--quantize", "q8_0", "--json"])
+        XCTAssertEqual(q.status, 0, q.stderr)
+        let ids = try [a, q].map { (try JSONSerialization.jsonObject(with: Data($0.stdout.utf8)) as! [String: Any])["id"] as! String }
+        XCTAssertNotEqual(ids[0], ids[1])
+        let bad = try ftx(["base", "add", dir, "--quantize", "q2_k"])
+        XCTAssertEqual(bad.status, 2, bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("choose q8_0 or q4_1"), bad.stderr)
+        let fixtures = TestSupport.repoRoot.appendingPathComponent("Tests/FTXTrainTests/Fixtures/task").path
+        let cfg = TrainBaseCLITests.config(base: "tq8", fixtures: fixtures)
+            .replacingOccurrences(of: "max_seq_length: 96", with: "max_seq_length: 256\nlong_sequences: truncate")
+        try cfg.write(to: cwd.appendingPathComponent("lora.yaml"), atomically: true, encoding: .utf8)
+        let r = try ftx(["train", "-c", "lora.yaml"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+    }
+
     func testAFolderOfAnUnsupportedFamilyIsAClearError() throws {
         let cwd = TestSupport.makeTempDir("ftx-hf-bad")
         let dir = cwd.appendingPathComponent("gemma")

@@ -149,6 +149,39 @@ final class FamilyFixtureTests: XCTestCase {
         }
     }
 
+    /// The GGUF ftx writes from a Hugging Face folder (`ftx base add DIR`) reads back with the
+    /// converter's hyper-parameters and the reference logits; quantized to Q8_0 it stays close.
+    /// (llama.cpp loading these files is checked by hand: see docs/models.md.)
+    func testWrittenGGUFReadsBackAsTheCheckpoint() throws {
+        let dir = NSTemporaryDirectory() + "ftx-export-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for f in Self.families {
+            let fx = try Self.load(f)
+            let hf = try LlamaModel.load(path: Self.url(f, "hf").path)
+            for q in [nil, GGUFModelExport.Quantization.q8_0] {
+                let path = dir + "/\(f)-\(q?.rawValue ?? "f32").gguf"
+                try GGUFModelExport.write(hf, name: f, quantize: q, to: path)
+                let back = try LlamaModel.load(path: path)
+                let (c, g) = (back.config, fx.model.config)
+                // Llama 3's factors: ftx computes them in double, the converter in float32 (1 ulp apart).
+                for (a, b) in zip(c.ropeFreqFactors ?? [], g.ropeFreqFactors ?? []) { XCTAssertEqual(a, b, accuracy: 1e-6 * b, f) }
+                var same = c
+                same.ropeFreqFactors = g.ropeFreqFactors
+                XCTAssertEqual(same, g, "\(f): the written GGUF's hyper-parameters are the converter's")
+                let converted = try XCTUnwrap(fx.model.gguf), written = try XCTUnwrap(back.gguf)
+                for key in ["tokenizer.ggml.pre", "tokenizer.ggml.model", "tokenizer.chat_template"] {
+                    XCTAssertEqual(written.string(key), converted.string(key), "\(f) \(key)")
+                }
+                XCTAssertEqual(back.tokenizer.merges, fx.model.tokenizer.merges, f)
+                XCTAssertEqual([back.tokenizer.bosID, back.tokenizer.eosID], [fx.model.tokenizer.bosID, fx.model.tokenizer.eosID], f)
+                let logits = try back.forward([ForwardSegment(cache: KVCache(config: c), tokens: fx.tokens)], logits: .all)
+                let err = logits.withUnsafeBufferPointer { relativeError($0, fx.logits[...], width: c.vocabSize) }
+                XCTAssertLessThan(err, q == nil ? 1e-5 : 0.05, "\(f) \(q?.rawValue ?? "f32"): logits")
+            }
+        }
+    }
+
     /// The families' pre-tokenizer rules (Qwen2: single digits; Llama 3: up to three) on the
     /// reference tokenizer's cases.
     func testTokenizerCasesMatchHuggingFace() throws {

@@ -31,4 +31,17 @@ final class GGUFPyDequantTests: XCTestCase {
     func testQ2_KMatchesGGUFPy() throws { try check(.q2_K, "q2_k") }
     func testQ3_KMatchesGGUFPy() throws { try check(.q3_K, "q3_k") }
     func testQ5_KMatchesGGUFPy() throws { try check(.q5_K, "q5_k") }
+
+    /// ftx's Q8_0 and Q4_1 quantizers (for the GGUFs it writes) give gguf-py's bytes, bit for bit.
+    func testQuantizersMatchGGUFPy() throws {
+        for (type, name) in [(QuantType.q8_0, "q8_0"), (.q4_1, "q4_1")] {
+            let x = try TestSupport.float32s(TestSupport.fixture("FTXTensorTests/Fixtures/gguf_quants/\(name).quantize-in.f32.bin"))
+            let want = try Data(contentsOf: TestSupport.fixture("FTXTensorTests/Fixtures/gguf_quants/\(name).quantize-out.blocks.bin"))
+            XCTAssertEqual(x.count, 48 * 32)
+            let got = x.withUnsafeBufferPointer { Quantize.row($0.baseAddress!, count: x.count, as: type) }
+            XCTAssertEqual(got.map { Data($0) }, want, name)
+        }
+        let bad: [Float] = [.nan] + [Float](repeating: 1, count: 31)
+        XCTAssertNil(bad.withUnsafeBufferPointer { Quantize.row($0.baseAddress!, count: 32, as: .q8_0) })
+    }
 }

@@ -46,18 +46,6 @@ extension Projection: Comparable {
     public var peftName: String { rawValue + "_proj" }
     /// The HF submodule holding it.
     public var peftParent: String { self == .gate || self == .up || self == .down ? "mlp" : "self_attn" }
-    /// llama.cpp tensor base name (`attn_q`, `ffn_gate`, …).
-    public var ggufName: String {
-        switch self {
-        case .q: return "attn_q"
-        case .k: return "attn_k"
-        case .v: return "attn_v"
-        case .o: return "attn_output"
-        case .gate: return "ffn_gate"
-        case .up: return "ffn_up"
-        case .down: return "ffn_down"
-        }
-    }
     /// Accepts `q`, `q_proj`, `self_attn.q_proj`, `attn_q`.
     public init?(name: String) {
         let n = name.split(separator: ".").last.map(String.init) ?? name

@@ -1,0 +1,76 @@
+import Foundation
+import FTXCore
+import FTXTensor
+
+/// A loaded model written as a GGUF that llama.cpp reads (`ftx base add DIR`): the family's
+/// hyper-parameter keys, the tokenizer and chat template, and every tensor under llama.cpp's names,
+/// projections in their own type (F32/F16/BF16 as a checkpoint holds them) or quantized to Q8_0 or
+/// Q4_1; norms, biases and RoPE factors stay F32. q/k rows are already in GGUF order in memory.
+public enum GGUFModelExport {
+    /// The block types projections can be quantized to when written.
+    public enum Quantization: String, CaseIterable, Sendable {
+        case q8_0, q4_1
+        var type: QuantType { self == .q8_0 ? .q8_0 : .q4_1 }
+    }
+
+    public static func write(_ model: LlamaModel, name: String, quantize: Quantization?, to path: String) throws {
+        var w = GGUFWriter()
+        let c = model.config, a = c.architecture.name, t = model.tokenizer
+        w.set("general.architecture", .string(a))
+        w.set("general.name", .string(name))
+        if quantize != nil { w.set("general.quantization_version", .uint32(2)) }
+        func u32(_ k: String, _ v: Int) { w.set("\(a).\(k)", .uint32(UInt32(v))) }
+        u32("vocab_size", c.vocabSize); u32("context_length", c.contextLength); u32("embedding_length", c.hiddenSize)
+        u32("block_count", c.numLayers); u32("feed_forward_length", c.intermediateSize)
+        u32("attention.head_count", c.numHeads); u32("attention.head_count_kv", c.numKVHeads)
+        u32("attention.key_length", c.headDim); u32("attention.value_length", c.headDim); u32("rope.dimension_count", c.headDim)
+        w.set("\(a).rope.freq_base", .float32(c.ropeTheta))
+        w.set("\(a).attention.layer_norm_rms_epsilon", .float32(c.rmsNormEps))
+        w.set("tokenizer.ggml.model", .string(t.kind.rawValue))
+        if t.kind == .byteLevelBPE { w.set("tokenizer.ggml.pre", .string(t.preTokenizer.rawValue)) }
+        w.set("tokenizer.ggml.tokens", .array(GGUFArray(t.pieces.map { .string($0) })))
+        w.set("tokenizer.ggml.token_type", .array(GGUFArray(t.tokenTypes.map { .int32($0.rawValue) })))
+        if t.kind == .byteLevelBPE { w.set("tokenizer.ggml.merges", .array(GGUFArray(t.merges.map { .string($0) }))) }
+        if t.scores.count == t.vocabSize { w.set("tokenizer.ggml.scores", .array(GGUFArray(t.scores.map { .float32($0) }))) }
+        if let b = t.bosID { w.set("tokenizer.ggml.bos_token_id", .uint32(UInt32(b))) }
+        if let e = t.eosID { w.set("tokenizer.ggml.eos_token_id", .uint32(UInt32(e))) }
+        w.set("tokenizer.ggml.add_bos_token", .bool(t.addBOS))
+        if let tpl = model.chatTemplate?.source { w.set("tokenizer.chat_template", .string(tpl)) }
+
+        func matrix(_ n: String, _ l: LinearWeight) throws {
+            var type = l.type, bytes: [UInt8] = []
+            if let q = quantize?.type, l.inFeatures % 32 == 0 {
+                type = q
+                bytes.reserveCapacity(l.outFeatures * (l.inFeatures / 32) * q.blockBytes)
+                var row = [Float](repeating: 0, count: l.inFeatures)
+                for r in 0..<l.outFeatures {
+                    try row.withUnsafeMutableBufferPointer { buf in
+                        dequantizeRow(l.type, l.data + r * l.rowBytes, buf.baseAddress!, count: l.inFeatures)
+                        guard let b = Quantize.row(buf.baseAddress!, count: l.inFeatures, as: q) else {
+                            throw ModelError.badTensor(path: path, tensor: n, "row \(r) has a value that is not finite")
+                        }
+                        bytes += b
+                    }
+                }
+            } else {
+                bytes = Array(UnsafeRawBufferPointer(start: l.data, count: l.outFeatures * l.rowBytes))
+            }
+            w.addTensor(n, dims: [l.inFeatures, l.outFeatures], type: type, bytes: bytes)
+        }
+        func vector(_ n: String, _ v: [Float]?) { if let v { w.addTensor(n, dims: [v.count], f32: v) } }
+        let m = model.weights
+        try matrix("token_embd.weight", m.tokenEmbedding)
+        vector("output_norm.weight", m.outputNorm)
+        if m.output !== m.tokenEmbedding { try matrix("output.weight", m.output) }
+        vector("rope_freqs.weight", c.ropeFreqFactors)
+        for (i, l) in m.layers.enumerated() {
+            let b = "blk.\(i)."
+            vector(b + "attn_norm.weight", l.attnNorm)
+            vector(b + "ffn_norm.weight", l.ffnNorm)
+            for p in Projection.allCases { try matrix(b + p.ggufName + ".weight", l.weight(p)) }
+            vector(b + "attn_q.bias", l.qBias); vector(b + "attn_k.bias", l.kBias); vector(b + "attn_v.bias", l.vBias)
+            vector(b + "attn_q_norm.weight", l.qNorm); vector(b + "attn_k_norm.weight", l.kNorm)
+        }
+        try AtomicFile.write(Data(w.bytes()), to: path)
+    }
+}
