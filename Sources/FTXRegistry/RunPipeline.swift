@@ -1,5 +1,6 @@
 import FTXCore
 import FTXEval
+import FTXModel
 import FTXStore
 import Foundation
 
@@ -166,6 +167,11 @@ public final class RunPipeline {
         guard FileManager.default.fileExists(atPath: path) else {
             throw RegistryError.base("base model file not found", location: ref,
                                      hint: "register it with `ftx base add FILE.gguf` and name it in base_model")
+        }
+        // A run records its base by content id: a checkpoint folder becomes one file first.
+        if HFCheckpoint.isCheckpoint(path) {
+            throw RegistryError.base("a Hugging Face checkpoint folder is a run's base once it is registered", location: ref,
+                                     hint: "ftx base add \(ref) --name NAME (it is stored as a GGUF), then base_model: NAME")
         }
         guard let id = try bases.fileID(path) else { throw RegistryError.base("cannot read base model", location: ref, hint: nil) }
         return (try bases.base(withID: id), path)

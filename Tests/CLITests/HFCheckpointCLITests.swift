@@ -76,6 +76,12 @@ final class HFCheckpointCLITests: XCTestCase {
         try cfg.write(to: cwd.appendingPathComponent("lora.yaml"), atomically: true, encoding: .utf8)
         let r = try ftx(["train", "-c", "lora.yaml"])
         XCTAssertEqual(r.status, 0, r.stderr)
+        // A run names its base by content: an unregistered folder is pointed at `base add`.
+        try cfg.replacingOccurrences(of: "base_model: tq8", with: "base_model: \(dir)")
+            .write(to: cwd.appendingPathComponent("run.yaml"), atomically: true, encoding: .utf8)
+        let run = try ftx(["run", "-c", "run.yaml"])
+        XCTAssertEqual(run.status, 2, run.stderr)
+        XCTAssertTrue(run.stderr.contains("hint: ftx base add \(dir) --name NAME"), run.stderr)
     }
 
     func testAFolderOfAnUnsupportedFamilyIsAClearError() throws {
