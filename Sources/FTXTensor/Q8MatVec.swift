@@ -3,28 +3,51 @@ import _Builtin_intrinsics.intel
 // Integer dot products of 32-element weight blocks with 8-bit activation blocks (Q8Rows), as
 // llama.cpp computes decode matvecs on AVX2: vpmaddubsw multiplies unsigned weight bytes by signed
 // activation bytes into 16-bit pair sums (no overflow: 2·15·127 and 2·128·127 < 2¹⁵), vpmaddwd
-// widens them to 32 bits. Each block's integer dot is exact; it enters an f32 accumulator once,
-// times d_w·d_x, and the min term of w = q·d + m adds m·(d_x·Σq_x) from the activation's block sum.
+// widens them to 32 bits (times the sub-block's integer scales, if any).
+// Each 32-element (sub-)block's integer dot is exact; it enters an f32 accumulator once, times
+// d_w·d_x, and the min term of w = q·d + m adds m·(d_x·Σq_x) from the activation's block sum.
 // Error against f32 activations: each activation is rounded to 1/254 of its block's max |x|.
 //
 // Eight results are computed side by side, one per SIMD lane: eight weight rows against one
 // activation row (decode), or one weight row against eight activation rows (batches). Both do the
 // same operations per (weight row, activation row) — the exact integer dot of each block, then
-// acc = fma(dot, d_w·d_x, acc) and macc = fma(m, s_x, macc) over the blocks in order, then acc + macc
+// acc = fma(dot, d_w·d_x, acc) and macc = fma(m, s_x, macc) over the blocks in order (K-quants: s_x
+// is the eight sub-blocks' Σ mc_j·s_x,j, summed in one fixed order), then acc + macc
 // — so a result does not depend on how many rows are computed together: batched generation equals
 // one-by-one generation bit for bit.
 
 protocol Q8DotBlock {
+    /// A block's scales, decoded once for all its sub-blocks.
+    associatedtype Scales
     static var blockBytes: Int { get }
+    /// 32-element sub-blocks per block, each against one activation block: 1, or 8 (K-quants).
+    static var subBlocks: Int { get }
     static var hasMin: Bool { get }
-    /// The 32 quants as the first operand of `mul`.
-    static func quants(_ b: UnsafeRawPointer) -> __m256i
+    static func scales(_ b: UnsafeRawPointer) -> Scales
+    /// The 32 quants of sub-block j as the first operand of `mul`.
+    static func quants(_ b: UnsafeRawPointer, _ j: Int) -> __m256i
     /// Sixteen 16-bit sums of adjacent products q·x.
     static func mul(_ q: __m256i, _ x: __m256i) -> __m256i
-    /// Scale d and min m of one block (w = q·d + m).
-    static func dm(_ b: UnsafeRawPointer) -> (d: Float, m: Float)
-    /// d and m of the blocks at b, b + stride, …, b + 7·stride.
-    static func dm8(_ b: UnsafeRawPointer, _ stride: Int) -> (d: F8, m: F8)
+    /// Sixteen 16-bit factors of `mul`'s pair sums in sub-block j: its integer scales (or ones).
+    static func factors(_ s: Scales, _ j: Int) -> __m256i
+    /// The f32 scale d of every sub-block's (factored) integer dot.
+    static func d(_ s: Scales) -> Float
+    /// The min m: w = d·q + m for one sub-block; w = d·sc_j·q + m·mc_j for eight.
+    static func m(_ s: Scales) -> Float
+    /// Eight sub-blocks: their integer mins mc_j as floats.
+    static func minCounts(_ s: Scales) -> F8
+}
+
+/// Scales of a 32-element block: w = q·d + m.
+struct BlockDM { var d: Float, m: Float }
+
+/// Defaults for the one-sub-block types.
+extension Q8DotBlock where Scales == BlockDM {
+    static var subBlocks: Int { 1 }
+    @inline(__always) static func factors(_ s: BlockDM, _ j: Int) -> __m256i { _mm256_set1_epi16(1) }
+    @inline(__always) static func d(_ s: BlockDM) -> Float { s.d }
+    @inline(__always) static func m(_ s: BlockDM) -> Float { s.m }
+    @inline(__always) static func minCounts(_ s: BlockDM) -> F8 { F8() }
 }
 
 @inline(__always) func nibbles32(_ p: UnsafeRawPointer) -> __m256i {
@@ -33,59 +56,54 @@ protocol Q8DotBlock {
     return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(v, 4), v), _mm256_set1_epi8(0x0F))
 }
 
-/// Eight f16 values at b + offset, b + stride + offset, … as floats.
-@inline(__always) func halves8(_ b: UnsafeRawPointer, _ offset: Int, _ s: Int) -> F8 {
-    let h = SIMD8<UInt16>(loadU16(b, offset), loadU16(b, s + offset), loadU16(b, 2 * s + offset), loadU16(b, 3 * s + offset),
-                          loadU16(b, 4 * s + offset), loadU16(b, 5 * s + offset), loadU16(b, 6 * s + offset), loadU16(b, 7 * s + offset))
-    return _mm256_cvtph_ps(unsafeBitCast(h, to: __m128i.self))
-}
-
 struct Q8DotQ4_1: Q8DotBlock {
+    typealias Scales = BlockDM
     static var blockBytes: Int { 20 }
     static var hasMin: Bool { true }
-    @inline(__always) static func quants(_ b: UnsafeRawPointer) -> __m256i { nibbles32(b + 4) }
+    @inline(__always) static func quants(_ b: UnsafeRawPointer, _ j: Int) -> __m256i { nibbles32(b + 4) }
     @inline(__always) static func mul(_ q: __m256i, _ x: __m256i) -> __m256i { _mm256_maddubs_epi16(q, x) }
-    @inline(__always) static func dm(_ b: UnsafeRawPointer) -> (d: Float, m: Float) {
-        (halfToFloat(loadU16(b, 0)), halfToFloat(loadU16(b, 2)))
-    }
-    @inline(__always) static func dm8(_ b: UnsafeRawPointer, _ stride: Int) -> (d: F8, m: F8) {
-        (halves8(b, 0, stride), halves8(b, 2, stride))
+    @inline(__always) static func scales(_ b: UnsafeRawPointer) -> BlockDM {
+        BlockDM(d: halfToFloat(loadU16(b, 0)), m: halfToFloat(loadU16(b, 2)))
     }
 }
 
 /// Q4_0 as unsigned nibbles with min −8·d: w = (q − 8)·d = q·d + (−8d) (−8d is exact).
 struct Q8DotQ4_0: Q8DotBlock {
+    typealias Scales = BlockDM
     static var blockBytes: Int { 18 }
     static var hasMin: Bool { true }
-    @inline(__always) static func quants(_ b: UnsafeRawPointer) -> __m256i { nibbles32(b + 2) }
+    @inline(__always) static func quants(_ b: UnsafeRawPointer, _ j: Int) -> __m256i { nibbles32(b + 2) }
     @inline(__always) static func mul(_ q: __m256i, _ x: __m256i) -> __m256i { _mm256_maddubs_epi16(q, x) }
-    @inline(__always) static func dm(_ b: UnsafeRawPointer) -> (d: Float, m: Float) {
+    @inline(__always) static func scales(_ b: UnsafeRawPointer) -> BlockDM {
         let d = halfToFloat(loadU16(b, 0))
-        return (d, -8 * d)
-    }
-    @inline(__always) static func dm8(_ b: UnsafeRawPointer, _ stride: Int) -> (d: F8, m: F8) {
-        let d = halves8(b, 0, stride)
-        return (d, d * F8(repeating: -8))
+        return BlockDM(d: d, m: -8 * d)
     }
 }
 
 /// Signed × signed via |q| and x with q's sign (vpmaddubsw needs one unsigned operand).
+@inline(__always) func signedMul(_ q: __m256i, _ x: __m256i) -> __m256i {
+    _mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(x, q))
+}
+
 struct Q8DotQ8_0: Q8DotBlock {
+    typealias Scales = BlockDM
     static var blockBytes: Int { 34 }
     static var hasMin: Bool { false }
-    @inline(__always) static func quants(_ b: UnsafeRawPointer) -> __m256i {
+    @inline(__always) static func quants(_ b: UnsafeRawPointer, _ j: Int) -> __m256i {
         _mm256_loadu_si256((b + 2).assumingMemoryBound(to: __m256i.self))
     }
-    @inline(__always) static func mul(_ q: __m256i, _ x: __m256i) -> __m256i {
-        _mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(x, q))
-    }
-    @inline(__always) static func dm(_ b: UnsafeRawPointer) -> (d: Float, m: Float) { (halfToFloat(loadU16(b, 0)), 0) }
-    @inline(__always) static func dm8(_ b: UnsafeRawPointer, _ stride: Int) -> (d: F8, m: F8) { (halves8(b, 0, stride), F8()) }
+    @inline(__always) static func mul(_ q: __m256i, _ x: __m256i) -> __m256i { signedMul(q, x) }
+    @inline(__always) static func scales(_ b: UnsafeRawPointer) -> BlockDM { BlockDM(d: halfToFloat(loadU16(b, 0)), m: 0) }
 }
 
 extension QuantType {
     /// Whether `q8MatVecRows` has an integer kernel for this weight type.
-    public var hasQ8Kernel: Bool { self == .q4_0 || self == .q4_1 || self == .q8_0 }
+    public var hasQ8Kernel: Bool {
+        switch self {
+        case .q4_0, .q4_1, .q8_0: return true
+        default: return false
+        }
+    }
 }
 
 /// Rows `rowStart..<rowEnd` of Y = X·Wᵀ for the `nVec` quantized activation rows of `x` (Y is
@@ -122,6 +140,16 @@ func llvmPrefetch(_ p: UnsafeRawPointer, _ rw: Int32, _ locality: Int32, _ cache
     return _mm256_blendv_epi8(v0, v1, _mm256_setr_epi32(0, 0, 0, 0, -1, -1, -1, -1))
 }
 
+/// Lane k = the sum of the eight lanes of p_k, always in the order ((0+1)+(2+3)) + ((4+5)+(6+7)).
+@inline(__always) func laneSumsF8(_ p0: F8, _ p1: F8, _ p2: F8, _ p3: F8, _ p4: F8, _ p5: F8, _ p6: F8, _ p7: F8) -> F8 {
+    let u0 = _mm256_hadd_ps(_mm256_hadd_ps(p0, p1), _mm256_hadd_ps(p2, p3))
+    let u1 = _mm256_hadd_ps(_mm256_hadd_ps(p4, p5), _mm256_hadd_ps(p6, p7))
+    let swap = _mm256_setr_epi32(4, 5, 6, 7, 0, 1, 2, 3)
+    let v0 = u0 + _mm256_permutevar8x32_ps(u0, swap)   // [low + high | high + low] of p0..p3
+    let v1 = u1 + _mm256_permutevar8x32_ps(u1, swap)
+    return _mm256_blendv_ps(v0, v1, _mm256_castsi256_ps(_mm256_setr_epi32(0, 0, 0, 0, -1, -1, -1, -1)))
+}
+
 @inline(__always) func putLanes(_ v: F8, _ y: UnsafeMutablePointer<Float>, stride: Int, count: Int, accumulate: Bool) {
     if stride == 1 && count == 8 && !accumulate {
         UnsafeMutableRawPointer(y).storeBytes(of: v, as: F8.self)
@@ -137,8 +165,7 @@ func llvmPrefetch(_ p: UnsafeRawPointer, _ rw: Int32, _ locality: Int32, _ cache
                                                _ x: Q8Rows, _ nVec: Int, _ y: UnsafeMutablePointer<Float>, _ ldy: Int, _ accumulate: Bool) {
     guard re > rs, nVec > 0 else { return }
     let nb = x.blocksPerRow, cols = x.cols
-    let ones = _mm256_set1_epi16(1)
-    let BB = B.blockBytes
+    let BB = B.blockBytes, S = B.subBlocks, nsb = nb / S
     if nVec < 4 {
         // Lanes are eight weight rows; each activation row in turn. Rows past the end repeat the last.
         for v in 0..<nVec {
@@ -156,25 +183,39 @@ func llvmPrefetch(_ p: UnsafeRawPointer, _ rw: Int32, _ locality: Int32, _ cache
                 // rows after next while working on these.
                 let ahead = w0 + 16 * rowBytes
                 var acc = F8(), macc = F8()
-                for b in 0..<nb {
-                    let o = b * BB
+                for sb in 0..<nsb {
+                    let o = sb * BB
                     var pf = 0
                     while pf < 8 * BB { prefetch(ahead + 8 * o + pf); pf += 64 }
-                    let xv = loadQ(xq + b * 32)
-                    let p0 = _mm256_madd_epi16(B.mul(B.quants(w0 + o), xv), ones)
-                    let p1 = _mm256_madd_epi16(B.mul(B.quants(w1 + o), xv), ones)
-                    let p2 = _mm256_madd_epi16(B.mul(B.quants(w2 + o), xv), ones)
-                    let p3 = _mm256_madd_epi16(B.mul(B.quants(w3 + o), xv), ones)
-                    let p4 = _mm256_madd_epi16(B.mul(B.quants(w4 + o), xv), ones)
-                    let p5 = _mm256_madd_epi16(B.mul(B.quants(w5 + o), xv), ones)
-                    let p6 = _mm256_madd_epi16(B.mul(B.quants(w6 + o), xv), ones)
-                    let p7 = _mm256_madd_epi16(B.mul(B.quants(w7 + o), xv), ones)
-                    let dots = _mm256_cvtepi32_ps(laneSums8(p0, p1, p2, p3, p4, p5, p6, p7))
-                    // d and m of the eight rows: full rows are rowBytes apart; a short tail reads its
-                    // last row in the remaining lanes.
-                    let (d, m) = n == 8 ? B.dm8(w0 + o, rowBytes) : dm8Clamped(B.self, w0 + o, rowBytes, n)
-                    acc = acc.addingProduct(dots, d * F8(repeating: xd[b]))
-                    if B.hasMin { macc = macc.addingProduct(m, F8(repeating: xs[b])) }
+                    let k0 = B.scales(w0 + o), k1 = B.scales(w1 + o), k2 = B.scales(w2 + o), k3 = B.scales(w3 + o)
+                    let k4 = B.scales(w4 + o), k5 = B.scales(w5 + o), k6 = B.scales(w6 + o), k7 = B.scales(w7 + o)
+                    let d = F8(B.d(k0), B.d(k1), B.d(k2), B.d(k3), B.d(k4), B.d(k5), B.d(k6), B.d(k7))
+                    for j in 0..<S {
+                        let b = sb * S + j
+                        let xv = loadQ(xq + b * 32)
+                        let p0 = _mm256_madd_epi16(B.mul(B.quants(w0 + o, j), xv), B.factors(k0, j))
+                        let p1 = _mm256_madd_epi16(B.mul(B.quants(w1 + o, j), xv), B.factors(k1, j))
+                        let p2 = _mm256_madd_epi16(B.mul(B.quants(w2 + o, j), xv), B.factors(k2, j))
+                        let p3 = _mm256_madd_epi16(B.mul(B.quants(w3 + o, j), xv), B.factors(k3, j))
+                        let p4 = _mm256_madd_epi16(B.mul(B.quants(w4 + o, j), xv), B.factors(k4, j))
+                        let p5 = _mm256_madd_epi16(B.mul(B.quants(w5 + o, j), xv), B.factors(k5, j))
+                        let p6 = _mm256_madd_epi16(B.mul(B.quants(w6 + o, j), xv), B.factors(k6, j))
+                        let p7 = _mm256_madd_epi16(B.mul(B.quants(w7 + o, j), xv), B.factors(k7, j))
+                        let dots = _mm256_cvtepi32_ps(laneSums8(p0, p1, p2, p3, p4, p5, p6, p7))
+                        acc = acc.addingProduct(dots, d * F8(repeating: xd[b]))
+                    }
+                    if B.hasMin {
+                        let m = F8(B.m(k0), B.m(k1), B.m(k2), B.m(k3), B.m(k4), B.m(k5), B.m(k6), B.m(k7))
+                        if S == 1 {
+                            macc = macc.addingProduct(m, F8(repeating: xs[sb]))
+                        } else {
+                            // Σ_j mc_j·s_x,j per row, then times the row's m.
+                            let sx = load8(xs + sb * 8)
+                            let ms = laneSumsF8(B.minCounts(k0) * sx, B.minCounts(k1) * sx, B.minCounts(k2) * sx, B.minCounts(k3) * sx,
+                                               B.minCounts(k4) * sx, B.minCounts(k5) * sx, B.minCounts(k6) * sx, B.minCounts(k7) * sx)
+                            macc = macc.addingProduct(m, ms)
+                        }
+                    }
                 }
                 putLanes(acc + macc, y + v * ldy + r, stride: 1, count: n, accumulate: accumulate)
                 r += n
@@ -208,29 +249,48 @@ func llvmPrefetch(_ p: UnsafeRawPointer, _ rw: Int32, _ locality: Int32, _ cache
                 let x1 = x0 + min(1, n - 1) * cols, x2 = x0 + min(2, n - 1) * cols, x3 = x0 + min(3, n - 1) * cols
                 let x4 = x0 + min(4, n - 1) * cols, x5 = x0 + min(5, n - 1) * cols, x6 = x0 + min(6, n - 1) * cols
                 let x7 = x0 + min(7, n - 1) * cols
+                // Activation sums of the eight rows (for K-quant mins).
+                let s0 = UnsafePointer(x.s + v0 * nb)
+                let s1 = s0 + min(1, n - 1) * nb, s2 = s0 + min(2, n - 1) * nb, s3 = s0 + min(3, n - 1) * nb
+                let s4 = s0 + min(4, n - 1) * nb, s5 = s0 + min(5, n - 1) * nb, s6 = s0 + min(6, n - 1) * nb
+                let s7 = s0 + min(7, n - 1) * nb
                 let gd = dT + g * nb, gs = sT + g * nb
                 // The first group fetches the next tile for all of them.
                 let ahead = g == 0 ? tile * rowBytes : 0
                 for r in t0..<t1 {
                     let row = w + r * rowBytes
                     var acc = F8(), macc = F8()
-                    for b in 0..<nb {
-                        let o = b * BB, xo = b * 32
+                    for sb in 0..<nsb {
+                        let o = sb * BB
                         var pf = 0
                         while pf < BB { prefetch(row + o + ahead + pf); pf += 64 }
-                        let q = B.quants(row + o)
-                        let p0 = _mm256_madd_epi16(B.mul(q, loadQ(x0 + xo)), ones)
-                        let p1 = _mm256_madd_epi16(B.mul(q, loadQ(x1 + xo)), ones)
-                        let p2 = _mm256_madd_epi16(B.mul(q, loadQ(x2 + xo)), ones)
-                        let p3 = _mm256_madd_epi16(B.mul(q, loadQ(x3 + xo)), ones)
-                        let p4 = _mm256_madd_epi16(B.mul(q, loadQ(x4 + xo)), ones)
-                        let p5 = _mm256_madd_epi16(B.mul(q, loadQ(x5 + xo)), ones)
-                        let p6 = _mm256_madd_epi16(B.mul(q, loadQ(x6 + xo)), ones)
-                        let p7 = _mm256_madd_epi16(B.mul(q, loadQ(x7 + xo)), ones)
-                        let dots = _mm256_cvtepi32_ps(laneSums8(p0, p1, p2, p3, p4, p5, p6, p7))
-                        let (d, m) = B.dm(row + o)
-                        acc = acc.addingProduct(dots, F8(repeating: d) * gd[b])
-                        if B.hasMin { macc = macc.addingProduct(F8(repeating: m), gs[b]) }
+                        let k = B.scales(row + o)
+                        let d = F8(repeating: B.d(k))
+                        for j in 0..<S {
+                            let b = sb * S + j, xo = b * 32
+                            let q = B.quants(row + o, j), f = B.factors(k, j)
+                            let p0 = _mm256_madd_epi16(B.mul(q, loadQ(x0 + xo)), f)
+                            let p1 = _mm256_madd_epi16(B.mul(q, loadQ(x1 + xo)), f)
+                            let p2 = _mm256_madd_epi16(B.mul(q, loadQ(x2 + xo)), f)
+                            let p3 = _mm256_madd_epi16(B.mul(q, loadQ(x3 + xo)), f)
+                            let p4 = _mm256_madd_epi16(B.mul(q, loadQ(x4 + xo)), f)
+                            let p5 = _mm256_madd_epi16(B.mul(q, loadQ(x5 + xo)), f)
+                            let p6 = _mm256_madd_epi16(B.mul(q, loadQ(x6 + xo)), f)
+                            let p7 = _mm256_madd_epi16(B.mul(q, loadQ(x7 + xo)), f)
+                            let dots = _mm256_cvtepi32_ps(laneSums8(p0, p1, p2, p3, p4, p5, p6, p7))
+                            acc = acc.addingProduct(dots, d * gd[b])
+                        }
+                        if B.hasMin {
+                            let m = F8(repeating: B.m(k))
+                            if S == 1 {
+                                macc = macc.addingProduct(m, gs[sb])
+                            } else {
+                                let mc = B.minCounts(k), so = sb * 8
+                                let ms = laneSumsF8(mc * load8(s0 + so), mc * load8(s1 + so), mc * load8(s2 + so), mc * load8(s3 + so),
+                                                   mc * load8(s4 + so), mc * load8(s5 + so), mc * load8(s6 + so), mc * load8(s7 + so))
+                                macc = macc.addingProduct(m, ms)
+                            }
+                        }
                     }
                     putLanes(acc + macc, y + v0 * ldy + r, stride: ldy, count: n, accumulate: accumulate)
                 }
@@ -238,14 +298,4 @@ func llvmPrefetch(_ p: UnsafeRawPointer, _ rw: Int32, _ locality: Int32, _ cache
             t0 = t1
         }
     }
-}
-
-/// d and m of `n` < 8 rows, the last repeated in the remaining lanes.
-@inline(__always) func dm8Clamped<B: Q8DotBlock>(_: B.Type, _ b: UnsafeRawPointer, _ stride: Int, _ n: Int) -> (d: F8, m: F8) {
-    var d = F8(), m = F8()
-    for k in 0..<8 {
-        let (dk, mk) = B.dm(b + min(k, n - 1) * stride)
-        d[k] = dk; m[k] = mk
-    }
-    return (d, m)
 }
