@@ -3,7 +3,7 @@ import _Builtin_intrinsics.intel
 // Integer dot products of 32-element weight blocks with 8-bit activation blocks (Q8Rows), as
 // llama.cpp computes decode matvecs on AVX2: vpmaddubsw multiplies unsigned weight bytes by signed
 // activation bytes into 16-bit pair sums (no overflow: 2·15·127 and 2·128·127 < 2¹⁵), vpmaddwd
-// widens them to 32 bits (times the sub-block's integer scales, if any).
+// widens them to 32 bits (times the sub-block's integer scales for K-quants, see Q8KQuants.swift).
 // Each 32-element (sub-)block's integer dot is exact; it enters an f32 accumulator once, times
 // d_w·d_x, and the min term of w = q·d + m adds m·(d_x·Σq_x) from the activation's block sum.
 // Error against f32 activations: each activation is rounded to 1/254 of its block's max |x|.
@@ -100,7 +100,7 @@ extension QuantType {
     /// Whether `q8MatVecRows` has an integer kernel for this weight type.
     public var hasQ8Kernel: Bool {
         switch self {
-        case .q4_0, .q4_1, .q8_0: return true
+        case .q4_0, .q4_1, .q8_0, .q4_K, .q5_K, .q6_K: return true
         default: return false
         }
     }
@@ -114,6 +114,9 @@ public func q8MatVecRows(_ type: QuantType, w: UnsafeRawPointer, rowBytes: Int, 
     case .q4_1: q8MatVec(Q8DotQ4_1.self, w, rowBytes, rowStart, rowEnd, x, nVec, y, ldy, accumulate)
     case .q4_0: q8MatVec(Q8DotQ4_0.self, w, rowBytes, rowStart, rowEnd, x, nVec, y, ldy, accumulate)
     case .q8_0: q8MatVec(Q8DotQ8_0.self, w, rowBytes, rowStart, rowEnd, x, nVec, y, ldy, accumulate)
+    case .q4_K: q8MatVec(Q8DotQ4_K.self, w, rowBytes, rowStart, rowEnd, x, nVec, y, ldy, accumulate)
+    case .q5_K: q8MatVec(Q8DotQ5_K.self, w, rowBytes, rowStart, rowEnd, x, nVec, y, ldy, accumulate)
+    case .q6_K: q8MatVec(Q8DotQ6_K.self, w, rowBytes, rowStart, rowEnd, x, nVec, y, ldy, accumulate)
     default: preconditionFailure("q8MatVecRows: no integer kernel for \(type)")
     }
 }

@@ -58,8 +58,9 @@ final class Q8KernelTests: XCTestCase {
         XCTAssertTrue((32..<64).allSatisfy { q8.qs[$0] == 0 })
     }
 
-    /// Random blocks with sane scales (and mins for Q4_1).
+    /// Random blocks with sane scales (and mins for Q4_1); K-quants as `kQuantWeights`.
     func weights(_ type: QuantType, rows: Int, cols: Int, _ rng: inout RNG) -> [UInt8] {
+        if type.blockSize == 256 { return kQuantWeights(type, rows: rows, cols: cols, &rng) }
         var w = (0..<(type.rowBytes(cols)! * rows)).map { _ in UInt8.random(in: 0...255, using: &rng) }
         for blk in 0..<(rows * cols / 32) {
             let off = blk * type.blockBytes
@@ -147,8 +148,8 @@ final class Q8KernelTests: XCTestCase {
     /// same bits as all of them together; accumulate adds onto Y.
     func testResultsIndependentOfBatchAndRowRange() {
         var rng = RNG(s: 5)
-        for type in [QuantType.q4_0, .q4_1, .q8_0] {
-            let rows = 29, cols = 64, nVec = 11
+        for type in [QuantType.q4_0, .q4_1, .q8_0, .q4_K, .q5_K, .q6_K] {
+            let rows = 29, cols = type.blockSize == 256 ? 512 : 64, nVec = 11
             let w = weights(type, rows: rows, cols: cols, &rng)
             let x = activations(rows: nVec, cols: cols, &rng)
             let all = Q8Rows()

@@ -1,0 +1,57 @@
+import XCTest
+@testable import FTXTensor
+
+/// The K-quant integer kernels against the float64 dot of the bit-exact dequantized weights
+/// (`dequantizeRow`, checked against gguf-py) with the dequantized 8-bit activations d_x·q_x.
+extension Q8KernelTests {
+    /// Random bytes for quants, scales and mins; finite f16 d (and dmin) of either sign.
+    func kQuantWeights(_ type: QuantType, rows: Int, cols: Int, _ rng: inout RNG) -> [UInt8] {
+        var w = (0..<(type.rowBytes(cols)! * rows)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        let halves = type == .q6_K ? [208] : [0, 2]
+        for blk in 0..<(rows * cols / 256) {
+            for at in halves {
+                let h = floatToHalf(Float.random(in: 1e-4...0.05, using: &rng) * (Bool.random(using: &rng) ? 1 : -1))
+                let off = blk * type.blockBytes + at
+                w[off] = UInt8(h & 0xff); w[off + 1] = UInt8(h >> 8)
+            }
+        }
+        return w
+    }
+
+    func testKQuantKernelsMatchFloat64Dot() {
+        var rng = RNG(s: 23)
+        for type in [QuantType.q4_K, .q5_K, .q6_K] {
+            for (cols, rows) in [(256, 37), (512, 5), (2304, 19)] {   // rows not multiples of 8
+                let w = weights(type, rows: rows, cols: cols, &rng)
+                let rb = type.rowBytes(cols)!, nb = cols / 32
+                var deq = [Float](repeating: 0, count: rows * cols)
+                w.withUnsafeBytes { wb in deq.withUnsafeMutableBufferPointer { db in
+                    for r in 0..<rows { dequantizeRow(type, wb.baseAddress! + r * rb, db.baseAddress! + r * cols, count: cols) }
+                } }
+                for nVec in 1...9 {   // 1–3: eight weight rows per step; 4–9: eight activation rows
+                    for accumulate in [false, true] {
+                        let x = activations(rows: nVec, cols: cols, &rng)
+                        let q8 = Q8Rows()
+                        q8.quantize(x, rows: nVec, cols: cols, ldx: cols)
+                        let y0 = (0..<(nVec * rows)).map { _ in accumulate ? Float.random(in: -1...1, using: &rng) : Float.nan }
+                        var y = y0
+                        run(type, w, cols: cols, rows: 0...(rows - 1), q8, nVec: nVec, ldy: rows, into: &y, accumulate: accumulate)
+                        for v in 0..<nVec {
+                            for r in 0..<rows {
+                                var dot = 0.0, scale = 0.0
+                                for c in 0..<cols {
+                                    let xd = Double(q8.d[v * nb + c / 32]) * Double(q8.qs[v * cols + c])
+                                    dot += Double(deq[r * cols + c]) * xd
+                                    scale += abs(Double(deq[r * cols + c]) * xd)
+                                }
+                                let base = accumulate ? Double(y0[v * rows + r]) : 0
+                                let tag = "\(type) cols \(cols) nVec \(nVec) accumulate \(accumulate) row \(r) vector \(v)"
+                                XCTAssertEqual(Double(y[v * rows + r]), base + dot, accuracy: 1e-5 * scale + 1e-7 * abs(base) + 1e-30, tag)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
