@@ -14,7 +14,7 @@ public enum MatmulMode: Sendable {
     /// f32 activations against the weight blocks: the reference numerics (scoring, prefill, training).
     case exact
     /// Activations quantized to 8-bit blocks of 32 and integer dot products, as llama.cpp decodes
-    /// (Q4_0, Q4_1, Q8_0 weights; other types stay exact). Logits move by ~1e-2 on SmolLM2.
+    /// (types with `hasQ8Kernel`; other types stay exact). Logits move by ~1e-2 on SmolLM2.
     case int8
 }
 
