@@ -326,5 +326,5 @@ final class HTTPHandler: ChannelInboundHandler {
         server.record(line)
     }
 
-    static func sha256(_ s: String) -> String { ObjectID(digest: SHA256.hash(data: Data(s.utf8))).hex }
+    static func sha256(_ s: String) -> String { Hex.encode(SHA256.hash(data: Data(s.utf8))) }
 }

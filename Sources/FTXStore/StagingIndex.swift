@@ -46,7 +46,7 @@ public struct StagingIndex: Sendable {
         lines.removeLast()
         let sumLine = lines.removeLast()
         let body = lines.joined(separator: "\n") + "\n"
-        let sum = ObjectID(digest: SHA256.hash(data: Data(body.utf8))).hex
+        let sum = Hex.encode(SHA256.hash(data: Data(body.utf8)))
         guard sumLine == "checksum \(sum)" else {
             throw StoreError.corruptIndex(path: path, reason: "checksum mismatch (file damaged or truncated)")
         }
@@ -71,7 +71,7 @@ public struct StagingIndex: Sendable {
             let e = entries[path]!
             s += "\(e.kind.rawValue) \(e.id.hex) \(e.size) \(e.mtimeNs) \(e.ctimeNs) \(e.inode) \(path)\n"
         }
-        let sum = ObjectID(digest: SHA256.hash(data: Data(s.utf8))).hex
+        let sum = Hex.encode(SHA256.hash(data: Data(s.utf8)))
         s += "checksum \(sum)\n"
         return Data(s.utf8)
     }

@@ -18,7 +18,7 @@ public enum TensorError: FTXError {
     }
     public var hint: String? {
         switch self {
-        case .unsupportedType: return "supported types: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K, Q6_K"
+        case .unsupportedType: return "supported types: " + QuantType.allCases.map(\.description).joined(separator: ", ")
         case .badShape: return nil
         }
     }

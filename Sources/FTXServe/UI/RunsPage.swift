@@ -81,7 +81,7 @@ extension UISite {
     /// words, the place, the hint.
     static func describe(_ error: Error) -> String {
         guard let e = error as? FTXError else { return "\(error)" }
-        return e.message + (e.location.map { " (\($0))" } ?? "") + (e.hint.map { "\n\($0)" } ?? "")
+        return e.description + (e.hint.map { "\n\($0)" } ?? "")   // as the CLI prints it, without "ftx: "
     }
 
     func runsPage(_ r: UIRequest) throws -> UIResponse {
