@@ -7,6 +7,9 @@ final class TokenizerCore: @unchecked Sendable {
     let types: [Tokenizer.TokenType]
     let scores: [Float]
     let tokenToID: [String: Int]
+    /// SentencePiece pieces by their exact bytes: String keys compare canonically equivalent
+    /// spellings as equal ("e\u{301}" would find "é"), SentencePiece and llama.cpp compare bytes.
+    private var pieceIDs: [[UInt8]: Int] = [:]
     let pre: PreTokenizer
     let addSpacePrefix: Bool
     /// (left << 32 | right) → (rank, merged id)
@@ -49,6 +52,7 @@ final class TokenizerCore: @unchecked Sendable {
                 if mergeRanks[key] == nil { mergeRanks[key] = (Int32(rank), Int32(mi)) }
             }
         case .sentencePiece:
+            for (i, t) in tokens.enumerated() where pieceIDs[Array(t.utf8)] == nil { pieceIDs[Array(t.utf8)] = i }
             for b in 0..<256 { byteIDs[b] = map[String(format: "<0x%02X>", b)] ?? -1 }
         }
     }
@@ -116,20 +120,23 @@ final class TokenizerCore: @unchecked Sendable {
         }.map(Int.init)
     }
 
-    /// SentencePiece BPE as llama.cpp does it: start from characters, repeatedly merge the adjacent
+    /// SentencePiece BPE as llama.cpp does it: start from code points (not grapheme clusters: a
+    /// zero-width joiner or combining mark is a symbol of its own), repeatedly merge the adjacent
     /// pair whose concatenation is the highest-scoring vocabulary entry; unknown pieces become bytes.
     private func encodeSPM(_ text: String, into ids: inout [Int]) {
-        var t = text.replacingOccurrences(of: " ", with: "▁")
-        if addSpacePrefix { t = "▁" + t }
+        guard !text.isEmpty else { return }
+        let space = Array("▁".utf8)
+        var symbols: [[UInt8]] = addSpacePrefix ? [space] : []
+        for c in text.unicodeScalars { symbols.append(c == " " ? space : Array(c.utf8)) }
         // The highest-scoring merge first, leftmost among equals; a NaN or -inf score never wins.
-        let syms = mergePairs(t.map { String($0) }) { l, r in
-            guard let id = tokenToID[l + r] else { return nil }
+        let syms = mergePairs(symbols) { l, r in
+            guard let id = pieceIDs[l + r] else { return nil }
             let s = id < scores.count ? scores[id] : 0
             return s > -.infinity ? (-Double(s), l + r) : nil
         }
         for s in syms {
-            if let id = tokenToID[s] { ids.append(id); continue }
-            for b in s.utf8 {
+            if let id = pieceIDs[s] { ids.append(id); continue }
+            for b in s {
                 let id = byteIDs[Int(b)]
                 if id >= 0 { ids.append(id) } else if let u = unknownID { ids.append(u) }
             }
