@@ -14,8 +14,9 @@ final class TokenizerCore: @unchecked Sendable {
     let addSpacePrefix: Bool
     /// (left << 32 | right) → (rank, merged id)
     private var mergeRanks: [UInt64: (Int32, Int32)] = [:]
-    /// Specials by first scalar, longest first.
-    private var specials: [UInt32: [([Unicode.Scalar], Int)]] = [:]
+    /// Specials by first scalar, longest first; `control` ones are matched only when parsing specials.
+    private var specials: [UInt32: [(scalars: [Unicode.Scalar], id: Int, control: Bool)]] = [:]
+    private var hasUserDefined = false
     private(set) var byteIDs = [Int](repeating: -1, count: 256)
     let unknownID: Int?
     private var cache: [String: [Int]] = [:]
@@ -37,10 +38,11 @@ final class TokenizerCore: @unchecked Sendable {
             let ty = self.types[i]
             if ty == .control || ty == .userDefined, !t.isEmpty {
                 let sc = Array(t.unicodeScalars)
-                specials[sc[0].value, default: []].append((sc, i))
+                specials[sc[0].value, default: []].append((sc, i, ty == .control))
+                hasUserDefined = hasUserDefined || ty == .userDefined
             }
         }
-        for k in specials.keys { specials[k]!.sort { $0.0.count > $1.0.count } }
+        for k in specials.keys { specials[k]!.sort { $0.scalars.count > $1.scalars.count } }
         switch kind {
         case .byteLevelBPE:
             for b in 0..<256 { byteIDs[b] = map[ByteLevel.encode([UInt8(b)])] ?? -1 }
@@ -57,16 +59,18 @@ final class TokenizerCore: @unchecked Sendable {
         }
     }
 
-    /// Splits text at special tokens (when parsing them) into specials and plain text runs.
+    /// Splits text into special tokens and plain text runs. User-defined tokens are always split
+    /// out, control tokens only when parsing specials (as Hugging Face tokenizers and llama.cpp do:
+    /// e.g. Qwen's `<tool_call>`, GPT-NeoX's runs of spaces).
     func segments(_ text: String, parseSpecial: Bool) -> [Segment] {
-        guard parseSpecial, !specials.isEmpty else { return [.text(text)] }
+        guard !specials.isEmpty, parseSpecial || hasUserDefined else { return [.text(text)] }
         let sc = Array(text.unicodeScalars)
         var out: [Segment] = []
         var start = 0, i = 0
         while i < sc.count {
             if let cands = specials[sc[i].value] {
                 var matched: (Int, Int)? = nil
-                for (pat, id) in cands where i + pat.count <= sc.count {
+                for (pat, id, control) in cands where i + pat.count <= sc.count && (parseSpecial || !control) {
                     var ok = true
                     for j in 1..<pat.count where sc[i + j] != pat[j] { ok = false; break }
                     if ok { matched = (pat.count, id); break }
