@@ -5,8 +5,8 @@ import FTXTestSupport
 
 /// The tokenizers against real vocabularies: llama.cpp's vocab-only GGUFs with the ids Hugging Face's
 /// tokenizers gave for each of their texts (`make vocab`). Compared as llama.cpp's
-/// tests/test-tokenizer-0.cpp does: no BOS or other added specials, specials in the text read as
-/// plain text, ids equal one for one.
+/// tests/test-tokenizer-0.cpp does: no BOS or other added specials, control tokens in the text read
+/// as plain text (user-defined ones still match), ids equal one for one.
 final class RealVocabularyTests: XCTestCase {
     /// Qwen2/2.5/3's 151k vocabulary (pre-tokenizer qwen2, NFC).
     func testQwen2() throws { try check("qwen2", pre: .qwen2) }
