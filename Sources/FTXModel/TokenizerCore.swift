@@ -7,12 +7,16 @@ final class TokenizerCore: @unchecked Sendable {
     let types: [Tokenizer.TokenType]
     let scores: [Float]
     let tokenToID: [String: Int]
+    /// SentencePiece pieces by their exact bytes: String keys compare canonically equivalent
+    /// spellings as equal ("e\u{301}" would find "é"), SentencePiece and llama.cpp compare bytes.
+    private var pieceIDs: [[UInt8]: Int] = [:]
     let pre: PreTokenizer
     let addSpacePrefix: Bool
     /// (left << 32 | right) → (rank, merged id)
     private var mergeRanks: [UInt64: (Int32, Int32)] = [:]
-    /// Specials by first scalar, longest first.
-    private var specials: [UInt32: [([Unicode.Scalar], Int)]] = [:]
+    /// Specials by first scalar, longest first; `control` ones are matched only when parsing specials.
+    private var specials: [UInt32: [(scalars: [Unicode.Scalar], id: Int, control: Bool)]] = [:]
+    private var hasUserDefined = false
     private(set) var byteIDs = [Int](repeating: -1, count: 256)
     let unknownID: Int?
     private var cache: [String: [Int]] = [:]
@@ -35,10 +39,11 @@ final class TokenizerCore: @unchecked Sendable {
             let ty = self.types[i]
             if ty == .control || ty == .userDefined, !t.isEmpty {
                 let sc = Array(t.unicodeScalars)
-                specials[sc[0].value, default: []].append((sc, i))
+                specials[sc[0].value, default: []].append((sc, i, ty == .control))
+                hasUserDefined = hasUserDefined || ty == .userDefined
             }
         }
-        for k in specials.keys { specials[k]!.sort { $0.0.count > $1.0.count } }
+        for k in specials.keys { specials[k]!.sort { $0.scalars.count > $1.scalars.count } }
         switch kind {
         case .byteLevelBPE:
             for b in 0..<256 { byteIDs[b] = map[ByteLevel.encode([UInt8(b)])] ?? -1 }
@@ -50,20 +55,23 @@ final class TokenizerCore: @unchecked Sendable {
                 if mergeRanks[key] == nil { mergeRanks[key] = (Int32(rank), Int32(mi)) }
             }
         case .sentencePiece:
+            for (i, t) in tokens.enumerated() where pieceIDs[Array(t.utf8)] == nil { pieceIDs[Array(t.utf8)] = i }
             for b in 0..<256 { byteIDs[b] = map[String(format: "<0x%02X>", b)] ?? -1 }
         }
     }
 
-    /// Splits text at special tokens (when parsing them) into specials and plain text runs.
+    /// Splits text into special tokens and plain text runs. User-defined tokens are always split
+    /// out, control tokens only when parsing specials (as Hugging Face tokenizers and llama.cpp do:
+    /// e.g. Qwen's `<tool_call>`, GPT-NeoX's runs of spaces).
     func segments(_ text: String, parseSpecial: Bool) -> [Segment] {
-        guard parseSpecial, !specials.isEmpty else { return [.text(text)] }
+        guard !specials.isEmpty, parseSpecial || hasUserDefined else { return [.text(text)] }
         let sc = Array(text.unicodeScalars)
         var out: [Segment] = []
         var start = 0, i = 0
         while i < sc.count {
             if let cands = specials[sc[i].value] {
                 var matched: (Int, Int)? = nil
-                for (pat, id) in cands where i + pat.count <= sc.count {
+                for (pat, id, control) in cands where i + pat.count <= sc.count && (parseSpecial || !control) {
                     var ok = true
                     for j in 1..<pat.count where sc[i + j] != pat[j] { ok = false; break }
                     if ok { matched = (pat.count, id); break }
@@ -117,20 +125,23 @@ final class TokenizerCore: @unchecked Sendable {
         }.map(Int.init)
     }
 
-    /// SentencePiece BPE as llama.cpp does it: start from characters, repeatedly merge the adjacent
+    /// SentencePiece BPE as llama.cpp does it: start from code points (not grapheme clusters: a
+    /// zero-width joiner or combining mark is a symbol of its own), repeatedly merge the adjacent
     /// pair whose concatenation is the highest-scoring vocabulary entry; unknown pieces become bytes.
     private func encodeSPM(_ text: String, into ids: inout [Int]) {
-        var t = text.replacingOccurrences(of: " ", with: "▁")
-        if addSpacePrefix { t = "▁" + t }
+        guard !text.isEmpty else { return }
+        let space = Array("▁".utf8)
+        var symbols: [[UInt8]] = addSpacePrefix ? [space] : []
+        for c in text.unicodeScalars { symbols.append(c == " " ? space : Array(c.utf8)) }
         // The highest-scoring merge first, leftmost among equals; a NaN or -inf score never wins.
-        let syms = mergePairs(t.map { String($0) }) { l, r in
-            guard let id = tokenToID[l + r] else { return nil }
+        let syms = mergePairs(symbols) { l, r in
+            guard let id = pieceIDs[l + r] else { return nil }
             let s = id < scores.count ? scores[id] : 0
             return s > -.infinity ? (-Double(s), l + r) : nil
         }
         for s in syms {
-            if let id = tokenToID[s] { ids.append(id); continue }
-            for b in s.utf8 {
+            if let id = pieceIDs[s] { ids.append(id); continue }
+            for b in s {
                 let id = byteIDs[Int(b)]
                 if id >= 0 { ids.append(id) } else if let u = unknownID { ids.append(u) }
             }

@@ -7,7 +7,8 @@ import Glibc
 /// Paths and helpers shared by every test target: the repository root, the reference fixtures
 /// committed under Tests/ (each with the script in scripts/ that regenerates it), the real SmolLM2
 /// model fetched by `make model`, scratch directories, and running the built `ftx` binary. Nothing
-/// here reads outside the repository except the model (FTX_SMOLLM2 or .cache/models).
+/// here reads outside the repository except the model (FTX_SMOLLM2 or .cache/models) and the vocabularies
+/// (.cache/vocab).
 public enum TestSupport {
     /// The package root (the directory holding Package.swift).
     public static let repoRoot: URL = {
@@ -40,13 +41,26 @@ public enum TestSupport {
     /// Path to SmolLM2-135M-Instruct Q4_1 (`make model`). Skips when absent, unless
     /// FTX_REQUIRE_MODEL=1 (as `make test` sets), where a missing model is a failure.
     public static func smolLM2Path(file: StaticString = #filePath, line: UInt = #line) throws -> String {
-        let env = ProcessInfo.processInfo.environment
-        let path = env["FTX_SMOLLM2"] ?? repoRoot.appendingPathComponent(".cache/models/SmolLM2-135M-Instruct.Q4_1.gguf").path
+        let path = ProcessInfo.processInfo.environment["FTX_SMOLLM2"]
+            ?? repoRoot.appendingPathComponent(".cache/models/SmolLM2-135M-Instruct.Q4_1.gguf").path
+        return try fetched(path, what: "SmolLM2 model", target: "model", file: file, line: line)
+    }
+
+    /// Path to llama.cpp's vocab-only GGUF `ggml-vocab-<name>.gguf` (`make vocab` puts it, with its
+    /// `.inp` texts and `.out` ids, in .cache/vocab). Skips or fails as `smolLM2Path` does.
+    public static func vocabularyPath(_ name: String, file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        let path = repoRoot.appendingPathComponent(".cache/vocab/ggml-vocab-\(name).gguf").path
+        return try fetched(path, what: "vocabulary \(name)", target: "vocab", file: file, line: line)
+    }
+
+    /// `path` when it exists; otherwise a skip naming the make target that fetches it, or a failure
+    /// under FTX_REQUIRE_MODEL=1.
+    static func fetched(_ path: String, what: String, target: String, file: StaticString, line: UInt) throws -> String {
         if FileManager.default.fileExists(atPath: path) { return path }
-        if env["FTX_REQUIRE_MODEL"] == "1" {
-            XCTFail("SmolLM2 model missing at \(path); run `make model`", file: file, line: line)
+        if ProcessInfo.processInfo.environment["FTX_REQUIRE_MODEL"] == "1" {
+            XCTFail("\(what) missing at \(path); run `make \(target)`", file: file, line: line)
         }
-        throw XCTSkip("SmolLM2 model not fetched (run `make model`)")
+        throw XCTSkip("\(what) not fetched (run `make \(target)`)")
     }
 
     /// A fresh empty directory, removed by the caller's tearDown or left in /tmp for inspection.

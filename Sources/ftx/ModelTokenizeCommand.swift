@@ -8,7 +8,8 @@ struct ModelTokenizeCommand: ParsableCommand {
         abstract: "Show the token ids and pieces of a text under a model's tokenizer.",
         discussion: reflow("""
         Special tokens written in the text (e.g. <|im_start|>) are parsed as specials unless
-        --no-special. No BOS is added.
+        --no-special; added tokens that are not special (e.g. Qwen's <tool_call>) always are, as in
+        Hugging Face tokenizers. No BOS is added.
 
         Examples:
           ftx tokenize -m SmolLM2-135M-Instruct.Q4_1.gguf "Hello world"
