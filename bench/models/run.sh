@@ -20,7 +20,7 @@ for kind in qwen2 llama3; do
     PYTHONPATH=$LLAMA_CPP/gguf-py "$PY" bench/models/make_random.py "$LLAMA_CPP/models" "$OUT" "$kind"
   fi
   if [ "${FORCE:-0}" = 1 ] || [ ! -f "$q" ]; then
-    LD_LIBRARY_PATH=$BIN "$BIN/llama-quantize" "$f16" "$q" Q4_K_M 2 > "$OUT/$kind-quantize.log"
+    LD_LIBRARY_PATH=$BIN "$BIN/llama-quantize" "$f16" "$q" Q4_K_M 2 > "$OUT/$kind-quantize.log" 2>&1
     tail -3 "$OUT/$kind-quantize.log"
   fi
 done
