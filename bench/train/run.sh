@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Training benchmark: ftx vs PyTorch+PEFT on CPU, same GGUF, same data, same hyper-parameters.
-# SmolLM2-135M, batch 8 x 256 tokens, LoRA r=8 alpha=16 on all 7 projections, 2 threads.
+# Usage: bench/train/run.sh [--model FILE|DIR]: a GGUF or Hugging Face folder ftx supports (default
+# SmolLM2-135M Q4_1). Batch 8 x 256 tokens, LoRA r=8 alpha=16 on all 7 projections, 2 threads.
 # Prints tokens/s, peak RSS, MFU (vs sgemm measured here) and both loss curves. Run it on a quiet
 # machine: the peers run one after another, so load from other work skews the ratios (an MFU above
 # 100% means the sgemm figure was taken at a busier moment).
@@ -12,12 +13,24 @@ cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 FTX_BIN=${FTX_BIN:-$ROOT/.build/release/ftx}
 MODEL=${FTX_SMOLLM2:-$ROOT/.cache/models/SmolLM2-135M-Instruct.Q4_1.gguf}
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --model) MODEL=$(realpath "$2"); shift 2 ;;
+    *) echo "usage: $0 [--model FILE|DIR]" >&2; exit 2 ;;
+  esac
+done
 STEPS=${STEPS:-6}; THREADS=${THREADS:-2}
 PY=${VENV:-$ROOT/.cache/venv}/bin/python
 WORK=$(mktemp -d /tmp/ftx-bench-train.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT  # adapters and logs of every run: large and of no use afterwards
 [ -x "$FTX_BIN" ] || { echo "build first: swift build -c release" >&2; exit 2; }
-[ -f "$MODEL" ] || { echo "model missing: make model" >&2; exit 2; }
+[ -e "$MODEL" ] || { echo "model missing: $MODEL (make model, or bench/models/run.sh)" >&2; exit 2; }
+if [ "${SKIP_TORCH:-0}" != 1 ] && ! "$PY" -c "import torch, transformers, peft, gguf" 2>/dev/null; then
+  python3 -m venv "$(dirname "$(dirname "$PY")")"
+  "$PY" -m pip install --quiet -r bench/train/requirements.txt
+fi
+SHAPE=$("$PY" bench/train/model_shape.py "$MODEL")
+echo "model: $MODEL   threads: $THREADS   load: $(cut -d' ' -f1-3 /proc/loadavg)"
 python3 bench/train/make_data.py "$WORK/train.jsonl" $((STEPS * 8))
 
 SGEMM=$(OPENBLAS_NUM_THREADS=$THREADS OMP_NUM_THREADS=$THREADS "$PY" bench/train/sgemm.py 2>/dev/null || OPENBLAS_NUM_THREADS=$THREADS python3 bench/train/sgemm.py)
@@ -65,21 +78,21 @@ else
   T='{"tokens_per_s": 0, "losses": []}'; TRSS=0
 fi
 
-python3 - "$Q" "$F" "$T" "$QRSS" "$FRSS" "$TRSS" "$SGEMM" "$THREADS" "${QLORA_CKPT:-false}" <<'PY'
+python3 - "$Q" "$F" "$T" "$QRSS" "$FRSS" "$TRSS" "$SGEMM" "$THREADS" "${QLORA_CKPT:-false}" "$SHAPE" <<'PY'
 import json, sys
 q, f, t = (json.loads(x) for x in sys.argv[1:4])
 qrss, frss, trss = (int(x) / 1024 for x in sys.argv[4:7])
 sgemm = float(sys.argv[7])
 # Model FLOPs per token (LoRA: forward 2N + input-gradient 2N; frozen weights get no weight gradient;
-# recomputation not counted), N = matmul weights of SmolLM2-135M incl. the tied head; attention QK/PV.
-L, d, q_, kv, ff, V, T = 30, 576, 576, 192, 1536, 49152, 256
-N = L * (d * q_ + 2 * d * kv + q_ * d + 3 * d * ff) + V * d
-attn = L * 2 * 2 * T * q_
+# recomputation not counted), N = matmul weights of the model incl. the head (model_shape.py); attention QK/PV.
+shape, T = json.loads(sys.argv[10]), 256
+N = shape["matmul_params"]
+attn = shape["layers"] * 2 * 2 * T * shape["q_width"]
 flops_tok = 2 * (2 * N + attn)
 def mfu(tps): return 100 * tps * flops_tok / (sgemm * 1e9)
 print(f"sgemm ({sys.argv[8]} threads, 2048^3 f32): {sgemm:.1f} GFLOP/s; model FLOPs/token (fwd + input-grad): {flops_tok / 1e6:.0f} M")
 print(f"{'':22}{'tok/s':>10}{'peak RSS MB':>14}{'MFU %':>8}")
-print(f"{'ftx QLoRA (Q4_1' + (', ckpt)' if sys.argv[9] == 'true' else ')'):22}{q['tps']:>10.1f}{qrss:>14.0f}{mfu(q['tps']):>8.1f}")
+print(f"{'ftx QLoRA (quant' + (', ckpt)' if sys.argv[9] == 'true' else ')'):22}{q['tps']:>10.1f}{qrss:>14.0f}{mfu(q['tps']):>8.1f}")
 print(f"{'ftx LoRA (f32 base)':22}{f['tps']:>10.1f}{frss:>14.0f}{mfu(f['tps']):>8.1f}")
 if t["tokens_per_s"]:
     print(f"{'PyTorch+PEFT (f32)':22}{t['tokens_per_s']:>10.1f}{trss:>14.0f}{mfu(t['tokens_per_s']):>8.1f}")
@@ -88,3 +101,4 @@ if t["tokens_per_s"]:
 print("loss per step:")
 print("  ftx QLoRA :", q["losses"]); print("  ftx f32   :", f["losses"]); print("  torch     :", [round(x, 4) for x in t["losses"]])
 PY
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
