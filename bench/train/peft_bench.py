@@ -14,11 +14,11 @@ torch.set_num_threads(threads)
 torch.manual_seed(0)
 if os.path.isdir(gguf):  # a Hugging Face checkpoint folder
     tok = AutoTokenizer.from_pretrained(gguf)
-    model = AutoModelForCausalLM.from_pretrained(gguf, torch_dtype=torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(gguf, dtype=torch.float32)
 else:
     d, f = os.path.dirname(os.path.abspath(gguf)), os.path.basename(gguf)
     tok = AutoTokenizer.from_pretrained(d, gguf_file=f)
-    model = AutoModelForCausalLM.from_pretrained(d, gguf_file=f, torch_dtype=torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(d, gguf_file=f, dtype=torch.float32)
 model = get_peft_model(model, LoraConfig(r=8, lora_alpha=16, lora_dropout=0.0, task_type="CAUSAL_LM",
                                          target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]))
 texts = [json.loads(l)["text"] for l in open(data)]
