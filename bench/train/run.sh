@@ -7,7 +7,7 @@
 # 100% means the sgemm figure was taken at a busier moment).
 # Env: FTX_BIN (release ftx), FTX_SMOLLM2 (model), STEPS (default 6), THREADS (default 2),
 #      VENV (python with torch/transformers/peft/gguf; default .cache/venv), SKIP_TORCH=1,
-#      QLORA_CKPT (gradient checkpointing for the QLoRA run; default false).
+#      QLORA_CKPT (gradient checkpointing for the QLoRA run; default false), SKIP_QLORA=1 (LoRA only).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
@@ -56,7 +56,7 @@ threads: $THREADS
 YAML
   /usr/bin/time -f "%M" -o "$WORK/$1.rss" "$FTX_BIN" train -c "$WORK/$1.yaml" --no-progress >/dev/null
 }
-run_ftx qlora ${QLORA_CKPT:-false}
+[ "${SKIP_QLORA:-0}" = 1 ] || run_ftx qlora ${QLORA_CKPT:-false}
 run_ftx lora false
 
 summ() {  # steady-state tok/s (steps after the first) and losses from a train log
@@ -68,8 +68,9 @@ tps = sum(r["tokens"] for r in steady) / sum(r["tokens"] / r["tokens_per_s"] for
 print(json.dumps({"tps": tps, "losses": [round(r["loss"], 4) for r in rows]}))
 PY
 }
-Q=$(summ "$WORK/out-qlora/train_log.jsonl"); F=$(summ "$WORK/out-lora/train_log.jsonl")
-QRSS=$(cat "$WORK/qlora.rss"); FRSS=$(cat "$WORK/lora.rss")
+F=$(summ "$WORK/out-lora/train_log.jsonl"); FRSS=$(cat "$WORK/lora.rss")
+if [ "${SKIP_QLORA:-0}" = 1 ]; then Q='{"tps": 0, "losses": []}'; QRSS=0
+else Q=$(summ "$WORK/out-qlora/train_log.jsonl"); QRSS=$(cat "$WORK/qlora.rss"); fi
 
 if [ "${SKIP_TORCH:-0}" != 1 ]; then
   /usr/bin/time -f "%M" -o "$WORK/torch.rss" "$PY" bench/train/peft_bench.py "$MODEL" "$WORK/train.jsonl" "$STEPS" "$THREADS" > "$WORK/torch.json"
@@ -92,12 +93,14 @@ flops_tok = 2 * (2 * N + attn)
 def mfu(tps): return 100 * tps * flops_tok / (sgemm * 1e9)
 print(f"sgemm ({sys.argv[8]} threads, 2048^3 f32): {sgemm:.1f} GFLOP/s; model FLOPs/token (fwd + input-grad): {flops_tok / 1e6:.0f} M")
 print(f"{'':22}{'tok/s':>10}{'peak RSS MB':>14}{'MFU %':>8}")
-print(f"{'ftx QLoRA (quant' + (', ckpt)' if sys.argv[9] == 'true' else ')'):22}{q['tps']:>10.1f}{qrss:>14.0f}{mfu(q['tps']):>8.1f}")
+if q["tps"]:
+    print(f"{'ftx QLoRA (quant' + (', ckpt)' if sys.argv[9] == 'true' else ')'):22}{q['tps']:>10.1f}{qrss:>14.0f}{mfu(q['tps']):>8.1f}")
 print(f"{'ftx LoRA (f32 base)':22}{f['tps']:>10.1f}{frss:>14.0f}{mfu(f['tps']):>8.1f}")
 if t["tokens_per_s"]:
     print(f"{'PyTorch+PEFT (f32)':22}{t['tokens_per_s']:>10.1f}{trss:>14.0f}{mfu(t['tokens_per_s']):>8.1f}")
     print(f"ratio tok/s  ftx QLoRA / torch: {q['tps'] / t['tokens_per_s']:.2f}x   ftx f32 / torch: {f['tps'] / t['tokens_per_s']:.2f}x   (target >= 1.5x)")
-    print(f"ratio RSS    ftx QLoRA / torch: {qrss / trss:.2f}   (target <= 0.25)")
+    if qrss:
+        print(f"ratio RSS    ftx QLoRA / torch: {qrss / trss:.2f}   (target <= 0.25)")
 print("loss per step:")
 print("  ftx QLoRA :", q["losses"]); print("  ftx f32   :", f["losses"]); print("  torch     :", [round(x, 4) for x in t["losses"]])
 PY
