@@ -98,7 +98,8 @@ if q["tps"]:
 print(f"{'ftx LoRA (f32 base)':22}{f['tps']:>10.1f}{frss:>14.0f}{mfu(f['tps']):>8.1f}")
 if t["tokens_per_s"]:
     print(f"{'PyTorch+PEFT (f32)':22}{t['tokens_per_s']:>10.1f}{trss:>14.0f}{mfu(t['tokens_per_s']):>8.1f}")
-    print(f"ratio tok/s  ftx QLoRA / torch: {q['tps'] / t['tokens_per_s']:.2f}x   ftx f32 / torch: {f['tps'] / t['tokens_per_s']:.2f}x   (target >= 1.5x)")
+    qr = f"ftx QLoRA / torch: {q['tps'] / t['tokens_per_s']:.2f}x   " if q["tps"] else ""
+    print(f"ratio tok/s  {qr}ftx f32 / torch: {f['tps'] / t['tokens_per_s']:.2f}x   (target >= 1.5x)")
     if qrss:
         print(f"ratio RSS    ftx QLoRA / torch: {qrss / trss:.2f}   (target <= 0.25)")
 print("loss per step:")
