@@ -1,23 +1,44 @@
 #!/usr/bin/env bash
-# Engine benchmark: ftx vs llama.cpp (llama-cpp-python 0.3.36) on SmolLM2-135M-Instruct Q4_1, 2 threads.
+# Engine benchmark: ftx vs llama.cpp (llama-cpp-python 0.3.36), same model, 2 threads.
 # Prints both sides' prefill / decode / batched-generation tokens per second and the ratios.
+# Usage: bench/engine/run.sh [--model FILE|DIR]   (default SmolLM2-135M-Instruct Q4_1, or FTX_SMOLLM2)
+# Any model ftx runs: a GGUF, or a Hugging Face folder, which llama.cpp gets converted to an F16 GGUF
+# by its convert_hf_to_gguf.py (ftx reads the folder in the checkpoint's own dtype).
+# Env: THREADS (2), FTX_BIN (skips the build), BENCH_VENV (python venv with llama_cpp; installed into
+#      .cache/bench-venv when missing), CONVERT_PY (python with torch/transformers for the conversion).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 MODEL="${FTX_SMOLLM2:-.cache/models/SmolLM2-135M-Instruct.Q4_1.gguf}"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --model) MODEL="$2"; shift 2 ;;
+    *) echo "usage: $0 [--model FILE|DIR]" >&2; exit 2 ;;
+  esac
+done
 THREADS="${THREADS:-2}"
-VENV=.cache/bench-venv
-[ -f "$MODEL" ] || { echo "model missing: $MODEL (run make model)"; exit 2; }
+VENV=${BENCH_VENV:-.cache/bench-venv}
+[ -e "$MODEL" ] || { echo "model missing: $MODEL (run make model, or bench/models/run.sh)"; exit 2; }
 if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import llama_cpp" 2>/dev/null; then
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q cmake ninja numpy
   CMAKE_ARGS="-DGGML_NATIVE=ON" "$VENV/bin/pip" install -q llama-cpp-python==0.3.36
 fi
-# Same flags as `make build`, so the build products are shared.
-swift build -c release -Xswiftc -enable-testing --product ftx >/dev/null
-FTX=.build/release/ftx
-echo "model: $MODEL   threads: $THREADS"
-ours=$("$FTX" model bench -m "$MODEL" --threads "$THREADS" --json)
-peer=$(OMP_NUM_THREADS="$THREADS" "$VENV/bin/python" bench/engine/llamacpp_bench.py "$MODEL" "$THREADS")
+PEER_MODEL=$MODEL
+if [ -d "$MODEL" ]; then  # a Hugging Face folder: llama.cpp reads only GGUF
+  LLAMA_CPP=${LLAMA_CPP_DIR:-.cache/bench-serve/llama_cpp_python-0.3.36/vendor/llama.cpp}
+  PEER_MODEL=$(mktemp /tmp/ftx-bench-engine.XXXXXX.gguf)
+  trap 'rm -f "$PEER_MODEL"' EXIT
+  PYTHONPATH=$LLAMA_CPP/gguf-py "${CONVERT_PY:-.cache/venv/bin/python}" "$LLAMA_CPP/convert_hf_to_gguf.py" \
+    "$MODEL" --outtype f16 --outfile "$PEER_MODEL" >/dev/null 2>&1
+fi
+if [ -z "${FTX_BIN:-}" ]; then
+  # Same flags as `make build`, so the build products are shared.
+  swift build -c release -Xswiftc -enable-testing --product ftx >/dev/null
+  FTX_BIN=.build/release/ftx
+fi
+echo "model: $MODEL   threads: $THREADS   load: $(cut -d' ' -f1-3 /proc/loadavg)"
+ours=$("$FTX_BIN" model bench -m "$MODEL" --threads "$THREADS" --json)
+peer=$(OMP_NUM_THREADS="$THREADS" "$VENV/bin/python" bench/engine/llamacpp_bench.py "$PEER_MODEL" "$THREADS")
 python3 - "$ours" "$peer" <<'PY'
 import json, sys
 o, p = json.loads(sys.argv[1]), json.loads(sys.argv[2])
@@ -28,3 +49,4 @@ for name, k, target in rows:
     r = o[k] / p[k]
     print(f"{name:62} {o[k]:10.1f} {p[k]:10.1f} {r:6.2f}x {target:6.1f}x {'ok' if r >= target else 'BELOW'}")
 PY
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""PyTorch + PEFT peer for bench/train: the same GGUF (dequantized to f32 by transformers), LoRA
+"""PyTorch + PEFT peer for bench/train: the same model, a GGUF (dequantized to f32 by transformers'
+GGUF loader, which uses gguf-py and un-permutes llama's q/k) or a Hugging Face folder (read in f32), LoRA
 r=8/alpha=16 on all 7 projections, batch 8 x 256 of the same texts in the same order, AdamW with
 the same hyper-parameters, N steps on CPU. Prints one JSON line: tokens_per_s, losses, peak_rss."""
 import json, os, resource, sys, time
@@ -11,9 +12,13 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 gguf, data, steps, threads = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 torch.set_num_threads(threads)
 torch.manual_seed(0)
-d, f = os.path.dirname(os.path.abspath(gguf)), os.path.basename(gguf)
-tok = AutoTokenizer.from_pretrained(d, gguf_file=f)
-model = AutoModelForCausalLM.from_pretrained(d, gguf_file=f, torch_dtype=torch.float32)
+if os.path.isdir(gguf):  # a Hugging Face checkpoint folder
+    tok = AutoTokenizer.from_pretrained(gguf)
+    model = AutoModelForCausalLM.from_pretrained(gguf, dtype=torch.float32)
+else:
+    d, f = os.path.dirname(os.path.abspath(gguf)), os.path.basename(gguf)
+    tok = AutoTokenizer.from_pretrained(d, gguf_file=f)
+    model = AutoModelForCausalLM.from_pretrained(d, gguf_file=f, dtype=torch.float32)
 model = get_peft_model(model, LoraConfig(r=8, lora_alpha=16, lora_dropout=0.0, task_type="CAUSAL_LM",
                                          target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]))
 texts = [json.loads(l)["text"] for l in open(data)]
