@@ -25,7 +25,7 @@ public struct Tokenizer: @unchecked Sendable {
     public var scores: [Float] { core.scores }
     /// The merges in use ("a b", by rank): those whose parts and result are in the vocabulary.
     public var merges: [String] {
-        core.mergeRankTable.sorted { $0.value.0 < $1.value.0 }.map { core.tokens[Int($0.key >> 32)] + " " + core.tokens[Int($0.key & 0xFFFF_FFFF)] }
+        core.mergeRanks.sorted { $0.value.0 < $1.value.0 }.map { core.tokens[Int($0.key >> 32)] + " " + core.tokens[Int($0.key & 0xFFFF_FFFF)] }
     }
 
     init(core: TokenizerCore, bosID: Int?, eosID: Int?, addBOS: Bool) {

@@ -13,7 +13,7 @@ final class TokenizerCore: @unchecked Sendable {
     let pre: PreTokenizer
     let addSpacePrefix: Bool
     /// (left << 32 | right) → (rank, merged id)
-    private var mergeRanks: [UInt64: (Int32, Int32)] = [:]
+    private(set) var mergeRanks: [UInt64: (Int32, Int32)] = [:]
     /// Specials by first scalar, longest first; `control` ones are matched only when parsing specials.
     private var specials: [UInt32: [(scalars: [Unicode.Scalar], id: Int, control: Bool)]] = [:]
     private var hasUserDefined = false
@@ -23,7 +23,6 @@ final class TokenizerCore: @unchecked Sendable {
     private let lock = NSLock()
 
     enum Segment { case special(Int), text(String) }
-    var mergeRankTable: [UInt64: (Int32, Int32)] { mergeRanks }
 
     init(kind: Tokenizer.Kind, tokens: [String], types: [Tokenizer.TokenType], scores: [Float], merges: [String],
          pre: PreTokenizer, addSpacePrefix: Bool) {
