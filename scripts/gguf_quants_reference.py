@@ -9,7 +9,7 @@ the reference; ftx must match it bit for bit.
 Writes, per type T in q4_0, q4_k, q6_k, q5_0, q5_1, q2_k, q3_k, q5_k:
   T.blocks.bin   the raw blocks, as they sit in a GGUF tensor
   T.f32.bin      gguf-py's output, little-endian float32
-and, for the quantizers of the GGUFs ftx writes (Q in q8_0, q4_1):
+and, for the quantizers of the GGUFs ftx writes (Q in q8_0, q4_1, q5_0; Q4_K: ggml_quantize_reference.py):
   Q.quantize-in.f32.bin     48 rows of 32 values (zero, constant, two-valued and random blocks)
   Q.quantize-out.blocks.bin gguf-py's `gguf.quants.quantize` of them
 
@@ -62,7 +62,7 @@ def main():
         out.tofile(os.path.join(OUT, f"{name}.f32.bin"))
         print(f"{name}: {BLOCKS} blocks of {block_bytes} bytes -> {out.size} values")
     # Quantization (the GGUFs ftx writes): rows of every kind of block through gguf-py's quantize.
-    for name, qt in {"q8_0": QT.Q8_0, "q4_1": QT.Q4_1}.items():
+    for name, qt in {"q8_0": QT.Q8_0, "q4_1": QT.Q4_1, "q5_0": QT.Q5_0}.items():
         x = rng.standard_normal((BLOCKS, 32)).astype(np.float32) * rng.choice([1e-3, 0.05, 1, 30], size=(BLOCKS, 1)).astype(np.float32)
         x[0] = 0                      # an all-zero block (d = 0)
         x[1] = 0.25                   # a constant block

@@ -98,7 +98,7 @@ public struct BaseRegistry {
     }
 
     /// Registers a Hugging Face checkpoint folder: ftx writes it as a GGUF (projections in their
-    /// own dtype, or `quantize`d to Q8_0/Q4_1) and stores that file as the base, so the base id is
+    /// own dtype, or `quantize`d to Q8_0/Q4_1/Q4_K) and stores that file as the base, so the base id is
     /// the content id of what is stored. The commit records the folder and each of its files'
     /// SHA-256 (`base-source`, `base-source-files`) for provenance.
     @discardableResult

@@ -33,15 +33,16 @@ struct RunBaseCommand: ParsableCommand {
             abstract: "Register a base model: a GGUF file, or a Hugging Face checkpoint folder (stored as a GGUF ftx writes).",
             discussion: reflow("""
             A checkpoint folder (config.json, *.safetensors, tokenizer.json) is written as a GGUF that \
-            llama.cpp also loads, in the checkpoint's own dtype or, with --quantize, as Q8_0 or Q4_1; that \
-            file is the stored base, and the record keeps each source file's SHA-256.
+            llama.cpp also loads, in the checkpoint's own dtype or, with --quantize, as Q8_0, Q4_1 or Q4_K \
+            (rows that are not whole 256-value blocks fall back to Q5_0, as llama.cpp does); that file is \
+            the stored base, and the record keeps each source file's SHA-256.
 
             Examples:
               ftx base add models/SmolLM2-135M-Instruct.Q4_1.gguf
               ftx base add ./Qwen2.5-0.5B-Instruct/ --quantize q8_0 --name qwen
             """))
         @Argument(help: "The .gguf file or checkpoint folder.") var file: String
-        @Option(help: "For a checkpoint folder: store the projections as q8_0 or q4_1 (default: the checkpoint's dtype).")
+        @Option(help: "For a checkpoint folder: store the projections as q8_0, q4_1 or q4_k (default: the checkpoint's dtype).")
         var quantize: String?
         @Option(help: "Name to refer to it by (default: general.basename from the GGUF metadata, else the file name without .gguf).")
         var name: String?
@@ -57,7 +58,7 @@ struct RunBaseCommand: ParsableCommand {
                 var q: GGUFModelExport.Quantization?
                 if let quantize {
                     guard let t = GGUFModelExport.Quantization(rawValue: quantize.lowercased()) else {
-                        throw ValidationError("--quantize \(quantize): choose q8_0 or q4_1")
+                        throw ValidationError("--quantize \(quantize): choose one of " + GGUFModelExport.Quantization.allCases.map(\.rawValue).joined(separator: ", "))
                     }
                     q = t
                 }

@@ -65,11 +65,13 @@ final class HFCheckpointCLITests: XCTestCase {
         XCTAssertEqual(a.stdout, b.stdout, "the same folder gives the same stored bytes")
         let q = try ftx(["base", "add", dir, "--name", "tq8", "--quantize", "q8_0", "--json"])
         XCTAssertEqual(q.status, 0, q.stderr)
-        let ids = try [a, q].map { (try JSONSerialization.jsonObject(with: Data($0.stdout.utf8)) as! [String: Any])["id"] as! String }
-        XCTAssertNotEqual(ids[0], ids[1])
+        let k = try ftx(["base", "add", dir, "--name", "tq4k", "--quantize", "q4_k", "--json"])
+        XCTAssertEqual(k.status, 0, k.stderr)
+        let ids = try [a, q, k].map { (try JSONSerialization.jsonObject(with: Data($0.stdout.utf8)) as! [String: Any])["id"] as! String }
+        XCTAssertEqual(Set(ids).count, 3)
         let bad = try ftx(["base", "add", dir, "--quantize", "q2_k"])
         XCTAssertEqual(bad.status, 2, bad.stderr)
-        XCTAssertTrue(bad.stderr.contains("choose q8_0 or q4_1"), bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("choose one of q8_0, q4_1, q4_k"), bad.stderr)
         let fixtures = TestSupport.repoRoot.appendingPathComponent("Tests/FTXTrainTests/Fixtures/task").path
         let cfg = TrainBaseCLITests.config(base: "tq8", fixtures: fixtures)
             .replacingOccurrences(of: "max_seq_length: 96", with: "max_seq_length: 256\nlong_sequences: truncate")

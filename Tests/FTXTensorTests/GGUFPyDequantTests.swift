@@ -32,12 +32,14 @@ final class GGUFPyDequantTests: XCTestCase {
     func testQ3_KMatchesGGUFPy() throws { try check(.q3_K, "q3_k") }
     func testQ5_KMatchesGGUFPy() throws { try check(.q5_K, "q5_k") }
 
-    /// ftx's Q8_0 and Q4_1 quantizers (for the GGUFs it writes) give gguf-py's bytes, bit for bit.
+    /// ftx's quantizers (for the GGUFs it writes) give the reference's bytes, bit for bit.
     func testQuantizersMatchGGUFPy() throws {
-        for (type, name) in [(QuantType.q8_0, "q8_0"), (.q4_1, "q4_1")] {
+        // Q8_0, Q4_1 and Q5_0 against gguf-py's quantizers; Q4_K against ggml's C one
+        // (scripts/ggml_quantize_reference.py), which gguf-py lacks.
+        for (type, name) in [(QuantType.q8_0, "q8_0"), (.q4_1, "q4_1"), (.q5_0, "q5_0"), (.q4_K, "q4_k")] {
             let x = try TestSupport.float32s(TestSupport.fixture("FTXTensorTests/Fixtures/gguf_quants/\(name).quantize-in.f32.bin"))
             let want = try Data(contentsOf: TestSupport.fixture("FTXTensorTests/Fixtures/gguf_quants/\(name).quantize-out.blocks.bin"))
-            XCTAssertEqual(x.count, 48 * 32)
+            XCTAssertEqual(x.count, 48 * type.blockSize)
             let got = x.withUnsafeBufferPointer { Quantize.row($0.baseAddress!, count: x.count, as: type) }
             XCTAssertEqual(got.map { Data($0) }, want, name)
         }

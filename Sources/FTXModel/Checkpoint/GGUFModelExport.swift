@@ -4,13 +4,23 @@ import FTXTensor
 
 /// A loaded model written as a GGUF that llama.cpp reads (`ftx base add DIR`): the family's
 /// hyper-parameter keys, the tokenizer and chat template, and every tensor under llama.cpp's names,
-/// projections in their own type (F32/F16/BF16 as a checkpoint holds them) or quantized to Q8_0 or
-/// Q4_1; norms, biases and RoPE factors stay F32. q/k rows are already in GGUF order in memory.
+/// projections in their own type (F32/F16/BF16 as a checkpoint holds them) or quantized to Q8_0,
+/// Q4_1 or Q4_K; norms, biases and RoPE factors stay F32. q/k rows are already in GGUF order in memory.
 public enum GGUFModelExport {
     /// The block types projections can be quantized to when written.
     public enum Quantization: String, CaseIterable, Sendable {
-        case q8_0, q4_1
-        var type: QuantType { self == .q8_0 ? .q8_0 : .q4_1 }
+        case q8_0, q4_1, q4_k
+
+        /// The type a matrix with rows of `width` values is written in: Q4_K needs rows of whole
+        /// 256-value blocks, and falls back to Q5_0 as llama.cpp's quantizer does (Qwen2-0.5B's
+        /// 896-wide rows); nil when no block fits (the matrix keeps its own type).
+        func type(forRowWidth width: Int) -> QuantType? {
+            switch self {
+            case .q8_0: return width % 32 == 0 ? .q8_0 : nil
+            case .q4_1: return width % 32 == 0 ? .q4_1 : nil
+            case .q4_k: return width % 256 == 0 ? .q4_K : width % 32 == 0 ? .q5_0 : nil
+            }
+        }
     }
 
     public static func write(_ model: LlamaModel, name: String, quantize: Quantization?, to path: String) throws {
@@ -39,9 +49,9 @@ public enum GGUFModelExport {
 
         func matrix(_ n: String, _ l: LinearWeight) throws {
             var type = l.type, bytes: [UInt8] = []
-            if let q = quantize?.type, l.inFeatures % 32 == 0 {
+            if let q = quantize?.type(forRowWidth: l.inFeatures) {
                 type = q
-                bytes.reserveCapacity(l.outFeatures * (l.inFeatures / 32) * q.blockBytes)
+                bytes.reserveCapacity(l.outFeatures * (l.inFeatures / q.blockSize) * q.blockBytes)
                 var row = [Float](repeating: 0, count: l.inFeatures)
                 for r in 0..<l.outFeatures {
                     try row.withUnsafeMutableBufferPointer { buf in
