@@ -45,7 +45,7 @@ export FTX_OPENAI_PYTHON := $(abspath $(OPENAI_VENV))/bin/python
 # The `ftx ui` browser tests drive Debian's chromium with selenium (Tests/UISupport/browser.py).
 export FTX_SELENIUM_PYTHON := $(abspath $(SELENIUM_VENV))/bin/python
 
-.PHONY: deps build test demo bench model vocab moto openai selenium references references-arch clean fuzz fuzz-build fuzz-seeds fuzz-replay
+.PHONY: deps build test test-build demo bench model vocab moto openai selenium references references-arch clean fuzz fuzz-build fuzz-seeds fuzz-replay
 
 ## deps: install the system libraries that are missing (apt-get; runs `apt-get update` first when needed)
 deps:
@@ -104,9 +104,14 @@ build: deps
 ## the fuzz targets; the sanitized fuzz build itself is `make fuzz`, not part of test (it recompiles
 ## everything with ASan: far over CI's minutes). FTX_REQUIRE_BROWSER=1 turns a missing chromium or
 ## selenium into a failure of the `ftx ui` browser tests (plain `swift test` skips them).
-test: deps model vocab moto openai selenium
-	$(SWIFT) build $(SWIFT_FLAGS) --build-tests
+## The build runs beside the downloads (they wait on the network, it on the CPUs): on a clean
+## clone that takes their minutes off the run.
+test: deps
+	$(MAKE) --no-print-directory -j4 test-build model vocab moto openai selenium
 	FTX_REQUIRE_MODEL=1 FTX_REQUIRE_BROWSER=1 FTX_BIN=$(BIN) $(SWIFT) test $(SWIFT_FLAGS) --skip-build
+
+test-build: deps
+	$(SWIFT) build $(SWIFT_FLAGS) --build-tests
 
 ## references: rewrite the committed reference fixtures from their sources, each by its script:
 ## SmolLM2 forward in float64 (numpy, gguf-py, tokenizers, jinja2), gguf-py dequantization,
@@ -125,10 +130,12 @@ $(REF_STAMP): scripts/reference-requirements.txt
 ## references-arch: rewrite Tests/FTXModelTests/Fixtures/arch and Tests/FTXTrainTests/Fixtures/arch:
 ## tiny qwen2, qwen3 and llama (Llama 3 RoPE) models from transformers in float64, converted by
 ## llama.cpp's convert_hf_to_gguf.py, checked with llama-cpp-python, and a PEFT LoRA step on each;
-## then each folder's chat template rendered by jinja2 as transformers renders it.
+## then each folder's chat template rendered by jinja2 as transformers renders it; and ggml's own
+## Q4_K quantizer on fixed rows (gguf-py has none).
 references-arch: $(ARCH_REF_STAMP) $(LLAMA_CPP_DIR)/convert_hf_to_gguf.py $(LLAMA_CPP_PYTHON)
 	LLAMA_CPP_DIR=$(LLAMA_CPP_DIR) LLAMA_CPP_PYTHON=$(LLAMA_CPP_PYTHON) $(ARCH_REF_VENV)/bin/python scripts/arch_reference.py
 	$(ARCH_REF_VENV)/bin/python scripts/chat_template_reference.py
+	$(LLAMA_CPP_PYTHON) scripts/ggml_quantize_reference.py
 
 $(ARCH_REF_STAMP): scripts/arch-reference-requirements.txt
 	python3 -m venv $(ARCH_REF_VENV)

@@ -31,11 +31,13 @@ public struct BaseRegistry {
 
     /// Registers `file` (hashing it; storing it chunked unless `link`). Re-adding the same bytes
     /// under the same name is a no-op; new bytes under an existing name make a new version.
+    /// `intoCache` (a file ftx wrote): it is moved to .ftx/cache/bases/ID.gguf and recorded there.
     @discardableResult
     public func add(file: String, name: String? = nil, link: Bool = false, makeDefault: Bool? = nil,
-                    who: Signature = .current(), provenance: [(String, String)] = []) throws -> Base {
-        let abs = URL(fileURLWithPath: file, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+                    who: Signature = .current(), provenance: [(String, String)] = [], intoCache: Bool = false) throws -> Base {
+        var abs = URL(fileURLWithPath: file, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
             .standardizedFileURL.path
+        let fileName = (abs as NSString).lastPathComponent
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: abs, isDirectory: &isDir), !isDir.boolValue else {
             throw RegistryError.base("base model file not found", location: file, hint: "give the path of a .gguf file")
@@ -54,6 +56,12 @@ public struct BaseRegistry {
         } catch {
             importer.abort()
             throw error
+        }
+        if intoCache {
+            let cached = "\(cacheDirectory)/\(result.id.hex).gguf"
+            try? FileManager.default.removeItem(atPath: cached)
+            try FileManager.default.moveItem(atPath: abs, toPath: cached)
+            abs = cached
         }
         let ref = Self.refPrefix + baseName
         let old = try repo.refs.resolve(ref).id
@@ -76,7 +84,6 @@ public struct BaseRegistry {
             throw RegistryError.base("'\(baseName)' already names other bytes (id \(existing.id.prefix(12)))", location: file,
                                      hint: "give this model its own name with --name NAME, or --name \(baseName) to make it the new version of '\(baseName)'")
         }
-        let fileName = (abs as NSString).lastPathComponent
         var entries: [TreeEntry] = []
         if link {
             let json: [String: Any] = ["path": abs, "size": result.size, "id": result.id.hex]
@@ -116,14 +123,13 @@ public struct BaseRegistry {
         }
         try FileManager.default.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)
         let fileName = Self.defaultName(for: folder) + (quantize.map { "." + $0.rawValue.uppercased() } ?? "") + ".gguf"
-        let staged = "\(cacheDirectory)/import-\(UUID().uuidString)-\(fileName)"
-        defer { try? FileManager.default.removeItem(atPath: staged) }
-        try GGUFModelExport.write(model, name: folder, quantize: quantize, to: staged)
-        let b = try add(file: staged, name: name ?? Self.defaultName(for: folder), makeDefault: makeDefault, who: who,
-                        provenance: [("base-source", abs), ("base-source-files", files.joined(separator: ", "))])
-        // Where a stored base is read from once its original path is gone.
-        try? FileManager.default.moveItem(atPath: staged, toPath: "\(cacheDirectory)/\(b.id).gguf")
-        return b
+        // Staged under its own name (the name the record's tree keeps), then kept as the cache's copy.
+        let stage = "\(cacheDirectory)/import-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: stage, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: stage) }
+        try GGUFModelExport.write(model, name: folder, quantize: quantize, to: stage + "/" + fileName)
+        return try add(file: stage + "/" + fileName, name: name ?? Self.defaultName(for: folder), makeDefault: makeDefault, who: who,
+                       provenance: [("base-source", abs), ("base-source-files", files.joined(separator: ", "))], intoCache: true)
     }
 
     private func setDefaultIfNeeded(_ name: String, _ makeDefault: Bool?) throws {

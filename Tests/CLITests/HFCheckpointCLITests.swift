@@ -69,6 +69,9 @@ final class HFCheckpointCLITests: XCTestCase {
         XCTAssertEqual(k.status, 0, k.stderr)
         let ids = try [a, q, k].map { (try JSONSerialization.jsonObject(with: Data($0.stdout.utf8)) as! [String: Any])["id"] as! String }
         XCTAssertEqual(Set(ids).count, 3)
+        // The record names the stored copy ftx keeps, not the file it was staged in.
+        let path = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(k.stdout.utf8)) as? [String: Any])?["path"] as? String)
+        XCTAssertTrue(path.hasSuffix("/.ftx/cache/bases/\(ids[2]).gguf") && FileManager.default.fileExists(atPath: path), path)
         let bad = try ftx(["base", "add", dir, "--quantize", "q2_k"])
         XCTAssertEqual(bad.status, 2, bad.stderr)
         XCTAssertTrue(bad.stderr.contains("choose one of q8_0, q4_1, q4_k"), bad.stderr)
