@@ -108,6 +108,12 @@ def saved_by_transformers(cls_name, model_file, out, **kwargs):
     for extra in ["tokenizer.model", "special_tokens_map.json", "chat_template.jinja"]:
         if os.path.exists(os.path.join(out, extra)):
             os.remove(os.path.join(out, extra))
+    # The temporary folder's path is not part of the tokenizer (and would change every run).
+    config_path = os.path.join(out, "tokenizer_config.json")
+    with open(config_path, encoding="utf-8") as f:
+        config = json.load(f)
+    config.pop("vocab_file", None)
+    arch_reference.dump_json(config_path, config)
 
 
 def cases(name, out, specials):
