@@ -46,10 +46,10 @@ public struct Tokenizer: @unchecked Sendable {
     /// as in Hugging Face tokenizers and llama.cpp. No BOS is added (see `addBOS`).
     public func encode(_ text: String, parseSpecial: Bool = true) -> [Int] {
         var ids: [Int] = []
-        for seg in core.segments(text, parseSpecial: parseSpecial) {
+        for (i, seg) in core.segments(text, parseSpecial: parseSpecial).enumerated() {
             switch seg {
             case .special(let id): ids.append(id)
-            case .text(let s): core.encodePlain(s, into: &ids)
+            case .text(let s): core.encodePlain(s, atStart: i == 0, into: &ids)
             }
         }
         return ids

@@ -11,7 +11,10 @@ final class TokenizerCore: @unchecked Sendable {
     /// spellings as equal ("e\u{301}" would find "é"), SentencePiece and llama.cpp compare bytes.
     private var pieceIDs: [[UInt8]: Int] = [:]
     let pre: PreTokenizer
-    let addSpacePrefix: Bool
+    let dummyPrefix: DummyPrefix
+    var addSpacePrefix: Bool { dummyPrefix != .never }
+    /// tokenizer.json's `ignore_merges`: a text run that is itself a piece is taken whole.
+    let ignoreMerges: Bool
     /// (left << 32 | right) → (rank, merged id)
     private(set) var mergeRanks: [UInt64: (Int32, Int32)] = [:]
     /// Specials by first scalar, longest first; `control` ones are matched only when parsing specials.
@@ -24,11 +27,29 @@ final class TokenizerCore: @unchecked Sendable {
 
     enum Segment { case special(Int), text(String) }
 
+    /// Where SentencePiece text gets its "▁" dummy prefix.
+    enum DummyPrefix {
+        case never
+        /// Every text run between special tokens (SentencePiece and llama.cpp; tokenizer.json's
+        /// `Prepend` normalizer).
+        case always
+        /// Every run that does not already start with a space (tokenizer.json's `Metaspace`,
+        /// prepend_scheme "always").
+        case unlessSpace
+        /// Only the run at the very start of the text, unless it starts with a space (`Metaspace`,
+        /// prepend_scheme "first": no prefix after a special token).
+        case firstUnlessSpace
+    }
+
+    /// SentencePiece vocabularies merge by piece score (GGUF, llama.cpp), or by the rank of each pair
+    /// in `merges` when given (tokenizer.json's BPE with byte fallback, as HF tokenizers does).
     init(kind: Tokenizer.Kind, tokens: [String], types: [Tokenizer.TokenType], scores: [Float], merges: [String],
-         pre: PreTokenizer, addSpacePrefix: Bool) {
+         pre: PreTokenizer, addSpacePrefix: Bool, dummyPrefix: DummyPrefix? = nil, ignoreMerges: Bool = false) {
         self.kind = kind; self.tokens = tokens
         self.types = types.count == tokens.count ? types : [Tokenizer.TokenType](repeating: .normal, count: tokens.count)
-        self.scores = scores; self.pre = pre; self.addSpacePrefix = addSpacePrefix
+        self.scores = scores; self.pre = pre
+        self.dummyPrefix = dummyPrefix ?? (addSpacePrefix ? .always : .never)
+        self.ignoreMerges = ignoreMerges
         var map: [String: Int] = [:]
         map.reserveCapacity(tokens.count)
         for (i, t) in tokens.enumerated() where map[t] == nil { map[t] = i }
@@ -46,16 +67,23 @@ final class TokenizerCore: @unchecked Sendable {
         switch kind {
         case .byteLevelBPE:
             for b in 0..<256 { byteIDs[b] = map[ByteLevel.encode([UInt8(b)])] ?? -1 }
-            for (rank, m) in merges.enumerated() {
-                guard let sp = m.firstIndex(of: " ") else { continue }
-                let l = String(m[..<sp]), r = String(m[m.index(after: sp)...])
-                guard let li = map[l], let ri = map[r], let mi = map[l + r] else { continue }
-                let key = UInt64(li) << 32 | UInt64(ri)
-                if mergeRanks[key] == nil { mergeRanks[key] = (Int32(rank), Int32(mi)) }
-            }
+            rankMerges(merges) { map[$0] }
         case .sentencePiece:
             for (i, t) in tokens.enumerated() where pieceIDs[Array(t.utf8)] == nil { pieceIDs[Array(t.utf8)] = i }
             for b in 0..<256 { byteIDs[b] = map[String(format: "<0x%02X>", b)] ?? -1 }
+            let ids = pieceIDs
+            rankMerges(merges) { ids[Array($0.utf8)] }
+        }
+    }
+
+    /// Fills `mergeRanks` from "left right" merges, keeping those whose parts and result are pieces.
+    private func rankMerges(_ merges: [String], _ id: (String) -> Int?) {
+        for (rank, m) in merges.enumerated() {
+            guard let sp = m.firstIndex(of: " ") else { continue }
+            let l = String(m[..<sp]), r = String(m[m.index(after: sp)...])
+            guard let li = id(l), let ri = id(r), let mi = id(l + r) else { continue }
+            let key = UInt64(li) << 32 | UInt64(ri)
+            if mergeRanks[key] == nil { mergeRanks[key] = (Int32(rank), Int32(mi)) }
         }
     }
 
@@ -88,7 +116,8 @@ final class TokenizerCore: @unchecked Sendable {
         return out
     }
 
-    func encodePlain(_ text: String, into ids: inout [Int]) {
+    /// `atStart`: the run begins the text (no special token before it).
+    func encodePlain(_ text: String, atStart: Bool, into ids: inout [Int]) {
         switch kind {
         case .byteLevelBPE:
             let sc = Array((pre.normalizesNFC ? text.precomposedStringWithCanonicalMapping : text).unicodeScalars)
@@ -106,7 +135,7 @@ final class TokenizerCore: @unchecked Sendable {
                 ids += w
             }
         case .sentencePiece:
-            encodeSPM(text, into: &ids)
+            encodeSPM(text, atStart: atStart, into: &ids)
         }
     }
 
@@ -118,8 +147,12 @@ final class TokenizerCore: @unchecked Sendable {
         }
         // Llama 3 (llama-bpe) takes a word that is itself a token as is (llama.cpp's ignore_merges).
         if pre == .llama3, let whole = tokenToID[ByteLevel.encode(word.utf8)] { return [whole] }
-        // The lowest-ranked merge first, leftmost among equals.
-        return mergePairs(syms) { l, r in
+        return mergeByRank(syms)
+    }
+
+    /// The lowest-ranked merge first, leftmost among equals.
+    private func mergeByRank(_ syms: [Int32]) -> [Int] {
+        mergePairs(syms) { l, r in
             mergeRanks[UInt64(UInt32(l)) << 32 | UInt64(UInt32(r))].map { (Double($0.0), $0.1) }
         }.map(Int.init)
     }
@@ -127,11 +160,20 @@ final class TokenizerCore: @unchecked Sendable {
     /// SentencePiece BPE as llama.cpp does it: start from code points (not grapheme clusters: a
     /// zero-width joiner or combining mark is a symbol of its own), repeatedly merge the adjacent
     /// pair whose concatenation is the highest-scoring vocabulary entry; unknown pieces become bytes.
-    private func encodeSPM(_ text: String, into ids: inout [Int]) {
-        guard !text.isEmpty else { return }
+    private func encodeSPM(_ text: String, atStart: Bool, into ids: inout [Int]) {
+        guard let first = text.unicodeScalars.first else { return }
         let space = Array("▁".utf8)
-        var symbols: [[UInt8]] = addSpacePrefix ? [space] : []
+        let startsWithSpace = first == " " || first == "▁"
+        let prefix: Bool
+        switch dummyPrefix {
+        case .never: prefix = false
+        case .always: prefix = true
+        case .unlessSpace: prefix = !startsWithSpace
+        case .firstUnlessSpace: prefix = atStart && !startsWithSpace
+        }
+        var symbols: [[UInt8]] = prefix ? [space] : []
         for c in text.unicodeScalars { symbols.append(c == " " ? space : Array(c.utf8)) }
+        if !mergeRanks.isEmpty { encodeSPMByRank(symbols, into: &ids); return }
         // The highest-scoring merge first, leftmost among equals; a NaN or -inf score never wins.
         let syms = mergePairs(symbols) { l, r in
             guard let id = pieceIDs[l + r] else { return nil }
@@ -145,6 +187,26 @@ final class TokenizerCore: @unchecked Sendable {
                 if id >= 0 { ids.append(id) } else if let u = unknownID { ids.append(u) }
             }
         }
+    }
+
+    /// tokenizer.json's BPE with byte fallback, as HF tokenizers runs it: each code point is its
+    /// piece, or else its bytes' <0xNN> pieces (or one unknown token for a run of unknowns), then
+    /// merges by rank.
+    private func encodeSPMByRank(_ symbols: [[UInt8]], into ids: inout [Int]) {
+        if ignoreMerges, let whole = pieceIDs[Array(symbols.joined())] { ids.append(whole); return }
+        var syms: [Int32] = []
+        syms.reserveCapacity(symbols.count)
+        var lastUnknown = false
+        for s in symbols {
+            if let id = pieceIDs[s] { syms.append(Int32(id)); lastUnknown = false; continue }
+            if s.allSatisfy({ byteIDs[Int($0)] >= 0 }) {
+                for b in s { syms.append(Int32(byteIDs[Int(b)])) }
+                lastUnknown = false
+            } else if let u = unknownID, !lastUnknown {
+                syms.append(Int32(u)); lastUnknown = true
+            }
+        }
+        ids += mergeByRank(syms)
     }
 
     func appendBytes(_ id: Int, into out: inout [UInt8]) {

@@ -44,7 +44,8 @@ extension Tokenizer {
         }
         let addBOS = g.metadata["tokenizer.ggml.add_bos_token"]?.bool ?? (kind == .sentencePiece)
         let addSpace = g.metadata["tokenizer.ggml.add_space_prefix"]?.bool ?? (kind == .sentencePiece)
-        return make(kind: kind, tokens: tokens, types: types, scores: scores, merges: merges,
+        // SentencePiece merges by score, as llama.cpp does: merges, if a file has them, are not used.
+        return make(kind: kind, tokens: tokens, types: types, scores: scores, merges: kind == .byteLevelBPE ? merges : [],
                     pre: PreTokenizer.named(g.string("tokenizer.ggml.pre")),
                     bosID: try id("tokenizer.ggml.bos_token_id"), eosID: try id("tokenizer.ggml.eos_token_id"),
                     addBOS: addBOS, addSpacePrefix: addSpace)

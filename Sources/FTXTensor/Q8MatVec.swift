@@ -2,7 +2,7 @@ import _Builtin_intrinsics.intel
 
 // Integer dot products of 32-element weight blocks with 8-bit activation blocks (Q8Rows), as
 // llama.cpp computes decode matvecs on AVX2: vpmaddubsw multiplies unsigned weight bytes by signed
-// activation bytes into 16-bit pair sums (no overflow: 2·15·127 and 2·128·127 < 2¹⁵), vpmaddwd
+// activation bytes into 16-bit pair sums (no overflow: 2·31·127 and 2·128·127 < 2¹⁵), vpmaddwd
 // widens them to 32 bits (times the sub-block's integer scales for K-quants, see Q8KQuants.swift).
 // Each 32-element (sub-)block's integer dot is exact; it enters an f32 accumulator once, times
 // d_w·d_x, and the min term of w = q·d + m adds m·(d_x·Σq_x) from the activation's block sum.
@@ -80,6 +80,42 @@ struct Q8DotQ4_0: Q8DotBlock {
     }
 }
 
+/// 32 five-bit quants: the nibbles (as `nibbles32`) plus 16 where bit i of the block's 32-bit qh
+/// is set (element i). Each qh byte is broadcast to eight lanes and tested against one bit each.
+@inline(__always) func fiveBit32(_ qh: UnsafeRawPointer, _ qs: UnsafeRawPointer) -> __m256i {
+    let bits = Int32(bitPattern: qh.loadUnaligned(as: UInt32.self))
+    let spread = _mm256_shuffle_epi8(_mm256_set1_epi32(bits),
+                                     _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0))
+    // Byte k of each 8-byte group has every bit but bit k: the OR is all ones iff bit k is set.
+    let set = _mm256_cmpeq_epi8(_mm256_or_si256(spread, _mm256_set1_epi64x(0x7fbfdfeff7fbfdfe)), _mm256_set1_epi8(-1))
+    return _mm256_or_si256(nibbles32(qs), _mm256_and_si256(set, _mm256_set1_epi8(0x10)))
+}
+
+/// Q5_0 as unsigned 5-bit quants with min −16·d: w = (q − 16)·d = q·d + (−16d) (−16d is exact).
+/// vpmaddubsw's pair sums stay below 2¹⁵ (2·31·127).
+struct Q8DotQ5_0: Q8DotBlock {
+    typealias Scales = BlockDM
+    static var blockBytes: Int { 22 }
+    static var hasMin: Bool { true }
+    @inline(__always) static func quants(_ b: UnsafeRawPointer, _ j: Int) -> __m256i { fiveBit32(b + 2, b + 6) }
+    @inline(__always) static func mul(_ q: __m256i, _ x: __m256i) -> __m256i { _mm256_maddubs_epi16(q, x) }
+    @inline(__always) static func scales(_ b: UnsafeRawPointer) -> BlockDM {
+        let d = halfToFloat(loadU16(b, 0))
+        return BlockDM(d: d, m: -16 * d)
+    }
+}
+
+struct Q8DotQ5_1: Q8DotBlock {
+    typealias Scales = BlockDM
+    static var blockBytes: Int { 24 }
+    static var hasMin: Bool { true }
+    @inline(__always) static func quants(_ b: UnsafeRawPointer, _ j: Int) -> __m256i { fiveBit32(b + 4, b + 8) }
+    @inline(__always) static func mul(_ q: __m256i, _ x: __m256i) -> __m256i { _mm256_maddubs_epi16(q, x) }
+    @inline(__always) static func scales(_ b: UnsafeRawPointer) -> BlockDM {
+        BlockDM(d: halfToFloat(loadU16(b, 0)), m: halfToFloat(loadU16(b, 2)))
+    }
+}
+
 /// Signed × signed via |q| and x with q's sign (vpmaddubsw needs one unsigned operand).
 @inline(__always) func signedMul(_ q: __m256i, _ x: __m256i) -> __m256i {
     _mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(x, q))
@@ -100,7 +136,7 @@ extension QuantType {
     /// Whether `q8MatVecRows` has an integer kernel for this weight type.
     public var hasQ8Kernel: Bool {
         switch self {
-        case .q4_0, .q4_1, .q8_0, .q4_K, .q5_K, .q6_K: return true
+        case .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K: return true
         default: return false
         }
     }
@@ -113,6 +149,8 @@ public func q8MatVecRows(_ type: QuantType, w: UnsafeRawPointer, rowBytes: Int, 
     switch type {
     case .q4_1: q8MatVec(Q8DotQ4_1.self, w, rowBytes, rowStart, rowEnd, x, nVec, y, ldy, accumulate)
     case .q4_0: q8MatVec(Q8DotQ4_0.self, w, rowBytes, rowStart, rowEnd, x, nVec, y, ldy, accumulate)
+    case .q5_0: q8MatVec(Q8DotQ5_0.self, w, rowBytes, rowStart, rowEnd, x, nVec, y, ldy, accumulate)
+    case .q5_1: q8MatVec(Q8DotQ5_1.self, w, rowBytes, rowStart, rowEnd, x, nVec, y, ldy, accumulate)
     case .q8_0: q8MatVec(Q8DotQ8_0.self, w, rowBytes, rowStart, rowEnd, x, nVec, y, ldy, accumulate)
     case .q4_K: q8MatVec(Q8DotQ4_K.self, w, rowBytes, rowStart, rowEnd, x, nVec, y, ldy, accumulate)
     case .q5_K: q8MatVec(Q8DotQ5_K.self, w, rowBytes, rowStart, rowEnd, x, nVec, y, ldy, accumulate)

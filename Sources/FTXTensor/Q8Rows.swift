@@ -3,8 +3,8 @@ import _Builtin_intrinsics.intel
 
 /// Activation rows quantized to 8-bit blocks of 32, as llama.cpp does for its integer dot products
 /// (its Q8_1 layout, split into three arrays): per block a scale d = max|x|/127, int8 values
-/// q = round(x/d) (ties to even), and s = d·Σq, which carries the min terms of Q4_1, Q4_K and Q5_K
-/// (and Q4_0's −8).
+/// q = round(x/d) (ties to even), and s = d·Σq, which carries the min terms of Q4_1, Q5_1, Q4_K and Q5_K
+/// (and Q4_0's −8, Q5_0's −16).
 /// Quantize once per matmul input; every weight that reads the same input reuses it.
 public final class Q8Rows: @unchecked Sendable {
     public private(set) var rows = 0, cols = 0

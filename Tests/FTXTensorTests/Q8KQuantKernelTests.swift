@@ -1,8 +1,8 @@
 import XCTest
 @testable import FTXTensor
 
-/// The K-quant integer kernels against the float64 dot of the bit-exact dequantized weights
-/// (`dequantizeRow`, checked against gguf-py) with the dequantized 8-bit activations d_x·q_x.
+/// The K-quant and five-bit integer kernels against the float64 dot of the bit-exact dequantized
+/// weights (`dequantizeRow`, checked against gguf-py) with the dequantized 8-bit activations d_x·q_x.
 extension Q8KernelTests {
     /// Random bytes for quants, scales and mins; finite f16 d (and dmin) of either sign.
     func kQuantWeights(_ type: QuantType, rows: Int, cols: Int, _ rng: inout RNG) -> [UInt8] {
@@ -20,8 +20,18 @@ extension Q8KernelTests {
 
     func testKQuantKernelsMatchFloat64Dot() {
         var rng = RNG(s: 23)
-        for type in [QuantType.q4_K, .q5_K, .q6_K] {
-            for (cols, rows) in [(256, 37), (512, 5), (2304, 19)] {   // rows not multiples of 8
+        checkAgainstFloat64Dot([.q4_K, .q5_K, .q6_K], shapes: [(256, 37), (512, 5), (2304, 19)], &rng)
+    }
+
+    func testFiveBitKernelsMatchFloat64Dot() {
+        var rng = RNG(s: 29)
+        checkAgainstFloat64Dot([.q5_0, .q5_1], shapes: [(32, 37), (96, 5), (896, 19)], &rng)
+    }
+
+    /// `shapes` are (cols, rows), rows not multiples of 8 for the tails of the eight-row kernel.
+    func checkAgainstFloat64Dot(_ types: [QuantType], shapes: [(Int, Int)], _ rng: inout RNG) {
+        for type in types {
+            for (cols, rows) in shapes {
                 let w = weights(type, rows: rows, cols: cols, &rng)
                 let rb = type.rowBytes(cols)!, nb = cols / 32
                 var deq = [Float](repeating: 0, count: rows * cols)

@@ -58,7 +58,7 @@ final class Q8KernelTests: XCTestCase {
         XCTAssertTrue((32..<64).allSatisfy { q8.qs[$0] == 0 })
     }
 
-    /// Random blocks with sane scales (and mins for Q4_1); K-quants as `kQuantWeights`.
+    /// Random blocks with sane scales (and mins for Q4_1 and Q5_1); K-quants as `kQuantWeights`.
     func weights(_ type: QuantType, rows: Int, cols: Int, _ rng: inout RNG) -> [UInt8] {
         if type.blockSize == 256 { return kQuantWeights(type, rows: rows, cols: cols, &rng) }
         var w = (0..<(type.rowBytes(cols)! * rows)).map { _ in UInt8.random(in: 0...255, using: &rng) }
@@ -66,7 +66,7 @@ final class Q8KernelTests: XCTestCase {
             let off = blk * type.blockBytes
             let h = floatToHalf(Float.random(in: 0.01...0.1, using: &rng))
             w[off] = UInt8(h & 0xff); w[off + 1] = UInt8(h >> 8)
-            if type == .q4_1 {
+            if type == .q4_1 || type == .q5_1 {
                 let m = floatToHalf(Float.random(in: -0.6...0.1, using: &rng))
                 w[off + 2] = UInt8(m & 0xff); w[off + 3] = UInt8(m >> 8)
             }
@@ -148,7 +148,7 @@ final class Q8KernelTests: XCTestCase {
     /// same bits as all of them together; accumulate adds onto Y.
     func testResultsIndependentOfBatchAndRowRange() {
         var rng = RNG(s: 5)
-        for type in [QuantType.q4_0, .q4_1, .q8_0, .q4_K, .q5_K, .q6_K] {
+        for type in [QuantType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K] {
             let rows = 29, cols = type.blockSize == 256 ? 512 : 64, nVec = 11
             let w = weights(type, rows: rows, cols: cols, &rng)
             let x = activations(rows: nVec, cols: cols, &rng)
