@@ -130,11 +130,13 @@ $(REF_STAMP): scripts/reference-requirements.txt
 ## references-arch: rewrite Tests/FTXModelTests/Fixtures/arch and Tests/FTXTrainTests/Fixtures/arch:
 ## tiny qwen2, qwen3 and llama (Llama 3 RoPE) models from transformers in float64, converted by
 ## llama.cpp's convert_hf_to_gguf.py, checked with llama-cpp-python, and a PEFT LoRA step on each;
-## then each folder's chat template rendered by jinja2 as transformers renders it; and ggml's own
+## then each folder's chat template rendered by jinja2 as transformers renders it; SentencePiece-style
+## tokenizer.json folders (Llama 2, Mistral, Gemma layouts) from sentencepiece models; and ggml's own
 ## Q4_K quantizer on fixed rows (gguf-py has none).
 references-arch: $(ARCH_REF_STAMP) $(LLAMA_CPP_DIR)/convert_hf_to_gguf.py $(LLAMA_CPP_PYTHON)
 	LLAMA_CPP_DIR=$(LLAMA_CPP_DIR) LLAMA_CPP_PYTHON=$(LLAMA_CPP_PYTHON) $(ARCH_REF_VENV)/bin/python scripts/arch_reference.py
 	$(ARCH_REF_VENV)/bin/python scripts/chat_template_reference.py
+	$(ARCH_REF_VENV)/bin/python scripts/spm_tokenizer_reference.py
 	$(LLAMA_CPP_PYTHON) scripts/ggml_quantize_reference.py
 
 $(ARCH_REF_STAMP): scripts/arch-reference-requirements.txt
