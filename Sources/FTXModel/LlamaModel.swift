@@ -149,7 +149,7 @@ public final class LlamaModel: @unchecked Sendable {
 
     /// llama.cpp's Gemma 3 attention scale: 1/√headDim, except 1/√(hidden/heads) for the 62-layer 27B.
     static func gemma3LlamaCppAttentionScale(_ c: LlamaConfig) -> Float {
-        1 / Float(c.numLayers == 62 ? c.hiddenSize / c.numHeads : c.headDim).squareRoot()
+        Float(1 / Double(c.numLayers == 62 ? c.hiddenSize / c.numHeads : c.headDim).squareRoot())
     }
 
     /// A model with random f32 weights (deterministic in `seed`), for fast unit tests.

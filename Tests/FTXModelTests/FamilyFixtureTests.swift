@@ -3,11 +3,14 @@ import XCTest
 import FTXTestSupport
 @testable import FTXModel
 
-/// Qwen2, Qwen3 and Llama 3 (frequency-scaled RoPE): tiny random-weight models made by transformers
-/// from each family's real config shape, converted by llama.cpp's convert_hf_to_gguf.py, against
-/// transformers' float64 logits and hidden states (Fixtures/arch, scripts/arch_reference.py).
+/// Qwen2, Qwen3, Llama 3 (frequency-scaled RoPE) and Gemma 3: tiny random-weight models made by
+/// transformers from each family's real config shape, converted by llama.cpp's convert_hf_to_gguf.py,
+/// against transformers' float64 logits and hidden states (Fixtures/arch, scripts/arch_reference.py).
 final class FamilyFixtureTests: XCTestCase {
+    /// The families with a byte-level BPE tokenizer (tokenizer.json read by ftx) and chat cases.
     static let families = ["qwen2", "qwen3", "llama3"]
+    /// Every family's model; Gemma 3's SentencePiece tokenizer.json is not read from a folder here.
+    static let modelFamilies = families + ["gemma3"]
 
     struct Fixture {
         let model: LlamaModel
@@ -42,22 +45,53 @@ final class FamilyFixtureTests: XCTestCase {
         return worst
     }
 
+    /// The Hugging Face folder's weights and config (`HFCheckpoint`, `HFWeights`) with the GGUF's
+    /// tokenizer: the whole folder for families whose tokenizer.json ftx reads.
+    static func folderModel(_ f: String, _ fx: Fixture) throws -> LlamaModel {
+        let dir = url(f, "hf").path
+        guard f == "gemma3" else { return try LlamaModel.load(path: dir) }
+        let config = try HFCheckpoint.config(directory: dir)
+        let weights = try HFWeights.load(config: config, tensors: try HFCheckpoint.TensorSet(directory: dir, index: nil))
+        return LlamaModel(config: config, weights: weights, tokenizer: fx.model.tokenizer, chatTemplate: fx.model.chatTemplate)
+    }
+
     func testEachFamilyLoadsWithItsFeatures() throws {
         let expected: [String: (arch: Architecture, freqs: Bool)] =
-            ["qwen2": (.qwen2, false), "qwen3": (.qwen3, false), "llama3": (.llama, true)]
-        for f in Self.families {
+            ["qwen2": (.qwen2, false), "qwen3": (.qwen3, false), "llama3": (.llama, true), "gemma3": (.gemma3, true)]
+        for f in Self.modelFamilies {
             let m = try Self.load(f).model
             XCTAssertEqual(m.config.architecture, expected[f]!.arch, f)
             XCTAssertEqual(m.config.ropeFreqFactors != nil, expected[f]!.freqs, f)
             let l = m.weights.layers[0]
             XCTAssertEqual(l.qBias != nil, f == "qwen2", f)
-            XCTAssertEqual(l.qNorm != nil, f == "qwen3", f)
+            XCTAssertEqual(l.qNorm != nil, f == "qwen3" || f == "gemma3", f)
+            XCTAssertEqual(l.postAttnNorm != nil, f == "gemma3", f)
         }
+    }
+
+    /// Gemma 3 as llama.cpp reads its GGUF: 5 sliding layers (window 8, local base 10000) and a
+    /// global one (base 1e6, linear scaling 8), scale 1/√headDim; the folder's config.json and
+    /// transformers 5's own layout (`layer_types`, per-type `rope_parameters`) say the same.
+    func testGemma3LayoutFromGGUFAndBothConfigLayouts() throws {
+        let fx = try Self.load("gemma3")
+        let c = fx.model.config
+        XCTAssertEqual(c.slidingWindow, SlidingWindow(size: 8, layers: [true, true, true, true, true, false], ropeTheta: 10000))
+        XCTAssertEqual(c.ropeFreqFactors, [Float](repeating: 8, count: c.headDim / 2))
+        XCTAssertEqual(c.ropeTheta, 1_000_000)
+        XCTAssertEqual(c.attentionScale, Float(1 / Double(32).squareRoot()))
+        XCTAssertTrue(c.tiedEmbeddings)
+        let folder = try HFCheckpoint.config(directory: Self.url("gemma3", "hf").path)
+        XCTAssertEqual(folder, c, "config.json (published layout)")
+        var t5 = try XCTUnwrap(fx.json["transformers_config"] as? [String: Any])
+        XCTAssertNotNil(t5["layer_types"]); XCTAssertNotNil(t5["rope_parameters"])
+        XCTAssertEqual(try HFConfig.parse(t5, path: "transformers5"), c, "transformers 5's layout")
+        t5["final_logit_softcapping"] = 30.0
+        XCTAssertThrowsError(try HFConfig.parse(t5, path: "softcap")) { XCTAssertTrue("\($0)".contains("softcapping"), "\($0)") }
     }
 
     /// Every position's logits and every hidden state in one pass, against transformers in float64.
     func testLogitsAndHiddenStatesMatchTransformers() throws {
-        for f in Self.families {
+        for f in Self.modelFamilies {
             let fx = try Self.load(f)
             let c = fx.model.config, T = fx.tokens.count, H = c.hiddenSize
             var hiddenErr: Float = 0
@@ -75,7 +109,7 @@ final class FamilyFixtureTests: XCTestCase {
     /// Decoding through the KV cache, one token at a time and as two sequences of a batch, gives the
     /// reference's logits at every position.
     func testCachedAndBatchedDecodeMatchTransformers() throws {
-        for f in Self.families {
+        for f in Self.modelFamilies {
             let fx = try Self.load(f)
             let c = fx.model.config, V = c.vocabSize, T = fx.tokens.count
             let split = 9
@@ -103,11 +137,11 @@ final class FamilyFixtureTests: XCTestCase {
     /// The Hugging Face folder the GGUF was converted from, read directly (`--model DIR`): the same
     /// reference logits, the same tokenizer ids and specials, the same chat template.
     func testHuggingFaceFolderMatchesTransformersAndTheGGUF() throws {
-        for f in Self.families {
+        for f in Self.modelFamilies {
             let fx = try Self.load(f)
             let dir = Self.url(f, "hf").path
             XCTAssertTrue(HFCheckpoint.isCheckpoint(dir))
-            let hf = try LlamaModel.load(path: dir)
+            let hf = try Self.folderModel(f, fx)
             let c = hf.config, g = fx.model.config
             XCTAssertEqual(c.architecture, g.architecture, f)
             XCTAssertEqual([c.vocabSize, c.hiddenSize, c.numLayers, c.numHeads, c.numKVHeads, c.headDim, c.intermediateSize],
@@ -118,6 +152,7 @@ final class FamilyFixtureTests: XCTestCase {
             let logits = try hf.forward([ForwardSegment(cache: KVCache(config: c), tokens: fx.tokens)], logits: .all)
             let err = logits.withUnsafeBufferPointer { relativeError($0, fx.logits[...], width: c.vocabSize) }
             XCTAssertLessThan(err, 1e-5, "\(f): logits from the Hugging Face folder")
+            guard Self.families.contains(f) else { continue }
             let (t, gt) = (hf.tokenizer, fx.model.tokenizer)
             XCTAssertEqual(t.preTokenizer, gt.preTokenizer, f)
             XCTAssertEqual([t.bosID, t.eosID], [gt.bosID, gt.eosID], f)
@@ -156,9 +191,9 @@ final class FamilyFixtureTests: XCTestCase {
         let dir = NSTemporaryDirectory() + "ftx-export-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        for f in Self.families {
+        for f in Self.modelFamilies {
             let fx = try Self.load(f)
-            let hf = try LlamaModel.load(path: Self.url(f, "hf").path)
+            let hf = try Self.folderModel(f, fx)
             for q in [nil, GGUFModelExport.Quantization.q8_0] {
                 let path = dir + "/\(f)-\(q?.rawValue ?? "f32").gguf"
                 try GGUFModelExport.write(hf, name: f, quantize: q, to: path)

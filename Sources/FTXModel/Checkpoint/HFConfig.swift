@@ -21,12 +21,13 @@ public enum HFConfig {
             return d
         }
         guard let type = json["model_type"] as? String else { throw ModelError.missingKey(path: path, key: "model_type") }
-        if json["text_config"] != nil {
-            throw ModelError.unsupported(path: path, "model_type \(type) with a text_config (a multimodal checkpoint; its text model alone is supported)")
+        if json["text_config"] != nil || type == "gemma3" {
+            throw ModelError.unsupported(path: path, "model_type \(type) with a text_config (a multimodal checkpoint; text models such as gemma3_text are supported)")
         }
         // Gemma 3's text-only checkpoints say gemma3_text; llama.cpp's name is gemma3.
-        guard let arch = Architecture.named(type == "gemma3_text" ? "gemma3" : type), type != "gemma3" else {
-            throw ModelError.unsupported(path: path, "model_type \(type) (supported: \(Architecture.supportedNames))")
+        guard let arch = Architecture.named(type == "gemma3_text" ? "gemma3" : type) else {
+            let names = Architecture.supported.map { $0 == .gemma3 ? "gemma3_text" : $0.name }.joined(separator: ", ")
+            throw ModelError.unsupported(path: path, "model_type \(type) (supported: \(names))")
         }
         if arch.ropeStyle == .normal, json["attention_bias"] as? Bool == true {
             throw ModelError.unsupported(path: path, "attention_bias: true for model_type \(type)")
@@ -80,6 +81,9 @@ public enum HFConfig {
         func present(_ k: String) -> Bool { json[k] != nil && !(json[k] is NSNull) }
         for k in ["final_logit_softcapping", "attn_logit_softcapping"] where present(k) {
             throw ModelError.unsupported(path: path, "\(k) \(json[k]!) (Gemma 3 has no softcapping; this engine does not implement it)")
+        }
+        if json["use_bidirectional_attention"] as? Bool == true {
+            throw ModelError.unsupported(path: path, "use_bidirectional_attention: true (an embedding model, not a causal one)")
         }
         let act = (json["hidden_activation"] ?? json["hidden_act"]) as? String ?? "gelu_pytorch_tanh"
         guard act == "gelu_pytorch_tanh" else { throw ModelError.unsupported(path: path, "hidden_activation \(act) (supported: gelu_pytorch_tanh)") }
