@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Reference fixtures for the qwen2, qwen3 and llama (Llama 3 RoPE scaling) architectures.
+"""Reference fixtures for the qwen2, qwen3, llama (Llama 3 RoPE scaling) and gemma3 architectures
+(gemma3's tokenizer, model and float64 patches: scripts/gemma3_reference.py).
 
 For each family a tiny random-weight model is made with transformers from the family's real config
 class and head layout (2 layers, hidden 64, 4 heads, 2 KV heads), with a tiny byte-level BPE

@@ -11,7 +11,7 @@ TURN_TOKENS = ["<start_of_turn>", "<end_of_turn>"]
 SPM_VOCAB = 512
 WINDOW = 8          # < the 24 test tokens and the 12 of the PEFT step, so the mask matters
 LAYERS = 6          # llama.cpp's default layout: of every 6 layers the last is global
-TEMPLATE = "google-gemma-3-270m-it.jinja"  # hypothetical name; replaced by a built-in template if absent
+
 
 
 def train_spm(lines, out_dir):
