@@ -34,8 +34,8 @@ def train_spm(lines, out_dir):
 
 
 def write_tokenizer_files(sp, hf_dir, dump_json, version):
-    """tokenizer.json from transformers' Gemma converter, tokenizer_config.json (Gemma 3's chat
-    template) and generation_config.json, as the published gemma-3-270m-it folder has them."""
+    """tokenizer.json from transformers' Gemma converter, tokenizer_config.json (with Gemma 3's chat
+    template) and generation_config.json, in the layout of the published gemma-3-270m-it folder."""
     import transformers
     tok = transformers.GemmaTokenizerFast(vocab_file=os.path.join(hf_dir, "tokenizer.model"))
     tok.save_pretrained(hf_dir)
@@ -50,7 +50,8 @@ def write_tokenizer_files(sp, hf_dir, dump_json, version):
     dump_json(os.path.join(hf_dir, "generation_config.json"), gen)
 
 
-# Gemma 3 instruct's chat template (gemma-3-270m-it / gemma-3-1b-it tokenizer_config.json).
+# Gemma 3 instruct's chat template as written from the published gemma-3-*-it tokenizer_config.json
+# (llama.cpp's models/templates has no Gemma 3 file); no test here depends on it being byte-exact.
 GEMMA3_TEMPLATE = (
     "{{ bos_token }}\n{%- if messages[0]['role'] == 'system' -%}\n    {%- if messages[0]['content'] is string -%}\n"
     "        {%- set first_user_prefix = messages[0]['content'] + '\n\n' -%}\n    {%- else -%}\n"
