@@ -30,6 +30,8 @@ public enum GGUFModelExport {
         if linearRoPE { try gemma3Layout(c, &w, path: path) }
         w.set("tokenizer.ggml.model", .string(t.kind.rawValue))
         if t.kind == .byteLevelBPE { w.set("tokenizer.ggml.pre", .string(t.preTokenizer.rawValue)) }
+        // llama.cpp prepends a space to SentencePiece text unless told not to (Gemma's converter says false).
+        if t.kind == .sentencePiece { w.set("tokenizer.ggml.add_space_prefix", .bool(t.core.addSpacePrefix)) }
         w.set("tokenizer.ggml.tokens", .array(GGUFArray(t.pieces.map { .string($0) })))
         w.set("tokenizer.ggml.token_type", .array(GGUFArray(t.tokenTypes.map { .int32($0.rawValue) })))
         if t.kind == .byteLevelBPE { w.set("tokenizer.ggml.merges", .array(GGUFArray(t.merges.map { .string($0) }))) }
