@@ -158,26 +158,20 @@ public final class TrainableLlama {
         keyStart(l, b) { ks in
             Attention.forward(ao, a.lse.p + s.b0 * d.numHeads * b.seqLen, q, k, v, keyStart: ks + r0, shape: attnShape(b, s))
         }
-        // With post-norms the attention and MLP outputs are kept apart, normed, then added.
-        let post = a.post, pa = w.postAttnNorm, pf = w.postFFNNorm
-        if let post, let pa {
-            let o = post.attn.p + r0 * c
-            lin(.o, o, ao)
-            RMSNorm.forward(x2, post.rstdAttn.p + r0, o, pa.p, rows: n, cols: c, eps: d.rmsNormEps)
-        } else {
-            lin(.o, x2, ao)
+        // With post-norms the attention and MLP outputs are kept apart (for backward), normed, then added.
+        func projectNormed(_ t: Projection, _ y: UnsafeMutablePointer<Float>, _ xin: UnsafePointer<Float>,
+                           _ norm: FloatBuffer?, _ saved: FloatBuffer?, _ rstd: FloatBuffer?) {
+            guard let norm, let saved, let rstd else { lin(t, y, xin); return }
+            let pre = saved.p + r0 * c
+            lin(t, pre, xin)
+            RMSNorm.forward(y, rstd.p + r0, pre, norm.p, rows: n, cols: c, eps: d.rmsNormEps)
         }
+        projectNormed(.o, x2, ao, w.postAttnNorm, a.post?.attn, a.post?.rstdAttn)
         addInPlace(x2, x, n * c)
         RMSNorm.forward(xn, a.rstd2.p + r0, x2, w.ffnNorm.p, rows: n, cols: c, eps: d.rmsNormEps)
         lin(.gate, g, xn); lin(.up, up, xn)
         gated(h, g, up, count: n * iw)
-        if let post, let pf {
-            let m = post.mlp.p + r0 * c
-            lin(.down, m, h)
-            RMSNorm.forward(out, post.rstdMLP.p + r0, m, pf.p, rows: n, cols: c, eps: d.rmsNormEps)
-        } else {
-            lin(.down, out, h)
-        }
+        projectNormed(.down, out, h, w.postFFNNorm, a.post?.mlp, a.post?.rstdMLP)
         addInPlace(out, x2, n * c)
     }
 
