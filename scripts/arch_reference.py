@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Reference fixtures for the qwen2, qwen3 and llama (Llama 3 RoPE scaling) architectures.
+"""Reference fixtures for the qwen2, qwen3, llama (Llama 3 RoPE scaling) and gemma3 architectures
+(gemma3's tokenizer, model and float64 patches: scripts/gemma3_reference.py).
 
 For each family a tiny random-weight model is made with transformers from the family's real config
 class and head layout (2 layers, hidden 64, 4 heads, 2 KV heads), with a tiny byte-level BPE
@@ -111,6 +112,15 @@ FAMILIES = {
                        "eos_token_id": ["<|end_of_text|>", "<|eom_id|>", "<|eot_id|>"]},
         "generation": {"bos_token_id": "<|begin_of_text|>", "do_sample": True, "temperature": 0.6, "top_p": 0.9,
                        "eos_token_id": ["<|end_of_text|>", "<|eom_id|>", "<|eot_id|>"]},
+    },
+    # Gemma 3 (gemma-3-270m / 1b text models): its own tokenizer (SentencePiece), model and float64
+    # patches live in gemma3_reference.py; 6 layers so that llama.cpp's default layout (every 6th
+    # layer global) is the model's.
+    "gemma3": {
+        "arch": "Gemma3ForCausalLM", "head_dim": 32, "rms_norm_eps": 1e-6, "tie": True,
+        "rope_theta": 1000000.0, "rope_local_base_freq": 10000.0,
+        "rope_scaling": {"rope_type": "linear", "factor": 8.0},
+        "attention_bias": False, "qk_norm": True, "pre": "default", "added": [],  # pre: unused (SentencePiece)
     },
 }
 
@@ -314,6 +324,9 @@ def build_model(family, n_vocab):
 def hub_config(family, model, tok):
     """config.json in the layout of the published checkpoints (rope_theta, rope_scaling at top level)."""
     spec = FAMILIES[family]
+    if family == "gemma3":
+        import gemma3_reference
+        return gemma3_reference.hub_config(model, spec)
     cfg = model.config.to_dict()
     rope = cfg.pop("rope_parameters", None) or {}
     for k in ["transformers_version", "dtype", "torch_dtype", "layer_types", "_attn_implementation", "_name_or_path",
@@ -382,6 +395,11 @@ class Float64Exact:
             w = torch.softmax(w, dim=-1)
             return torch.matmul(w, v).transpose(1, 2).contiguous(), w
 
+        import gemma3_reference
+        gemma_patches, modeling_gemma3 = gemma3_reference.float64_patches()
+        for obj, attr, new in gemma_patches + [(modeling_gemma3, "eager_attention_forward", eager)]:
+            self.saved.append((obj, attr, getattr(obj, attr)))
+            setattr(obj, attr, new)
         for mod, prefix in [(modeling_llama, "Llama"), (modeling_qwen2, "Qwen2"), (modeling_qwen3, "Qwen3")]:
             for obj, attr, new in [(getattr(mod, prefix + "RMSNorm"), "forward", rms_forward),
                                    (getattr(mod, prefix + "RotaryEmbedding"), "forward", rope_forward),
@@ -425,7 +443,10 @@ def reference_forward(family, model, tokens):
     import torch
     m = copy.deepcopy(model).double()
     for mod in m.modules():
-        if type(mod).__name__.endswith("RotaryEmbedding"):
+        if family == "gemma3" and type(mod).__name__.endswith("RotaryEmbedding"):
+            import gemma3_reference
+            gemma3_reference.set_float64_inv_freq(mod, FAMILIES[family], FAMILIES[family]["head_dim"])
+        elif type(mod).__name__.endswith("RotaryEmbedding"):
             f64 = inv_freq_f64(family, FAMILIES[family]["head_dim"])
             if not torch.allclose(mod.inv_freq.double(), f64, rtol=1e-6, atol=0):
                 raise SystemExit(f"{family}: float64 inv_freq disagrees with transformers': {mod.inv_freq} {f64}")
@@ -493,7 +514,8 @@ def gguf_summary(gguf_path):
         v = field.contents()
         meta[name] = v
     meta["tokenizer.ggml.tokens.count"] = len(r.fields["tokenizer.ggml.tokens"].contents())
-    meta["tokenizer.ggml.merges.count"] = len(r.fields["tokenizer.ggml.merges"].contents())
+    if "tokenizer.ggml.merges" in r.fields:  # none for a SentencePiece vocabulary
+        meta["tokenizer.ggml.merges.count"] = len(r.fields["tokenizer.ggml.merges"].contents())
     meta["tokenizer.chat_template.length"] = len(r.fields["tokenizer.chat_template"].contents())
     return dict(sorted(tensors.items())), dict(sorted(meta.items()))
 
@@ -501,7 +523,9 @@ def gguf_summary(gguf_path):
 def check_gguf(family, tensors):
     need = {"qwen2": [f"blk.{i}.attn_{p}.bias" for i in range(2) for p in "qkv"],
             "qwen3": [f"blk.{i}.attn_{p}_norm.weight" for i in range(2) for p in "qk"],
-            "llama3": ["rope_freqs.weight", "output.weight"]}[family]
+            "llama3": ["rope_freqs.weight", "output.weight"],
+            "gemma3": [f"blk.{i}.{n}.weight" for i in range(6) for n in
+                       ["attn_q_norm", "attn_k_norm", "post_attention_norm", "ffn_norm", "post_ffw_norm"]]}[family]
     missing = [n for n in need if n not in tensors]
     if missing:
         raise SystemExit(f"{family}: the GGUF lacks {missing}")
@@ -560,6 +584,7 @@ def peft_reference(family, model):
                    "head_dim": spec["head_dim"], "rope_theta": spec["rope_theta"], "rms_norm_eps": cfg.rms_norm_eps},
         "head_dim": spec["head_dim"], "attention_bias": spec["attention_bias"], "qk_norm": spec["qk_norm"],
         "tie_word_embeddings": spec["tie"], "rope_scaling": spec["rope_scaling"], "dtype": "float32",
+        **gemma3_meta(family, cfg),
         "lora": {"r": lcfg.r, "alpha": lcfg.lora_alpha, "targets": TARGETS},
         "batch": 2, "seq_len": seq,
         "input_ids": input_ids.tolist(), "labels": labels.tolist(), "attention_mask": attention_mask.tolist(),
@@ -571,6 +596,15 @@ def peft_reference(family, model):
 
 
 # ---------------------------------------------------------------------------------------------
+
+def gemma3_meta(family, cfg):
+    """Gemma 3's extra hyper-parameters for the fixtures (empty for the other families)."""
+    if family != "gemma3":
+        return {}
+    return {"sliding_window": cfg.sliding_window, "layer_types": list(cfg.layer_types),
+            "query_pre_attn_scalar": cfg.query_pre_attn_scalar, "hidden_activation": cfg.hidden_activation,
+            "rope_local_base_freq": FAMILIES[family]["rope_local_base_freq"]}
+
 
 def version(pkg):
     import importlib.metadata
@@ -606,16 +640,25 @@ def run_family(family):
     hf_dir = os.path.join(out_dir, "hf")
     os.makedirs(hf_dir, exist_ok=True)
 
-    tok = train_tokenizer(family)
-    n_tok = tok.get_vocab_size(with_added_tokens=True)
-    n_vocab = spec["vocab_size"] or n_tok
-    model = build_model(family, n_vocab)
-    save_hf(family, model, tok, hf_dir)
-    write_tokenizer_files(family, tok, hf_dir)
-    cases = tokenizer_cases(family, tok, hf_dir)
-    dump_json(os.path.join(out_dir, "tokenizer_cases.json"), cases, indent=None)
+    if family == "gemma3":
+        # SentencePiece: tokenizer.model for the converter, tokenizer.json from transformers' converter.
+        import gemma3_reference
+        tok = gemma3_reference.train_spm(corpus(), hf_dir)
+        n_tok = n_vocab = tok.get_piece_size()
+        model = gemma3_reference.build_model(n_vocab, spec)
+        save_hf(family, model, tok, hf_dir)
+        gemma3_reference.write_tokenizer_files(tok, hf_dir, dump_json, version)
+    else:
+        tok = train_tokenizer(family)
+        n_tok = tok.get_vocab_size(with_added_tokens=True)
+        n_vocab = spec["vocab_size"] or n_tok
+        model = build_model(family, n_vocab)
+        save_hf(family, model, tok, hf_dir)
+        write_tokenizer_files(family, tok, hf_dir)
+        cases = tokenizer_cases(family, tok, hf_dir)
+        dump_json(os.path.join(out_dir, "tokenizer_cases.json"), cases, indent=None)
 
-    rng = random.Random({"qwen2": 20, "qwen3": 30, "llama3": 33}[family])
+    rng = random.Random({"qwen2": 20, "qwen3": 30, "llama3": 33, "gemma3": 36}[family])
     tokens = [rng.randrange(n_tok) for _ in range(N_TOKENS)]
     logits, hidden, f32_diff = reference_forward(family, model, tokens)
     logits.numpy().astype("<f4").tofile(os.path.join(out_dir, "logits.bin"))
@@ -639,8 +682,10 @@ def run_family(family):
                    "rms_norm_eps": spec["rms_norm_eps"], "rope_theta": spec["rope_theta"],
                    "rope_scaling": spec["rope_scaling"], "tie_word_embeddings": spec["tie"],
                    "attention_bias": spec["attention_bias"], "qk_norm": spec["qk_norm"],
-                   "max_position_embeddings": cfg.max_position_embeddings, "hidden_act": "silu",
-                   "rope_style": "neox (rotate_half: pairs i and i + head_dim/2)"},
+                   "max_position_embeddings": cfg.max_position_embeddings,
+                   "hidden_act": "gelu_pytorch_tanh" if family == "gemma3" else "silu",
+                   "rope_style": "neox (rotate_half: pairs i and i + head_dim/2)", **gemma3_meta(family, cfg)},
+        "transformers_config": json.loads(model.config.to_json_string()) if family == "gemma3" else None,
         "tokens": tokens,
         "logits_shape": [N_TOKENS, n_vocab],
         "logits_file": "logits.bin (little-endian float32, row-major, transformers in float64 throughout)",
@@ -653,7 +698,11 @@ def run_family(family):
         "gguf_metadata": {k: json_safe(v) for k, v in meta.items()},
         "llama_cpp": agreement,
         "llama_cpp_default_f16_kv_cache": agreement_f16,
-        "special_tokens": {text: tok.token_to_id(text) for text, _ in spec["added"]},
+        "llama_cpp_note": ("llama.cpp's CPU GELU reads an f16 lookup table (GGML_GELU_FP16 in ggml-cpu/vec.h): "
+                           "its GeGLU input is rounded to f16, hence ~4e-4 relative rather than ~2e-7")
+                          if family == "gemma3" else None,
+        "special_tokens": ({p: tok.piece_to_id(p) for p in ["<pad>", "<eos>", "<bos>", "<unk>", "<start_of_turn>", "<end_of_turn>"]}
+                           if family == "gemma3" else {text: tok.token_to_id(text) for text, _ in spec["added"]}),
         "versions": versions(),
     }
     dump_json(os.path.join(out_dir, "reference.json"), reference)

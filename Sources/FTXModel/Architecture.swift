@@ -13,9 +13,25 @@ public struct Architecture: Sendable, Equatable, Codable {
     public let attentionBias: Bool
     /// A per-head RMSNorm on q and on k before RoPE (`blk.N.attn_{q,k}_norm.weight`, head-dim wide).
     public let qkNorm: Bool
+    /// RMSNorm of the attention output and of the MLP output before each joins the residual stream
+    /// (`blk.N.post_attention_norm`, `blk.N.post_ffw_norm`).
+    public let postNorms: Bool
+    /// The MLP's gate nonlinearity: act(gate)·up.
+    public let activation: GatedActivation
+    /// Embeddings are multiplied by √hidden before the first block.
+    public let scalesEmbedding: Bool
+    /// What Hugging Face checkpoints store of every RMSNorm weight w: w − offset (Gemma's x·(1 + w)).
+    /// GGUF files hold w itself (the converter adds the offset), so only the folder reader uses it.
+    public let hfNormOffset: Float
+    /// Layers alternate between a sliding window and full attention (`LlamaConfig.slidingWindow`).
+    public let slidingWindowLayers: Bool
 
-    public init(name: String, ropeStyle: RoPEStyle, attentionBias: Bool = false, qkNorm: Bool = false) {
+    public init(name: String, ropeStyle: RoPEStyle, attentionBias: Bool = false, qkNorm: Bool = false,
+                postNorms: Bool = false, activation: GatedActivation = .silu, scalesEmbedding: Bool = false,
+                hfNormOffset: Float = 0, slidingWindowLayers: Bool = false) {
         self.name = name; self.ropeStyle = ropeStyle; self.attentionBias = attentionBias; self.qkNorm = qkNorm
+        self.postNorms = postNorms; self.activation = activation; self.scalesEmbedding = scalesEmbedding
+        self.hfNormOffset = hfNormOffset; self.slidingWindowLayers = slidingWindowLayers
     }
 
     /// Llama 1–3 (Llama 3's frequency scaling is the `rope_freqs` tensor, see `LlamaConfig.ropeFreqFactors`).
@@ -25,12 +41,18 @@ public struct Architecture: Sendable, Equatable, Codable {
     public static let qwen2 = Architecture(name: "qwen2", ropeStyle: .neox, attentionBias: true)
     /// Qwen3 (dense): q/k norms instead of biases, and a head dim of its own (q width ≠ hidden).
     public static let qwen3 = Architecture(name: "qwen3", ropeStyle: .neox, qkNorm: true)
+    /// Gemma 3 text models (270m, 1b, and the text stack of the larger ones): q/k norms, pre- and
+    /// post-norms around attention and MLP, GeGLU, √hidden embeddings, (1 + w) norms in checkpoints,
+    /// sliding-window layers with their own RoPE base interleaved with global ones.
+    public static let gemma3 = Architecture(name: "gemma3", ropeStyle: .neox, qkNorm: true, postNorms: true,
+                                            activation: .geluTanh, scalesEmbedding: true, hfNormOffset: 1,
+                                            slidingWindowLayers: true)
 
-    public static let supported: [Architecture] = [.llama, .mistral, .qwen2, .qwen3]
+    public static let supported: [Architecture] = [.llama, .mistral, .qwen2, .qwen3, .gemma3]
 
     /// The family `general.architecture` names, or nil.
     public static func named(_ name: String) -> Architecture? { supported.first { $0.name == name } }
 
-    /// "llama, mistral, qwen2, qwen3", for errors.
+    /// "llama, mistral, qwen2, qwen3, gemma3", for errors.
     public static var supportedNames: String { supported.map(\.name).joined(separator: ", ") }
 }

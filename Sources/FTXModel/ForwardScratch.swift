@@ -21,7 +21,7 @@ public final class ForwardScratch: @unchecked Sendable {
     }
 
     let x = Floats(), xn = Floats(), q = Floats(), k = Floats(), v = Floats(), att = Floats()
-    let gate = Floats(), up = Floats(), picked = Floats(), loraTmp = Floats(), logits = Floats()
+    let gate = Floats(), up = Floats(), picked = Floats(), loraTmp = Floats(), logits = Floats(), post = Floats()
     let q8 = Q8Rows()
     var positions: [Int32] = []
     var tokens: [Int] = []
@@ -40,4 +40,17 @@ public final class ForwardScratch: @unchecked Sendable {
         return rope!
     }
     private var ropeConfig: LlamaConfig?
+
+    /// The RoPE table of `config`'s sliding-window layers (nil without them), positions 0..<n.
+    func localRope(_ config: LlamaConfig, positions n: Int) -> RoPETable? {
+        guard let w = config.slidingWindow else { return nil }
+        if local == nil || localConfig != config {
+            local = w.ropeTable(headDim: config.headDim, style: config.ropeStyle, positions: 0)
+            localConfig = config
+        }
+        local!.reserve(n)
+        return local!
+    }
+    private var local: RoPETable?
+    private var localConfig: LlamaConfig?
 }

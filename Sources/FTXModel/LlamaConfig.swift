@@ -18,6 +18,10 @@ public struct LlamaConfig: Sendable, Codable, Equatable {
     public var rmsNormEps: Float
     public var contextLength: Int
     public var tiedEmbeddings: Bool
+    /// Gemma 3's local layers: which layers attend through a sliding window, and their RoPE base.
+    public var slidingWindow: SlidingWindow?
+    /// Multiplies q·k before the softmax; nil is 1/√headDim (Gemma 3: query_pre_attn_scalar^−½).
+    public var attentionScale: Float?
 
     public init(vocabSize: Int, hiddenSize: Int, intermediateSize: Int, numLayers: Int, numHeads: Int,
                 numKVHeads: Int, headDim: Int? = nil, ropeTheta: Float = 10000, rmsNormEps: Float = 1e-5,
@@ -34,10 +38,13 @@ public struct LlamaConfig: Sendable, Codable, Equatable {
     public var qDim: Int { numHeads * headDim }
     public var ropeStyle: RoPEStyle { architecture.ropeStyle }
 
-    /// The rotation table this model's q and k use.
+    /// The rotation table of the global layers (every layer, without a sliding window).
     public func ropeTable(positions: Int) -> RoPETable {
         RoPETable(headDim: headDim, maxPositions: positions, theta: ropeTheta, style: ropeStyle, freqFactors: ropeFreqFactors)
     }
+
+    /// q·k scale of the attention softmax.
+    public var attentionScaleOrDefault: Float { attentionScale ?? 1 / Float(headDim).squareRoot() }
     public var kvDim: Int { numKVHeads * headDim }
 
     /// Refuses a shape the engine cannot run (from an untrusted file at `path`): non-positive sizes,
@@ -56,6 +63,15 @@ public struct LlamaConfig: Sendable, Codable, Equatable {
         }
         if let f = ropeFreqFactors, f.count != headDim / 2 || !f.allSatisfy({ $0.isFinite && $0 > 0 }) {
             throw ModelError.badMetadata(path: path, key: "rope_freqs", "\(f.count) frequency factors (need \(headDim / 2), finite and positive)")
+        }
+        if let w = slidingWindow {
+            guard w.size > 0, w.layers.count == numLayers, w.ropeTheta.isFinite, w.ropeTheta > 0 else {
+                throw ModelError.badMetadata(path: path, key: "\(architecture.name) sliding window",
+                                             "window \(w.size), \(w.layers.count) layer kinds for \(numLayers) layers, local rope base \(w.ropeTheta)")
+            }
+        }
+        if let s = attentionScale, !(s.isFinite && s > 0) {
+            throw ModelError.badMetadata(path: path, key: "\(architecture.name) attention scale", "\(s)")
         }
     }
 
@@ -81,6 +97,32 @@ public struct LlamaConfig: Sendable, Codable, Equatable {
         case .o: return qDim
         case .down: return intermediateSize
         }
+    }
+}
+
+/// Sliding-window attention on some layers (Gemma 3's local layers): query position i sees keys
+/// j with i − j < size; those layers rotate with their own base `ropeTheta` and no frequency scaling.
+public struct SlidingWindow: Sendable, Codable, Equatable {
+    public var size: Int
+    /// Per layer: true for a sliding-window layer, false for a global one.
+    public var layers: [Bool]
+    public var ropeTheta: Float
+
+    public init(size: Int, layers: [Bool], ropeTheta: Float) {
+        self.size = size; self.layers = layers; self.ropeTheta = ropeTheta
+    }
+
+    /// llama.cpp's default layout for `count` layers: of every `pattern` layers, the last is global.
+    public static func pattern(_ pattern: Int, count: Int) -> [Bool] {
+        (0..<count).map { pattern > 0 && $0 % pattern < pattern - 1 }
+    }
+
+    /// Whether layer `l` attends through the window.
+    public func isSliding(_ l: Int) -> Bool { l < layers.count && layers[l] }
+
+    /// The rotation table of the sliding layers.
+    public func ropeTable(headDim: Int, style: RoPEStyle, positions: Int) -> RoPETable {
+        RoPETable(headDim: headDim, maxPositions: positions, theta: ropeTheta, style: style)
     }
 }
 

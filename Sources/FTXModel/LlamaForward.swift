@@ -97,7 +97,9 @@ extension LlamaModel {
         let q = scratch.q.reserve(rows * qD), k = scratch.k.reserve(rows * kvD), v = scratch.v.reserve(rows * kvD)
         let att = scratch.att.reserve(rows * qD)
         let gate = scratch.gate.reserve(rows * F), up = scratch.up.reserve(rows * F)
-        let rope = scratch.rope(c, positions: maxPosition)
+        let rope = scratch.rope(c, positions: maxPosition), localRope = scratch.localRope(c, positions: maxPosition)
+        // A post-normed block output is computed apart from the residual stream, then added.
+        let post: UnsafeMutablePointer<Float>? = c.architecture.postNorms ? scratch.post.reserve(rows * H) : nil
         // One 8-bit copy of the current matmul input, shared by the weights that read it.
         let q8store: Q8Rows? = matmuls == .int8 ? scratch.q8 : nil
         func q8(_ src: UnsafePointer<Float>, rows n: Int, cols: Int, for ws: [LinearWeight]) -> Q8Rows? {
@@ -113,6 +115,10 @@ extension LlamaModel {
                 for r in s..<e { emb.row(flat[r], into: x + r * H) }
             }
         }
+        if c.architecture.scalesEmbedding {
+            let scale = Float(H).squareRoot()
+            for i in 0..<(rows * H) { x[i] *= scale }
+        }
         observe?(0, x, rows)
 
         let groups = adapterGroups(segments, segStart: segStart)
@@ -127,15 +133,17 @@ extension LlamaModel {
                 }
                 addLoRA(ad, .q, xn, q, scratch); addLoRA(ad, .k, xn, k, scratch); addLoRA(ad, .v, xn, v, scratch)
                 qkvFeatures(layer, q: q, k: k, v: v, rows: rows)
-                RoPE.forward(q, pos.baseAddress!, rows: rows, heads: c.numHeads, table: rope)
-                RoPE.forward(k, pos.baseAddress!, rows: rows, heads: c.numKVHeads, table: rope)
+                let table = c.slidingWindow?.isSliding(l) == true ? localRope! : rope
+                RoPE.forward(q, pos.baseAddress!, rows: rows, heads: c.numHeads, table: table)
+                RoPE.forward(k, pos.baseAddress!, rows: rows, heads: c.numKVHeads, table: table)
                 for (si, s) in segments.enumerated() {
                     let n = s.tokens.count, p0 = segPos[si], rs = segStart[si]
                     (s.cache.keys[l] + p0 * kvD).update(from: k + rs * kvD, count: n * kvD)
                     (s.cache.values[l] + p0 * kvD).update(from: v + rs * kvD, count: n * kvD)
                 }
                 attention(segments: segments, layer: l, segStart: segStart, segPos: segPos, q: q, out: att)
-                project(layer.o, ad, .o, att, rows, x, q8: q8(att, rows: rows, cols: qD, for: [layer.o]), accumulate: true, scratch)
+                project(layer.o, ad, .o, att, rows, post ?? x, q8: q8(att, rows: rows, cols: qD, for: [layer.o]), accumulate: post == nil, scratch)
+                addPostNormed(post, layer.postAttnNorm, into: x, rows: rows)
                 layer.ffnNorm.withUnsafeBufferPointer { VectorOps.rmsNormRows(x, $0.baseAddress!, rows: rows, n: H, eps: c.rmsNormEps, into: xn) }
                 if let xq = q8(xn, rows: rows, cols: H, for: [layer.gate, layer.up]) {
                     LinearWeight.forward([layer.gate, layer.up], xn, q8: xq, rows: rows, into: [gate, up])
@@ -143,8 +151,9 @@ extension LlamaModel {
                     LinearWeight.forward([layer.gate, layer.up], xn, rows: rows, into: [gate, up])
                 }
                 addLoRA(ad, .gate, xn, gate, scratch); addLoRA(ad, .up, xn, up, scratch)
-                VectorOps.swiglu(gate, up, count: rows * F)
-                project(layer.down, ad, .down, gate, rows, x, q8: q8(gate, rows: rows, cols: F, for: [layer.down]), accumulate: true, scratch)
+                c.architecture.activation.apply(gate, up, count: rows * F)
+                project(layer.down, ad, .down, gate, rows, post ?? x, q8: q8(gate, rows: rows, cols: F, for: [layer.down]), accumulate: post == nil, scratch)
+                addPostNormed(post, layer.postFFNNorm, into: x, rows: rows)
                 observe?(l + 1, x, rows)
             }
         }
@@ -195,6 +204,14 @@ extension LlamaModel {
         }
         addBias(layer.qBias, q, c.qDim); addBias(layer.kBias, k, c.kvDim); addBias(layer.vBias, v, c.kvDim)
         headNorm(layer.qNorm, q, c.numHeads); headNorm(layer.kNorm, k, c.numKVHeads)
+    }
+
+    /// x += RMSNorm(y)·w, when the block has post-norms (y is the attention or MLP output).
+    func addPostNormed(_ y: UnsafeMutablePointer<Float>?, _ norm: [Float]?, into x: UnsafeMutablePointer<Float>, rows: Int) {
+        guard let y, let norm else { return }
+        let H = config.hiddenSize
+        norm.withUnsafeBufferPointer { VectorOps.rmsNormRows(y, $0.baseAddress!, rows: rows, n: H, eps: config.rmsNormEps, into: y) }
+        VectorOps.add(y, into: x, count: rows * H)
     }
 
     /// y (+)= x·Wᵀ, plus each row's adapter product for projection `p`.
@@ -257,12 +274,14 @@ extension LlamaModel {
     }
 
     /// Causal grouped-query attention of each segment's new queries against its cache (which already
-    /// holds the new keys/values). Parallel over (segment, head); each task has a fixed order.
+    /// holds the new keys/values); on a sliding-window layer a query sees only the last `size`
+    /// positions (its own included). Parallel over (segment, head); each task has a fixed order.
     func attention(segments: [ForwardSegment], layer l: Int, segStart: [Int], segPos: [Int],
                    q: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
         let c = config, hd = c.headDim, qD = c.qDim, kvD = c.kvDim
         let heads = c.numHeads, group = c.numHeads / c.numKVHeads
-        let scale = 1 / Float(hd).squareRoot()
+        let scale = c.attentionScaleOrDefault
+        let window = c.slidingWindow.flatMap { $0.isSliding(l) ? $0.size : nil }
         let tasks = segments.count * heads
         var work = 0
         for (si, s) in segments.enumerated() { work += s.tokens.count * (segPos[si] + s.tokens.count) }
@@ -282,19 +301,21 @@ extension LlamaModel {
                                beta: 0, c: S, ldc: total, parallel: false)
                     for t in 0..<n {
                         let row = S + t * total
-                        let visible = p0 + t + 1
-                        VectorOps.softmax(row, visible)
+                        let visible = p0 + t + 1, first = window.map { max(0, visible - $0) } ?? 0
+                        VectorOps.softmax(row + first, visible - first)
+                        for j in 0..<first { row[j] = 0 }
                         for j in visible..<total { row[j] = 0 }
                     }
                     BLAS.sgemm(m: n, n: hd, k: total, a: S, lda: total, b: V, ldb: kvD, transB: false,
                                beta: 0, c: O, ldc: qD, parallel: false)
                 } else {
                     for t in 0..<n {
-                        let visible = p0 + t + 1
+                        let visible = p0 + t + 1, first = window.map { max(0, visible - $0) } ?? 0
                         let row = S + t * total
                         let qt = Q + t * qD
-                        for j in 0..<visible { row[j] = dotF32(qt, K + j * kvD, hd) * scale }
-                        VectorOps.softmax(row, visible)
+                        for j in 0..<first { row[j] = 0 }
+                        for j in first..<visible { row[j] = dotF32(qt, K + j * kvD, hd) * scale }
+                        VectorOps.softmax(row + first, visible - first)
                         let o = O + t * qD
                         if hd % 16 == 0 {
                             // 16 output lanes at a time, accumulated over the keys in registers.

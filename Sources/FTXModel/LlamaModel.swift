@@ -70,15 +70,19 @@ public final class LlamaModel: @unchecked Sendable {
             return out
         }
         let hasOutput = g.tensor("output.weight") != nil
+        if let cap = g.double(p + "final_logit_softcapping"), cap != 0 {
+            throw ModelError.unsupported(path: path, "final logit softcapping (\(p)final_logit_softcapping = \(cap))")
+        }
         // Llama 3's frequency scaling, as the converter stores it.
         let freqFactors = try g.tensor("rope_freqs.weight").map { _ in try vector("rope_freqs.weight", headDim / 2) }
-        let config = LlamaConfig(
+        var config = LlamaConfig(
             vocabSize: vocab, hiddenSize: hidden, intermediateSize: ffn, numLayers: layers, numHeads: heads,
             numKVHeads: kvHeads, headDim: headDim,
             ropeTheta: Float(g.double(p + "rope.freq_base") ?? 10000),
             rmsNormEps: Float(g.double(p + "attention.layer_norm_rms_epsilon") ?? 1e-5),
             contextLength: g.int(p + "context_length") ?? 2048, tiedEmbeddings: !hasOutput,
             architecture: arch, ropeFreqFactors: freqFactors)
+        if arch.slidingWindowLayers { try readGemma3Layout(g, into: &config) }
         try config.validate(path: path)
 
         let embedding = try linear("token_embd.weight", out: vocab, in: hidden)
@@ -99,7 +103,9 @@ public final class LlamaModel: @unchecked Sendable {
                 kBias: arch.attentionBias ? try vector(b + "attn_k.bias", kvHeads * headDim) : nil,
                 vBias: arch.attentionBias ? try vector(b + "attn_v.bias", kvHeads * headDim) : nil,
                 qNorm: arch.qkNorm ? try vector(b + "attn_q_norm.weight", headDim) : nil,
-                kNorm: arch.qkNorm ? try vector(b + "attn_k_norm.weight", headDim) : nil))
+                kNorm: arch.qkNorm ? try vector(b + "attn_k_norm.weight", headDim) : nil,
+                postAttnNorm: arch.postNorms ? try vector(b + "post_attention_norm.weight", hidden) : nil,
+                postFFNNorm: arch.postNorms ? try vector(b + "post_ffw_norm.weight", hidden) : nil))
         }
         let output = hasOutput ? try linear("output.weight", out: vocab, in: hidden) : embedding
         let weights = LlamaWeights(config: config, tokenEmbedding: embedding, layers: blocks,
@@ -109,6 +115,41 @@ public final class LlamaModel: @unchecked Sendable {
                          origin: "\(g.path): tokenizer.chat_template")
         }
         return LlamaModel(config: config, weights: weights, tokenizer: tokenizer, chatTemplate: template, gguf: g)
+    }
+
+    /// Gemma 3's hyper-parameters as llama.cpp reads them: a sliding window (none when absent or
+    /// 0), its layout (`attention.sliding_window_pattern`, a period or one bool per layer; default
+    /// period 6, every 6th layer global), the local layers' RoPE base (`rope.freq_base_swa`, default
+    /// 10000), linear RoPE scaling of the global layers, and llama.cpp's attention scale (1/√headDim,
+    /// 1/√(hidden/heads) for the 62-layer 27B).
+    static func readGemma3Layout(_ g: GGUFFile, into c: inout LlamaConfig) throws {
+        let p = c.architecture.name + ".", path = g.path
+        if let w = g.int(p + "attention.sliding_window"), w > 0 {
+            var layers = SlidingWindow.pattern(g.int(p + "attention.sliding_window_pattern") ?? 6, count: c.numLayers)
+            if case .array(let a)? = g.metadata[p + "attention.sliding_window_pattern"] {
+                guard a.count == c.numLayers else {
+                    throw ModelError.badMetadata(path: path, key: p + "attention.sliding_window_pattern",
+                                                 "\(a.count) values for \(c.numLayers) layers")
+                }
+                layers = a.values.map { $0.bool ?? false }
+            }
+            c.slidingWindow = SlidingWindow(size: w, layers: layers, ropeTheta: Float(g.double(p + "rope.freq_base_swa") ?? 10000))
+        }
+        switch g.string(p + "rope.scaling.type") {
+        case nil, "none": break
+        case "linear":
+            let factor = g.double(p + "rope.scaling.factor") ?? 1
+            guard factor.isFinite, factor > 0 else { throw ModelError.badMetadata(path: path, key: p + "rope.scaling.factor", "\(factor)") }
+            if factor != 1 { c.ropeFreqFactors = [Float](repeating: Float(factor), count: c.headDim / 2) }
+        case let other?:
+            throw ModelError.unsupported(path: path, "rope scaling \(other) for \(c.architecture.name) (supported: linear)")
+        }
+        c.attentionScale = gemma3LlamaCppAttentionScale(c)
+    }
+
+    /// llama.cpp's Gemma 3 attention scale: 1/√headDim, except 1/√(hidden/heads) for the 62-layer 27B.
+    static func gemma3LlamaCppAttentionScale(_ c: LlamaConfig) -> Float {
+        Float(1 / Double(c.numLayers == 62 ? c.hiddenSize / c.numHeads : c.headDim).squareRoot())
     }
 
     /// A model with random f32 weights (deterministic in `seed`), for fast unit tests.

@@ -1,4 +1,4 @@
-/// Weights of one transformer block: two RMSNorm vectors, the seven projections, and the vectors
+/// Weights of one transformer block: two RMSNorm vectors (four with post-norms), the seven projections, and the vectors
 /// of the features a family switches on (`Architecture`). Generic over their storage, so the
 /// training engine holds the same layout over its own (f32 buffers, NF4 blocks).
 public struct LayerWeights<Norm, Weight> {
@@ -10,13 +10,17 @@ public struct LayerWeights<Norm, Weight> {
     public var qBias, kBias, vBias: Norm?
     /// Per-head RMSNorm weights of q and k, head-dim wide (`Architecture.qkNorm`).
     public var qNorm, kNorm: Norm?
+    /// RMSNorm weights of the attention output and of the MLP output (`Architecture.postNorms`).
+    public var postAttnNorm, postFFNNorm: Norm?
 
     public init(attnNorm: Norm, q: Weight, k: Weight, v: Weight, o: Weight,
                 ffnNorm: Norm, gate: Weight, up: Weight, down: Weight,
-                qBias: Norm? = nil, kBias: Norm? = nil, vBias: Norm? = nil, qNorm: Norm? = nil, kNorm: Norm? = nil) {
+                qBias: Norm? = nil, kBias: Norm? = nil, vBias: Norm? = nil, qNorm: Norm? = nil, kNorm: Norm? = nil,
+                postAttnNorm: Norm? = nil, postFFNNorm: Norm? = nil) {
         self.attnNorm = attnNorm; self.q = q; self.k = k; self.v = v; self.o = o
         self.ffnNorm = ffnNorm; self.gate = gate; self.up = up; self.down = down
         self.qBias = qBias; self.kBias = kBias; self.vBias = vBias; self.qNorm = qNorm; self.kNorm = kNorm
+        self.postAttnNorm = postAttnNorm; self.postFFNNorm = postFFNNorm
     }
 
     /// The bias of q, k or v, if the block has one.
@@ -47,7 +51,8 @@ public struct LayerWeights<Norm, Weight> {
                            o: try weight(.o, o), ffnNorm: try norm(ffnNorm), gate: try weight(.gate, gate),
                            up: try weight(.up, up), down: try weight(.down, down),
                            qBias: try qBias.map(norm), kBias: try kBias.map(norm), vBias: try vBias.map(norm),
-                           qNorm: try qNorm.map(norm), kNorm: try kNorm.map(norm))
+                           qNorm: try qNorm.map(norm), kNorm: try kNorm.map(norm),
+                           postAttnNorm: try postAttnNorm.map(norm), postFFNNorm: try postFFNNorm.map(norm))
     }
 }
 

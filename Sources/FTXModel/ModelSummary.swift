@@ -22,7 +22,11 @@ public struct ModelSummary {
         var f = [a.ropeStyle == .neox ? "neox rope" : "adjacent-pair rope"]
         if a.attentionBias { f.append("q/k/v biases") }
         if a.qkNorm { f.append("q/k norms") }
-        if c.ropeFreqFactors != nil { f.append("llama3 rope scaling") }
+        if a.postNorms { f.append("post-norms") }
+        if a.activation == .geluTanh { f.append("geglu") }
+        if a.scalesEmbedding { f.append("scaled embeddings") }
+        if let s = c.slidingWindow { f.append("sliding window \(s.size) on \(s.layers.filter { $0 }.count) of \(s.layers.count) layers") }
+        if c.ropeFreqFactors != nil { f.append(a.slidingWindowLayers ? "linear rope scaling" : "llama3 rope scaling") }
         features = f
         var byType: [String: Int] = [:]
         func add(_ l: LinearWeight) { byType[l.type.description, default: 0] += l.outFeatures * l.inFeatures }
@@ -33,7 +37,7 @@ public struct ModelSummary {
         for l in w.layers {
             for p in Projection.allCases { add(l.weight(p)) }
             for v in [l.attnNorm, l.ffnNorm] { add(v) }
-            for v in [l.qBias, l.kBias, l.vBias, l.qNorm, l.kNorm] { add(v) }
+            for v in [l.qBias, l.kBias, l.vBias, l.qNorm, l.kNorm, l.postAttnNorm, l.postFFNNorm] { add(v) }
         }
         typeShares = byType.map { ($0.key, $0.value) }.sorted { ($0.parameters, $1.type) > ($1.parameters, $0.type) }
         parameters = byType.values.reduce(0, +)

@@ -91,12 +91,12 @@ final class HFCheckpointCLITests: XCTestCase {
 
     func testAFolderOfAnUnsupportedFamilyIsAClearError() throws {
         let cwd = TestSupport.makeTempDir("ftx-hf-bad")
-        let dir = cwd.appendingPathComponent("gemma")
+        let dir = cwd.appendingPathComponent("neox")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        try #"{"model_type": "gemma3", "hidden_size": 64}"#.write(to: dir.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+        try #"{"model_type": "gpt_neox", "hidden_size": 64}"#.write(to: dir.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
         let r = try TestSupport.runFTX(["generate", "-m", dir.path, "hi"], cwd: cwd)
         XCTAssertEqual(r.status, 2)
-        XCTAssertTrue(r.stderr.contains("model_type gemma3 (supported: llama, mistral, qwen2, qwen3)"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("model_type gpt_neox (supported: llama, mistral, qwen2, qwen3, gemma3_text)"), r.stderr)
         XCTAssertTrue(r.stderr.contains("config.json"), r.stderr)
     }
 }

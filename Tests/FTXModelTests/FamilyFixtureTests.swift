@@ -3,11 +3,14 @@ import XCTest
 import FTXTestSupport
 @testable import FTXModel
 
-/// Qwen2, Qwen3 and Llama 3 (frequency-scaled RoPE): tiny random-weight models made by transformers
-/// from each family's real config shape, converted by llama.cpp's convert_hf_to_gguf.py, against
-/// transformers' float64 logits and hidden states (Fixtures/arch, scripts/arch_reference.py).
+/// Qwen2, Qwen3, Llama 3 (frequency-scaled RoPE) and Gemma 3: tiny random-weight models made by
+/// transformers from each family's real config shape, converted by llama.cpp's convert_hf_to_gguf.py,
+/// against transformers' float64 logits and hidden states (Fixtures/arch, scripts/arch_reference.py).
 final class FamilyFixtureTests: XCTestCase {
+    /// The families with a byte-level BPE tokenizer (tokenizer.json read by ftx) and chat cases.
     static let families = ["qwen2", "qwen3", "llama3"]
+    /// Every family's model (Gemma 3: a SentencePiece tokenizer, no chat cases).
+    static let modelFamilies = families + ["gemma3"]
 
     struct Fixture {
         let model: LlamaModel
@@ -42,22 +45,44 @@ final class FamilyFixtureTests: XCTestCase {
         return worst
     }
 
+
     func testEachFamilyLoadsWithItsFeatures() throws {
         let expected: [String: (arch: Architecture, freqs: Bool)] =
-            ["qwen2": (.qwen2, false), "qwen3": (.qwen3, false), "llama3": (.llama, true)]
-        for f in Self.families {
+            ["qwen2": (.qwen2, false), "qwen3": (.qwen3, false), "llama3": (.llama, true), "gemma3": (.gemma3, true)]
+        for f in Self.modelFamilies {
             let m = try Self.load(f).model
             XCTAssertEqual(m.config.architecture, expected[f]!.arch, f)
             XCTAssertEqual(m.config.ropeFreqFactors != nil, expected[f]!.freqs, f)
             let l = m.weights.layers[0]
             XCTAssertEqual(l.qBias != nil, f == "qwen2", f)
-            XCTAssertEqual(l.qNorm != nil, f == "qwen3", f)
+            XCTAssertEqual(l.qNorm != nil, f == "qwen3" || f == "gemma3", f)
+            XCTAssertEqual(l.postAttnNorm != nil, f == "gemma3", f)
         }
+    }
+
+    /// Gemma 3 as llama.cpp reads its GGUF: 5 sliding layers (window 8, local base 10000) and a
+    /// global one (base 1e6, linear scaling 8), scale 1/√headDim; the folder's config.json and
+    /// transformers 5's own layout (`layer_types`, per-type `rope_parameters`) say the same.
+    func testGemma3LayoutFromGGUFAndBothConfigLayouts() throws {
+        let fx = try Self.load("gemma3")
+        let c = fx.model.config
+        XCTAssertEqual(c.slidingWindow, SlidingWindow(size: 8, layers: [true, true, true, true, true, false], ropeTheta: 10000))
+        XCTAssertEqual(c.ropeFreqFactors, [Float](repeating: 8, count: c.headDim / 2))
+        XCTAssertEqual(c.ropeTheta, 1_000_000)
+        XCTAssertEqual(c.attentionScale, Float(1 / Double(32).squareRoot()))
+        XCTAssertTrue(c.tiedEmbeddings)
+        let folder = try HFCheckpoint.config(directory: Self.url("gemma3", "hf").path)
+        XCTAssertEqual(folder, c, "config.json (published layout)")
+        var t5 = try XCTUnwrap(fx.json["transformers_config"] as? [String: Any])
+        XCTAssertNotNil(t5["layer_types"]); XCTAssertNotNil(t5["rope_parameters"])
+        XCTAssertEqual(try HFConfig.parse(t5, path: "transformers5"), c, "transformers 5's layout")
+        t5["final_logit_softcapping"] = 30.0
+        XCTAssertThrowsError(try HFConfig.parse(t5, path: "softcap")) { XCTAssertTrue("\($0)".contains("softcapping"), "\($0)") }
     }
 
     /// Every position's logits and every hidden state in one pass, against transformers in float64.
     func testLogitsAndHiddenStatesMatchTransformers() throws {
-        for f in Self.families {
+        for f in Self.modelFamilies {
             let fx = try Self.load(f)
             let c = fx.model.config, T = fx.tokens.count, H = c.hiddenSize
             var hiddenErr: Float = 0
@@ -75,7 +100,7 @@ final class FamilyFixtureTests: XCTestCase {
     /// Decoding through the KV cache, one token at a time and as two sequences of a batch, gives the
     /// reference's logits at every position.
     func testCachedAndBatchedDecodeMatchTransformers() throws {
-        for f in Self.families {
+        for f in Self.modelFamilies {
             let fx = try Self.load(f)
             let c = fx.model.config, V = c.vocabSize, T = fx.tokens.count
             let split = 9
@@ -103,11 +128,11 @@ final class FamilyFixtureTests: XCTestCase {
     /// The Hugging Face folder the GGUF was converted from, read directly (`--model DIR`): the same
     /// reference logits, the same tokenizer ids and specials, the same chat template.
     func testHuggingFaceFolderMatchesTransformersAndTheGGUF() throws {
-        for f in Self.families {
+        for f in Self.modelFamilies {
             let fx = try Self.load(f)
             let dir = Self.url(f, "hf").path
             XCTAssertTrue(HFCheckpoint.isCheckpoint(dir))
-            let hf = try LlamaModel.load(path: dir)
+            let hf = try LlamaModel.load(path: Self.url(f, "hf").path)
             let c = hf.config, g = fx.model.config
             XCTAssertEqual(c.architecture, g.architecture, f)
             XCTAssertEqual([c.vocabSize, c.hiddenSize, c.numLayers, c.numHeads, c.numKVHeads, c.headDim, c.intermediateSize],
@@ -123,8 +148,10 @@ final class FamilyFixtureTests: XCTestCase {
             XCTAssertEqual([t.bosID, t.eosID], [gt.bosID, gt.eosID], f)
             XCTAssertEqual(t.addBOS, gt.addBOS, f)
             XCTAssertEqual(t.endOfGenerationIDs, gt.endOfGenerationIDs, f)
-            let cases = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.url(f, "tokenizer_cases.json"))) as! [[String: Any]]
-            let differing = cases.filter { t.encode($0["text"] as! String) != $0["ids"] as! [Int] }.count
+            // Gemma 3 has no recorded ids: its tokenizer.json (merges by rank) must split the texts
+            // as the GGUF's SentencePiece scores (from tokenizer.model, by llama.cpp's converter) do.
+            let cases = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.url(Self.families.contains(f) ? f : "qwen2", "tokenizer_cases.json"))) as! [[String: Any]]
+            let differing = cases.filter { t.encode($0["text"] as! String) != (Self.families.contains(f) ? $0["ids"] as! [Int] : gt.encode($0["text"] as! String)) }.count
             XCTAssertEqual(differing, 0, "\(f): tokenizer cases that differ")
             let messages = [(role: "system", content: "Be brief."), (role: "user", content: "Hi 123!")]
             XCTAssertEqual(try hf.chatTemplate?.render(messages: messages, addGenerationPrompt: true),
@@ -156,7 +183,7 @@ final class FamilyFixtureTests: XCTestCase {
         let dir = NSTemporaryDirectory() + "ftx-export-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        for f in Self.families {
+        for f in Self.modelFamilies {
             let fx = try Self.load(f)
             let hf = try LlamaModel.load(path: Self.url(f, "hf").path)
             for q in [nil, GGUFModelExport.Quantization.q8_0, .q4_k] {
@@ -170,9 +197,11 @@ final class FamilyFixtureTests: XCTestCase {
                 same.ropeFreqFactors = g.ropeFreqFactors
                 XCTAssertEqual(same, g, "\(f): the written GGUF's hyper-parameters are the converter's")
                 let converted = try XCTUnwrap(fx.model.gguf), written = try XCTUnwrap(back.gguf)
-                for key in ["tokenizer.ggml.pre", "tokenizer.ggml.model", "tokenizer.chat_template"] {
+                // A SentencePiece vocabulary has no pre-tokenizer (the converter writes "default", unread).
+                for key in ["tokenizer.ggml.model", "tokenizer.chat_template"] + (f == "gemma3" ? [] : ["tokenizer.ggml.pre"]) {
                     XCTAssertEqual(written.string(key), converted.string(key), "\(f) \(key)")
                 }
+                XCTAssertEqual(written.metadata["tokenizer.ggml.add_space_prefix"]?.bool, converted.metadata["tokenizer.ggml.add_space_prefix"]?.bool, f)
                 XCTAssertEqual(back.tokenizer.merges, fx.model.tokenizer.merges, f)
                 XCTAssertEqual([back.tokenizer.bosID, back.tokenizer.eosID], [fx.model.tokenizer.bosID, fx.model.tokenizer.eosID], f)
                 let logits = try back.forward([ForwardSegment(cache: KVCache(config: c), tokens: fx.tokens)], logits: .all)

@@ -34,8 +34,14 @@ final class HFCheckpointTests: XCTestCase {
     }
 
     func testUnknownModelTypeListsTheSupportedOnes() throws {
-        try editJSON("config.json") { $0["model_type"] = "gemma3" }
-        assertFails(["model_type gemma3", "qwen2", "llama", "config.json"])
+        try editJSON("config.json") { $0["model_type"] = "gpt_neox" }
+        assertFails(["model_type gpt_neox", "qwen2", "llama", "gemma3_text", "config.json"])
+    }
+
+    /// Gemma 3's multimodal checkpoints (model_type gemma3, a text_config) are named as such.
+    func testGemma3MultimodalCheckpointIsNamed() throws {
+        try editJSON("config.json") { $0["model_type"] = "gemma3"; $0["text_config"] = ["hidden_size": 64] }
+        assertFails(["model_type gemma3", "multimodal", "gemma3_text", "config.json"])
     }
 
     func testUnsupportedRopeScalingIsNamed() throws {

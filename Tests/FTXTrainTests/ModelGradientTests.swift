@@ -1,4 +1,5 @@
 import FTXCore
+import FTXModel
 import XCTest
 @testable import FTXTrain
 
@@ -54,14 +55,19 @@ final class ModelGradientTests: XCTestCase {
     func testFullModelGradientsWithDropoutPackingRecompute() throws { try run(dropout: 0.2, packed: true, recompute: true, rslora: true) }
 
     /// The other families' block features: Qwen2's q/k/v biases with NEOX RoPE, Qwen3's per-head
-    /// q/k norms (q wider than hidden), Llama 3's frequency-scaled RoPE; packed and recomputed.
+    /// q/k norms (q wider than hidden), Llama 3's frequency-scaled RoPE, Gemma 3's GeGLU, post-norms,
+    /// scaled embeddings, a sliding window of 3 (of 8 positions) on layer 0 with its own RoPE base,
+    /// and its attention scale; packed and recomputed.
     func testFullModelGradientsOfEachFamily() throws {
-        var qwen2 = Self.dims, qwen3 = Self.dims, llama3 = Self.dims
+        var qwen2 = Self.dims, qwen3 = Self.dims, llama3 = Self.dims, gemma3 = Self.dims
         qwen2.architecture = .qwen2
         qwen3.architecture = .qwen3; qwen3.headDim = 8
         llama3.ropeFreqFactors = [1, 2.5, 32]
         llama3.headDim = 6; llama3.numHeads = 2; llama3.numKVHeads = 1
-        for d in [qwen2, qwen3, llama3] {
+        gemma3.architecture = .gemma3; gemma3.headDim = 8; gemma3.numKVHeads = 1; gemma3.ropeTheta = 1e6
+        gemma3.ropeFreqFactors = [Float](repeating: 8, count: 4); gemma3.attentionScale = 0.3
+        gemma3.slidingWindow = SlidingWindow(size: 3, layers: [true, false], ropeTheta: 10000)
+        for d in [qwen2, qwen3, llama3, gemma3] {
             try run(dropout: 0, packed: true, recompute: false, dims: d)
             try run(dropout: 0.1, packed: true, recompute: true, dims: d)
         }

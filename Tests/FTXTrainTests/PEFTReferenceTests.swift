@@ -24,16 +24,24 @@ final class PEFTReferenceTests: XCTestCase {
         let family = meta["family"] as? String ?? "llama"
         let theta = c["rope_theta"] as! Double, headDim = c["head_dim"] as! Int
         // Llama 3's scaling as a checkpoint's config.json states it, through the checkpoint reader's formula.
-        let factors = try (meta["rope_scaling"] as? [String: Any]).map { s in
+        let scaling = meta["rope_scaling"] as? [String: Any]
+        let factors = family == "gemma3" ? [Float](repeating: Float(scaling!["factor"] as! Double), count: headDim / 2)
+            : try scaling.map { s in
             try HFConfig.llama3FrequencyFactors(headDim: headDim, theta: theta, factor: s["factor"] as! Double,
                                                 lowFreqFactor: s["low_freq_factor"] as! Double, highFreqFactor: s["high_freq_factor"] as! Double,
                                                 originalContext: Double(s["original_max_position_embeddings"] as! Int), path: name)
         }
-        let dims = ModelDims(vocabSize: c["vocab_size"] as! Int, hiddenSize: c["hidden_size"] as! Int,
+        var dims = ModelDims(vocabSize: c["vocab_size"] as! Int, hiddenSize: c["hidden_size"] as! Int,
                              intermediateSize: c["intermediate_size"] as! Int, numLayers: c["num_layers"] as! Int,
                              numHeads: c["num_heads"] as! Int, numKVHeads: c["num_kv_heads"] as! Int, headDim: headDim,
                              ropeTheta: Float(theta), rmsNormEps: Float(c["rms_norm_eps"] as! Double),
                              architecture: Architecture.named(family == "llama3" ? "llama" : family)!, ropeFreqFactors: factors)
+        if let window = meta["sliding_window"] as? Int, let types = meta["layer_types"] as? [String] {
+            // Gemma 3: sliding layers, their RoPE base, query_pre_attn_scalar^−½.
+            dims.slidingWindow = SlidingWindow(size: window, layers: types.map { $0 == "sliding_attention" },
+                                               ropeTheta: Float(meta["rope_local_base_freq"] as! Double))
+            dims.attentionScale = Float(1 / (meta["query_pre_attn_scalar"] as! Double).squareRoot())
+        }
         let l = meta["lora"] as! [String: Any]
         let spec = LoRASpec(rank: l["r"] as! Int, alpha: Float(l["alpha"] as! Int), targets: Projection.allCases)
         let ids = meta["input_ids"] as! [[Int]], labels = meta["labels"] as! [[Int]]
@@ -51,10 +59,12 @@ final class PEFTReferenceTests: XCTestCase {
     }
 
     /// Base weights from HF names; q/k rows permuted into GGUF order for adjacent-pair RoPE; the
-    /// family's biases and q/k norms; a tied head when the file has no lm_head.
+    /// family's biases, q/k norms and post-norms (Gemma's norms stored as w − 1); a tied head when
+    /// the file has no lm_head.
     static func base(_ f: Fixture) -> TrainBase {
-        let d = f.dims
+        let d = f.dims, offset = d.architecture.hfNormOffset, post = d.architecture.postNorms
         func t(_ n: String) -> [Float] { f.st.tensors["base." + n]!.values }
+        func norm(_ n: String) -> [Float] { t(n).map { $0 + offset } }
         func lin(_ n: String, _ out: Int, _ inF: Int, heads: Int? = nil) -> DenseLinear {
             var w = t(n)
             if let heads, d.architecture.ropeStyle == .normal { w = QKPermutation.hfToGGUF(w, rows: out, cols: inF, heads: heads) }
@@ -65,22 +75,27 @@ final class PEFTReferenceTests: XCTestCase {
         for i in 0..<d.numLayers {
             let p = "model.layers.\(i)."
             layers.append(BaseLayer(
-                attnNorm: t(p + "input_layernorm.weight"),
+                attnNorm: norm(p + "input_layernorm.weight"),
                 q: lin(p + "self_attn.q_proj.weight", d.qWidth, d.hiddenSize, heads: d.numHeads),
                 k: lin(p + "self_attn.k_proj.weight", d.kvWidth, d.hiddenSize, heads: d.numKVHeads),
                 v: lin(p + "self_attn.v_proj.weight", d.kvWidth, d.hiddenSize),
                 o: lin(p + "self_attn.o_proj.weight", d.hiddenSize, d.qWidth),
-                ffnNorm: t(p + "post_attention_layernorm.weight"),
+                ffnNorm: norm(p + (post ? "pre_feedforward_layernorm.weight" : "post_attention_layernorm.weight")),
                 gate: lin(p + "mlp.gate_proj.weight", d.intermediateSize, d.hiddenSize),
                 up: lin(p + "mlp.up_proj.weight", d.intermediateSize, d.hiddenSize),
                 down: lin(p + "mlp.down_proj.weight", d.hiddenSize, d.intermediateSize)))
             layers[i].qBias = vec(p + "self_attn.q_proj.bias"); layers[i].kBias = vec(p + "self_attn.k_proj.bias")
             layers[i].vBias = vec(p + "self_attn.v_proj.bias")
-            layers[i].qNorm = vec(p + "self_attn.q_norm.weight"); layers[i].kNorm = vec(p + "self_attn.k_norm.weight")
+            func normVec(_ n: String) -> FloatBuffer? { f.st.tensors["base." + n].map { _ in FloatBuffer(norm(n)) } }
+            layers[i].qNorm = normVec(p + "self_attn.q_norm.weight"); layers[i].kNorm = normVec(p + "self_attn.k_norm.weight")
+            if post {
+                layers[i].postAttnNorm = normVec(p + "post_attention_layernorm.weight")
+                layers[i].postFFNNorm = normVec(p + "post_feedforward_layernorm.weight")
+            }
         }
         let head = f.st.tensors["base.lm_head.weight"] != nil ? "lm_head.weight" : "model.embed_tokens.weight"
         return TrainBase(dims: d, embedding: DenseEmbedding(t("model.embed_tokens.weight"), vocab: d.vocabSize, width: d.hiddenSize),
-                         layers: layers, outputNorm: t("model.norm.weight"), output: lin(head, d.vocabSize, d.hiddenSize))
+                         layers: layers, outputNorm: norm("model.norm.weight"), output: lin(head, d.vocabSize, d.hiddenSize))
     }
 
     /// The rows PEFT orders differently from the engine (the adapter writer's own rule).
@@ -92,10 +107,11 @@ final class PEFTReferenceTests: XCTestCase {
 
     func testLossAndEveryLoRAGradientMatchPEFT() throws { try checkAgainstPEFT("peft_reference") }
 
-    /// Qwen2 (biases, NEOX RoPE, tied head), Qwen3 (per-head q/k norms, head dim 32 > hidden/heads)
-    /// and Llama 3 (frequency-scaled RoPE), each against its own PEFT run.
+    /// Qwen2 (biases, NEOX RoPE, tied head), Qwen3 (per-head q/k norms, head dim 32 > hidden/heads),
+    /// Llama 3 (frequency-scaled RoPE) and Gemma 3 (GeGLU, post-norms, √hidden embeddings, sliding
+    /// window of 8 over 12 tokens on 5 of 6 layers), each against its own PEFT run.
     func testEachFamilyMatchesPEFT() throws {
-        for family in ["qwen2", "qwen3", "llama3"] { try checkAgainstPEFT("arch/peft_" + family) }
+        for family in ["qwen2", "qwen3", "llama3", "gemma3"] { try checkAgainstPEFT("arch/peft_" + family) }
     }
 
     func checkAgainstPEFT(_ name: String) throws {
@@ -108,7 +124,7 @@ final class PEFTReferenceTests: XCTestCase {
             if let h = Self.heads(e.target, f.dims) { b = QKPermutation.hfToGGUF(b, rows: e.outFeatures, cols: f.spec.rank, heads: h) }
             lora.setB(e, b)
         }
-        XCTAssertEqual(lora.entries.count, 14)
+        XCTAssertEqual(lora.entries.count, 7 * f.dims.numLayers)
         for recompute in [false, true] {
             let model = TrainableLlama(base: Self.base(f), lora: lora, maxBatch: 2, maxSeqLen: 16, recompute: recompute)
             model.zeroGrads()

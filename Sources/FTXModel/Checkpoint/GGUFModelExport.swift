@@ -36,8 +36,12 @@ public enum GGUFModelExport {
         u32("attention.key_length", c.headDim); u32("attention.value_length", c.headDim); u32("rope.dimension_count", c.headDim)
         w.set("\(a).rope.freq_base", .float32(c.ropeTheta))
         w.set("\(a).attention.layer_norm_rms_epsilon", .float32(c.rmsNormEps))
+        let linearRoPE = c.architecture.slidingWindowLayers
+        if linearRoPE { try gemma3Layout(c, &w, path: path) }
         w.set("tokenizer.ggml.model", .string(t.kind.rawValue))
         if t.kind == .byteLevelBPE { w.set("tokenizer.ggml.pre", .string(t.preTokenizer.rawValue)) }
+        // llama.cpp prepends a space to SentencePiece text unless told not to (Gemma's converter says false).
+        if t.kind == .sentencePiece { w.set("tokenizer.ggml.add_space_prefix", .bool(t.core.addSpacePrefix)) }
         w.set("tokenizer.ggml.tokens", .array(GGUFArray(t.pieces.map { .string($0) })))
         w.set("tokenizer.ggml.token_type", .array(GGUFArray(t.tokenTypes.map { .int32($0.rawValue) })))
         if t.kind == .byteLevelBPE { w.set("tokenizer.ggml.merges", .array(GGUFArray(t.merges.map { .string($0) }))) }
@@ -73,7 +77,7 @@ public enum GGUFModelExport {
         try matrix("token_embd.weight", m.tokenEmbedding)
         vector("output_norm.weight", m.outputNorm)
         if m.output !== m.tokenEmbedding { try matrix("output.weight", m.output) }
-        vector("rope_freqs.weight", c.ropeFreqFactors)
+        if !linearRoPE { vector("rope_freqs.weight", c.ropeFreqFactors) }
         for (i, l) in m.layers.enumerated() {
             let b = "blk.\(i)."
             vector(b + "attn_norm.weight", l.attnNorm)
@@ -81,7 +85,33 @@ public enum GGUFModelExport {
             for p in Projection.allCases { try matrix(b + p.ggufName + ".weight", l.weight(p)) }
             vector(b + "attn_q.bias", l.qBias); vector(b + "attn_k.bias", l.kBias); vector(b + "attn_v.bias", l.vBias)
             vector(b + "attn_q_norm.weight", l.qNorm); vector(b + "attn_k_norm.weight", l.kNorm)
+            vector(b + "post_attention_norm.weight", l.postAttnNorm); vector(b + "post_ffw_norm.weight", l.postFFNNorm)
         }
         try AtomicFile.write(Data(w.bytes()), to: path)
+    }
+
+    /// Gemma 3's keys as llama.cpp reads them (`LlamaModel.readGemma3Layout`): the window, a layout
+    /// other than every 6th layer global as one bool per layer, the local RoPE base, linear scaling.
+    /// llama.cpp derives the attention scale from the shape, so a model with another one is refused.
+    static func gemma3Layout(_ c: LlamaConfig, _ w: inout GGUFWriter, path: String) throws {
+        let a = c.architecture.name
+        if let s = c.slidingWindow {
+            w.set("\(a).attention.sliding_window", .uint32(UInt32(s.size)))
+            if s.layers != SlidingWindow.pattern(6, count: c.numLayers) {
+                w.set("\(a).attention.sliding_window_pattern", .array(GGUFArray(s.layers.map { .bool($0) })))
+            }
+            w.set("\(a).rope.freq_base_swa", .float32(s.ropeTheta))
+        }
+        if let f = c.ropeFreqFactors {
+            guard let factor = f.first, f.allSatisfy({ $0 == factor }) else {
+                throw ModelError.unsupported(path: path, "per-frequency RoPE factors for \(a) (llama.cpp reads linear scaling only)")
+            }
+            w.set("\(a).rope.scaling.type", .string("linear"))
+            w.set("\(a).rope.scaling.factor", .float32(factor))
+        }
+        let llamaCpp = LlamaModel.gemma3LlamaCppAttentionScale(c)
+        if abs(c.attentionScaleOrDefault - llamaCpp) > 1e-6 * llamaCpp {
+            throw ModelError.unsupported(path: path, "attention scale \(c.attentionScaleOrDefault), where llama.cpp's \(a) uses \(llamaCpp)")
+        }
     }
 }

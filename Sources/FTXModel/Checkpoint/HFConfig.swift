@@ -21,8 +21,13 @@ public enum HFConfig {
             return d
         }
         guard let type = json["model_type"] as? String else { throw ModelError.missingKey(path: path, key: "model_type") }
-        guard let arch = Architecture.named(type) else {
-            throw ModelError.unsupported(path: path, "model_type \(type) (supported: \(Architecture.supportedNames))")
+        if json["text_config"] != nil || type == "gemma3" {
+            throw ModelError.unsupported(path: path, "model_type \(type) with a text_config (a multimodal checkpoint; text models such as gemma3_text are supported)")
+        }
+        // Gemma 3's text-only checkpoints say gemma3_text; llama.cpp's name is gemma3.
+        guard let arch = Architecture.named(type == "gemma3_text" ? "gemma3" : type) else {
+            let names = Architecture.supported.map { $0 == .gemma3 ? "gemma3_text" : $0.name }.joined(separator: ", ")
+            throw ModelError.unsupported(path: path, "model_type \(type) (supported: \(names))")
         }
         if arch.ropeStyle == .normal, json["attention_bias"] as? Bool == true {
             throw ModelError.unsupported(path: path, "attention_bias: true for model_type \(type)")
@@ -32,10 +37,12 @@ public enum HFConfig {
         let headDim = try int("head_dim") ?? (heads > 0 ? hidden / heads : 0)
         let layers = try require("num_hidden_layers"), ffn = try require("intermediate_size")
         let vocab = try require("vocab_size")
-        // transformers 5 moves rope_theta and rope_scaling into rope_parameters.
+        // transformers 5 moves rope_theta and rope_scaling into rope_parameters, per layer type
+        // (full_attention, sliding_attention) for models that have both.
         let ropeParams = json["rope_parameters"] as? [String: Any]
-        let scaling = (json["rope_scaling"] as? [String: Any]) ?? ropeParams
-        let theta = try double("rope_theta") ?? double("rope_theta", in: ropeParams ?? [:]) ?? 10000
+        let globalParams = ropeParams?["full_attention"] as? [String: Any] ?? ropeParams
+        let scaling = (json["rope_scaling"] as? [String: Any]) ?? globalParams
+        let theta = try double("rope_theta") ?? double("rope_theta", in: globalParams ?? [:]) ?? 10000
         var factors: [Float]?
         if let s = scaling {
             let kind = (s["rope_type"] ?? s["type"]) as? String ?? "default"
@@ -49,17 +56,61 @@ public enum HFConfig {
                 factors = try llama3FrequencyFactors(headDim: headDim, theta: theta, factor: need("factor"),
                                                      lowFreqFactor: need("low_freq_factor"), highFreqFactor: need("high_freq_factor"),
                                                      originalContext: need("original_max_position_embeddings"), path: path)
-            default: throw ModelError.unsupported(path: path, "rope scaling \(kind) (supported: llama3)")
+            case "linear" where arch.slidingWindowLayers:
+                guard let f = try double("factor", in: s), f > 0 else { throw ModelError.missingKey(path: path, key: "rope_scaling.factor") }
+                if f != 1 { factors = [Float](repeating: Float(f), count: max(0, headDim / 2)) }
+            default: throw ModelError.unsupported(path: path, "rope scaling \(kind) (supported: llama3\(arch.slidingWindowLayers ? ", linear" : ""))")
             }
         }
-        let config = LlamaConfig(vocabSize: vocab, hiddenSize: hidden, intermediateSize: ffn, numLayers: layers,
+        var config = LlamaConfig(vocabSize: vocab, hiddenSize: hidden, intermediateSize: ffn, numLayers: layers,
                                  numHeads: heads, numKVHeads: kvHeads, headDim: headDim, ropeTheta: Float(theta),
                                  rmsNormEps: Float(try double("rms_norm_eps") ?? 1e-6),
                                  contextLength: try int("max_position_embeddings") ?? 2048,
-                                 tiedEmbeddings: json["tie_word_embeddings"] as? Bool ?? false,
+                                 tiedEmbeddings: json["tie_word_embeddings"] as? Bool ?? arch.slidingWindowLayers,
                                  architecture: arch, ropeFreqFactors: factors)
+        if arch.slidingWindowLayers { try gemma3Layout(json, ropeParams: ropeParams, into: &config, path: path) }
         try config.validate(path: path)
         return config
+    }
+
+    /// Gemma 3's keys: no softcapping, GELU-tanh, the attention scale `query_pre_attn_scalar`^−½, the
+    /// sliding window and which layers use it (`layer_types`, else `sliding_window_pattern`: every
+    /// pattern-th layer is global), and the local RoPE base (`rope_local_base_freq`, or transformers 5's
+    /// `rope_parameters.sliding_attention`), which has no frequency scaling.
+    static func gemma3Layout(_ json: [String: Any], ropeParams: [String: Any]?, into c: inout LlamaConfig, path: String) throws {
+        func present(_ k: String) -> Bool { json[k] != nil && !(json[k] is NSNull) }
+        for k in ["final_logit_softcapping", "attn_logit_softcapping"] where present(k) {
+            throw ModelError.unsupported(path: path, "\(k) \(json[k]!) (Gemma 3 has no softcapping; this engine does not implement it)")
+        }
+        if json["use_bidirectional_attention"] as? Bool == true {
+            throw ModelError.unsupported(path: path, "use_bidirectional_attention: true (an embedding model, not a causal one)")
+        }
+        let act = (json["hidden_activation"] ?? json["hidden_act"]) as? String ?? "gelu_pytorch_tanh"
+        guard act == "gelu_pytorch_tanh" else { throw ModelError.unsupported(path: path, "hidden_activation \(act) (supported: gelu_pytorch_tanh)") }
+        if present("query_pre_attn_scalar") {
+            guard let q = json["query_pre_attn_scalar"] as? Double, q.isFinite, q > 0 else {
+                throw ModelError.badMetadata(path: path, key: "query_pre_attn_scalar", "\(json["query_pre_attn_scalar"]!) is not a positive number")
+            }
+            c.attentionScale = Float(1 / q.squareRoot())
+        } else {
+            c.attentionScale = 1 / Float(256).squareRoot()   // Gemma3TextConfig's default
+        }
+        guard present("sliding_window") else { return }
+        guard let size = json["sliding_window"] as? Int else { throw ModelError.badMetadata(path: path, key: "sliding_window", "not an integer") }
+        var layers = SlidingWindow.pattern(json["sliding_window_pattern"] as? Int ?? 6, count: c.numLayers)
+        if present("layer_types") {
+            guard let types = json["layer_types"] as? [String], types.count == c.numLayers,
+                  types.allSatisfy({ $0 == "sliding_attention" || $0 == "full_attention" }) else {
+                throw ModelError.badMetadata(path: path, key: "layer_types", "need \(c.numLayers) of sliding_attention / full_attention")
+            }
+            layers = types.map { $0 == "sliding_attention" }
+        }
+        let local = ropeParams?["sliding_attention"] as? [String: Any]
+        if let kind = local?["rope_type"] as? String, kind != "default" {
+            throw ModelError.unsupported(path: path, "rope scaling \(kind) on sliding-window layers")
+        }
+        let theta = (json["rope_local_base_freq"] as? Double) ?? (local?["rope_theta"] as? Double) ?? 10000
+        c.slidingWindow = SlidingWindow(size: size, layers: layers, ropeTheta: Float(theta))
     }
 
     /// Llama 3's scaling as divisors of θ^(−2i/d), computed as llama.cpp's converter does: high

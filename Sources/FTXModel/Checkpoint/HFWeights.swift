@@ -41,29 +41,39 @@ enum HFWeights {
             return out
         }
         let H = c.hiddenSize, F = c.intermediateSize, arch = c.architecture
+        /// An RMSNorm weight as the engine multiplies by it (Gemma stores w − 1 for x·(1 + w)).
+        func norm(_ name: String, _ n: Int) throws -> [Float] {
+            let w = try vector(name, n)
+            return arch.hfNormOffset == 0 ? w : w.map { $0 + arch.hfNormOffset }
+        }
+        // With post-norms, post_attention_layernorm is the attention output's norm and the MLP's
+        // input norm is pre_feedforward_layernorm; without, post_attention_layernorm is the latter.
+        let post = arch.postNorms
         let embedding = try linear("model.embed_tokens.weight", out: c.vocabSize, in: H)
         var layers: [LlamaLayerWeights] = []
         for l in 0..<c.numLayers {
             let p = "model.layers.\(l)."
             layers.append(LlamaLayerWeights(
-                attnNorm: try vector(p + "input_layernorm.weight", H),
+                attnNorm: try norm(p + "input_layernorm.weight", H),
                 q: try linear(p + "self_attn.q_proj.weight", out: c.qDim, in: H, heads: c.numHeads),
                 k: try linear(p + "self_attn.k_proj.weight", out: c.kvDim, in: H, heads: c.numKVHeads),
                 v: try linear(p + "self_attn.v_proj.weight", out: c.kvDim, in: H),
                 o: try linear(p + "self_attn.o_proj.weight", out: H, in: c.qDim),
-                ffnNorm: try vector(p + "post_attention_layernorm.weight", H),
+                ffnNorm: try norm(p + (post ? "pre_feedforward_layernorm.weight" : "post_attention_layernorm.weight"), H),
                 gate: try linear(p + "mlp.gate_proj.weight", out: F, in: H),
                 up: try linear(p + "mlp.up_proj.weight", out: F, in: H),
                 down: try linear(p + "mlp.down_proj.weight", out: H, in: F),
                 qBias: arch.attentionBias ? try vector(p + "self_attn.q_proj.bias", c.qDim, heads: c.numHeads) : nil,
                 kBias: arch.attentionBias ? try vector(p + "self_attn.k_proj.bias", c.kvDim, heads: c.numKVHeads) : nil,
                 vBias: arch.attentionBias ? try vector(p + "self_attn.v_proj.bias", c.kvDim) : nil,
-                qNorm: arch.qkNorm ? try vector(p + "self_attn.q_norm.weight", c.headDim) : nil,
-                kNorm: arch.qkNorm ? try vector(p + "self_attn.k_norm.weight", c.headDim) : nil))
+                qNorm: arch.qkNorm ? try norm(p + "self_attn.q_norm.weight", c.headDim) : nil,
+                kNorm: arch.qkNorm ? try norm(p + "self_attn.k_norm.weight", c.headDim) : nil,
+                postAttnNorm: post ? try norm(p + "post_attention_layernorm.weight", H) : nil,
+                postFFNNorm: post ? try norm(p + "post_feedforward_layernorm.weight", H) : nil))
         }
         // A tied model's head is its embedding (an lm_head it may carry too is not read twice).
         let output = c.tiedEmbeddings ? embedding : try linear("lm_head.weight", out: c.vocabSize, in: H)
         return LlamaWeights(config: c, tokenEmbedding: embedding, layers: layers,
-                            outputNorm: try vector("model.norm.weight", H), output: output)
+                            outputNorm: try norm("model.norm.weight", H), output: output)
     }
 }

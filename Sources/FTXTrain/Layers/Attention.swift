@@ -8,13 +8,16 @@ import FTXTensor
 /// the segment start when several examples are packed into one sequence).
 public struct AttentionShape {
     public let batch: Int, seqLen: Int, heads: Int, kvHeads: Int, headDim: Int
-    public init(batch: Int, seqLen: Int, heads: Int, kvHeads: Int, headDim: Int) {
+    /// Multiplies q·k before the softmax.
+    public let scale: Float
+    /// `scale` nil is 1/√headDim.
+    public init(batch: Int, seqLen: Int, heads: Int, kvHeads: Int, headDim: Int, scale: Float? = nil) {
         self.batch = batch; self.seqLen = seqLen; self.heads = heads; self.kvHeads = kvHeads; self.headDim = headDim
+        self.scale = scale ?? 1 / Float(headDim).squareRoot()
     }
     var qWidth: Int { heads * headDim }
     var kvWidth: Int { kvHeads * headDim }
     var groupSize: Int { heads / kvHeads }
-    var scale: Float { 1 / Float(headDim).squareRoot() }
 }
 
 public enum Attention {

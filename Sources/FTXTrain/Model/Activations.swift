@@ -10,6 +10,8 @@ final class BlockActivations {
     var loraU: [Projection: FloatBuffer] = [:]
     /// With per-head q/k norms: q and k before the norm, and the norm's 1/rms per (row, head).
     let qkNorm: (qPre: FloatBuffer, kPre: FloatBuffer, rstdQ: FloatBuffer, rstdK: FloatBuffer)?
+    /// With post-norms: the attention and MLP outputs before their norms, and the norms' 1/rms per row.
+    let post: (attn: FloatBuffer, rstdAttn: FloatBuffer, mlp: FloatBuffer, rstdMLP: FloatBuffer)?
 
     init(dims d: ModelDims, rows n: Int, batch: Int, seqLen: Int, rank: Int, targets: [Projection]) {
         rstd1 = FloatBuffer(n)
@@ -22,6 +24,9 @@ final class BlockActivations {
         qkNorm = d.architecture.qkNorm
             ? (FloatBuffer(n * d.qWidth), FloatBuffer(n * d.kvWidth), FloatBuffer(n * d.numHeads), FloatBuffer(n * d.numKVHeads))
             : nil
+        post = d.architecture.postNorms
+            ? (FloatBuffer(n * d.hiddenSize), FloatBuffer(n), FloatBuffer(n * d.hiddenSize), FloatBuffer(n))
+            : nil
     }
 }
 
@@ -32,6 +37,8 @@ final class BackwardScratch {
     let xn, h: FloatBuffer
     /// ∂L/∂(normed q, k) while backward goes through per-head q/k norms (empty without them).
     let dqNormed, dkNormed: FloatBuffer
+    /// ∂L/∂(attention or MLP output before its post-norm) (empty without post-norms).
+    let dpost: FloatBuffer
     let tmp: FloatBuffer?   // dropout scratch [N × tmpWidth], only with dropout
     let tmpWidth: Int
     init(dims d: ModelDims, rows n: Int, rank: Int, dropout: Bool) {
@@ -43,6 +50,7 @@ final class BackwardScratch {
         xn = FloatBuffer(n * d.hiddenSize); h = FloatBuffer(n * d.intermediateSize)
         dqNormed = FloatBuffer(d.architecture.qkNorm ? n * d.qWidth : 0)
         dkNormed = FloatBuffer(d.architecture.qkNorm ? n * d.kvWidth : 0)
+        dpost = FloatBuffer(d.architecture.postNorms ? n * d.hiddenSize : 0)
         tmpWidth = max(d.hiddenSize, d.intermediateSize, d.qWidth)
         tmp = dropout ? FloatBuffer(n * tmpWidth) : nil
     }

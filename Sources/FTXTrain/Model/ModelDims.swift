@@ -11,9 +11,15 @@ public struct ModelDims: Codable, Equatable, Sendable {
     public var architecture: Architecture
     /// Llama 3's RoPE frequency divisors (headDim/2), nil for none.
     public var ropeFreqFactors: [Float]?
+    /// Sliding-window layers and their RoPE base (Gemma 3), nil for none.
+    public var slidingWindow: SlidingWindow?
+    /// q·k scale, nil for 1/√headDim.
+    public var attentionScale: Float?
     public init(vocabSize: Int, hiddenSize: Int, intermediateSize: Int, numLayers: Int, numHeads: Int,
                 numKVHeads: Int, headDim: Int, ropeTheta: Float, rmsNormEps: Float,
-                architecture: Architecture = .llama, ropeFreqFactors: [Float]? = nil) {
+                architecture: Architecture = .llama, ropeFreqFactors: [Float]? = nil,
+                slidingWindow: SlidingWindow? = nil, attentionScale: Float? = nil) {
+        self.slidingWindow = slidingWindow; self.attentionScale = attentionScale
         self.vocabSize = vocabSize; self.hiddenSize = hiddenSize; self.intermediateSize = intermediateSize
         self.numLayers = numLayers; self.numHeads = numHeads; self.numKVHeads = numKVHeads; self.headDim = headDim
         self.ropeTheta = ropeTheta; self.rmsNormEps = rmsNormEps
@@ -22,7 +28,7 @@ public struct ModelDims: Codable, Equatable, Sendable {
     var qWidth: Int { numHeads * headDim }
     var kvWidth: Int { numKVHeads * headDim }
 
-    /// The rotation table of q and k for positions 0..<n.
+    /// The rotation table of q and k for positions 0..<n (of the global layers, with sliding windows).
     func ropeTable(positions n: Int) -> RoPETable {
         RoPETable(headDim: headDim, maxPositions: n, theta: ropeTheta, style: architecture.ropeStyle, freqFactors: ropeFreqFactors)
     }

@@ -24,8 +24,8 @@ public final class TrainBase {
         self.outputNorm = FloatBuffer(outputNorm); self.output = output
     }
 
-    /// A random f32 model (tests): weights ~ U(±scale/√in), norms around 1, and the biases or q/k
-    /// norms its architecture has.
+    /// A random f32 model (tests): weights ~ U(±scale/√in), norms around 1, and the biases, q/k
+    /// norms or post-norms its architecture has.
     public static func random(dims d: ModelDims, seed: UInt64, scale: Float = 1) -> TrainBase {
         var rng = TrainRNG(seed: seed)
         func mat(_ out: Int, _ inF: Int) -> DenseLinear {
@@ -49,6 +49,9 @@ public final class TrainBase {
             }
             if d.architecture.qkNorm {
                 layer.qNorm = FloatBuffer(norm(d.headDim)); layer.kNorm = FloatBuffer(norm(d.headDim))
+            }
+            if d.architecture.postNorms {
+                layer.postAttnNorm = FloatBuffer(norm(d.hiddenSize)); layer.postFFNNorm = FloatBuffer(norm(d.hiddenSize))
             }
             layers.append(layer)
         }

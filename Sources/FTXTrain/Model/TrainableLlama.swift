@@ -21,6 +21,11 @@ public final class TrainableLlama {
     public var training = true
 
     let rope: RoPETable
+    /// The sliding-window layers' rotation (nil without them).
+    let localRope: RoPETable?
+    /// Per row, the first key a sliding-window layer may see: keyStart narrowed to the window
+    /// (set by each forward pass; empty without sliding windows).
+    var slidingKeyStart: [Int32] = []
     let inputs: [FloatBuffer]           // block l input [N×C], l = 0...L (L = final hidden)
     let acts: [BlockActivations]        // one per block, or a single reused one with recompute
     let xf: FloatBuffer, rstdF: FloatBuffer, dxf: FloatBuffer
@@ -40,6 +45,7 @@ public final class TrainableLlama {
         maxRows = n
         precondition(base.layers.allSatisfy { ($0.qNorm != nil) == d.architecture.qkNorm }, "q/k norms and architecture disagree")
         rope = d.ropeTable(positions: maxSeqLen)
+        localRope = d.slidingWindow?.ropeTable(headDim: d.headDim, style: d.architecture.ropeStyle, positions: maxSeqLen)
         inputs = (0...d.numLayers).map { _ in FloatBuffer(n * d.hiddenSize) }
         let blocks = recompute ? 1 : d.numLayers
         acts = (0..<blocks).map { _ in
@@ -105,6 +111,14 @@ public final class TrainableLlama {
         b.tokens.withUnsafeBufferPointer { tok in
             base.embedding.lookup(tok.baseAddress!, count: b.rows, into: inputs[0].p)
         }
+        if dims.architecture.scalesEmbedding {
+            // The embedding is frozen: nothing flows back through the scale.
+            let scale = Float(dims.hiddenSize).squareRoot(), x = inputs[0].p
+            for i in 0..<(b.rows * dims.hiddenSize) { x[i] *= scale }
+        }
+        if let w = dims.slidingWindow?.size {
+            slidingKeyStart = (0..<b.rows).map { r in max(b.keyStart[r], Int32(max(0, r % b.seqLen - w + 1))) }
+        }
         BatchWorkers.run(slices(b)) { _, s in
             for l in 0..<dims.numLayers { forwardBlock(l, b, s) }
         }
@@ -138,23 +152,54 @@ public final class TrainableLlama {
             RMSNorm.forward(k, saved.rstdK.p + r0 * d.numKVHeads, kPre, kn.p, rows: n * d.numKVHeads, cols: d.headDim, eps: d.rmsNormEps)
         }
         b.positions.withUnsafeBufferPointer { pos in
-            RoPE.forward(q, pos.baseAddress! + r0, rows: n, heads: d.numHeads, table: rope)
-            RoPE.forward(k, pos.baseAddress! + r0, rows: n, heads: d.numKVHeads, table: rope)
+            RoPE.forward(q, pos.baseAddress! + r0, rows: n, heads: d.numHeads, table: ropeTable(l))
+            RoPE.forward(k, pos.baseAddress! + r0, rows: n, heads: d.numKVHeads, table: ropeTable(l))
         }
-        b.keyStart.withUnsafeBufferPointer { ks in
-            Attention.forward(ao, a.lse.p + s.b0 * d.numHeads * b.seqLen, q, k, v, keyStart: ks.baseAddress! + r0, shape: attnShape(b, s))
+        keyStart(l, b) { ks in
+            Attention.forward(ao, a.lse.p + s.b0 * d.numHeads * b.seqLen, q, k, v, keyStart: ks + r0, shape: attnShape(b, s))
         }
-        lin(.o, x2, ao)
+        // With post-norms the attention and MLP outputs are kept apart (for backward), normed, then added.
+        func projectNormed(_ t: Projection, _ y: UnsafeMutablePointer<Float>, _ xin: UnsafePointer<Float>,
+                           _ norm: FloatBuffer?, _ saved: FloatBuffer?, _ rstd: FloatBuffer?) {
+            guard let norm, let saved, let rstd else { lin(t, y, xin); return }
+            let pre = saved.p + r0 * c
+            lin(t, pre, xin)
+            RMSNorm.forward(y, rstd.p + r0, pre, norm.p, rows: n, cols: c, eps: d.rmsNormEps)
+        }
+        projectNormed(.o, x2, ao, w.postAttnNorm, a.post?.attn, a.post?.rstdAttn)
         addInPlace(x2, x, n * c)
         RMSNorm.forward(xn, a.rstd2.p + r0, x2, w.ffnNorm.p, rows: n, cols: c, eps: d.rmsNormEps)
         lin(.gate, g, xn); lin(.up, up, xn)
-        SwiGLU.forward(h, g, up, count: n * iw)
-        lin(.down, out, h)
+        gated(h, g, up, count: n * iw)
+        projectNormed(.down, out, h, w.postFFNNorm, a.post?.mlp, a.post?.rstdMLP)
         addInPlace(out, x2, n * c)
     }
 
     func attnShape(_ b: TokenBatch, _ s: RowSlice) -> AttentionShape {
-        AttentionShape(batch: s.batch, seqLen: b.seqLen, heads: dims.numHeads, kvHeads: dims.numKVHeads, headDim: dims.headDim)
+        AttentionShape(batch: s.batch, seqLen: b.seqLen, heads: dims.numHeads, kvHeads: dims.numKVHeads, headDim: dims.headDim,
+                       scale: dims.attentionScale)
+    }
+
+    /// The rotation of block l: the local one on a sliding-window layer.
+    func ropeTable(_ l: Int) -> RoPETable {
+        dims.slidingWindow?.isSliding(l) == true ? localRope! : rope
+    }
+
+    /// The first key each row may see in block l (the window's on a sliding-window layer).
+    func keyStart(_ l: Int, _ b: TokenBatch, _ body: (UnsafePointer<Int32>) -> Void) {
+        if dims.slidingWindow?.isSliding(l) == true {
+            slidingKeyStart.withUnsafeBufferPointer { body($0.baseAddress!) }
+        } else {
+            b.keyStart.withUnsafeBufferPointer { body($0.baseAddress!) }
+        }
+    }
+
+    /// h = act(g)·up with the family's activation.
+    func gated(_ h: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ up: UnsafePointer<Float>, count: Int) {
+        switch dims.architecture.activation {
+        case .silu: SwiGLU.forward(h, g, up, count: count)
+        case .geluTanh: GeGLU.forward(h, g, up, count: count)
+        }
     }
 
     /// Final norm + head + loss; with backward, leaves ∂L/∂(last block output) in scratch.dres.
@@ -211,26 +256,37 @@ public final class TrainableLlama {
         let dres = s.dres.p + r0 * c, dxnP = s.dxn.p + r0 * c, xn = s.xn.p + r0 * c, dao = s.dao.p + r0 * d.qWidth
         let dq = s.dq.p + r0 * d.qWidth, dk = s.dk.p + r0 * d.kvWidth, dv = s.dv.p + r0 * d.kvWidth
         let lse = a.lse.p + sl.b0 * d.numHeads * b.seqLen
-        SwiGLU.forward(h, g, up, count: n * iw)   // recomputed: down's input
+        gated(h, g, up, count: n * iw)   // recomputed: down's input
         dh.update(repeating: 0, count: n * iw)
-        back(.down, dh, dres, h)
-        SwiGLU.backward(dg, dup, dh, g, up, count: n * iw)
+        // Through a post-norm: dres is the gradient of its output; dpost becomes its input's.
+        func throughPost(_ norm: FloatBuffer?, _ out: FloatBuffer?, _ rstd: FloatBuffer?) -> UnsafePointer<Float> {
+            guard let norm, let out, let rstd else { return UnsafePointer(dres) }
+            let dp = s.dpost.p + r0 * c
+            dp.update(repeating: 0, count: n * c)
+            RMSNorm.backward(dp, dres, out.p + r0 * c, norm.p, rstd.p + r0, rows: n, cols: c)
+            return UnsafePointer(dp)
+        }
+        back(.down, dh, throughPost(w.postFFNNorm, a.post?.mlp, a.post?.rstdMLP), h)
+        switch d.architecture.activation {
+        case .silu: SwiGLU.backward(dg, dup, dh, g, up, count: n * iw)
+        case .geluTanh: GeGLU.backward(dg, dup, dh, g, up, count: n * iw)
+        }
         RMSNorm.forward(xn, a.rstd2.p + r0, x2, w.ffnNorm.p, rows: n, cols: c, eps: d.rmsNormEps)
         dxnP.update(repeating: 0, count: n * c)
         back(.gate, dxnP, dg, xn)
         back(.up, dxnP, dup, xn)
         RMSNorm.backward(dres, dxnP, x2, w.ffnNorm.p, a.rstd2.p + r0, rows: n, cols: c)
         dao.update(repeating: 0, count: n * d.qWidth)
-        back(.o, dao, dres, ao)
+        back(.o, dao, throughPost(w.postAttnNorm, a.post?.attn, a.post?.rstdAttn), ao)
         dq.update(repeating: 0, count: n * d.qWidth)
         dk.update(repeating: 0, count: n * d.kvWidth)
         dv.update(repeating: 0, count: n * d.kvWidth)
-        b.keyStart.withUnsafeBufferPointer { ks in
-            Attention.backward(dq, dk, dv, dao, q, k, v, lse, keyStart: ks.baseAddress! + r0, shape: attnShape(b, sl))
+        keyStart(l, b) { ks in
+            Attention.backward(dq, dk, dv, dao, q, k, v, lse, keyStart: ks + r0, shape: attnShape(b, sl))
         }
         b.positions.withUnsafeBufferPointer { pos in
-            RoPE.backward(dq, pos.baseAddress! + r0, rows: n, heads: d.numHeads, table: rope)
-            RoPE.backward(dk, pos.baseAddress! + r0, rows: n, heads: d.numKVHeads, table: rope)
+            RoPE.backward(dq, pos.baseAddress! + r0, rows: n, heads: d.numHeads, table: ropeTable(l))
+            RoPE.backward(dk, pos.baseAddress! + r0, rows: n, heads: d.numKVHeads, table: ropeTable(l))
         }
         if let qn = w.qNorm, let kn = w.kNorm, let saved = a.qkNorm {
             // Through the per-head norms: dq, dk become gradients of the pre-norm q, k.

@@ -17,7 +17,7 @@ extension ModelDims {
         self.init(vocabSize: c.vocabSize, hiddenSize: c.hiddenSize, intermediateSize: c.intermediateSize,
                   numLayers: c.numLayers, numHeads: c.numHeads, numKVHeads: c.numKVHeads, headDim: c.headDim,
                   ropeTheta: c.ropeTheta, rmsNormEps: c.rmsNormEps, architecture: c.architecture,
-                  ropeFreqFactors: c.ropeFreqFactors)
+                  ropeFreqFactors: c.ropeFreqFactors, slidingWindow: c.slidingWindow, attentionScale: c.attentionScale)
     }
 }
 
