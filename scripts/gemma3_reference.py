@@ -36,13 +36,25 @@ def train_spm(lines, out_dir):
 def write_tokenizer_files(sp, hf_dir, dump_json, version):
     """tokenizer.json from transformers' Gemma converter, tokenizer_config.json (with Gemma 3's chat
     template) and generation_config.json, in the layout of the published gemma-3-270m-it folder."""
+    import shutil
+    import tempfile
     import transformers
-    tok = transformers.GemmaTokenizerFast(vocab_file=os.path.join(hf_dir, "tokenizer.model"))
+    # from_pretrained on a folder holding only tokenizer.model: in transformers 5.24 the constructor
+    # GemmaTokenizerFast(vocab_file=…) converts nothing (a 5-token vocabulary, no merges).
+    with tempfile.TemporaryDirectory() as src:
+        shutil.copy(os.path.join(hf_dir, "tokenizer.model"), os.path.join(src, "tokenizer.model"))
+        tok = transformers.GemmaTokenizerFast.from_pretrained(src, add_bos_token=True)
     tok.save_pretrained(hf_dir)
+    vocab = json.load(open(os.path.join(hf_dir, "tokenizer.json"), encoding="utf-8"))["model"]["vocab"]
+    assert len(vocab) == sp.get_piece_size(), (len(vocab), sp.get_piece_size())
     cfg_path = os.path.join(hf_dir, "tokenizer_config.json")
     with open(cfg_path, encoding="utf-8") as f:
         cfg = json.load(f)
     cfg["chat_template"] = GEMMA3_TEMPLATE
+    # As the published folder: BOS added (transformers 5 leaves it to the Python class), and no
+    # absolute vocab_file path of the machine that wrote it.
+    cfg.pop("vocab_file", None)
+    cfg["add_bos_token"], cfg["add_eos_token"] = True, False
     dump_json(cfg_path, cfg)
     gen = {"bos_token_id": 2, "eos_token_id": [1, sp.piece_to_id("<end_of_turn>")], "pad_token_id": 0,
            "cache_implementation": "hybrid", "do_sample": True, "top_k": 64, "top_p": 0.95,

@@ -45,7 +45,6 @@ final class FamilyFixtureTests: XCTestCase {
         return worst
     }
 
-
     func testEachFamilyLoadsWithItsFeatures() throws {
         let expected: [String: (arch: Architecture, freqs: Bool)] =
             ["qwen2": (.qwen2, false), "qwen3": (.qwen3, false), "llama3": (.llama, true), "gemma3": (.gemma3, true)]

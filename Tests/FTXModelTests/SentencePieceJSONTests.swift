@@ -44,6 +44,26 @@ final class SentencePieceJSONTests: XCTestCase {
         }
     }
 
+    /// Text that neither a piece nor a <0xNN> byte piece covers becomes the model's `unk_token`, one
+    /// per run (`fuse_unk`), never dropped: the llama2 folder with its byte pieces removed, against
+    /// the ids `tokenizers` gives that file (`Tokenizer.from_str(...).encode(s, add_special_tokens=False)`).
+    func testUncoveredTextBecomesTheUnknownToken() throws {
+        let src = Self.folder("llama2")
+        var json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: src + "/tokenizer.json"))) as? [String: Any])
+        var model = try XCTUnwrap(json["model"] as? [String: Any])
+        model["vocab"] = try XCTUnwrap(model["vocab"] as? [String: Int]).filter { !$0.key.hasPrefix("<0x") }
+        json["model"] = model
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("spm-unk-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        try JSONSerialization.data(withJSONObject: json).write(to: tmp.appendingPathComponent("tokenizer.json"))
+        try FileManager.default.copyItem(atPath: src + "/tokenizer_config.json", toPath: tmp.appendingPathComponent("tokenizer_config.json").path)
+        let tok = try load(tmp.path)
+        XCTAssertEqual(tok.encode("a€€b"), [267, 0, 1003])
+        XCTAssertEqual(tok.encode("€"), [962, 0])
+        XCTAssertEqual(tok.encode("hello 日本"), [297, 274, 976, 578, 1169])
+    }
+
     /// A normalizer or pre-tokenizer the engine does not implement is an error naming the file and key.
     func testUnknownNormalizerOrPreTokenizerIsAnError() throws {
         let src = Self.folder("llama2")

@@ -49,7 +49,6 @@ public enum GGUFModelExport {
         if let b = t.bosID { w.set("tokenizer.ggml.bos_token_id", .uint32(UInt32(b))) }
         if let e = t.eosID { w.set("tokenizer.ggml.eos_token_id", .uint32(UInt32(e))) }
         w.set("tokenizer.ggml.add_bos_token", .bool(t.addBOS))
-        if t.kind == .sentencePiece { w.set("tokenizer.ggml.add_space_prefix", .bool(t.core.addSpacePrefix)) }
         if let tpl = model.chatTemplate?.source { w.set("tokenizer.chat_template", .string(tpl)) }
 
         func matrix(_ n: String, _ l: LinearWeight) throws {

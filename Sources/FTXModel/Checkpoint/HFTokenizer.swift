@@ -51,6 +51,8 @@ enum HFTokenizer {
             }
             tokens[id] = content; types[id] = a["special"] as? Bool == true ? .control : .userDefined
         }
+        // The model's unk_token stands for what neither a piece nor byte fallback covers (one per run).
+        if let unk = model["unk_token"] as? String, let id = tokens.firstIndex(of: unk) { types[id] = .unknown }
         let merges: [String] = try mergeList.map { m in
             if let s = m as? String { return s }
             if let pair = m as? [String], pair.count == 2 { return pair[0] + " " + pair[1] }
