@@ -33,7 +33,9 @@ enum HFTokenizer {
         let pre: PreTokenizer = spm ? .gpt2 : try preTokenizer(json["pre_tokenizer"], path: path)
         let prefix = spm ? try sentencePieceLayout(json, path: path) : nil
         // Tokens by id: the vocabulary, then the added tokens (specials), then padding up to the model's rows.
-        let added = (json["added_tokens"] as? [[String: Any]]) ?? []
+        // Added tokens past the model's rows (Gemma 3's <image_soft_token>, transformers' extra <mask>)
+        // have no embedding: left out, as llama.cpp's converter leaves them out of the GGUF.
+        let added = ((json["added_tokens"] as? [[String: Any]]) ?? []).filter { vocabSize == 0 || ($0["id"] as? Int ?? 0) < vocabSize }
         var size = vocabSize
         for id in vocab.values { size = max(size, id + 1) }
         for a in added { if let id = a["id"] as? Int { size = max(size, id + 1) } }
