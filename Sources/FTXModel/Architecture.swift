@@ -87,12 +87,12 @@ extension Architecture {
     /// PEFT's module name of the LoRA module led by `p` (`qkv_proj`, `gate_up_proj` when fused).
     public func peftModuleName(_ p: Projection) -> String {
         guard fusedProjections, loraGroup(p).count > 1 else { return p.rawValue + "_proj" }
-        return p == .q ? "qkv_proj" : "gate_up_proj"
+        return loraLeader(p) == .q ? "qkv_proj" : "gate_up_proj"
     }
 
     /// llama.cpp's tensor base name of the module led by `p` (`attn_qkv`, and `ffn_up` for gate-up).
     public func ggufModuleName(_ p: Projection) -> String {
         guard fusedProjections, loraGroup(p).count > 1 else { return p.ggufName }
-        return p == .q ? "attn_qkv" : "ffn_up"
+        return loraLeader(p) == .q ? "attn_qkv" : "ffn_up"
     }
 }
