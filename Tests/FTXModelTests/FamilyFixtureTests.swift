@@ -112,7 +112,7 @@ final class FamilyFixtureTests: XCTestCase {
         var partial = json
         partial["partial_rotary_factor"] = 0.75
         XCTAssertThrowsError(try HFConfig.parse(partial, path: "p")) { XCTAssertTrue("\($0)".contains("partial_rotary_factor"), "\($0)") }
-        json["rope_scaling"] = ["type": "longrope", "short_factor": [1.0], "long_factor": [1.0]]
+        json["rope_scaling"] = ["type": "longrope", "short_factor": [1.0], "long_factor": [1.0]] as [String: Any]
         XCTAssertThrowsError(try HFConfig.parse(json, path: "p")) { XCTAssertTrue("\($0)".contains("longrope"), "\($0)") }
     }
 

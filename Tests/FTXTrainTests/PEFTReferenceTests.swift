@@ -124,9 +124,8 @@ final class PEFTReferenceTests: XCTestCase {
         for family in ["qwen2", "qwen3", "llama3", "gemma3", "phi3"] { try checkAgainstPEFT("arch/peft_" + family) }
     }
 
-    func checkAgainstPEFT(_ name: String) throws {
-        Threads.count = 2
-        let f = try Self.loadFixture(name)
+    /// The fixture's PEFT LoRA tensors as the engine's parameters.
+    static func peftLoRA(_ f: Fixture) -> LoRAParameters {
         let lora = LoRAParameters(dims: f.dims, spec: f.spec)
         for e in lora.entries {
             let arch = f.dims.architecture
@@ -135,6 +134,34 @@ final class PEFTReferenceTests: XCTestCase {
             if let h = Self.heads(e.target, f.dims) { b = QKPermutation.hfToGGUF(b, rows: e.outFeatures, cols: f.spec.rank, heads: h) }
             lora.setB(e, b)
         }
+        return lora
+    }
+
+    /// Phi-3's fused-module adapter applied at inference (split into per-part pairs, unmerged) on the
+    /// llama.cpp-converted GGUF of the same base: PEFT's loss on the same batch.
+    func testPhi3AdapterAtInferenceGivesPEFTLoss() throws {
+        let f = try Self.loadFixture("arch/peft_phi3")
+        let model = try LlamaModel.load(path: TestSupport.fixture("FTXModelTests/Fixtures/arch/phi3/model.gguf").path)
+        model.adapter = Self.peftLoRA(f).loraWeights()
+        XCTAssertEqual(model.adapter?.layers[0].count, 7, "q, k, v, o, gate, up, down")
+        let T = f.batch.seqLen, V = model.config.vocabSize
+        var total = 0.0
+        for s in 0..<f.batch.batch {
+            let tokens = (0..<T).map { Int(f.batch.tokens[s * T + $0]) }
+            let logits = try model.forward([ForwardSegment(cache: KVCache(config: model.config), tokens: tokens)], logits: .all)
+            for i in 0..<T where f.batch.targets[s * T + i] >= 0 {
+                let row = logits[(i * V)..<((i + 1) * V)].map(Double.init), m = row.max()!
+                let lse = m + log(row.reduce(0) { $0 + exp($1 - m) })
+                total += lse - row[Int(f.batch.targets[s * T + i])]
+            }
+        }
+        XCTAssertEqual(total / Double(f.count), f.loss, accuracy: 1e-5 * f.loss)
+    }
+
+    func checkAgainstPEFT(_ name: String) throws {
+        Threads.count = 2
+        let f = try Self.loadFixture(name)
+        let lora = Self.peftLoRA(f)
         XCTAssertEqual(lora.entries.count, f.dims.architecture.loraModules.count * f.dims.numLayers)
         XCTAssertEqual(f.st.tensors.keys.filter { $0.hasSuffix(".grad") }.count, 2 * lora.entries.count, "every PEFT tensor is compared")
         for recompute in [false, true] {

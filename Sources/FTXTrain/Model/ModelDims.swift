@@ -51,7 +51,7 @@ public struct ModelDims: Codable, Equatable, Sendable {
 
     /// The first output row of projection `t` within its LoRA module (k after q in a fused qkv).
     func rowInModule(_ t: Projection) -> Int {
-        architecture.loraGroup(t).prefix { $0 != t }.reduce(0) { $0 + shape(of: $1).out }
+        architecture.loraGroup(t).prefix(while: { $0 != t }).reduce(0) { $0 + shape(of: $1).out }
     }
 }
 
