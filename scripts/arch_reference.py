@@ -335,15 +335,15 @@ def hub_config(family, model, tok):
     if family == "gemma3":
         import gemma3_reference
         return gemma3_reference.hub_config(model, spec)
-    if family == "phi3":
-        import phi3_reference
-        return phi3_reference.hub_config(model, spec, tok)
     cfg = model.config.to_dict()
     rope = cfg.pop("rope_parameters", None) or {}
     for k in ["transformers_version", "dtype", "torch_dtype", "layer_types", "_attn_implementation", "_name_or_path",
               "id2label", "label2id", "chunk_size_feed_forward", "is_encoder_decoder", "output_attentions",
               "output_hidden_states", "problem_type", "return_dict"]:  # keys the published configs lack
         cfg.pop(k, None)
+    if family == "phi3":
+        import phi3_reference
+        return phi3_reference.hub_config(cfg, rope, spec, tok)
     cfg["rope_theta"] = rope.get("rope_theta", spec["rope_theta"])
     cfg["rope_scaling"] = dict(spec["rope_scaling"]) if spec["rope_scaling"] else None
     if spec["rope_scaling"]:

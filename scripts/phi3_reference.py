@@ -80,14 +80,9 @@ def build_model(spec):
     return model
 
 
-def hub_config(model, spec, sp):
-    """config.json as Phi-3-mini-4k-instruct publishes it: rope_theta and rope_scaling (null) at top level."""
-    cfg = model.config.to_dict()
-    rope = cfg.pop("rope_parameters", None) or {}
-    for k in ["transformers_version", "dtype", "torch_dtype", "layer_types", "_attn_implementation", "_name_or_path",
-              "id2label", "label2id", "chunk_size_feed_forward", "is_encoder_decoder", "output_attentions",
-              "output_hidden_states", "problem_type", "return_dict"]:
-        cfg.pop(k, None)
+def hub_config(cfg, rope, spec, sp):
+    """config.json as Phi-3-mini-4k-instruct publishes it (from the model's config less the keys
+    published configs lack, and its rope parameters): rope_theta and rope_scaling (null) at top level."""
     cfg["rope_theta"] = rope.get("rope_theta", spec["rope_theta"])
     cfg["rope_scaling"] = None
     ids = added_ids(sp)
