@@ -21,8 +21,9 @@ public struct LoRASpec: Codable, Equatable, Sendable {
         for m in arch.loraModules {
             let group = arch.loraGroup(m), chosen = group.filter { targets.contains($0) }
             guard chosen.isEmpty || chosen.count == group.count else {
-                throw TrainError.config("lora_target_modules: \(chosen.map(\.peftName).joined(separator: ", ")) is not a module of a \(arch.name) base",
-                                        at: nil, hint: "its modules are " + arch.loraModules.map { arch.peftModuleName($0) }.joined(separator: ", "))
+                let valid = arch.loraModules.map { arch.peftModuleName($0) }.joined(separator: ", ")
+                throw TrainError.config("lora_target_modules: \(chosen.map(\.peftName).joined(separator: ", ")) is not a module of a \(arch.name) base (its modules: \(valid))",
+                                        at: nil, hint: "PEFT adapts \(arch.peftModuleName(m)) as one module; name it instead")
             }
         }
     }
