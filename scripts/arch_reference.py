@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Reference fixtures for the qwen2, qwen3, llama (Llama 3 RoPE scaling) and gemma3 architectures
-(gemma3's tokenizer, model and float64 patches: scripts/gemma3_reference.py).
+"""Reference fixtures for the qwen2, qwen3, llama (Llama 3 RoPE scaling), gemma3 and phi3 architectures
+(gemma3's tokenizer, model and float64 patches: scripts/gemma3_reference.py; phi3's tokenizer and
+model: scripts/phi3_reference.py).
 
 For each family a tiny random-weight model is made with transformers from the family's real config
 class and head layout (2 layers, hidden 64, 4 heads, 2 KV heads), with a tiny byte-level BPE
@@ -121,6 +122,13 @@ FAMILIES = {
         "rope_theta": 1000000.0, "rope_local_base_freq": 10000.0,
         "rope_scaling": {"rope_type": "linear", "factor": 8.0},
         "attention_bias": False, "qk_norm": True, "pre": "default", "added": [],  # pre: unused (SentencePiece)
+    },
+    # Phi-3 / Phi-3.5 mini: fused qkv_proj and gate_up_proj, a Llama-2 SentencePiece tokenizer; its
+    # tokenizer and model live in phi3_reference.py. PEFT targets the fused modules by their names.
+    "phi3": {
+        "arch": "Phi3ForCausalLM", "head_dim": 16, "rms_norm_eps": 1e-5, "tie": False,
+        "rope_theta": 10000.0, "rope_scaling": None,
+        "attention_bias": False, "qk_norm": False, "pre": "default", "added": [],
     },
 }
 
@@ -333,6 +341,9 @@ def hub_config(family, model, tok):
               "id2label", "label2id", "chunk_size_feed_forward", "is_encoder_decoder", "output_attentions",
               "output_hidden_states", "problem_type", "return_dict"]:  # keys the published configs lack
         cfg.pop(k, None)
+    if family == "phi3":
+        import phi3_reference
+        return phi3_reference.hub_config(cfg, rope, spec, tok)
     cfg["rope_theta"] = rope.get("rope_theta", spec["rope_theta"])
     cfg["rope_scaling"] = dict(spec["rope_scaling"]) if spec["rope_scaling"] else None
     if spec["rope_scaling"]:
@@ -375,6 +386,7 @@ class Float64Exact:
         from transformers.models.llama import modeling_llama
         from transformers.models.qwen2 import modeling_qwen2
         from transformers.models.qwen3 import modeling_qwen3
+        from transformers.models.phi3 import modeling_phi3
         self.saved = []
 
         def rms_forward(self_, x):
@@ -400,7 +412,8 @@ class Float64Exact:
         for obj, attr, new in gemma_patches + [(modeling_gemma3, "eager_attention_forward", eager)]:
             self.saved.append((obj, attr, getattr(obj, attr)))
             setattr(obj, attr, new)
-        for mod, prefix in [(modeling_llama, "Llama"), (modeling_qwen2, "Qwen2"), (modeling_qwen3, "Qwen3")]:
+        for mod, prefix in [(modeling_llama, "Llama"), (modeling_qwen2, "Qwen2"), (modeling_qwen3, "Qwen3"),
+                            (modeling_phi3, "Phi3")]:
             for obj, attr, new in [(getattr(mod, prefix + "RMSNorm"), "forward", rms_forward),
                                    (getattr(mod, prefix + "RotaryEmbedding"), "forward", rope_forward),
                                    (mod, "eager_attention_forward", eager)]:
@@ -525,7 +538,8 @@ def check_gguf(family, tensors):
             "qwen3": [f"blk.{i}.attn_{p}_norm.weight" for i in range(2) for p in "qk"],
             "llama3": ["rope_freqs.weight", "output.weight"],
             "gemma3": [f"blk.{i}.{n}.weight" for i in range(6) for n in
-                       ["attn_q_norm", "attn_k_norm", "post_attention_norm", "ffn_norm", "post_ffw_norm"]]}[family]
+                       ["attn_q_norm", "attn_k_norm", "post_attention_norm", "ffn_norm", "post_ffw_norm"]],
+            "phi3": [f"blk.{i}.{n}.weight" for i in range(2) for n in ["attn_qkv", "ffn_up"]] + ["output.weight"]}[family]
     missing = [n for n in need if n not in tensors]
     if missing:
         raise SystemExit(f"{family}: the GGUF lacks {missing}")
@@ -572,7 +586,11 @@ def peft_reference(family, model):
     base_state = {k: v.detach().clone().contiguous() for k, v in m.state_dict().items()}
     if spec["tie"]:
         base_state.pop("lm_head.weight")
-    lcfg, seq, input_ids, attention_mask, labels, out, lora = lora_step(m, cfg.vocab_size)
+    targets = TARGETS
+    if family == "phi3":
+        import phi3_reference
+        targets = phi3_reference.TARGETS
+    lcfg, seq, input_ids, attention_mask, labels, out, lora = lora_step(m, cfg.vocab_size, targets)
     tensors = {"base." + k: v for k, v in base_state.items()} | lora
     os.makedirs(TRAIN_FIXTURES, exist_ok=True)
     save_file(dict(sorted(tensors.items())), os.path.join(TRAIN_FIXTURES, f"peft_{family}.safetensors"))
@@ -585,7 +603,7 @@ def peft_reference(family, model):
         "head_dim": spec["head_dim"], "attention_bias": spec["attention_bias"], "qk_norm": spec["qk_norm"],
         "tie_word_embeddings": spec["tie"], "rope_scaling": spec["rope_scaling"], "dtype": "float32",
         **gemma3_meta(family, cfg),
-        "lora": {"r": lcfg.r, "alpha": lcfg.lora_alpha, "targets": TARGETS},
+        "lora": {"r": lcfg.r, "alpha": lcfg.lora_alpha, "targets": targets},
         "batch": 2, "seq_len": seq,
         "input_ids": input_ids.tolist(), "labels": labels.tolist(), "attention_mask": attention_mask.tolist(),
         "loss": out.loss.item(),
@@ -599,11 +617,18 @@ def peft_reference(family, model):
 
 def gemma3_meta(family, cfg):
     """Gemma 3's extra hyper-parameters for the fixtures (empty for the other families)."""
+    if family == "phi3":
+        return {"sliding_window": cfg.sliding_window, "sliding_window_layers": "all"}
     if family != "gemma3":
         return {}
     return {"sliding_window": cfg.sliding_window, "layer_types": list(cfg.layer_types),
             "query_pre_attn_scalar": cfg.query_pre_attn_scalar, "hidden_activation": cfg.hidden_activation,
             "rope_local_base_freq": FAMILIES[family]["rope_local_base_freq"]}
+
+
+def phi3_special_tokens(sp):
+    import phi3_reference
+    return {p: sp.piece_to_id(p) for p in ["<unk>", "<s>", "</s>"]} | phi3_reference.added_ids(sp)
 
 
 def version(pkg):
@@ -648,6 +673,14 @@ def run_family(family):
         model = gemma3_reference.build_model(n_vocab, spec)
         save_hf(family, model, tok, hf_dir)
         gemma3_reference.write_tokenizer_files(tok, hf_dir, dump_json, version)
+    elif family == "phi3":
+        import phi3_reference
+        tok = phi3_reference.train_spm(corpus(), hf_dir)
+        n_tok = tok.get_piece_size() + len(phi3_reference.ADDED)
+        n_vocab = phi3_reference.VOCAB_SIZE
+        model = phi3_reference.build_model(spec)
+        save_hf(family, model, tok, hf_dir)
+        phi3_reference.write_tokenizer_files(tok, hf_dir, os.path.join(LLAMA_CPP_DIR, "models", "templates"), dump_json, version)
     else:
         tok = train_tokenizer(family)
         n_tok = tok.get_vocab_size(with_added_tokens=True)
@@ -658,7 +691,7 @@ def run_family(family):
         cases = tokenizer_cases(family, tok, hf_dir)
         dump_json(os.path.join(out_dir, "tokenizer_cases.json"), cases, indent=None)
 
-    rng = random.Random({"qwen2": 20, "qwen3": 30, "llama3": 33, "gemma3": 36}[family])
+    rng = random.Random({"qwen2": 20, "qwen3": 30, "llama3": 33, "gemma3": 36, "phi3": 38}[family])
     tokens = [rng.randrange(n_tok) for _ in range(N_TOKENS)]
     logits, hidden, f32_diff = reference_forward(family, model, tokens)
     logits.numpy().astype("<f4").tofile(os.path.join(out_dir, "logits.bin"))
@@ -669,6 +702,13 @@ def run_family(family):
     tensors, meta = gguf_summary(gguf_path)
     check_gguf(family, tensors)
     agreement = llama_cpp_agreement(gguf_path, tokens, logits, LLAMA_CPP_F32_KV)
+    # llama.cpp turns Phi-3's sliding window off (src/models/phi3.cpp): past the window it differs
+    # from transformers by design; inside it (the first WINDOW positions) it should agree.
+    agreement_in_window = None
+    if family == "phi3":
+        import phi3_reference
+        w = phi3_reference.WINDOW
+        agreement_in_window = llama_cpp_agreement(gguf_path, tokens[:w], logits[:w], LLAMA_CPP_F32_KV)
     agreement_f16 = llama_cpp_agreement(gguf_path, tokens, logits, {})
     loss, n_tensors = peft_reference(family, model)
 
@@ -698,11 +738,16 @@ def run_family(family):
         "gguf_metadata": {k: json_safe(v) for k, v in meta.items()},
         "llama_cpp": agreement,
         "llama_cpp_default_f16_kv_cache": agreement_f16,
+        "llama_cpp_inside_sliding_window": agreement_in_window,
         "llama_cpp_note": ("llama.cpp's CPU GELU reads an f16 lookup table (GGML_GELU_FP16 in ggml-cpu/vec.h): "
                            "its GeGLU input is rounded to f16, hence ~4e-4 relative rather than ~2e-7")
-                          if family == "gemma3" else None,
+                          if family == "gemma3" else
+                          ("llama.cpp disables Phi-3's sliding window (src/models/phi3.cpp, PR 13676); transformers "
+                           "masks every layer with it: past the window they differ by design, inside it they agree")
+                          if family == "phi3" else None,
         "special_tokens": ({p: tok.piece_to_id(p) for p in ["<pad>", "<eos>", "<bos>", "<unk>", "<start_of_turn>", "<end_of_turn>"]}
-                           if family == "gemma3" else {text: tok.token_to_id(text) for text, _ in spec["added"]}),
+                           if family == "gemma3" else phi3_special_tokens(tok) if family == "phi3"
+                           else {text: tok.token_to_id(text) for text, _ in spec["added"]}),
         "versions": versions(),
     }
     dump_json(os.path.join(out_dir, "reference.json"), reference)

@@ -39,12 +39,12 @@ def init_weights(model):
                 p.copy_((torch.rand_like(p) * 2 - 1) / fan_in ** 0.5 * (1.0 if "embed" not in name else fan_in ** 0.5 * 0.5))
 
 
-def lora_step(model, vocab_size):
-    """PEFT LoRA (r 4, alpha 8, the seven projections, lora_B randn·0.1) and one forward/backward on
+def lora_step(model, vocab_size, targets=TARGETS):
+    """PEFT LoRA (r 4, alpha 8, `targets` (default the seven projections), lora_B randn·0.1) and one forward/backward on
     two sequences of 12: the first 5 tokens of each are the prompt (label −100); the second is
     right-padded by 3 (attention_mask 0, label −100). Returns the batch, the output and the LoRA
     tensors with their gradients under PEFT's names (less `.default`)."""
-    lcfg = LoraConfig(r=4, lora_alpha=8, lora_dropout=0.0, target_modules=TARGETS, bias="none", task_type="CAUSAL_LM")
+    lcfg = LoraConfig(r=4, lora_alpha=8, lora_dropout=0.0, target_modules=targets, bias="none", task_type="CAUSAL_LM")
     peft_model = get_peft_model(model, lcfg)
     with torch.no_grad():
         for name, p in peft_model.named_parameters():

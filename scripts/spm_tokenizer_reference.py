@@ -71,8 +71,9 @@ class SlowShim:
         return self.sp.id_to_piece(i)
 
 
-def legacy_llama(model_file, out):
-    """tokenizer.json as transformers 4's LlamaTokenizerFast wrote it for Llama 2."""
+def legacy_llama_tokenizer(model_file):
+    """The `tokenizers` Tokenizer transformers 4's LlamaTokenizerFast made of a Llama 2 tokenizer.model
+    (Phi-3's too: scripts/phi3_reference.py)."""
     from tokenizers import AddedToken, Tokenizer, processors
     from tokenizers.models import BPE
     from transformers.convert_slow_tokenizer import LlamaConverter, SentencePieceExtractor
@@ -89,6 +90,12 @@ def legacy_llama(model_file, out):
     tok.add_special_tokens([AddedToken(t, normalized=False, special=True) for t in ["<unk>", "<s>", "</s>"]])
     tok.post_processor = processors.TemplateProcessing(single="<s> $A", pair="<s> $A <s> $B",
                                                        special_tokens=[("<s>", tok.token_to_id("<s>"))])
+    return tok
+
+
+def legacy_llama(model_file, out):
+    """tokenizer.json as transformers 4's LlamaTokenizerFast wrote it for Llama 2."""
+    tok = legacy_llama_tokenizer(model_file)
     tok.save(os.path.join(out, "tokenizer.json"))
     decoder = {str(tok.token_to_id(t)): {"content": t, "lstrip": False, "normalized": False, "rstrip": False,
                                          "single_word": False, "special": True} for t in ["<unk>", "<s>", "</s>"]}

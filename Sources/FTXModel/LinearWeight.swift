@@ -37,6 +37,13 @@ public final class LinearWeight: @unchecked Sendable {
 
     deinit { ownedF32?.deallocate() }
 
+    /// Rows lo..<lo+count as a weight of their own, sharing this one's memory (rows are whole
+    /// blocks, so a fused matrix splits without a copy); the view keeps this weight alive.
+    public func rows(_ lo: Int, count: Int) -> LinearWeight {
+        precondition(lo >= 0 && count > 0 && lo + count <= outFeatures, "LinearWeight.rows: \(lo)+\(count) of \(outFeatures)")
+        return LinearWeight(type: type, data: data + lo * rowBytes, out: count, in: inFeatures, owner: self)
+    }
+
     var f32: UnsafePointer<Float> { data.assumingMemoryBound(to: Float.self) }
 
     /// Y[n×out] (+)= X[n×in] · Wᵀ

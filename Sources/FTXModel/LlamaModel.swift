@@ -83,21 +83,29 @@ public final class LlamaModel: @unchecked Sendable {
             contextLength: g.int(p + "context_length") ?? 2048, tiedEmbeddings: !hasOutput,
             architecture: arch, ropeFreqFactors: freqFactors)
         if arch.slidingWindowLayers { try readGemma3Layout(g, into: &config) }
+        if arch.fusedProjections { try readPhi3Layout(g, into: &config) }
         try config.validate(path: path)
 
         let embedding = try linear("token_embd.weight", out: vocab, in: hidden)
         var blocks: [LlamaLayerWeights] = []
+        let qDim = heads * headDim, kvDim = kvHeads * headDim
         for l in 0..<layers {
             let b = "blk.\(l)."
+            // Phi-3's fused matrices (attn_qkv; ffn_up with gate rows first) as row-range views.
+            let qkv = arch.fusedProjections ? try linear(b + "attn_qkv.weight", out: qDim + 2 * kvDim, in: hidden) : nil
+            let gateUp = arch.fusedProjections ? try linear(b + "ffn_up.weight", out: 2 * ffn, in: hidden) : nil
+            func part(_ fused: LinearWeight?, _ lo: Int, _ n: Int, _ name: String) throws -> LinearWeight {
+                try fused.map { $0.rows(lo, count: n) } ?? linear(b + name + ".weight", out: n, in: hidden)
+            }
             blocks.append(LlamaLayerWeights(
                 attnNorm: try vector(b + "attn_norm.weight", hidden),
-                q: try linear(b + "attn_q.weight", out: heads * headDim, in: hidden),
-                k: try linear(b + "attn_k.weight", out: kvHeads * headDim, in: hidden),
-                v: try linear(b + "attn_v.weight", out: kvHeads * headDim, in: hidden),
+                q: try part(qkv, 0, qDim, "attn_q"),
+                k: try part(qkv, qDim, kvDim, "attn_k"),
+                v: try part(qkv, qDim + kvDim, kvDim, "attn_v"),
                 o: try linear(b + "attn_output.weight", out: hidden, in: heads * headDim),
                 ffnNorm: try vector(b + "ffn_norm.weight", hidden),
-                gate: try linear(b + "ffn_gate.weight", out: ffn, in: hidden),
-                up: try linear(b + "ffn_up.weight", out: ffn, in: hidden),
+                gate: try part(gateUp, 0, ffn, "ffn_gate"),
+                up: try part(gateUp, ffn, ffn, "ffn_up"),
                 down: try linear(b + "ffn_down.weight", out: hidden, in: ffn),
                 qBias: arch.attentionBias ? try vector(b + "attn_q.bias", heads * headDim) : nil,
                 kBias: arch.attentionBias ? try vector(b + "attn_k.bias", kvHeads * headDim) : nil,
@@ -145,6 +153,23 @@ public final class LlamaModel: @unchecked Sendable {
             throw ModelError.unsupported(path: path, "rope scaling \(other) for \(c.architecture.name) (supported: linear)")
         }
         c.attentionScale = gemma3LlamaCppAttentionScale(c)
+    }
+
+    /// Phi-3's hyper-parameters as the converter writes them. A sliding window (`attention.sliding_window`,
+    /// 0 for none) applies to every layer, as transformers does; llama.cpp currently ignores it for
+    /// phi3 (full attention), so the two differ on sequences longer than the window. Partial rotary
+    /// (Phi-4-mini) and LongRoPE (the 128k models' rope_factors_long/short) are refused.
+    static func readPhi3Layout(_ g: GGUFFile, into c: inout LlamaConfig) throws {
+        let p = c.architecture.name + ".", path = g.path
+        if let rot = g.int(p + "rope.dimension_count"), rot != c.headDim {
+            throw ModelError.unsupported(path: path, "partial rotary embedding (\(p)rope.dimension_count = \(rot) of head dimension \(c.headDim); supported: all \(c.headDim))")
+        }
+        for t in ["rope_factors_long.weight", "rope_factors_short.weight"] where g.tensor(t) != nil {
+            throw ModelError.unsupported(path: path, "LongRoPE scaling (tensor \(t), the 128k-context models; supported: plain RoPE, the 4k models)")
+        }
+        if let w = g.int(p + "attention.sliding_window"), w > 0 {
+            c.slidingWindow = SlidingWindow(size: w, layers: [Bool](repeating: true, count: c.numLayers), ropeTheta: c.ropeTheta)
+        }
     }
 
     /// llama.cpp's Gemma 3 attention scale: 1/√headDim, except 1/√(hidden/heads) for the 62-layer 27B.

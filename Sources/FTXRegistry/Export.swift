@@ -65,7 +65,7 @@ public enum MergedGGUF {
         let lora = try PEFTAdapter.read(from: peftDirectory, dims: ModelDims(llama.config))
         var merged: [String: [Float]] = [:]
         for e in lora.entries {
-            let name = "blk.\(e.layer).\(e.target.ggufName).weight"
+            let name = "blk.\(e.layer).\(lora.dims.architecture.ggufModuleName(e.target)).weight"
             guard let t = g.tensor(name), t.elementCount == e.inFeatures * e.outFeatures else {
                 throw RegistryError.io("the base has no tensor \(name) of the adapter's shape", location: basePath)
             }

@@ -96,7 +96,7 @@ final class HFCheckpointCLITests: XCTestCase {
         try #"{"model_type": "gpt_neox", "hidden_size": 64}"#.write(to: dir.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
         let r = try TestSupport.runFTX(["generate", "-m", dir.path, "hi"], cwd: cwd)
         XCTAssertEqual(r.status, 2)
-        XCTAssertTrue(r.stderr.contains("model_type gpt_neox (supported: llama, mistral, qwen2, qwen3, gemma3_text)"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("model_type gpt_neox (supported: llama, mistral, qwen2, qwen3, gemma3_text, phi3)"), r.stderr)
         XCTAssertTrue(r.stderr.contains("config.json"), r.stderr)
     }
 }

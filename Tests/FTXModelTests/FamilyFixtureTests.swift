@@ -3,14 +3,14 @@ import XCTest
 import FTXTestSupport
 @testable import FTXModel
 
-/// Qwen2, Qwen3, Llama 3 (frequency-scaled RoPE) and Gemma 3: tiny random-weight models made by
+/// Qwen2, Qwen3, Llama 3 (frequency-scaled RoPE), Gemma 3 and Phi-3: tiny random-weight models made by
 /// transformers from each family's real config shape, converted by llama.cpp's convert_hf_to_gguf.py,
 /// against transformers' float64 logits and hidden states (Fixtures/arch, scripts/arch_reference.py).
 final class FamilyFixtureTests: XCTestCase {
     /// The families with a byte-level BPE tokenizer (tokenizer.json read by ftx) and chat cases.
     static let families = ["qwen2", "qwen3", "llama3"]
-    /// Every family's model (Gemma 3: a SentencePiece tokenizer, no chat cases).
-    static let modelFamilies = families + ["gemma3"]
+    /// Every family's model (Gemma 3 and Phi-3: SentencePiece tokenizers, no recorded ids or chat cases).
+    static let modelFamilies = families + ["gemma3", "phi3"]
 
     struct Fixture {
         let model: LlamaModel
@@ -47,7 +47,8 @@ final class FamilyFixtureTests: XCTestCase {
 
     func testEachFamilyLoadsWithItsFeatures() throws {
         let expected: [String: (arch: Architecture, freqs: Bool)] =
-            ["qwen2": (.qwen2, false), "qwen3": (.qwen3, false), "llama3": (.llama, true), "gemma3": (.gemma3, true)]
+            ["qwen2": (.qwen2, false), "qwen3": (.qwen3, false), "llama3": (.llama, true), "gemma3": (.gemma3, true),
+             "phi3": (.phi3, false)]
         for f in Self.modelFamilies {
             let m = try Self.load(f).model
             XCTAssertEqual(m.config.architecture, expected[f]!.arch, f)
@@ -77,6 +78,32 @@ final class FamilyFixtureTests: XCTestCase {
         XCTAssertEqual(try HFConfig.parse(t5, path: "transformers5"), c, "transformers 5's layout")
         t5["final_logit_softcapping"] = 30.0
         XCTAssertThrowsError(try HFConfig.parse(t5, path: "softcap")) { XCTAssertTrue("\($0)".contains("softcapping"), "\($0)") }
+    }
+
+    /// Phi-3 as the converter writes it: q, k, v and gate, up are row ranges of the fused attn_qkv
+    /// and ffn_up (gate first), a window of 16 on every layer (transformers' masking; llama.cpp
+    /// turns it off), an untied head; the folder's config.json says the same. Partial rotary and
+    /// LongRoPE are refused by name.
+    func testPhi3FusedWeightsWindowAndRefusals() throws {
+        let fx = try Self.load("phi3")
+        let c = fx.model.config, g = try XCTUnwrap(fx.model.gguf)
+        XCTAssertEqual(c.slidingWindow, SlidingWindow(size: 16, layers: [true, true], ropeTheta: 10000))
+        XCTAssertFalse(c.tiedEmbeddings)
+        let l = fx.model.weights.layers[1]
+        let qkv = try XCTUnwrap(g.tensor("blk.1.attn_qkv.weight")), up = try XCTUnwrap(g.tensor("blk.1.ffn_up.weight"))
+        XCTAssertEqual(l.q.data, g.pointer(qkv), "q is a view of the mapped attn_qkv")
+        XCTAssertEqual(l.k.data, g.pointer(qkv) + c.qDim * l.q.rowBytes)
+        XCTAssertEqual(l.v.data, g.pointer(qkv) + (c.qDim + c.kvDim) * l.q.rowBytes)
+        XCTAssertEqual(l.gate.data, g.pointer(up), "gate is the first half of ffn_up")
+        XCTAssertEqual(l.up.data, g.pointer(up) + c.intermediateSize * l.gate.rowBytes)
+        let dir = Self.url("phi3", "hf").path
+        XCTAssertEqual(try HFCheckpoint.config(directory: dir), c, "config.json (published layout)")
+        var json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/config.json"))) as! [String: Any]
+        var partial = json
+        partial["partial_rotary_factor"] = 0.75
+        XCTAssertThrowsError(try HFConfig.parse(partial, path: "p")) { XCTAssertTrue("\($0)".contains("partial_rotary_factor"), "\($0)") }
+        json["rope_scaling"] = ["type": "longrope", "short_factor": [1.0], "long_factor": [1.0]] as [String: Any]
+        XCTAssertThrowsError(try HFConfig.parse(json, path: "p")) { XCTAssertTrue("\($0)".contains("longrope"), "\($0)") }
     }
 
     /// Every position's logits and every hidden state in one pass, against transformers in float64.
@@ -149,8 +176,8 @@ final class FamilyFixtureTests: XCTestCase {
             XCTAssertEqual([t.bosID, t.eosID], [gt.bosID, gt.eosID], f)
             XCTAssertEqual(t.addBOS, gt.addBOS, f)
             XCTAssertEqual(t.endOfGenerationIDs, gt.endOfGenerationIDs, f)
-            // Gemma 3 has no recorded ids: its tokenizer.json (merges by rank) must split the texts
-            // as the GGUF's SentencePiece scores (from tokenizer.model, by llama.cpp's converter) do.
+            // Gemma 3 and Phi-3 have no recorded ids: their tokenizer.json (merges by rank) must split
+            // the texts as the GGUF's SentencePiece scores (from tokenizer.model, by llama.cpp's converter) do.
             let cases = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.url(Self.families.contains(f) ? f : "qwen2", "tokenizer_cases.json"))) as! [[String: Any]]
             let differing = cases.filter { t.encode($0["text"] as! String) != (Self.families.contains(f) ? $0["ids"] as! [Int] : gt.encode($0["text"] as! String)) }.count
             XCTAssertEqual(differing, 0, "\(f): tokenizer cases that differ")
@@ -199,17 +226,19 @@ final class FamilyFixtureTests: XCTestCase {
                 XCTAssertEqual(same, g, "\(f): the written GGUF's hyper-parameters are the converter's")
                 let converted = try XCTUnwrap(fx.model.gguf), written = try XCTUnwrap(back.gguf)
                 // A SentencePiece vocabulary has no pre-tokenizer (the converter writes "default", unread).
-                for key in ["tokenizer.ggml.model", "tokenizer.chat_template"] + (f == "gemma3" ? [] : ["tokenizer.ggml.pre"]) {
+                for key in ["tokenizer.ggml.model", "tokenizer.chat_template"] + (back.tokenizer.kind == .sentencePiece ? [] : ["tokenizer.ggml.pre"]) {
                     XCTAssertEqual(written.string(key), converted.string(key), "\(f) \(key)")
                 }
-                XCTAssertEqual(written.metadata["tokenizer.ggml.add_space_prefix"]?.bool, converted.metadata["tokenizer.ggml.add_space_prefix"]?.bool, f)
+                // Absent means true to llama.cpp (Phi-3's converter writes no key).
+                XCTAssertEqual(written.metadata["tokenizer.ggml.add_space_prefix"]?.bool ?? true,
+                               converted.metadata["tokenizer.ggml.add_space_prefix"]?.bool ?? true, f)
                 XCTAssertEqual(back.tokenizer.merges, fx.model.tokenizer.merges, f)
                 XCTAssertEqual([back.tokenizer.bosID, back.tokenizer.eosID], [fx.model.tokenizer.bosID, fx.model.tokenizer.eosID], f)
                 let logits = try back.forward([ForwardSegment(cache: KVCache(config: c), tokens: fx.tokens)], logits: .all)
                 let err = logits.withUnsafeBufferPointer { relativeError($0, fx.logits[...], width: c.vocabSize) }
                 // q4_k: the fixtures' 64- and 128-wide rows are not whole Q4_K blocks, so they fall back to Q5_0.
                 XCTAssertLessThan(err, q == nil ? 1e-5 : q == .q8_0 ? 0.05 : 0.25, "\(f) \(q?.rawValue ?? "f32"): logits")
-                if q == .q4_k { XCTAssertEqual(written.tensors.first { $0.name == "blk.0.attn_q.weight" }?.type, .q5_0, f) }
+                if q == .q4_k { XCTAssertEqual(written.tensors.first { $0.name == "blk.0.attn_output.weight" }?.type, .q5_0, f) }
             }
         }
     }

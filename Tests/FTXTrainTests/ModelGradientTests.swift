@@ -59,7 +59,7 @@ final class ModelGradientTests: XCTestCase {
     /// scaled embeddings, a sliding window of 3 (of 8 positions) on layer 0 with its own RoPE base,
     /// and its attention scale; packed and recomputed.
     func testFullModelGradientsOfEachFamily() throws {
-        var qwen2 = Self.dims, qwen3 = Self.dims, llama3 = Self.dims, gemma3 = Self.dims
+        var qwen2 = Self.dims, qwen3 = Self.dims, llama3 = Self.dims, gemma3 = Self.dims, phi3 = Self.dims
         qwen2.architecture = .qwen2
         qwen3.architecture = .qwen3; qwen3.headDim = 8
         llama3.ropeFreqFactors = [1, 2.5, 32]
@@ -67,7 +67,10 @@ final class ModelGradientTests: XCTestCase {
         gemma3.architecture = .gemma3; gemma3.headDim = 8; gemma3.numKVHeads = 1; gemma3.ropeTheta = 1e6
         gemma3.ropeFreqFactors = [Float](repeating: 8, count: 4); gemma3.attentionScale = 0.3
         gemma3.slidingWindow = SlidingWindow(size: 3, layers: [true, false], ropeTheta: 10000)
-        for d in [qwen2, qwen3, llama3, gemma3] {
+        // Phi-3: one LoRA pair per fused module (qkv, gate-up) over split frozen weights, a window on every layer.
+        phi3.architecture = .phi3
+        phi3.slidingWindow = SlidingWindow(size: 3, layers: [true, true], ropeTheta: phi3.ropeTheta)
+        for d in [qwen2, qwen3, llama3, gemma3, phi3] {
             try run(dropout: 0, packed: true, recompute: false, dims: d)
             try run(dropout: 0.1, packed: true, recompute: true, dims: d)
         }

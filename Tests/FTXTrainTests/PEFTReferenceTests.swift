@@ -36,6 +36,9 @@ final class PEFTReferenceTests: XCTestCase {
                              numHeads: c["num_heads"] as! Int, numKVHeads: c["num_kv_heads"] as! Int, headDim: headDim,
                              ropeTheta: Float(theta), rmsNormEps: Float(c["rms_norm_eps"] as! Double),
                              architecture: Architecture.named(family == "llama3" ? "llama" : family)!, ropeFreqFactors: factors)
+        if family == "phi3", let window = meta["sliding_window"] as? Int {
+            dims.slidingWindow = SlidingWindow(size: window, layers: [Bool](repeating: true, count: dims.numLayers), ropeTheta: dims.ropeTheta)
+        }
         if let window = meta["sliding_window"] as? Int, let types = meta["layer_types"] as? [String] {
             // Gemma 3: sliding layers, their RoPE base, query_pre_attn_scalar^−½.
             dims.slidingWindow = SlidingWindow(size: window, layers: types.map { $0 == "sliding_attention" },
@@ -71,18 +74,24 @@ final class PEFTReferenceTests: XCTestCase {
             return DenseLinear(w, out: out, in: inF)
         }
         func vec(_ n: String) -> FloatBuffer? { f.st.tensors["base." + n].map { FloatBuffer($0.values) } }
+        /// Phi-3's fused matrices, split by rows as the loaders split them (gate rows first).
+        func part(_ fused: String, _ rows: Int, _ count: Int) -> DenseLinear {
+            let w = t(fused), cols = d.hiddenSize
+            return DenseLinear(Array(w[(rows * cols)..<((rows + count) * cols)]), out: count, in: cols)
+        }
+        let fused = d.architecture.fusedProjections
         var layers: [BaseLayer] = []
         for i in 0..<d.numLayers {
             let p = "model.layers.\(i)."
             layers.append(BaseLayer(
                 attnNorm: norm(p + "input_layernorm.weight"),
-                q: lin(p + "self_attn.q_proj.weight", d.qWidth, d.hiddenSize, heads: d.numHeads),
-                k: lin(p + "self_attn.k_proj.weight", d.kvWidth, d.hiddenSize, heads: d.numKVHeads),
-                v: lin(p + "self_attn.v_proj.weight", d.kvWidth, d.hiddenSize),
+                q: fused ? part(p + "self_attn.qkv_proj.weight", 0, d.qWidth) : lin(p + "self_attn.q_proj.weight", d.qWidth, d.hiddenSize, heads: d.numHeads),
+                k: fused ? part(p + "self_attn.qkv_proj.weight", d.qWidth, d.kvWidth) : lin(p + "self_attn.k_proj.weight", d.kvWidth, d.hiddenSize, heads: d.numKVHeads),
+                v: fused ? part(p + "self_attn.qkv_proj.weight", d.qWidth + d.kvWidth, d.kvWidth) : lin(p + "self_attn.v_proj.weight", d.kvWidth, d.hiddenSize),
                 o: lin(p + "self_attn.o_proj.weight", d.hiddenSize, d.qWidth),
                 ffnNorm: norm(p + (post ? "pre_feedforward_layernorm.weight" : "post_attention_layernorm.weight")),
-                gate: lin(p + "mlp.gate_proj.weight", d.intermediateSize, d.hiddenSize),
-                up: lin(p + "mlp.up_proj.weight", d.intermediateSize, d.hiddenSize),
+                gate: fused ? part(p + "mlp.gate_up_proj.weight", 0, d.intermediateSize) : lin(p + "mlp.gate_proj.weight", d.intermediateSize, d.hiddenSize),
+                up: fused ? part(p + "mlp.gate_up_proj.weight", d.intermediateSize, d.intermediateSize) : lin(p + "mlp.up_proj.weight", d.intermediateSize, d.hiddenSize),
                 down: lin(p + "mlp.down_proj.weight", d.hiddenSize, d.intermediateSize)))
             layers[i].qBias = vec(p + "self_attn.q_proj.bias"); layers[i].kBias = vec(p + "self_attn.k_proj.bias")
             layers[i].vBias = vec(p + "self_attn.v_proj.bias")
@@ -101,38 +110,68 @@ final class PEFTReferenceTests: XCTestCase {
     /// The rows PEFT orders differently from the engine (the adapter writer's own rule).
     static func heads(_ t: Projection, _ d: ModelDims) -> Int? { PEFTAdapter.heads(t, d) }
 
-    static func key(_ e: LoRAParameters.Entry, _ ab: String) -> String {
-        "base_model.model.model.layers.\(e.layer).\(e.target.peftParent).\(e.target.peftName).lora_\(ab).weight"
+    static func key(_ e: LoRAParameters.Entry, _ ab: String, _ arch: Architecture = .llama) -> String {
+        "base_model.model.model.layers.\(e.layer).\(e.target.peftParent).\(arch.peftModuleName(e.target)).lora_\(ab).weight"
     }
 
     func testLossAndEveryLoRAGradientMatchPEFT() throws { try checkAgainstPEFT("peft_reference") }
 
     /// Qwen2 (biases, NEOX RoPE, tied head), Qwen3 (per-head q/k norms, head dim 32 > hidden/heads),
     /// Llama 3 (frequency-scaled RoPE) and Gemma 3 (GeGLU, post-norms, √hidden embeddings, sliding
-    /// window of 8 over 12 tokens on 5 of 6 layers), each against its own PEFT run.
+    /// window of 8 over 12 tokens on 5 of 6 layers) and Phi-3 (one LoRA on each fused qkv_proj and
+    /// gate_up_proj, PEFT's names), each against its own PEFT run.
     func testEachFamilyMatchesPEFT() throws {
-        for family in ["qwen2", "qwen3", "llama3", "gemma3"] { try checkAgainstPEFT("arch/peft_" + family) }
+        for family in ["qwen2", "qwen3", "llama3", "gemma3", "phi3"] { try checkAgainstPEFT("arch/peft_" + family) }
+    }
+
+    /// The fixture's PEFT LoRA tensors as the engine's parameters.
+    static func peftLoRA(_ f: Fixture) -> LoRAParameters {
+        let lora = LoRAParameters(dims: f.dims, spec: f.spec)
+        for e in lora.entries {
+            let arch = f.dims.architecture
+            lora.setA(e, f.st.tensors[Self.key(e, "A", arch)]!.values)
+            var b = f.st.tensors[Self.key(e, "B", arch)]!.values
+            if let h = Self.heads(e.target, f.dims) { b = QKPermutation.hfToGGUF(b, rows: e.outFeatures, cols: f.spec.rank, heads: h) }
+            lora.setB(e, b)
+        }
+        return lora
+    }
+
+    /// Phi-3's fused-module adapter applied at inference (split into per-part pairs, unmerged) on the
+    /// llama.cpp-converted GGUF of the same base: PEFT's loss on the same batch.
+    func testPhi3AdapterAtInferenceGivesPEFTLoss() throws {
+        let f = try Self.loadFixture("arch/peft_phi3")
+        let model = try LlamaModel.load(path: TestSupport.fixture("FTXModelTests/Fixtures/arch/phi3/model.gguf").path)
+        model.adapter = Self.peftLoRA(f).loraWeights()
+        XCTAssertEqual(model.adapter?.layers[0].count, 7, "q, k, v, o, gate, up, down")
+        let T = f.batch.seqLen, V = model.config.vocabSize
+        var total = 0.0
+        for s in 0..<f.batch.batch {
+            let tokens = (0..<T).map { Int(f.batch.tokens[s * T + $0]) }
+            let logits = try model.forward([ForwardSegment(cache: KVCache(config: model.config), tokens: tokens)], logits: .all)
+            for i in 0..<T where f.batch.targets[s * T + i] >= 0 {
+                let row = logits[(i * V)..<((i + 1) * V)].map(Double.init), m = row.max()!
+                let lse = m + log(row.reduce(0) { $0 + exp($1 - m) })
+                total += lse - row[Int(f.batch.targets[s * T + i])]
+            }
+        }
+        XCTAssertEqual(total / Double(f.count), f.loss, accuracy: 1e-5 * f.loss)
     }
 
     func checkAgainstPEFT(_ name: String) throws {
         Threads.count = 2
         let f = try Self.loadFixture(name)
-        let lora = LoRAParameters(dims: f.dims, spec: f.spec)
-        for e in lora.entries {
-            lora.setA(e, f.st.tensors[Self.key(e, "A")]!.values)
-            var b = f.st.tensors[Self.key(e, "B")]!.values
-            if let h = Self.heads(e.target, f.dims) { b = QKPermutation.hfToGGUF(b, rows: e.outFeatures, cols: f.spec.rank, heads: h) }
-            lora.setB(e, b)
-        }
-        XCTAssertEqual(lora.entries.count, 7 * f.dims.numLayers)
+        let lora = Self.peftLoRA(f)
+        XCTAssertEqual(lora.entries.count, f.dims.architecture.loraModules.count * f.dims.numLayers)
+        XCTAssertEqual(f.st.tensors.keys.filter { $0.hasSuffix(".grad") }.count, 2 * lora.entries.count, "every PEFT tensor is compared")
         for recompute in [false, true] {
             let model = TrainableLlama(base: Self.base(f), lora: lora, maxBatch: 2, maxSeqLen: 16, recompute: recompute)
             model.zeroGrads()
             let sum = try model.forwardBackward(f.batch, lossScale: 1 / Float(f.count))
             XCTAssertEqual(sum / Double(f.count), f.loss, accuracy: 1e-5 * max(1, f.loss), name)
             for e in lora.entries {
-                let refA = f.st.tensors[Self.key(e, "A") + ".grad"]!.values
-                var refB = f.st.tensors[Self.key(e, "B") + ".grad"]!.values
+                let refA = f.st.tensors[Self.key(e, "A", f.dims.architecture) + ".grad"]!.values
+                var refB = f.st.tensors[Self.key(e, "B", f.dims.architecture) + ".grad"]!.values
                 if let h = Self.heads(e.target, f.dims) { refB = QKPermutation.hfToGGUF(refB, rows: e.outFeatures, cols: f.spec.rank, heads: h) }
                 assertClose(lora.gradA(e), refA, "\(name) layer \(e.layer) \(e.target) dA")
                 assertClose(lora.gradB(e), refB, "\(name) layer \(e.layer) \(e.target) dB")

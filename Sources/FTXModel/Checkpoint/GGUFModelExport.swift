@@ -51,25 +51,36 @@ public enum GGUFModelExport {
         w.set("tokenizer.ggml.add_bos_token", .bool(t.addBOS))
         if let tpl = model.chatTemplate?.source { w.set("tokenizer.chat_template", .string(tpl)) }
 
-        func matrix(_ n: String, _ l: LinearWeight) throws {
-            var type = l.type, bytes: [UInt8] = []
-            if let q = quantize?.type(forRowWidth: l.inFeatures) {
-                type = q
-                bytes.reserveCapacity(l.outFeatures * (l.inFeatures / q.blockSize) * q.blockBytes)
-                var row = [Float](repeating: 0, count: l.inFeatures)
-                for r in 0..<l.outFeatures {
-                    try row.withUnsafeMutableBufferPointer { buf in
-                        dequantizeRow(l.type, l.data + r * l.rowBytes, buf.baseAddress!, count: l.inFeatures)
-                        guard let b = Quantize.row(buf.baseAddress!, count: l.inFeatures, as: q) else {
-                            throw ModelError.badTensor(path: path, tensor: n, "row \(r) has a value that is not finite")
-                        }
-                        bytes += b
-                    }
-                }
-            } else {
-                bytes = Array(UnsafeRawBufferPointer(start: l.data, count: l.outFeatures * l.rowBytes))
+        if c.architecture.fusedProjections, let s = c.slidingWindow {
+            guard s.layers.allSatisfy({ $0 }) else { throw ModelError.unsupported(path: path, "a sliding window on some \(a) layers only") }
+            w.set("\(a).attention.sliding_window", .uint32(UInt32(s.size)))
+        }
+        /// One tensor of the rows of `parts` stacked (a fused matrix from its views), in their type or `quantize`'s.
+        func matrix(_ n: String, _ parts: LinearWeight...) throws {
+            let cols = parts[0].inFeatures, rows = parts.reduce(0) { $0 + $1.outFeatures }
+            var type = parts[0].type, bytes: [UInt8] = []
+            let q = quantize?.type(forRowWidth: cols)
+            guard parts.allSatisfy({ $0.inFeatures == cols && ($0.type == type || q != nil) }) else {
+                throw ModelError.unsupported(path: path, "tensor \(n): its parts have different types or widths")
             }
-            w.addTensor(n, dims: [l.inFeatures, l.outFeatures], type: type, bytes: bytes)
+            for l in parts {
+                if let q {
+                    type = q
+                    var row = [Float](repeating: 0, count: cols)
+                    for r in 0..<l.outFeatures {
+                        try row.withUnsafeMutableBufferPointer { buf in
+                            dequantizeRow(l.type, l.data + r * l.rowBytes, buf.baseAddress!, count: cols)
+                            guard let b = Quantize.row(buf.baseAddress!, count: cols, as: q) else {
+                                throw ModelError.badTensor(path: path, tensor: n, "row \(r) has a value that is not finite")
+                            }
+                            bytes += b
+                        }
+                    }
+                } else {
+                    bytes += UnsafeRawBufferPointer(start: l.data, count: l.outFeatures * l.rowBytes)
+                }
+            }
+            w.addTensor(n, dims: [cols, rows], type: type, bytes: bytes)
         }
         func vector(_ n: String, _ v: [Float]?) { if let v { w.addTensor(n, dims: [v.count], f32: v) } }
         let m = model.weights
@@ -81,7 +92,14 @@ public enum GGUFModelExport {
             let b = "blk.\(i)."
             vector(b + "attn_norm.weight", l.attnNorm)
             vector(b + "ffn_norm.weight", l.ffnNorm)
-            for p in Projection.allCases { try matrix(b + p.ggufName + ".weight", l.weight(p)) }
+            if c.architecture.fusedProjections {
+                try matrix(b + "attn_qkv.weight", l.q, l.k, l.v)
+                try matrix(b + "attn_output.weight", l.o)
+                try matrix(b + "ffn_up.weight", l.gate, l.up)
+                try matrix(b + "ffn_down.weight", l.down)
+            } else {
+                for p in Projection.allCases { try matrix(b + p.ggufName + ".weight", l.weight(p)) }
+            }
             vector(b + "attn_q.bias", l.qBias); vector(b + "attn_k.bias", l.kBias); vector(b + "attn_v.bias", l.vBias)
             vector(b + "attn_q_norm.weight", l.qNorm); vector(b + "attn_k_norm.weight", l.kNorm)
             vector(b + "post_attention_norm.weight", l.postAttnNorm); vector(b + "post_ffw_norm.weight", l.postFFNNorm)

@@ -44,6 +44,7 @@ public enum HFConfig {
         let scaling = (json["rope_scaling"] as? [String: Any]) ?? globalParams
         let theta = try double("rope_theta") ?? double("rope_theta", in: globalParams ?? [:]) ?? 10000
         var factors: [Float]?
+        if arch.fusedProjections { try phi3Refusals(json, ropeParams: ropeParams, scaling: scaling, path: path) }
         if let s = scaling {
             let kind = (s["rope_type"] ?? s["type"]) as? String ?? "default"
             switch kind {
@@ -69,8 +70,25 @@ public enum HFConfig {
                                  tiedEmbeddings: json["tie_word_embeddings"] as? Bool ?? arch.slidingWindowLayers,
                                  architecture: arch, ropeFreqFactors: factors)
         if arch.slidingWindowLayers { try gemma3Layout(json, ropeParams: ropeParams, into: &config, path: path) }
+        if arch.fusedProjections, let w = json["sliding_window"], !(w is NSNull) {
+            // transformers masks every Phi-3 layer with the window (llama.cpp currently does not).
+            guard let size = w as? Int, size > 0 else { throw bad("sliding_window", "\(w) is not a positive integer") }
+            config.slidingWindow = SlidingWindow(size: size, layers: [Bool](repeating: true, count: layers), ropeTheta: Float(theta))
+        }
         try config.validate(path: path)
         return config
+    }
+
+    /// Phi-3 features this engine does not implement: partial rotary (Phi-4-mini) and LongRoPE
+    /// (`rope_scaling` longrope/su, the 128k models).
+    static func phi3Refusals(_ json: [String: Any], ropeParams: [String: Any]?, scaling: [String: Any]?, path: String) throws {
+        let partial = (json["partial_rotary_factor"] ?? ropeParams?["partial_rotary_factor"]) as? Double ?? 1
+        if partial != 1 {
+            throw ModelError.unsupported(path: path, "partial_rotary_factor \(partial) for model_type phi3 (supported: 1.0, rotary over the whole head)")
+        }
+        if let s = scaling, let kind = (s["rope_type"] ?? s["type"]) as? String, kind != "default" {
+            throw ModelError.unsupported(path: path, "rope_scaling \(kind) for model_type phi3 (LongRoPE of the 128k models; supported: none, the 4k models' plain RoPE)")
+        }
     }
 
     /// Gemma 3's keys: no softcapping, GELU-tanh, the attention scale `query_pre_attn_scalar`^−½, the

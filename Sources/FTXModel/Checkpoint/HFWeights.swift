@@ -53,15 +53,22 @@ enum HFWeights {
         var layers: [LlamaLayerWeights] = []
         for l in 0..<c.numLayers {
             let p = "model.layers.\(l)."
+            // Phi-3's fused qkv_proj and gate_up_proj (gate rows first) as row-range views (NEOX: no permutation).
+            let fused = arch.fusedProjections
+            let qkv = fused ? try linear(p + "self_attn.qkv_proj.weight", out: c.qDim + 2 * c.kvDim, in: H) : nil
+            let gateUp = fused ? try linear(p + "mlp.gate_up_proj.weight", out: 2 * F, in: H) : nil
+            func part(_ w: LinearWeight?, _ lo: Int, _ n: Int, _ name: String, heads: Int? = nil) throws -> LinearWeight {
+                try w.map { $0.rows(lo, count: n) } ?? linear(p + name + ".weight", out: n, in: H, heads: heads)
+            }
             layers.append(LlamaLayerWeights(
                 attnNorm: try norm(p + "input_layernorm.weight", H),
-                q: try linear(p + "self_attn.q_proj.weight", out: c.qDim, in: H, heads: c.numHeads),
-                k: try linear(p + "self_attn.k_proj.weight", out: c.kvDim, in: H, heads: c.numKVHeads),
-                v: try linear(p + "self_attn.v_proj.weight", out: c.kvDim, in: H),
+                q: try part(qkv, 0, c.qDim, "self_attn.q_proj", heads: c.numHeads),
+                k: try part(qkv, c.qDim, c.kvDim, "self_attn.k_proj", heads: c.numKVHeads),
+                v: try part(qkv, c.qDim + c.kvDim, c.kvDim, "self_attn.v_proj"),
                 o: try linear(p + "self_attn.o_proj.weight", out: H, in: c.qDim),
                 ffnNorm: try norm(p + (post ? "pre_feedforward_layernorm.weight" : "post_attention_layernorm.weight"), H),
-                gate: try linear(p + "mlp.gate_proj.weight", out: F, in: H),
-                up: try linear(p + "mlp.up_proj.weight", out: F, in: H),
+                gate: try part(gateUp, 0, F, "mlp.gate_proj"),
+                up: try part(gateUp, F, F, "mlp.up_proj"),
                 down: try linear(p + "mlp.down_proj.weight", out: H, in: F),
                 qBias: arch.attentionBias ? try vector(p + "self_attn.q_proj.bias", c.qDim, heads: c.numHeads) : nil,
                 kBias: arch.attentionBias ? try vector(p + "self_attn.k_proj.bias", c.kvDim, heads: c.numKVHeads) : nil,

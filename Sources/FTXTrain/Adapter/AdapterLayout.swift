@@ -27,9 +27,9 @@ extension LoRASpec {
         guard !tensors.isEmpty else { throw fail("the adapter holds no LoRA tensors") }
         let targets = Set(tensors.map(\.target)), layers = Set(tensors.map(\.layer))
         for t in targets.sorted() {
-            let (o, i) = dims.shape(of: t)
+            let (o, i) = dims.loraShape(of: t)
             guard r >= 1, r <= min(o, i) else {
-                throw badNumber("rank r = \(r) does not fit \(t.peftName) (\(o)×\(i)); it must be between 1 and \(min(o, i))")
+                throw badNumber("rank r = \(r) does not fit \(dims.architecture.peftModuleName(t)) (\(o)×\(i)); it must be between 1 and \(min(o, i))")
             }
         }
         var found = Set<Int>()
@@ -37,11 +37,11 @@ extension LoRASpec {
             guard t.layer >= 0, t.layer < dims.numLayers else {
                 throw fail("tensor \(t.name): block \(t.layer) is not one of the base's \(dims.numLayers) blocks (0…\(dims.numLayers - 1))")
             }
-            let (o, i) = dims.shape(of: t.target)
+            let (o, i) = dims.loraShape(of: t.target)
             let want = t.isA ? [r, i] : [o, r]
             guard t.shape == want else {
                 throw fail("tensor \(t.name) is \(t.shape.map(String.init).joined(separator: "×")); expected "
-                           + "\(want[0])×\(want[1]) (\(t.isA ? "r×in" : "out×r") for \(t.target.peftName) with r = \(r))")
+                           + "\(want[0])×\(want[1]) (\(t.isA ? "r×in" : "out×r") for \(dims.architecture.peftModuleName(t.target)) with r = \(r))")
             }
             found.insert((t.layer * 8 + t.target.order) * 2 + (t.isA ? 0 : 1))
         }

@@ -19,14 +19,17 @@ public enum GGUFLoRA {
         w.set("general.name", .string("ftx LoRA adapter"))
         let r = lora.spec.rank
         for e in lora.entries {
-            let base = tensorBase(e.layer, e.target)
+            let base = tensorBase(e.layer, e.target, lora.dims.architecture)
             w.addTensor(base + ".lora_a", dims: [e.inFeatures, r], f32: lora.a(e))
             w.addTensor(base + ".lora_b", dims: [r, e.outFeatures], f32: lora.b(e))
         }
         try AtomicFile.write(Data(w.bytes()), to: path)
     }
 
-    static func tensorBase(_ layer: Int, _ t: Projection) -> String { "blk.\(layer).\(t.ggufName).weight" }
+    /// llama.cpp's name of the module led by `t` (phi3: `attn_qkv`, and `ffn_up` for the fused gate-up).
+    static func tensorBase(_ layer: Int, _ t: Projection, _ arch: Architecture) -> String {
+        "blk.\(layer).\(arch.ggufModuleName(t)).weight"
+    }
 
     /// Reads a GGUF LoRA adapter for a model of shape `dims`. Tensors may be F32, F16, BF16 or any
     /// block type FTXTensor dequantizes; every tensor is checked against the model's shapes.
@@ -58,12 +61,14 @@ public enum GGUFLoRA {
         }
         // Every name, block and shape is checked (LoRASpec.checked) before anything is allocated.
         var found: [AdapterTensor] = []
+        let arch = dims.architecture
         for t in g.tensors {
             let parts = t.name.split(separator: ".", omittingEmptySubsequences: false)
             guard parts.count == 5, parts[0] == "blk", let l = Int(parts[1]), String(l) == parts[1],
-                  let target = Projection.allCases.first(where: { $0.ggufName == parts[2] }), parts[3] == "weight",
+                  let target = arch.loraModules.first(where: { arch.ggufModuleName($0) == parts[2] }), parts[3] == "weight",
                   parts[4] == "lora_a" || parts[4] == "lora_b" else {
-                throw TrainError.adapter("unexpected tensor \(t.name) (expected blk.N.<attn_q|attn_k|attn_v|attn_output|ffn_gate|ffn_up|ffn_down>.weight.lora_a/lora_b)", at: path)
+                let names = arch.loraModules.map { arch.ggufModuleName($0) }.joined(separator: "|")
+                throw TrainError.adapter("unexpected tensor \(t.name) (expected blk.N.<\(names)>.weight.lora_a/lora_b for a \(arch.name) base)", at: path)
             }
             // GGUF dims are ggml's ne (fastest first): lora_a is [in, r], i.e. an r×in matrix.
             found.append(AdapterTensor(name: t.name, layer: l, target: target, isA: parts[4] == "lora_a", shape: t.dims.reversed()))
@@ -72,11 +77,11 @@ public enum GGUFLoRA {
             throw TrainError.adapter("GGUF LoRA adapter has no lora_a tensors", at: path)
         }
         let spec = try LoRASpec.checked(rank: anyA.shape[0], alpha: alphaValue, tensors: found, dims: dims, at: path) {
-            tensorBase($0, $1) + ($2 ? ".lora_a" : ".lora_b")
+            tensorBase($0, $1, arch) + ($2 ? ".lora_a" : ".lora_b")
         }
         let lora = LoRAParameters(dims: dims, spec: spec)
         for e in lora.entries {
-            let base = tensorBase(e.layer, e.target)
+            let base = tensorBase(e.layer, e.target, arch)
             guard let a = g.tensor(base + ".lora_a"), let b = g.tensor(base + ".lora_b") else {
                 throw TrainError.adapter("\(base): lora_a or lora_b missing", at: path)
             }

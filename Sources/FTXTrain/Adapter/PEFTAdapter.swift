@@ -10,16 +10,17 @@ public enum PEFTAdapter {
     public static let weightsFile = "adapter_model.safetensors"
     public static let configFile = "adapter_config.json"
 
-    static func key(_ layer: Int, _ t: Projection, _ ab: String) -> String {
-        "base_model.model.model.layers.\(layer).\(t.peftParent).\(t.peftName).lora_\(ab).weight"
+    /// The tensor name of the LoRA module led by `t` (phi3's fused `qkv_proj`, `gate_up_proj` by their names).
+    static func key(_ layer: Int, _ t: Projection, _ ab: String, _ arch: Architecture) -> String {
+        "base_model.model.model.layers.\(layer).\(t.peftParent).\(arch.peftModuleName(t)).lora_\(ab).weight"
     }
 
-    /// (block, projection, A?) of a tensor named exactly as `key` names it; nil for any other name.
-    static func parseKey(_ name: String) -> (layer: Int, target: Projection, isA: Bool)? {
+    /// (block, module leader, A?) of a tensor named exactly as `key` names it for `arch`; nil for any other name.
+    static func parseKey(_ name: String, _ arch: Architecture) -> (layer: Int, target: Projection, isA: Bool)? {
         let p = name.split(separator: ".", omittingEmptySubsequences: false)
         guard p.count == 9, p[0] == "base_model", p[1] == "model", p[2] == "model", p[3] == "layers",
               let layer = Int(p[4]), String(layer) == p[4], p[7] == "lora_A" || p[7] == "lora_B", p[8] == "weight",
-              let t = Projection.allCases.first(where: { $0.peftParent == p[5] && $0.peftName == p[6] }) else { return nil }
+              let t = arch.loraModules.first(where: { $0.peftParent == p[5] && arch.peftModuleName($0) == p[6] }) else { return nil }
         return (layer, t, p[7] == "lora_A")
     }
 
@@ -35,10 +36,10 @@ public enum PEFTAdapter {
         var st = SafetensorsFile()
         let r = lora.spec.rank
         for e in lora.entries {
-            st.tensors[key(e.layer, e.target, "A")] = .init(shape: [r, e.inFeatures], values: lora.a(e))
+            st.tensors[key(e.layer, e.target, "A", lora.dims.architecture)] = .init(shape: [r, e.inFeatures], values: lora.a(e))
             var b = lora.b(e)
             if let h = heads(e.target, lora.dims) { b = QKPermutation.ggufToHF(b, rows: e.outFeatures, cols: r, heads: h) }
-            st.tensors[key(e.layer, e.target, "B")] = .init(shape: [e.outFeatures, r], values: b)
+            st.tensors[key(e.layer, e.target, "B", lora.dims.architecture)] = .init(shape: [e.outFeatures, r], values: b)
         }
         st.metadata = ["format": "pt"]
         try st.write(to: dir + "/" + weightsFile)
@@ -47,7 +48,8 @@ public enum PEFTAdapter {
             "peft_type": "LORA", "task_type": "CAUSAL_LM", "base_model_name_or_path": baseModelName,
             "r": r, "lora_alpha": Double(lora.spec.alpha), "lora_dropout": Double(lora.spec.dropout),
             "use_rslora": lora.spec.useRSLoRA, "bias": "none", "fan_in_fan_out": false, "inference_mode": true,
-            "target_modules": lora.spec.targets.map { $0.peftName }, "init_lora_weights": true,
+            "target_modules": lora.dims.architecture.loraModules.filter { lora.spec.targets.contains($0) }
+                .map { lora.dims.architecture.peftModuleName($0) }, "init_lora_weights": true,
         ]
         if layers.count != lora.dims.numLayers { cfg["layers_to_transform"] = layers.sorted() }
         let json = try JSONSerialization.data(withJSONObject: cfg, options: [.prettyPrinted, .sortedKeys])
@@ -81,19 +83,21 @@ public enum PEFTAdapter {
         var found: [AdapterTensor] = []
         for name in st.tensors.keys.sorted() {
             let t = st.tensors[name]!
-            guard let k = parseKey(name) else {
-                throw TrainError.adapter("unexpected tensor \(name) (expected base_model.model.model.layers.N.<self_attn|mlp>.<q|k|v|o|gate|up|down>_proj.lora_<A|B>.weight)",
+            let arch = dims.architecture
+            guard let k = parseKey(name, arch) else {
+                let modules = arch.loraModules.map { arch.peftModuleName($0) }.joined(separator: "|")
+                throw TrainError.adapter("unexpected tensor \(name) (expected base_model.model.model.layers.N.<self_attn|mlp>.<\(modules)>.lora_<A|B>.weight for a \(arch.name) base)",
                                          at: weightsPath)
             }
             found.append(AdapterTensor(name: name, layer: k.layer, target: k.target, isA: k.isA, shape: t.shape))
         }
         let spec = try LoRASpec.checked(rank: r, alpha: alpha, useRSLoRA: cfg["use_rslora"] as? Bool ?? false,
                                         dropout: (cfg["lora_dropout"] as? NSNumber)?.doubleValue ?? 0,
-                                        tensors: found, dims: dims, at: weightsPath, numbersAt: cfgPath) { key($0, $1, $2 ? "A" : "B") }
+                                        tensors: found, dims: dims, at: weightsPath, numbersAt: cfgPath) { key($0, $1, $2 ? "A" : "B", dims.architecture) }
         let lora = LoRAParameters(dims: dims, spec: spec)
         for e in lora.entries {
-            guard let a = st.tensors[key(e.layer, e.target, "A")], let b = st.tensors[key(e.layer, e.target, "B")] else {
-                throw TrainError.adapter("block \(e.layer) \(e.target.peftName): lora_A or lora_B missing", at: weightsPath)
+            guard let a = st.tensors[key(e.layer, e.target, "A", dims.architecture)], let b = st.tensors[key(e.layer, e.target, "B", dims.architecture)] else {
+                throw TrainError.adapter("block \(e.layer) \(dims.architecture.peftModuleName(e.target)): lora_A or lora_B missing", at: weightsPath)
             }
             lora.setA(e, a.values)
             var bv = b.values
@@ -105,12 +109,17 @@ public enum PEFTAdapter {
 }
 
 extension LoRAParameters {
-    /// The adapter as FTXModel applies it at inference (unmerged; q/k B rows in GGUF order).
+    /// The adapter as FTXModel applies it at inference (unmerged; q/k B rows in GGUF order). A fused
+    /// module becomes one pair per part: its A, and the part's rows of B (exactly the module's product).
     public func loraWeights() -> LoRAWeights {
         var layers = [[Projection: LoRAPair]](repeating: [:], count: dims.numLayers)
         for e in entries {
-            layers[e.layer][e.target] = LoRAPair(a: a(e), b: b(e), rank: spec.rank, inFeatures: e.inFeatures,
-                                          outFeatures: e.outFeatures, scale: spec.scale)
+            let av = a(e), bv = b(e), r = spec.rank
+            for t in dims.architecture.loraGroup(e.target) {
+                let row = dims.rowInModule(t), out = dims.shape(of: t).out
+                layers[e.layer][t] = LoRAPair(a: av, b: Array(bv[(row * r)..<((row + out) * r)]), rank: r, inFeatures: e.inFeatures,
+                                              outFeatures: out, scale: spec.scale)
+            }
         }
         return LoRAWeights(layers: layers)
     }

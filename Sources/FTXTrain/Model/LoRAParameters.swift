@@ -15,6 +15,19 @@ public struct LoRASpec: Codable, Equatable, Sendable {
         self.rank = rank; self.alpha = alpha; self.useRSLoRA = useRSLoRA; self.dropout = dropout
         self.targets = targets.sorted(); self.layers = layers
     }
+    /// Refuses targets that split one of the family's LoRA modules: on a phi3 base q_proj alone (PEFT
+    /// adapts the fused qkv_proj as one), and names the valid targets.
+    public func checkTargets(_ arch: Architecture) throws {
+        for m in arch.loraModules {
+            let group = arch.loraGroup(m), chosen = group.filter { targets.contains($0) }
+            guard chosen.isEmpty || chosen.count == group.count else {
+                let valid = arch.loraModules.map { arch.peftModuleName($0) }.joined(separator: ", ")
+                throw TrainError.config("lora_target_modules: \(chosen.map(\.peftName).joined(separator: ", ")) is not a module of a \(arch.name) base (its modules: \(valid))",
+                                        at: nil, hint: "PEFT adapts \(arch.peftModuleName(m)) as one module; name it instead")
+            }
+        }
+    }
+
     /// s = alpha/r, or alpha/√r with rsLoRA.
     public var scale: Float { useRSLoRA ? alpha / Float(rank).squareRoot() : alpha / Float(rank) }
 }
@@ -40,8 +53,9 @@ public final class LoRAParameters {
         var off = 0
         let layerSet = Set(spec.layers ?? Array(0..<dims.numLayers))
         for l in 0..<dims.numLayers where layerSet.contains(l) {
-            for t in Projection.allCases where spec.targets.contains(t) {
-                let (o, i) = dims.shape(of: t)
+            // One pair per LoRA module: a fused module (phi3's qkv_proj, gate_up_proj) is one pair led by its first projection.
+            for t in dims.architecture.loraModules where spec.targets.contains(t) {
+                let (o, i) = dims.loraShape(of: t)
                 es.append(Entry(layer: l, target: t, offsetA: off, offsetB: off + spec.rank * i, inFeatures: i, outFeatures: o))
                 off += spec.rank * (i + o)
             }
@@ -69,12 +83,13 @@ public final class LoRAParameters {
     }
 
     /// The pair's parameters, with gradients accumulated into `grads` (default: this object's; a
-    /// data-parallel worker passes its own buffer of the same layout).
+    /// data-parallel worker passes its own buffer of the same layout). A projection of a fused module
+    /// sees the module's A and its own rows of B: the parts' dA contributions add up to the module's.
     func view(layer: Int, target: Projection, grads: UnsafeMutablePointer<Float>? = nil) -> LoRAView? {
-        guard let e = entry(layer: layer, target: target) else { return nil }
-        let g = grads ?? self.grads.p
-        return LoRAView(a: params.p + e.offsetA, b: params.p + e.offsetB, da: g + e.offsetA, db: g + e.offsetB,
-                        rank: spec.rank, inFeatures: e.inFeatures, outFeatures: e.outFeatures, scale: spec.scale)
+        guard let e = entry(layer: layer, target: dims.architecture.loraLeader(target)) else { return nil }
+        let g = grads ?? self.grads.p, b = e.offsetB + dims.rowInModule(target) * spec.rank
+        return LoRAView(a: params.p + e.offsetA, b: params.p + b, da: g + e.offsetA, db: g + b,
+                        rank: spec.rank, inFeatures: e.inFeatures, outFeatures: dims.shape(of: target).out, scale: spec.scale)
     }
 
     /// Copies of A and B for one entry.

@@ -43,6 +43,16 @@ public struct ModelDims: Codable, Equatable, Sendable {
         case .down: return (hiddenSize, intermediateSize)
         }
     }
+
+    /// (out, in) of the LoRA module led by `t`: a fused module's outputs are its parts' stacked.
+    public func loraShape(of t: Projection) -> (out: Int, in: Int) {
+        (architecture.loraGroup(t).reduce(0) { $0 + shape(of: $1).out }, shape(of: t).in)
+    }
+
+    /// The first output row of projection `t` within its LoRA module (k after q in a fused qkv).
+    func rowInModule(_ t: Projection) -> Int {
+        architecture.loraGroup(t).prefix(while: { $0 != t }).reduce(0) { $0 + shape(of: $1).out }
+    }
 }
 
 /// The seven projections LoRA can target are FTXModel's `Projection` (q, k, v, o, gate, up, down:
@@ -54,10 +64,20 @@ extension Projection: Comparable {
     public var peftParent: String { self == .gate || self == .up || self == .down ? "mlp" : "self_attn" }
     /// Accepts `q`, `q_proj`, `self_attn.q_proj`, `attn_q`.
     public init?(name: String) {
+        guard Projection.fused(name) == nil else { return nil }
         let n = name.split(separator: ".").last.map(String.init) ?? name
         for t in Projection.allCases where n == t.rawValue || n == t.peftName || n == t.ggufName { self = t; return }
         return nil
     }
+    /// The projections of a fused module's PEFT name (`qkv_proj`: q, k, v; `gate_up_proj`: gate, up), else nil.
+    public static func fused(_ name: String) -> [Projection]? {
+        switch name.split(separator: ".").last.map(String.init) ?? name {
+        case "qkv_proj", "attn_qkv": return [.q, .k, .v]
+        case "gate_up_proj": return [.gate, .up]
+        default: return nil
+        }
+    }
+
     var order: Int {
         switch self {
         case .q: return 0

@@ -49,7 +49,8 @@ public final class TrainableLlama {
         inputs = (0...d.numLayers).map { _ in FloatBuffer(n * d.hiddenSize) }
         let blocks = recompute ? 1 : d.numLayers
         acts = (0..<blocks).map { _ in
-            BlockActivations(dims: d, rows: n, batch: maxBatch, seqLen: maxSeqLen, rank: lora.spec.rank, targets: lora.spec.targets)
+            BlockActivations(dims: d, rows: n, batch: maxBatch, seqLen: maxSeqLen, rank: lora.spec.rank,
+                             targets: lora.spec.targets.flatMap { d.architecture.loraGroup($0) })
         }
         xf = FloatBuffer(n * d.hiddenSize); rstdF = FloatBuffer(n); dxf = FloatBuffer(n * d.hiddenSize)
         scratch = BackwardScratch(dims: d, rows: n, rank: lora.spec.rank, dropout: lora.spec.dropout > 0)
@@ -100,10 +101,12 @@ public final class TrainableLlama {
 
     func blockActs(_ l: Int) -> BlockActivations { recompute ? acts[0] : acts[l] }
 
-    /// The mask of (layer, target) for the rows of slice `s` (input width `width`).
+    /// The mask of (layer, target) for the rows of slice `s` (input width `width`); the parts of a
+    /// fused module share its mask (PEFT drops the module's one input).
     func dropout(_ l: Int, _ t: Projection, _ s: RowSlice, width: Int) -> DropoutMask? {
         guard training, lora.spec.dropout > 0 else { return nil }
-        var h = TrainRNG(seed: dropoutSeed ^ (dropoutStep &* 0x1000_0000_01B3) ^ UInt64(l * 8 + t.order) << 48)
+        let module = dims.architecture.loraLeader(t)
+        var h = TrainRNG(seed: dropoutSeed ^ (dropoutStep &* 0x1000_0000_01B3) ^ UInt64(l * 8 + module.order) << 48)
         return DropoutMask(p: lora.spec.dropout, seed: h.next(), offset: s.row0 * width)
     }
 

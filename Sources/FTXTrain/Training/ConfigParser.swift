@@ -156,11 +156,14 @@ struct ConfigReader {
         }
         var out: [Projection] = []
         for item in seq {
-            guard let s = item.string, let t = Projection(name: s) else {
+            // A fused module's name (Phi-3's qkv_proj, gate_up_proj) stands for its parts; the base's
+            // family decides which names are valid (LoRASpec.checkTargets).
+            guard let s = item.string, let ts = Projection.fused(s) ?? Projection(name: s).map({ [$0] }) else {
                 throw TrainError.config("`\(key)`: unknown module \(shown(item))", at: loc(item),
-                                        hint: "one of " + Projection.allCases.map { $0.peftName }.joined(separator: ", "))
+                                        hint: "one of " + Projection.allCases.map { $0.peftName }.joined(separator: ", ")
+                                            + " (phi3: qkv_proj, o_proj, gate_up_proj, down_proj)")
             }
-            if !out.contains(t) { out.append(t) }
+            for t in ts where !out.contains(t) { out.append(t) }
         }
         return out.sorted()
     }

@@ -50,7 +50,9 @@ public final class Trainer {
         self.llama = llama
         data = try TrainingData.load(config: config, tokenizer: llama.tokenizer, chatTemplate: llama.chatTemplate)
         let dims = ModelDims(llama.config)
-        lora = LoRAParameters(dims: dims, spec: config.loraSpec(numLayers: dims.numLayers))
+        let spec = config.loraSpec(numLayers: dims.numLayers)
+        try spec.checkTargets(dims.architecture)
+        lora = LoRAParameters(dims: dims, spec: spec)
         lora.initialize(seed: UInt64(config.seed))
         let base = TrainBase.from(llama.weights, storage: config.adapter == .qlora ? .quantized : .f32)
         batcher = Batcher(microBatchSize: config.microBatchSize, maxSeqLength: config.maxSeqLength, packing: config.packing,
