@@ -26,31 +26,34 @@ public final class ForwardScratch: @unchecked Sendable {
     var positions: [Int32] = []
     var tokens: [Int] = []
     var segStart: [Int] = [], segPos: [Int] = [], selected: [Int] = []
-    private var rope: RoPETable?
 
     public init() {}
 
     /// The RoPE table of `config`, covering positions 0..<n.
     func rope(_ config: LlamaConfig, positions n: Int) -> RoPETable {
-        if rope == nil || ropeConfig != config {
-            rope = config.ropeTable(positions: 0)
-            ropeConfig = config
-        }
-        rope!.reserve(n)
-        return rope!
+        cached(&global, RoPEKey(headDim: config.headDim, theta: config.ropeTheta, style: config.ropeStyle,
+                                factors: config.ropeFreqFactors), positions: n) { config.ropeTable(positions: 0) }
     }
-    private var ropeConfig: LlamaConfig?
 
     /// The RoPE table of `config`'s sliding-window layers (nil without them), positions 0..<n.
     func localRope(_ config: LlamaConfig, positions n: Int) -> RoPETable? {
         guard let w = config.slidingWindow else { return nil }
-        if local == nil || localConfig != config {
-            local = w.ropeTable(headDim: config.headDim, style: config.ropeStyle, positions: 0)
-            localConfig = config
-        }
-        local!.reserve(n)
-        return local!
+        return cached(&local, RoPEKey(headDim: config.headDim, theta: w.ropeTheta, style: config.ropeStyle, factors: nil),
+                      positions: n) { w.ropeTable(headDim: config.headDim, style: config.ropeStyle, positions: 0) }
     }
-    private var local: RoPETable?
-    private var localConfig: LlamaConfig?
+
+    /// What a table depends on: it is rebuilt only when that changes (compared per pass, so not the
+    /// whole config with its per-layer arrays).
+    private struct RoPEKey: Equatable {
+        let headDim: Int, theta: Float, style: RoPEStyle, factors: [Float]?
+    }
+    private var global: (key: RoPEKey, table: RoPETable)?
+    private var local: (key: RoPEKey, table: RoPETable)?
+
+    private func cached(_ slot: inout (key: RoPEKey, table: RoPETable)?, _ key: RoPEKey, positions n: Int,
+                        make: () -> RoPETable) -> RoPETable {
+        if slot?.key != key { slot = (key, make()) }
+        slot!.table.reserve(n)
+        return slot!.table
+    }
 }

@@ -8,22 +8,32 @@ import Foundation
 /// j + 32 of each 64 share a byte). The float operations keep the reference's order.
 extension Quantize {
     static func q4_K(_ x: UnsafePointer<Float>, _ out: UnsafeMutableRawPointer) {
-        var levels = [UInt8](repeating: 0, count: 256), scales = [Float](repeating: 0, count: 8), mins = scales
-        var maxScale: Float = 0, maxMin: Float = 0
-        levels.withUnsafeMutableBufferPointer { L in
-            for j in 0..<8 {
-                let sub = x + 32 * j
-                var sumX2: Float = 0
-                for l in 0..<32 { sumX2 += sub[l] * sub[l] }
-                let av = (sumX2 / 32).squareRoot()
-                (scales[j], mins[j]) = fitScaleMin(sub, weightBase: av, levels: L.baseAddress! + 32 * j)
-                // Strict comparisons, as the reference: a −0 min must not replace the +0 start.
-                if scales[j] > maxScale { maxScale = scales[j] }
-                if mins[j] > maxMin { maxMin = mins[j] }
+        // Scratch on the stack (no allocation per block): 8 scales, 8 mins, 32 weights; 256 levels,
+        // 32 trial levels, 12 packed scale bytes.
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 48) { f in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 300) { b in
+                q4_K(x, out, scales: f.baseAddress!, mins: f.baseAddress! + 8, weights: f.baseAddress! + 16,
+                     levels: b.baseAddress!, aux: b.baseAddress! + 256, packed: b.baseAddress! + 288)
             }
         }
+    }
+
+    private static func q4_K(_ x: UnsafePointer<Float>, _ out: UnsafeMutableRawPointer,
+                             scales: UnsafeMutablePointer<Float>, mins: UnsafeMutablePointer<Float>, weights: UnsafeMutablePointer<Float>,
+                             levels: UnsafeMutablePointer<UInt8>, aux: UnsafeMutablePointer<UInt8>, packed: UnsafeMutablePointer<UInt8>) {
+        var maxScale: Float = 0, maxMin: Float = 0
+        for j in 0..<8 {
+            let sub = x + 32 * j
+            var sumX2: Float = 0
+            for l in 0..<32 { sumX2 += sub[l] * sub[l] }
+            let av = (sumX2 / 32).squareRoot()
+            (scales[j], mins[j]) = fitScaleMin(sub, weightBase: av, levels: levels + 32 * j, weights: weights, aux: aux)
+            // Strict comparisons, as the reference: a −0 min must not replace the +0 start.
+            if scales[j] > maxScale { maxScale = scales[j] }
+            if mins[j] > maxMin { maxMin = mins[j] }
+        }
         let invScale: Float = maxScale > 0 ? 63 / maxScale : 0, invMin: Float = maxMin > 0 ? 63 / maxMin : 0
-        var packed = [UInt8](repeating: 0, count: 12)
+        packed.initialize(repeating: 0, count: 12)
         for j in 0..<8 {
             let ls = UInt8(min(63, nearestInt(invScale * scales[j]))), lm = UInt8(min(63, nearestInt(invMin * mins[j])))
             if j < 4 {
@@ -55,7 +65,7 @@ extension Quantize {
     }
 
     /// The 6-bit scale and min of sub-block `j` from the packed 12 bytes (`get_scale_min_k4`).
-    static func scaleMinK4(_ j: Int, _ q: [UInt8]) -> (UInt8, UInt8) {
+    static func scaleMinK4(_ j: Int, _ q: UnsafePointer<UInt8>) -> (UInt8, UInt8) {
         if j < 4 { return (q[j] & 63, q[j + 4] & 63) }
         return ((q[j + 4] & 0xF) | (q[j - 4] >> 6) << 4, (q[j + 4] >> 4) | (q[j] >> 6) << 4)
     }
@@ -65,9 +75,10 @@ extension Quantize {
 
     /// `make_qkx2_quants(32, 15, x, weights, L, &min, Laux, -1, 0.1, 20, false)`: the scale and the
     /// (positive) min of one sub-block, its 4-bit levels written to `levels`.
-    static func fitScaleMin(_ x: UnsafePointer<Float>, weightBase av: Float, levels L: UnsafeMutablePointer<UInt8>) -> (scale: Float, min: Float) {
+    /// `weights` and `aux` are 32-value scratch.
+    static func fitScaleMin(_ x: UnsafePointer<Float>, weightBase av: Float, levels L: UnsafeMutablePointer<UInt8>,
+                            weights w: UnsafeMutablePointer<Float>, aux: UnsafeMutablePointer<UInt8>) -> (scale: Float, min: Float) {
         let n = 32, nmax: Float = 15
-        var w = [Float](repeating: 0, count: n), aux = [UInt8](repeating: 0, count: n)
         for i in 0..<n { w[i] = av + abs(x[i]) }
         var lo = x[0], hi = x[0], sumW = w[0], sumX = w[0] * x[0]
         for i in 1..<n {

@@ -63,6 +63,7 @@ public enum GGUFModelExport {
             guard parts.allSatisfy({ $0.inFeatures == cols && ($0.type == type || q != nil) }) else {
                 throw ModelError.unsupported(path: path, "tensor \(n): its parts have different types or widths")
             }
+            bytes.reserveCapacity(rows * (q.map { cols / $0.blockSize * $0.blockBytes } ?? parts[0].rowBytes))
             for l in parts {
                 if let q {
                     type = q
