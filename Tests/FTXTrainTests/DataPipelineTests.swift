@@ -73,5 +73,20 @@ final class DataPipelineTests: XCTestCase {
         XCTAssertEqual(packed[0].positions, [0, 1, 2, 0, 1, 2, 3, 4])
         XCTAssertEqual(packed[0].keyStart, [0, 0, 0, 3, 3, 3, 3, 3])
         XCTAssertEqual(packed[0].targets, [-1, 3, -1, 5, 6, 7, 8, -1])
+        // Unpadded: the longest example first, each into the shortest row; a row keeps its examples
+        // in order and its padding is a segment of its own.
+        let c = EncodedExample(tokens: [9, 10], trained: [false, true], source: "c")
+        let rows = Batcher(microBatchSize: 3, maxSeqLength: 8, packing: false, padToken: 0, rowsPerBatch: 2)
+            .microBatches([a, b, c], order: [0, 1, 2])
+        XCTAssertEqual(rows.count, 1)
+        XCTAssertEqual(rows[0].batch, 2)
+        XCTAssertEqual(rows[0].seqLen, 5)
+        XCTAssertEqual(rows[0].tokens, [4, 5, 6, 7, 8, 1, 2, 3, 9, 10])
+        XCTAssertEqual(rows[0].positions, [0, 1, 2, 3, 4, 0, 1, 2, 0, 1])
+        XCTAssertEqual(rows[0].keyStart, [0, 0, 0, 0, 0, 0, 0, 0, 3, 3])
+        XCTAssertEqual(rows[0].targets, [5, 6, 7, 8, -1, -1, 3, -1, 10, -1])
+        // Two rows would not be fewer than padding these two: they stay one per row.
+        let two = Batcher(microBatchSize: 2, maxSeqLength: 8, packing: false, padToken: 0, rowsPerBatch: 2).microBatches([a, b], order: [0, 1])
+        XCTAssertEqual(two[0].tokens, padded[0].tokens)
     }
 }

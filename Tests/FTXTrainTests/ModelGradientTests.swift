@@ -104,4 +104,41 @@ final class ModelGradientTests: XCTestCase {
         let separate = TokenBatch(batch: 2, seqLen: 4, tokens: a + b, targets: tg + tg2)
         XCTAssertEqual(try model.loss(packed), try model.loss(separate), accuracy: 1e-4)
     }
+
+    func testUnpaddedBatchGivesThePaddedLossAndGradients() throws {
+        // Six examples of uneven length as one padded row each, and unpadded in two rows (longer than
+        // maxSeqLen); attention blocks of 2 rows so that blocks start past earlier examples' keys.
+        let saved = Attention.causalBlock
+        Attention.causalBlock = 2
+        defer { Attention.causalBlock = saved }
+        var rng = TrainRNG(seed: 3)
+        let examples = [3, 7, 5, 2, 8, 4].map { n in
+            EncodedExample(tokens: (0..<n).map { _ in Int32(rng.below(Self.dims.vocabSize)) },
+                           trained: (0..<n).map { $0 >= n / 2 }, source: "e\(n)")
+        }
+        let order = Array(examples.indices)
+        let padded = Batcher(microBatchSize: 6, maxSeqLength: 8, packing: false, padToken: 0).microBatches(examples, order: order)
+        let unpadded = Batcher(microBatchSize: 6, maxSeqLength: 8, packing: false, padToken: 0, rowsPerBatch: 2)
+            .microBatches(examples, order: order)
+        XCTAssertEqual(padded[0].rows, 48)
+        XCTAssertEqual(unpadded[0].batch, 2)
+        XCTAssertEqual(unpadded[0].seqLen, 15)   // rows {7, 5, 2} and {3, 8, 4}
+        XCTAssertEqual(unpadded[0].targetCount, padded[0].targetCount)
+        var results: [(Double, [Float])] = []
+        for b in [padded[0], unpadded[0]] {
+            let base = TrainBase.random(dims: Self.dims, seed: 5)
+            let lora = LoRAParameters(dims: Self.dims, spec: LoRASpec(rank: 2, alpha: 4))
+            lora.initialize(seed: 1)
+            var brng = TrainRNG(seed: 10)   // the same B for both layouts
+            for e in lora.entries { lora.setB(e, (0..<(2 * e.outFeatures)).map { _ in brng.uniform(-0.3, 0.3) }) }
+            let model = TrainableLlama(base: base, lora: lora, maxBatch: 6, maxSeqLen: 8)
+            model.zeroGrads()
+            let loss = try model.forwardBackward(b, lossScale: 1)
+            results.append((loss, lora.grads.array))
+        }
+        XCTAssertEqual(results[0].0, results[1].0, accuracy: 1e-5 * abs(results[0].0))
+        let scale = results[0].1.map(abs).max()!
+        XCTAssertGreaterThan(scale, 0)
+        for (g, h) in zip(results[0].1, results[1].1) { XCTAssertEqual(g, h, accuracy: 1e-5 * scale) }
+    }
 }

@@ -37,20 +37,21 @@ public enum Attention {
                 let qb = q + b * t * qw + h * hd
                 let lseRow = lse + (b * s.heads + h) * t
                 var r0 = 0
-                while r0 < t {   // causal: query rows r0..<r1 see keys 0..<r1 only
-                    let r1 = min(t, r0 + causalBlock), m = r1 - r0
-                    BLAS.sgemm(m: m, n: r1, k: hd, alpha: s.scale, a: qb + r0 * qw, lda: qw, b: kb, ldb: kvw, transB: true, beta: 0, c: scratch, ldc: t, parallel: false)
+                while r0 < t {   // causal: query rows r0..<r1 see keys k0..<r1 only
+                    let r1 = min(t, r0 + causalBlock), m = r1 - r0, k0 = firstKey(keyStart + b * t, r0, r1), nk = r1 - k0
+                    let sc = scratch + k0   // columns k0..<r1 of each row
+                    BLAS.sgemm(m: m, n: nk, k: hd, alpha: s.scale, a: qb + r0 * qw, lda: qw, b: kb + k0 * kvw, ldb: kvw, transB: true, beta: 0, c: sc, ldc: t, parallel: false)
                     for i in r0..<r1 {
                         let row = scratch + (i - r0) * t
                         let lo = Int(keyStart[b * t + i])
                         let mx = SoftmaxSIMD.max(row, lo, i + 1)
                         let sum = SoftmaxSIMD.expShift(row, lo, i + 1, shift: mx)
-                        for j in 0..<lo { row[j] = 0 }
+                        for j in k0..<lo { row[j] = 0 }
                         SoftmaxSIMD.scale(row, lo, i + 1, by: 1 / sum)
                         for j in (i + 1)..<r1 { row[j] = 0 }
                         lseRow[i] = mx + logf(sum)
                     }
-                    BLAS.sgemm(m: m, n: hd, k: r1, a: scratch, lda: t, b: vb, ldb: kvw, transB: false, beta: 0, c: out + (b * t + r0) * qw + h * hd, ldc: qw, parallel: false)
+                    BLAS.sgemm(m: m, n: hd, k: nk, a: sc, lda: t, b: vb + k0 * kvw, ldb: kvw, transB: false, beta: 0, c: out + (b * t + r0) * qw + h * hd, ldc: qw, parallel: false)
                     r0 = r1
                 }
             }
@@ -70,31 +71,41 @@ public enum Attention {
             for h in g * s.groupSize..<(g + 1) * s.groupSize {
                 let lseRow = lse + (b * s.heads + h) * t
                 var r0 = 0
-                while r0 < t {   // causal: query rows r0..<r1 touch keys 0..<r1 only
-                    let r1 = min(t, r0 + causalBlock), m = r1 - r0
+                while r0 < t {   // causal: query rows r0..<r1 touch keys k0..<r1 only
+                    let r1 = min(t, r0 + causalBlock), m = r1 - r0, k0 = firstKey(keyStart + b * t, r0, r1), nk = r1 - k0
                     let off = (b * t + r0) * qw + h * hd
                     let qb = q + off, dob = dout + off, dqb = dq + off
-                    BLAS.sgemm(m: m, n: r1, k: hd, alpha: s.scale, a: qb, lda: qw, b: kb, ldb: kvw, transB: true, beta: 0, c: p, ldc: t, parallel: false)
+                    let pk = p + k0, dpk = dp + k0, kbk = kb + k0 * kvw   // from key k0 on
+                    BLAS.sgemm(m: m, n: nk, k: hd, alpha: s.scale, a: qb, lda: qw, b: kbk, ldb: kvw, transB: true, beta: 0, c: pk, ldc: t, parallel: false)
                     for i in r0..<r1 {
                         let row = p + (i - r0) * t, lo = Int(keyStart[b * t + i]), l = lseRow[i]
-                        for j in 0..<lo { row[j] = 0 }
+                        for j in k0..<lo { row[j] = 0 }
                         SoftmaxSIMD.expShift(row, lo, i + 1, shift: l)
                         for j in (i + 1)..<r1 { row[j] = 0 }
                     }
-                    BLAS.sgemm(m: m, n: r1, k: hd, a: dob, lda: qw, b: vb, ldb: kvw, transB: true, beta: 0, c: dp, ldc: t, parallel: false)       // dP = dO·Vᵀ
-                    BLAS.sgemm(transA: true, m: r1, n: hd, k: m, a: p, lda: t, b: dob, ldb: qw, transB: false, beta: 1, c: dvb, ldc: kvw, parallel: false)        // dV += Pᵀ·dO
+                    BLAS.sgemm(m: m, n: nk, k: hd, a: dob, lda: qw, b: vb + k0 * kvw, ldb: kvw, transB: true, beta: 0, c: dpk, ldc: t, parallel: false)       // dP = dO·Vᵀ
+                    BLAS.sgemm(transA: true, m: nk, n: hd, k: m, a: pk, lda: t, b: dob, ldb: qw, transB: false, beta: 1, c: dvb + k0 * kvw, ldc: kvw, parallel: false)        // dV += Pᵀ·dO
                     for i in r0..<r1 {
                         let pr = p + (i - r0) * t, dr = dp + (i - r0) * t, lo = Int(keyStart[b * t + i])
                         var dot: Float = 0
                         for j in lo...i { dot += pr[j] * dr[j] }
-                        for j in 0..<r1 { dr[j] = pr[j] * (dr[j] - dot) }           // dS (0 where P is 0)
+                        for j in k0..<r1 { dr[j] = pr[j] * (dr[j] - dot) }           // dS (0 where P is 0)
                     }
-                    BLAS.sgemm(m: m, n: hd, k: r1, alpha: s.scale, a: dp, lda: t, b: kb, ldb: kvw, transB: false, beta: 1, c: dqb, ldc: qw, parallel: false) // dQ += s·dS·K
-                    BLAS.sgemm(transA: true, m: r1, n: hd, k: m, alpha: s.scale, a: dp, lda: t, b: qb, ldb: qw, transB: false, beta: 1, c: dkb, ldc: kvw, parallel: false)  // dK += s·dSᵀ·Q
+                    BLAS.sgemm(m: m, n: hd, k: nk, alpha: s.scale, a: dpk, lda: t, b: kbk, ldb: kvw, transB: false, beta: 1, c: dqb, ldc: qw, parallel: false) // dQ += s·dS·K
+                    BLAS.sgemm(transA: true, m: nk, n: hd, k: m, alpha: s.scale, a: dpk, lda: t, b: qb, ldb: qw, transB: false, beta: 1, c: dkb + k0 * kvw, ldc: kvw, parallel: false)  // dK += s·dSᵀ·Q
                     r0 = r1
                 }
             }
         }
+    }
+
+    /// The first key any of rows r0..<r1 may see, so that keys before it (earlier packed examples)
+    /// are neither multiplied nor packed by BLAS. The minimum, not the first row's: padding rows
+    /// after packed examples see from key 0.
+    static func firstKey(_ keyStart: UnsafePointer<Int32>, _ r0: Int, _ r1: Int) -> Int {
+        var k = Int(keyStart[r0])
+        for i in (r0 + 1)..<r1 { k = min(k, Int(keyStart[i])) }
+        return k
     }
 
     /// One worker per (sequence, kv head) group (BLAS is single-threaded inside): the heads of a group

@@ -86,9 +86,11 @@ public final class TrainableLlama {
 
     func check(_ b: TokenBatch) throws {
         let n = b.rows
-        guard b.batch <= maxBatch, n <= maxRows, b.seqLen <= rope.maxPositions, b.tokens.count == n, b.targets.count == n,
+        // A row may be longer than the RoPE table when it holds several examples (their positions
+        // restart at each one, checked below); the buffers only need the rows to fit.
+        guard b.batch <= maxBatch, n <= maxRows, b.tokens.count == n, b.targets.count == n,
               b.positions.count == n, b.keyStart.count == n else {
-            throw TrainError.model("batch \(b.batch)×\(b.seqLen) does not fit the model's buffers (\(maxBatch) × \(rope.maxPositions))")
+            throw TrainError.model("batch \(b.batch)×\(b.seqLen) does not fit the model's buffers (\(maxBatch) sequences, \(maxRows) rows)")
         }
         for r in 0..<n {
             let t = r % b.seqLen

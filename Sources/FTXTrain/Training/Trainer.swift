@@ -56,7 +56,7 @@ public final class Trainer {
         lora.initialize(seed: UInt64(config.seed))
         let base = TrainBase.from(llama.weights, storage: config.adapter == .qlora ? .quantized : .f32)
         batcher = Batcher(microBatchSize: config.microBatchSize, maxSeqLength: config.maxSeqLength, packing: config.packing,
-                          padToken: Int32(llama.tokenizer.eosID ?? 0))
+                          padToken: Int32(llama.tokenizer.eosID ?? 0), rowsPerBatch: Threads.usable)
         let longest = (data.train + data.valid).map { $0.tokens.count }.max() ?? 1
         let seqCap = config.packing ? config.maxSeqLength : min(config.maxSeqLength, longest)
         model = TrainableLlama(base: base, lora: lora, maxBatch: config.microBatchSize, maxSeqLen: seqCap,
