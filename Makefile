@@ -106,9 +106,18 @@ build: deps
 ## selenium into a failure of the `ftx ui` browser tests (plain `swift test` skips them).
 ## The build runs beside the downloads (they wait on the network, it on the CPUs): on a clean
 ## clone that takes their minutes off the run.
+## The doc pages (DocExamplesTests: they train and evaluate, CPU-bound) run beside all the other
+## tests (much of whose time is waiting on servers, a browser and killed processes), each group in
+## its own process, so the CPUs stay busy; the other group's output follows the doc pages'.
+TEST_ENV     := FTX_REQUIRE_MODEL=1 FTX_REQUIRE_BROWSER=1 FTX_BIN=$(BIN)
+TEST_BUNDLE  := .build/$(CONFIG)/ftxPackageTests.xctest
 test: deps
 	$(MAKE) --no-print-directory -j4 test-build model vocab moto openai selenium
-	FTX_REQUIRE_MODEL=1 FTX_REQUIRE_BROWSER=1 FTX_BIN=$(BIN) $(SWIFT) test $(SWIFT_FLAGS) --skip-build
+	@$(TEST_ENV) $(SWIFT) test $(SWIFT_FLAGS) --skip-build --skip DocExamplesTests > .build/test-others.log 2>&1 & others=$$!; \
+	echo "running the doc pages here and the other tests beside them (.build/test-others.log)"; \
+	$(TEST_ENV) $(TEST_BUNDLE) CLITests.DocExamplesTests; docs=$$?; \
+	wait $$others; rest=$$?; cat .build/test-others.log; \
+	echo "doc pages: exit $$docs; other tests: exit $$rest"; [ $$docs = 0 ] && [ $$rest = 0 ]
 
 test-build: deps
 	$(SWIFT) build $(SWIFT_FLAGS) --build-tests
