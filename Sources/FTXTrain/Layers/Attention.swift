@@ -31,7 +31,9 @@ public enum Attention {
                                _ q: UnsafePointer<Float>, _ k: UnsafePointer<Float>, _ v: UnsafePointer<Float>,
                                keyStart: UnsafePointer<Int32>, shape s: AttentionShape) {
         let t = s.seqLen, hd = s.headDim, qw = s.qWidth, kvw = s.kvWidth
-        forEachGroup(s, scratchPerWorker: t * t) { b, g, scratch in
+        // One causal block of scores at a time: min(64, T) rows of T columns, not T × T (an unpadded
+        // row holds several examples, so T can be a few times max_seq_length).
+        forEachGroup(s, scratchPerWorker: min(t, causalBlock) * t) { b, g, scratch in
             let kb = k + b * t * kvw + g * hd, vb = v + b * t * kvw + g * hd
             for h in g * s.groupSize..<(g + 1) * s.groupSize {
                 let qb = q + b * t * qw + h * hd
@@ -64,8 +66,8 @@ public enum Attention {
                                 _ q: UnsafePointer<Float>, _ k: UnsafePointer<Float>, _ v: UnsafePointer<Float>,
                                 _ lse: UnsafePointer<Float>, keyStart: UnsafePointer<Int32>, shape s: AttentionShape) {
         let t = s.seqLen, hd = s.headDim, qw = s.qWidth, kvw = s.kvWidth
-        forEachGroup(s, scratchPerWorker: 2 * t * t) { b, g, scratch in
-            let p = scratch, dp = scratch + t * t
+        forEachGroup(s, scratchPerWorker: 2 * min(t, causalBlock) * t) { b, g, scratch in
+            let p = scratch, dp = scratch + min(t, causalBlock) * t
             let kb = k + b * t * kvw + g * hd, vb = v + b * t * kvw + g * hd
             let dkb = dk + b * t * kvw + g * hd, dvb = dv + b * t * kvw + g * hd
             for h in g * s.groupSize..<(g + 1) * s.groupSize {
@@ -100,8 +102,7 @@ public enum Attention {
     }
 
     /// The first key any of rows r0..<r1 may see, so that keys before it (earlier packed examples)
-    /// are neither multiplied nor packed by BLAS. The minimum, not the first row's: padding rows
-    /// after packed examples see from key 0.
+    /// are neither multiplied nor packed by BLAS: the minimum over the rows, whatever the layout.
     static func firstKey(_ keyStart: UnsafePointer<Int32>, _ r0: Int, _ r1: Int) -> Int {
         var k = Int(keyStart[r0])
         for i in (r0 + 1)..<r1 { k = min(k, Int(keyStart[i])) }
