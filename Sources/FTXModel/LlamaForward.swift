@@ -275,7 +275,9 @@ extension LlamaModel {
 
     /// Causal grouped-query attention of each segment's new queries against its cache (which already
     /// holds the new keys/values); on a sliding-window layer a query sees only the last `size`
-    /// positions (its own included). Parallel over (segment, head); each task has a fixed order.
+    /// positions (its own included). Parallel over (segment, head); every score and output element
+    /// has one arithmetic however the rows are batched (`CausalAttention`), so a prompt's generation
+    /// does not depend on the other prompts, its batch or a reused prefix.
     func attention(segments: [ForwardSegment], layer l: Int, segStart: [Int], segPos: [Int],
                    q: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
         let c = config, hd = c.headDim, qD = c.qDim, kvD = c.kvDim
@@ -296,48 +298,8 @@ extension LlamaModel {
                 let Q = UnsafePointer(q) + segStart[si] * qD + h * hd
                 let O = out + segStart[si] * qD + h * hd
                 let S = ThreadScratch.buffer(.attention, n * total, as: Float.self)
-                if n >= 4 {
-                    BLAS.sgemm(m: n, n: total, k: hd, alpha: scale, a: Q, lda: qD, b: K, ldb: kvD, transB: true,
-                               beta: 0, c: S, ldc: total, parallel: false)
-                    for t in 0..<n {
-                        let row = S + t * total
-                        let visible = p0 + t + 1, first = window.map { max(0, visible - $0) } ?? 0
-                        VectorOps.softmax(row + first, visible - first)
-                        for j in 0..<first { row[j] = 0 }
-                        for j in visible..<total { row[j] = 0 }
-                    }
-                    BLAS.sgemm(m: n, n: hd, k: total, a: S, lda: total, b: V, ldb: kvD, transB: false,
-                               beta: 0, c: O, ldc: qD, parallel: false)
-                } else {
-                    for t in 0..<n {
-                        let visible = p0 + t + 1, first = window.map { max(0, visible - $0) } ?? 0
-                        let row = S + t * total
-                        let qt = Q + t * qD
-                        for j in 0..<first { row[j] = 0 }
-                        for j in first..<visible { row[j] = dotF32(qt, K + j * kvD, hd) * scale }
-                        VectorOps.softmax(row + first, visible - first)
-                        let o = O + t * qD
-                        if hd % 16 == 0 {
-                            // 16 output lanes at a time, accumulated over the keys in registers.
-                            var d0 = 0
-                            while d0 < hd {
-                                var acc = SIMD16<Float>()
-                                for j in 0..<visible {
-                                    let vj = UnsafeRawPointer(V + j * kvD + d0).loadUnaligned(as: SIMD16<Float>.self)
-                                    acc = acc.addingProduct(SIMD16(repeating: row[j]), vj)
-                                }
-                                UnsafeMutableRawPointer(o + d0).storeBytes(of: acc, as: SIMD16<Float>.self)
-                                d0 += 16
-                            }
-                        } else {
-                            o.update(repeating: 0, count: hd)
-                            for j in 0..<visible {
-                                let p = row[j], vj = V + j * kvD
-                                for d in 0..<hd { o[d] += p * vj[d] }
-                            }
-                        }
-                    }
-                }
+                CausalAttention.attend(q: Q, ldq: qD, rows: n, p0: p0, keys: K, values: V, ldkv: kvD, headDim: hd,
+                                       window: window, scale: scale, out: O, ldo: qD, scores: S)
             }
         }
     }

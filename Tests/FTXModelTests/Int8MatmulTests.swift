@@ -79,13 +79,46 @@ final class Int8MatmulTests: XCTestCase {
         XCTAssertEqual(together, apart)
     }
 
+    func testPromptLogitsAreTheSameBitsHoweverItsRowsAreBatched() throws {
+        // Attention has one arithmetic per element however many rows a pass holds (CausalAttention),
+        // and generation's int8 matmuls go row by row, so a prompt's logits are bit-identical
+        // prefilled whole, after a prefix computed apart (prefix reuse), in uneven chunks, a row at a
+        // time, or beside another prompt. On SmolLM2, last-bit differences here flipped greedy outputs,
+        // so an eval's text depended on its batch size. (The exact matmuls are not row by row: their
+        // kernel and its rounding follow how many rows a pass holds.)
+        let model = Self.quantizedTinyModel(), tok = model.tokenizer
+        let p = tok.encode("a prompt of a few dozen tokens, long enough to be split")
+        let other = tok.encode("another prompt")
+        let V = model.config.vocabSize
+        XCTAssertEqual(model.config.headDim % 16, 0, "the tiled kernel needs whole 16-lane chunks")
+        func lastLogits(_ chunks: [Int], beside: Bool = false) throws -> [Float] {
+            let cache = KVCache(config: model.config)
+            var off = 0, last: [Float] = []
+            for n in chunks {
+                var segments = [ForwardSegment(cache: cache, tokens: Array(p[off..<(off + n)]))]
+                if beside { segments.insert(ForwardSegment(cache: KVCache(config: model.config), tokens: other), at: 0) }
+                last = Array(try model.forward(segments, logits: .last, matmuls: .int8).suffix(V))
+                off += n
+            }
+            XCTAssertEqual(off, p.count)
+            return last
+        }
+        let whole = try lastLogits([p.count])
+        XCTAssertEqual(try lastLogits([6, p.count - 6]), whole, "after a 6-token prefix")
+        XCTAssertEqual(try lastLogits([9, 2, p.count - 13, 1, 1]), whole, "in uneven chunks")
+        XCTAssertEqual(try lastLogits(Array(repeating: 1, count: p.count)), whole, "one row at a time")
+        XCTAssertEqual(try lastLogits([p.count], beside: true), whole, "beside another prompt")
+    }
+
     /// SmolLM2: int8 logits of every position of the English fixture against the f32 reference. The
     /// bounds are set by llama.cpp's own distance from that reference with the same 8-bit activation
     /// scheme (llama-cpp-python 0.3.36, this model and text: max |Δ| 1.58, mean |Δ| 0.198, argmax
-    /// differs at 1 of 25 positions, mean cross-entropy 2.7943 vs 2.7887). ftx measured max |Δ| 1.24,
-    /// mean |Δ| 0.201, argmax differs at 0, cross-entropy 2.7652: the same scale (its cross-entropy
-    /// moves the other way, by 0.024 nats on 24 tokens). A wrong scale, min or sign moves logits by
-    /// whole units everywhere.
+    /// differs at 1 of 25 positions, mean cross-entropy 2.7943 vs 2.7887). ftx measures mean |Δ| 0.210,
+    /// max |Δ| 1.69, argmax differs at 1, cross-entropy 2.7674: the same scale. The max and the argmax
+    /// count are the noisiest figures: a last-bit change anywhere moves some 8-bit roundings, and three
+    /// summation orders of attention's dot products gave max |Δ| 1.24 / 1.34 / 1.69, argmax 0 / 2 / 1,
+    /// mean |Δ| 0.201 / 0.210 / 0.210; the bounds sit above that spread. A wrong scale, min or sign moves
+    /// logits by whole units everywhere.
     func testSmolLM2Int8WithinLlamaCppDistanceOfReference() throws {
         let model = try SmolLM2.model()
         let (fx, ids, ref) = try SmolLM2.english()
@@ -104,9 +137,9 @@ final class Int8MatmulTests: XCTestCase {
         }
         let ce = nll / Double(ids.count - 1), refCE = fx["mean_cross_entropy_nats"] as! Double
         print("SmolLM2 int8 vs reference: max |Δ| \(maxAbs), mean |Δ| \(meanAbs), argmax differs \(differs)/\(ids.count), CE \(ce) vs \(refCE)")
-        XCTAssertLessThan(maxAbs, 1.6)
+        XCTAssertLessThan(maxAbs, 2)
         XCTAssertLessThan(meanAbs, 0.25)
-        XCTAssertLessThanOrEqual(differs, 1)
+        XCTAssertLessThanOrEqual(differs, 2)
         XCTAssertEqual(ce, refCE, accuracy: 0.04)
     }
 }

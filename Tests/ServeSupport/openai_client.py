@@ -43,7 +43,10 @@ def basic():
     schema = {"type": "object", "properties": {"category": {"enum": ["billing", "shipping", "account"]},
                                                "order_id": {"type": "string"}},
               "required": ["category", "order_id"], "additionalProperties": False}
-    js = client.chat.completions.create(model="prod", messages=chat, max_tokens=60, temperature=0,
+    # A message with an order id to copy: on "Say hi." the string value has nothing to end on, and
+    # greedy output may run on in it until max_tokens cuts it (finish "length", no valid JSON).
+    ticket = [{"role": "user", "content": "My Nimbus Router (order A-20281) arrived broken."}]
+    js = client.chat.completions.create(model="prod", messages=ticket, max_tokens=60, temperature=0,
                                         response_format={"type": "json_schema", "json_schema": {"name": "ticket", "schema": schema, "strict": True}})
     obj = json.loads(js.choices[0].message.content)
     out["json_schema"] = {"keys": sorted(obj), "category_ok": obj["category"] in ("billing", "shipping", "account"),

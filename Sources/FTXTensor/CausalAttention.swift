@@ -1,0 +1,155 @@
+/// Causal attention of one sequence's query rows for one head, with one arithmetic per element
+/// whatever the number of rows or how they are tiled:
+/// - a score is `dot(q, k) * scale`: 16 lanes over the head dimension, fused multiply-adds chunk
+///   after chunk, then the lanes summed as a tree (half + half, four times: `SIMD.sum()` adds the
+///   16 lanes one after another, which cost more than the products);
+/// - an output element is Σ p·v over the row's visible keys in ascending order, fused, from zero.
+///
+/// So a prompt token's attention comes out bit-identical whether it is prefilled alone, in a batch
+/// with other prompts, after a reused prefix, or decoded one row at a time, and generation does not
+/// depend on what else is in the batch. Four rows share each key's and value's loads (the speed of
+/// prefill); a single row (decode) takes the same path with one row.
+public enum CausalAttention {
+    /// Row t of `q` (n rows, stride ldq) sits at position p0 + t and sees the keys
+    /// [first(t), p0 + t], first(t) = max(0, p0 + t + 1 − window) (0 without a window), of `keys` /
+    /// `values` (stride ldkv, at least p0 + n positions). out (stride ldo) receives n rows of headDim.
+    /// `scores` holds n · (p0 + n) floats.
+    public static func attend(q: UnsafePointer<Float>, ldq: Int, rows n: Int, p0: Int,
+                              keys: UnsafePointer<Float>, values: UnsafePointer<Float>, ldkv: Int,
+                              headDim hd: Int, window: Int?, scale: Float,
+                              out: UnsafeMutablePointer<Float>, ldo: Int, scores: UnsafeMutablePointer<Float>) {
+        let total = p0 + n
+        func first(_ t: Int) -> Int { window.map { max(0, p0 + t + 1 - $0) } ?? 0 }
+        // Tiles of 4 rows where the head dimension is whole 16-lane chunks and the rows share keys.
+        let tiled = hd % 16 == 0 && (window ?? Int.max) >= 4
+        var t = 0
+        while t < n {
+            let r = tiled && t + 4 <= n ? 4 : 1
+            // Scores of keys [first(t), p0 + t + r): every key a row of the tile sees (the few
+            // outside a row's own range are left unused).
+            let lo = first(t), hi = p0 + t + r
+            if r == 4 {
+                scores4(q + t * ldq, ldq: ldq, keys: keys, ldkv: ldkv, hd: hd, from: lo, to: hi, scale: scale,
+                        into: scores + t * total, lds: total)
+            } else {
+                let row = scores + t * total, qt = q + t * ldq
+                for j in lo..<hi { row[j] = dot(qt, keys + j * ldkv, hd) * scale }
+            }
+            for i in t..<(t + r) { VectorOps.softmax(scores + i * total + first(i), p0 + i + 1 - first(i)) }
+            if r == 4 {
+                weighted4(scores + t * total, lds: total, firsts: (first(t), first(t + 1), first(t + 2), first(t + 3)),
+                          visible0: p0 + t + 1, values: values, ldkv: ldkv, hd: hd, out: out + t * ldo, ldo: ldo)
+            } else {
+                weighted1(scores + t * total, from: lo, to: p0 + t + 1, values: values, ldkv: ldkv, hd: hd, out: out + t * ldo)
+            }
+            t += r
+        }
+    }
+
+    /// Σ a·b over n values (n ≥ 0): whole 16-lane chunks fused in order, lanes summed by `treeSum`,
+    /// then the remainder one by one (fused, in order).
+    @inline(__always)
+    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+        var acc = SIMD16<Float>()
+        var i = 0
+        while i + 16 <= n { acc = acc.addingProduct(loadX(a + i), loadX(b + i)); i += 16 }
+        var s = treeSum(acc)
+        while i < n { s = s.addingProduct(a[i], b[i]); i += 1 }
+        return s
+    }
+
+    /// The lanes' sum in a fixed tree order: 8 + 8, 4 + 4, 2 + 2, 1 + 1.
+    @inline(__always)
+    static func treeSum(_ v: SIMD16<Float>) -> Float {
+        let h = v.lowHalf + v.highHalf, q = h.lowHalf + h.highHalf, p = q.lowHalf + q.highHalf
+        return p[0] + p[1]
+    }
+
+    /// scores[i][j] = dot(q_i, k_j) · scale for 4 rows and keys [from, to), each key's chunks
+    /// loaded once for the 4 rows. Requires hd % 16 == 0.
+    @inline(__always)
+    static func scores4(_ q: UnsafePointer<Float>, ldq: Int, keys: UnsafePointer<Float>, ldkv: Int, hd: Int,
+                        from: Int, to: Int, scale: Float, into s: UnsafeMutablePointer<Float>, lds: Int) {
+        let q0 = q, q1 = q + ldq, q2 = q + 2 * ldq, q3 = q + 3 * ldq
+        for j in from..<to {
+            let k = keys + j * ldkv
+            var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
+            var d = 0
+            while d < hd {
+                let kd = loadX(k + d)
+                a0 = a0.addingProduct(loadX(q0 + d), kd)
+                a1 = a1.addingProduct(loadX(q1 + d), kd)
+                a2 = a2.addingProduct(loadX(q2 + d), kd)
+                a3 = a3.addingProduct(loadX(q3 + d), kd)
+                d += 16
+            }
+            s[j] = treeSum(a0) * scale
+            s[lds + j] = treeSum(a1) * scale
+            s[2 * lds + j] = treeSum(a2) * scale
+            s[3 * lds + j] = treeSum(a3) * scale
+        }
+    }
+
+    /// out = Σ_{j ∈ [from, to)} p_j · v_j for one row, 16 lanes of the head at a time.
+    @inline(__always)
+    static func weighted1(_ p: UnsafePointer<Float>, from: Int, to: Int, values: UnsafePointer<Float>, ldkv: Int, hd: Int,
+                          out: UnsafeMutablePointer<Float>) {
+        var d0 = 0
+        while d0 + 16 <= hd {
+            var acc = SIMD16<Float>()
+            for j in from..<to { acc = acc.addingProduct(SIMD16(repeating: p[j]), loadX(values + j * ldkv + d0)) }
+            UnsafeMutableRawPointer(out + d0).storeBytes(of: acc, as: SIMD16<Float>.self)
+            d0 += 16
+        }
+        for d in d0..<hd {
+            var acc: Float = 0
+            for j in from..<to { acc = acc.addingProduct(p[j], values[j * ldkv + d]) }
+            out[d] = acc
+        }
+    }
+
+    /// `weighted1` for 4 consecutive rows (visible counts visible0 … visible0 + 3), each value chunk
+    /// loaded once for the rows that see it. Every row still adds its keys in ascending order: first
+    /// the keys only it sees at the front (a window), then the shared ones, then its own last keys.
+    /// Requires hd % 16 == 0 and first(t + 3) ≤ visible0 (a window of at least 4).
+    @inline(__always)
+    static func weighted4(_ p: UnsafePointer<Float>, lds: Int, firsts f: (Int, Int, Int, Int), visible0: Int,
+                          values: UnsafePointer<Float>, ldkv: Int, hd: Int, out: UnsafeMutablePointer<Float>, ldo: Int) {
+        let p0 = p, p1 = p + lds, p2 = p + 2 * lds, p3 = p + 3 * lds
+        let shared = f.3   // the last row's first key: every row sees [shared, visible0)
+        var d0 = 0
+        while d0 < hd {
+            let v = values + d0
+            var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
+            for j in f.0..<shared { a0 = a0.addingProduct(SIMD16(repeating: p0[j]), loadX(v + j * ldkv)) }
+            for j in f.1..<shared { a1 = a1.addingProduct(SIMD16(repeating: p1[j]), loadX(v + j * ldkv)) }
+            for j in f.2..<shared { a2 = a2.addingProduct(SIMD16(repeating: p2[j]), loadX(v + j * ldkv)) }
+            for j in shared..<visible0 {
+                let vj = loadX(v + j * ldkv)
+                a0 = a0.addingProduct(SIMD16(repeating: p0[j]), vj)
+                a1 = a1.addingProduct(SIMD16(repeating: p1[j]), vj)
+                a2 = a2.addingProduct(SIMD16(repeating: p2[j]), vj)
+                a3 = a3.addingProduct(SIMD16(repeating: p3[j]), vj)
+            }
+            // The rows' own last keys: row i sees visible0 + i keys.
+            for j in visible0..<(visible0 + 1) {
+                let vj = loadX(v + j * ldkv)
+                a1 = a1.addingProduct(SIMD16(repeating: p1[j]), vj)
+                a2 = a2.addingProduct(SIMD16(repeating: p2[j]), vj)
+                a3 = a3.addingProduct(SIMD16(repeating: p3[j]), vj)
+            }
+            for j in (visible0 + 1)..<(visible0 + 2) {
+                let vj = loadX(v + j * ldkv)
+                a2 = a2.addingProduct(SIMD16(repeating: p2[j]), vj)
+                a3 = a3.addingProduct(SIMD16(repeating: p3[j]), vj)
+            }
+            a3 = a3.addingProduct(SIMD16(repeating: p3[visible0 + 2]), loadX(v + (visible0 + 2) * ldkv))
+            let o = UnsafeMutableRawPointer(out + d0)
+            o.storeBytes(of: a0, as: SIMD16<Float>.self)
+            o.storeBytes(of: a1, toByteOffset: ldo * 4, as: SIMD16<Float>.self)
+            o.storeBytes(of: a2, toByteOffset: 2 * ldo * 4, as: SIMD16<Float>.self)
+            o.storeBytes(of: a3, toByteOffset: 3 * ldo * 4, as: SIMD16<Float>.self)
+            d0 += 16
+        }
+    }
+}
