@@ -43,7 +43,7 @@ stage "train -> eval -> gates -> commit" "$ftx" run -c configs/lora.yaml -m "ran
 stage "history with metrics"        "$ftx" log --metrics
 stage "tuned vs base"               "$ftx" diff base HEAD
 stage "deploy to prod"              "$ftx" deploy HEAD --env prod
-stage "a deliberately worse run"    "$ftx" run -c configs/lora-bad.yaml -m "rank 2, lr 1e-5, 10 steps"
+stage "a deliberately worse run"    "$ftx" run -c configs/lora-bad.yaml -m "rank 2, lr 1e-5, 3 steps"
 stage "did it regress?"             "$ftx" diff HEAD~1 HEAD
 stage "deploy the bad one (forced)" "$ftx" deploy HEAD --env prod --force --reason "demo: shipping a regression on purpose"
 
