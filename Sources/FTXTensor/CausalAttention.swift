@@ -7,8 +7,8 @@
 ///
 /// So a prompt token's attention comes out bit-identical whether it is prefilled alone, in a batch
 /// with other prompts, after a reused prefix, or decoded one row at a time, and generation does not
-/// depend on what else is in the batch. Four rows share each key's and value's loads (the speed of
-/// prefill); a single row (decode) takes the same path with one row.
+/// depend on what else is in the batch. Four rows at a time share each key's and value's loads (the
+/// speed of prefill); a lone row (decoding, or the rows left over) computes the same elements alone.
 public enum CausalAttention {
     /// Row t of `q` (n rows, stride ldq) sits at position p0 + t and sees the keys
     /// [first(t), p0 + t], first(t) = max(0, p0 + t + 1 − window) (0 without a window), of `keys` /
