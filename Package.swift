@@ -7,8 +7,8 @@
 //   FTXRemote (S3-compatible and directory remotes; no ML) sits on FTXStore, below FTXRegistry.
 //   FTXServe (HTTP serving, the request log, /metrics, monitor, the ui pages) sits on FTXRegistry, beside the CLI;
 //   only FTXServe imports SwiftNIO and Prometheus.
-//   Only FTXTensor imports CBLAS; only FTXRemote imports CCurl; FTXCore holds the one parallel-for
-//   (Threads) every module shares.
+//   Only FTXTensor imports CBLAS; only FTXRemote imports CCurl; only FTXCore imports CCrypto (SHA-256 from
+//   OpenSSL's libcrypto); FTXCore holds the one parallel-for (Threads) every module shares.
 import PackageDescription
 
 let package = Package(
@@ -27,7 +27,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         // HTTP serving straight on SwiftNIO (its HTTP/1 codec parses requests): a framework on top
         // would add minutes to every CI build for routing a dozen paths.
@@ -41,13 +40,13 @@ let package = Package(
         .systemLibrary(name: "CGit2", path: "Sources/CGit2"),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .systemLibrary(name: "CCurl", path: "Sources/CCurl"),
+        .systemLibrary(name: "CCrypto", path: "Sources/CCrypto"),
 
         // Shared by every module: the error protocol the CLI prints, atomic file writes, progress reporting,
-        // and the one bounded YAML reader (every YAML input is untrusted; Yams is its only dependency).
-        .target(name: "FTXCore", dependencies: ["Yams"]),
+        // SHA-256, and the one bounded YAML reader (every YAML input is untrusted; Yams is its only dependency).
+        .target(name: "FTXCore", dependencies: ["Yams", "CCrypto"]),
         .target(name: "FTXStore", dependencies: [
             "FTXCore", "CZstd", "CSQLite",
-            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // The engine's SIMD kernels need AVX2/FMA/F16C (x86-64-v3; every x86 server since 2013).
         // Every module keeps Swift's overflow and bounds checks (no -Ounchecked): these modules also parse
@@ -61,13 +60,11 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c"])]),
         .target(name: "FTXData", dependencies: [
             "FTXCore",
-            .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .target(name: "FTXEval", dependencies: ["FTXCore", "FTXModel", "FTXData", "Yams", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "FTXEval", dependencies: ["FTXCore", "FTXModel", "FTXData", "Yams"]),
         // Remotes: HTTP and SigV4 signing from libcurl (parallel transfers on its multi interface).
         .target(name: "FTXRemote", dependencies: [
             "FTXCore", "FTXStore", "CCurl",
-            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "FTXRegistry", dependencies: [
             "FTXCore", "FTXStore", "FTXRemote", "FTXTensor", "FTXModel", "FTXTrain", "FTXData", "FTXEval", "CGit2", "CSQLite", "Yams",
@@ -80,7 +77,6 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Prometheus", package: "swift-prometheus"),
-            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .executableTarget(name: "ftx", dependencies: [
             "FTXCore", "FTXRegistry", "FTXServe", "FTXStore", "FTXRemote", "FTXModel", "FTXTrain", "FTXData", "FTXEval",
@@ -91,8 +87,7 @@ let package = Package(
         .target(name: "FTXTestSupport", path: "Sources/FTXTestSupport"),
 
         .testTarget(name: "FTXCoreTests", dependencies: ["FTXTestSupport", "FTXCore"]),
-        .testTarget(name: "FTXStoreTests", dependencies: ["FTXTestSupport", "FTXCore", "FTXStore",
-                                                       .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "FTXStoreTests", dependencies: ["FTXTestSupport", "FTXCore", "FTXStore"]),
         .testTarget(name: "FTXTensorTests", dependencies: ["FTXTestSupport", "FTXCore", "FTXTensor"],
                     exclude: ["Fixtures"]),  // read by path (gguf-py dequantization references)
         .testTarget(name: "FTXModelTests", dependencies: ["FTXTestSupport", "FTXCore", "FTXModel", "FTXTensor"],
@@ -101,20 +96,18 @@ let package = Package(
                     exclude: ["Fixtures"]),  // read by path (PEFT, bitsandbytes NF4 and torch AdamW references)
         .testTarget(name: "FTXDataTests", dependencies: ["FTXTestSupport", "FTXData"]),
         .testTarget(name: "FTXEvalTests", dependencies: ["FTXTestSupport", "FTXEval", "FTXModel", "FTXData", "Yams"]),
-        .testTarget(name: "FTXServeTests", dependencies: ["FTXTestSupport", "FTXServe", "FTXModel", "FTXEval", "FTXData", "FTXRegistry", "FTXCore", "FTXStore",
-                                                       .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "FTXServeTests", dependencies: ["FTXTestSupport", "FTXServe", "FTXModel", "FTXEval", "FTXData", "FTXRegistry", "FTXCore", "FTXStore"]),
         .testTarget(name: "FTXRemoteTests", dependencies: ["FTXTestSupport", "FTXRemote", "FTXStore"]),
         .testTarget(name: "FTXRegistryTests", dependencies: ["FTXTestSupport", "FTXCore", "FTXRegistry", "FTXStore", "FTXEval",
                                                           "FTXModel", "FTXTensor", "FTXTrain", "Yams"]),
-        // FTXStore, Crypto and FTXModel only craft hostile inputs (raw objects, re-checksummed pack
+        // FTXStore and FTXModel only craft hostile inputs (raw objects, re-checksummed pack
         // indexes, GGUFs through GGUFWriter); every command under test runs as the built binary.
         // The fuzz targets (Fuzz/Targets, shared with the libFuzzer executable of Fuzz/Package.swift) run
         // over every committed seed and every input that once crashed a target (Fuzz/corpus, Fuzz/crashes).
         .testTarget(name: "FuzzReplayTests", dependencies: ["FTXCore", "FTXStore", "FTXModel", "FTXTrain", "FTXData",
-                                                         "FTXEval", "FTXRegistry", .product(name: "Crypto", package: "swift-crypto")],
+                                                         "FTXEval", "FTXRegistry"],
                     path: "Fuzz", sources: ["Targets", "Replay"]),
-        .testTarget(name: "CLITests", dependencies: ["FTXTestSupport", "FTXStore", "FTXModel",
-                                                     .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "CLITests", dependencies: ["FTXTestSupport", "FTXStore", "FTXModel"]),
     ],
     // Swift 5 mode: the engine shares raw buffers across concurrentPerform workers by design;
     // strict Sendable checking would force wrappers around every pointer in hot loops.

@@ -12,7 +12,6 @@ let package = Package(
     platforms: [.macOS(.v13)],
     dependencies: [
         .package(name: "ftx", path: ".."),
-        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         .executableTarget(name: "ftx-fuzz", dependencies: [
@@ -23,7 +22,6 @@ let package = Package(
             .product(name: "FTXData", package: "ftx"),
             .product(name: "FTXEval", package: "ftx"),
             .product(name: "FTXRegistry", package: "ftx"),
-            .product(name: "Crypto", package: "swift-crypto"),
         ], path: ".", sources: ["Targets", "Driver"]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,4 +1,4 @@
-import Crypto
+import FTXCore
 import Foundation
 @testable import FTXStore
 

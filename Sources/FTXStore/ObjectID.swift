@@ -1,4 +1,4 @@
-import Crypto
+import FTXCore
 import Foundation
 
 /// A SHA-256 object id: the hash of `"<type> <size>\0"` followed by the content.
@@ -22,7 +22,7 @@ public struct ObjectID: Hashable, Comparable, Sendable, CustomStringConvertible 
         self.init(w0: word(0), w1: word(8), w2: word(16), w3: word(24))
     }
 
-    public init<D: Digest>(digest: D) {
+    public init(digest: SHA256Digest) {
         self = digest.withUnsafeBytes { ObjectID(bytes: $0) }
     }
 

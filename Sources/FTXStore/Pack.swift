@@ -1,4 +1,3 @@
-import Crypto
 import FTXCore
 import Foundation
 #if canImport(Glibc)

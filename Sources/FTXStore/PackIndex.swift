@@ -1,4 +1,4 @@
-import Crypto
+import FTXCore
 import Foundation
 
 /// A pack index (`*.idx`, format in Pack.swift), parsed and validated whole before anything

@@ -1,4 +1,4 @@
-import Crypto
+import FTXCore
 import FTXStore
 import FTXTestSupport
 import Foundation

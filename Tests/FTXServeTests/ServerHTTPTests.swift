@@ -3,7 +3,7 @@ import XCTest
 @testable import FTXServe
 import FTXData
 import FTXEval
-import Crypto
+import FTXCore
 
 /// The HTTP server in-process on a free port with a tiny random model, driven by a raw socket client.
 final class ServerHTTPTests: XCTestCase {

@@ -1,4 +1,4 @@
-import Crypto
+import FTXCore
 import Foundation
 import XCTest
 @testable import FTXStore

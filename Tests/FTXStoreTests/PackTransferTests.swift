@@ -1,4 +1,4 @@
-import Crypto
+import FTXCore
 import FTXTestSupport
 import Foundation
 import XCTest
