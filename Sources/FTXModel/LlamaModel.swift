@@ -82,6 +82,7 @@ public final class LlamaModel: @unchecked Sendable {
             rmsNormEps: Float(g.double(p + "attention.layer_norm_rms_epsilon") ?? 1e-5),
             contextLength: g.int(p + "context_length") ?? 2048, tiedEmbeddings: !hasOutput,
             architecture: arch, ropeFreqFactors: freqFactors)
+        try readRopeScaling(g, into: &config)
         if arch.slidingWindowLayers { try readGemma3Layout(g, into: &config) }
         if arch.fusedProjections { try readPhi3Layout(g, into: &config) }
         try config.validate(path: path)
@@ -143,16 +144,27 @@ public final class LlamaModel: @unchecked Sendable {
             }
             c.slidingWindow = SlidingWindow(size: w, layers: layers, ropeTheta: Float(g.double(p + "rope.freq_base_swa") ?? 10000))
         }
-        switch g.string(p + "rope.scaling.type") {
+        c.attentionScale = gemma3LlamaCppAttentionScale(c)
+    }
+
+    /// `rope.scaling.type`, which llama.cpp's converter writes for any family whose config has
+    /// `rope_scaling`: linear (positions divided by `rope.scaling.factor`, as frequency divisors on top
+    /// of Llama 3's `rope_freqs`) is read; YaRN, LongRoPE and anything else are refused by name, since
+    /// ignoring them would change the angle at every position.
+    static func readRopeScaling(_ g: GGUFFile, into c: inout LlamaConfig) throws {
+        let path = g.path, key = c.architecture.name + ".rope.scaling.type"
+        switch g.string(key) {
         case nil, "none": break
         case "linear":
-            let factor = g.double(p + "rope.scaling.factor") ?? 1
-            guard factor.isFinite, factor > 0 else { throw ModelError.badMetadata(path: path, key: p + "rope.scaling.factor", "\(factor)") }
-            if factor != 1 { c.ropeFreqFactors = [Float](repeating: Float(factor), count: c.headDim / 2) }
+            let factorKey = c.architecture.name + ".rope.scaling.factor"
+            let factor = g.double(factorKey) ?? 1
+            guard factor.isFinite, factor > 0 else { throw ModelError.badMetadata(path: path, key: factorKey, "\(factor)") }
+            if factor != 1 {
+                c.ropeFreqFactors = (c.ropeFreqFactors ?? [Float](repeating: 1, count: c.headDim / 2)).map { $0 * Float(factor) }
+            }
         case let other?:
-            throw ModelError.unsupported(path: path, "rope scaling \(other) for \(c.architecture.name) (supported: linear)")
+            throw ModelError.unsupported(path: path, "rope scaling \(other) (\(key); supported: none, linear, and Llama 3's rope_freqs)")
         }
-        c.attentionScale = gemma3LlamaCppAttentionScale(c)
     }
 
     /// Phi-3's hyper-parameters as the converter writes them. A sliding window (`attention.sliding_window`,

@@ -97,6 +97,34 @@ final class HostileModelCLITests: XCTestCase {
         }
     }
 
+    /// `rope.scaling.type`, as llama.cpp's converter writes it for any family: linear is applied (it
+    /// changes the scores of a text) and shown; YaRN, LongRoPE and unknown types are refused by name,
+    /// where they used to be ignored (a llama/qwen2 file was read as if unscaled: every angle wrong).
+    func testRopeScalingIsAppliedOrRefusedByName() throws {
+        let text = "a few words, so that positions past the first matter"
+        func score(_ model: String) throws -> String {
+            let r = try TestSupport.runFTX(["score", "-m", model, "--json", text], cwd: dir)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            return r.stdout
+        }
+        let linear = dir.appendingPathComponent("linear.gguf").path
+        try Self.tinyModel(at: linear, metadata: ["llama.rope.scaling.type": .string("linear"), "llama.rope.scaling.factor": .float32(4)])
+        let info = try TestSupport.runFTX(["model", "info", linear], cwd: dir)
+        XCTAssertEqual(info.status, 0, info.stderr)
+        XCTAssertTrue(info.stdout.contains("linear rope scaling ×4.0"), info.stdout)
+        XCTAssertNotEqual(try score(linear), try score(Self.tiny), "the factor must change the angles")
+        let one = dir.appendingPathComponent("factor1.gguf").path
+        try Self.tinyModel(at: one, metadata: ["llama.rope.scaling.type": .string("linear"), "llama.rope.scaling.factor": .float32(1)])
+        XCTAssertEqual(try score(one), try score(Self.tiny), "factor 1 is no scaling")
+        for type in ["yarn", "longrope", "dynamic"] {
+            let model = dir.appendingPathComponent("\(type).gguf").path
+            try Self.tinyModel(at: model, metadata: ["llama.rope.scaling.type": .string(type), "llama.rope.scaling.factor": .float32(4)])
+            for args in [["model", "info", model], ["generate", "-m", model, "--max-tokens", "1", "hi"]] {
+                assertCleanError(try TestSupport.runFTX(args, cwd: dir), ["rope scaling \(type)", "llama.rope.scaling.type", "\(type).gguf"])
+            }
+        }
+    }
+
     /// A model carrying an 8 MB metadata array opens without decoding it (it used to take 40× its
     /// size in memory); the same array claiming 2^40 elements is refused with the byte offset.
     func testLargeAndMalformedMetadataArrays() throws {

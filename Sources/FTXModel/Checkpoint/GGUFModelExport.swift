@@ -38,6 +38,13 @@ public enum GGUFModelExport {
         w.set("\(a).attention.layer_norm_rms_epsilon", .float32(c.rmsNormEps))
         let linearRoPE = c.architecture.slidingWindowLayers
         if linearRoPE { try gemma3Layout(c, &w, path: path) }
+        // One factor for every frequency is linear scaling, which every family reads from these keys;
+        // Llama 3's per-frequency factors go in the rope_freqs tensor below.
+        let uniformFactor = c.ropeFreqFactors.flatMap { f in f.allSatisfy { $0 == f.first } ? f.first : nil }
+        if !linearRoPE, let factor = uniformFactor {
+            w.set("\(a).rope.scaling.type", .string("linear"))
+            w.set("\(a).rope.scaling.factor", .float32(factor))
+        }
         w.set("tokenizer.ggml.model", .string(t.kind.rawValue))
         if t.kind == .byteLevelBPE { w.set("tokenizer.ggml.pre", .string(t.preTokenizer.rawValue)) }
         // llama.cpp prepends a space to SentencePiece text unless told not to (Gemma's converter says false).
@@ -88,7 +95,7 @@ public enum GGUFModelExport {
         try matrix("token_embd.weight", m.tokenEmbedding)
         vector("output_norm.weight", m.outputNorm)
         if m.output !== m.tokenEmbedding { try matrix("output.weight", m.output) }
-        if !linearRoPE { vector("rope_freqs.weight", c.ropeFreqFactors) }
+        if !linearRoPE && uniformFactor == nil { vector("rope_freqs.weight", c.ropeFreqFactors) }
         for (i, l) in m.layers.enumerated() {
             let b = "blk.\(i)."
             vector(b + "attn_norm.weight", l.attnNorm)

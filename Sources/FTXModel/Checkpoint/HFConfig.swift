@@ -57,10 +57,10 @@ public enum HFConfig {
                 factors = try llama3FrequencyFactors(headDim: headDim, theta: theta, factor: need("factor"),
                                                      lowFreqFactor: need("low_freq_factor"), highFreqFactor: need("high_freq_factor"),
                                                      originalContext: need("original_max_position_embeddings"), path: path)
-            case "linear" where arch.slidingWindowLayers:
+            case "linear":
                 guard let f = try double("factor", in: s), f > 0 else { throw ModelError.missingKey(path: path, key: "rope_scaling.factor") }
                 if f != 1 { factors = [Float](repeating: Float(f), count: max(0, headDim / 2)) }
-            default: throw ModelError.unsupported(path: path, "rope scaling \(kind) (supported: llama3\(arch.slidingWindowLayers ? ", linear" : ""))")
+            default: throw ModelError.unsupported(path: path, "rope scaling \(kind) (supported: llama3, linear)")
             }
         }
         var config = LlamaConfig(vocabSize: vocab, hiddenSize: hidden, intermediateSize: ffn, numLayers: layers,
