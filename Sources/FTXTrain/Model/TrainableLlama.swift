@@ -122,7 +122,9 @@ public final class TrainableLlama {
             for i in 0..<(b.rows * dims.hiddenSize) { x[i] *= scale }
         }
         if let w = dims.slidingWindow?.size {
-            slidingKeyStart = (0..<b.rows).map { r in max(b.keyStart[r], Int32(max(0, r % b.seqLen - w + 1))) }
+            // Refilled in place: the array keeps its capacity from step to step (no allocation per step).
+            slidingKeyStart.removeAll(keepingCapacity: true)
+            for r in 0..<b.rows { slidingKeyStart.append(max(b.keyStart[r], Int32(max(0, r % b.seqLen - w + 1)))) }
         }
         BatchWorkers.run(slices(b)) { _, s in
             for l in 0..<dims.numLayers { forwardBlock(l, b, s) }
