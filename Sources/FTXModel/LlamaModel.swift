@@ -129,8 +129,8 @@ public final class LlamaModel: @unchecked Sendable {
     /// Gemma 3's hyper-parameters as llama.cpp reads them: a sliding window (none when absent or
     /// 0), its layout (`attention.sliding_window_pattern`, a period or one bool per layer; default
     /// period 6, every 6th layer global), the local layers' RoPE base (`rope.freq_base_swa`, default
-    /// 10000), linear RoPE scaling of the global layers, and llama.cpp's attention scale (1/√headDim,
-    /// 1/√(hidden/heads) for the 62-layer 27B).
+    /// 10000), and llama.cpp's attention scale (1/√headDim, 1/√(hidden/heads) for the 62-layer 27B).
+    /// Linear RoPE scaling (of the global layers) is read by `readRopeScaling`, as for every family.
     static func readGemma3Layout(_ g: GGUFFile, into c: inout LlamaConfig) throws {
         let p = c.architecture.name + ".", path = g.path
         if let w = g.int(p + "attention.sliding_window"), w > 0 {
