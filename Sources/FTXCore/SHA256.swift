@@ -31,6 +31,16 @@ public struct SHA256 {
         h.update(data: data)
         return h.finalize()
     }
+
+    /// The digest of a file's bytes, read 4 MiB at a time (models are hundreds of MB: never read
+    /// whole); nil when the file cannot be opened, so each caller names the failure in its own terms.
+    public static func hash(fileAt path: String) throws -> SHA256Digest? {
+        guard let f = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? f.close() }
+        var h = SHA256()
+        while let chunk = try f.read(upToCount: 4 << 20), !chunk.isEmpty { h.update(data: chunk) }
+        return h.finalize()
+    }
 }
 
 /// The 32 bytes of a SHA-256 digest.
@@ -38,5 +48,7 @@ public struct SHA256Digest: Sequence, Hashable, Sendable, CustomStringConvertibl
     public let bytes: [UInt8]
     public func makeIterator() -> IndexingIterator<[UInt8]> { bytes.makeIterator() }
     public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R { try bytes.withUnsafeBytes(body) }
-    public var description: String { "SHA256 digest: " + Hex.encode(bytes) }
+    /// Lowercase hex, as ids and reports write digests.
+    public var hex: String { Hex.encode(bytes) }
+    public var description: String { "SHA256 digest: " + hex }
 }

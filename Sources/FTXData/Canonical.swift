@@ -12,6 +12,6 @@ struct CanonicalEncoder {
     }
 
     func sha256Hex() -> String {
-        Hex.encode(SHA256.hash(data: bytes))
+        SHA256.hash(data: bytes).hex
     }
 }

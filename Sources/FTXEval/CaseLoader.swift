@@ -17,7 +17,7 @@ public enum CaseLoader {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw EvalError.suite("cannot read case file '\(suite.casesDeclared)'", file: suite.path, line: nil)
         }
-        let sha = Hex.encode(SHA256.hash(data: data))
+        let sha = SHA256.hash(data: data).hex
         let examples = try ExampleReader.readAll(path: path)
         let extras = try rowExtras(data, field: suite.caseAssertField, file: path)
         var cases: [EvalCase] = []

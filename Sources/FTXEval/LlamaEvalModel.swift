@@ -32,19 +32,10 @@ public final class LlamaEvalModel: EvalModel {
                 guard FileManager.default.fileExists(atPath: path + "/" + n, isDirectory: &dir), !dir.boolValue else { continue }
                 listing += "\(n)\t\(try fileSHA256(path + "/" + n))\n"
             }
-            return Hex.encode(SHA256.hash(data: Data(listing.utf8)))
+            return SHA256.hash(data: Data(listing.utf8)).hex
         }
-        guard let h = FileHandle(forReadingAtPath: path) else {
-            throw EvalError.model("cannot read \(path)")
-        }
-        defer { try? h.close() }
-        var hasher = SHA256()
-        while true {
-            let chunk = h.readData(ofLength: 4 << 20)
-            if chunk.isEmpty { break }
-            hasher.update(data: chunk)
-        }
-        return Hex.encode(hasher.finalize())
+        guard let digest = try SHA256.hash(fileAt: path) else { throw EvalError.model("cannot read \(path)") }
+        return digest.hex
     }
 
     public func renderChat(_ messages: [EvalMessage]) throws -> String {

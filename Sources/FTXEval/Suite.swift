@@ -92,7 +92,7 @@ public enum SuiteLoader {
         }
         guard let root else { throw EvalError.suite("suite file is empty", file: path, line: nil, hint: "a suite needs at least 'cases:'") }
         let node = LocatedNode(yaml: root)
-        return try parse(node, path: path, sha256: Hex.encode(SHA256.hash(data: data)))
+        return try parse(node, path: path, sha256: SHA256.hash(data: data).hex)
     }
 
     static func parse(_ node: LocatedNode, path: String, sha256: String) throws -> EvalSuite {

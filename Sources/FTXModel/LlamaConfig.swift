@@ -4,9 +4,12 @@ import FTXTensor
 public struct LlamaConfig: Sendable, Codable, Equatable {
     /// The family: which block features are on and how RoPE rotates.
     public var architecture: Architecture
-    /// Llama 3's RoPE frequency scaling: headDim/2 divisors of the frequencies (the GGUF
-    /// `rope_freqs` tensor), nil for none.
+    /// RoPE frequency scaling: headDim/2 divisors of the frequencies (Llama 3's, the GGUF `rope_freqs`
+    /// tensor; or one linear factor repeated), nil for none.
     public var ropeFreqFactors: [Float]?
+    /// The factor when every frequency has the same one: linear scaling (positions divided by it),
+    /// as GGUF's `rope.scaling.type linear` says; nil for none or for Llama 3's per-frequency factors.
+    public var linearRoPEFactor: Float? { ropeFreqFactors.flatMap { f in f.allSatisfy { $0 == f.first } ? f.first : nil } }
     public var vocabSize: Int
     public var hiddenSize: Int
     public var intermediateSize: Int

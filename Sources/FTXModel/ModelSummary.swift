@@ -26,10 +26,7 @@ public struct ModelSummary {
         if a.activation == .geluTanh { f.append("geglu") }
         if a.scalesEmbedding { f.append("scaled embeddings") }
         if let s = c.slidingWindow { f.append("sliding window \(s.size) on \(s.layers.filter { $0 }.count) of \(s.layers.count) layers") }
-        if let factors = c.ropeFreqFactors {
-            // One factor for every frequency is linear scaling; Llama 3's differ by frequency.
-            f.append(Set(factors).count == 1 ? "linear rope scaling ×\(factors[0])" : "llama3 rope scaling")
-        }
+        if let factor = c.linearRoPEFactor { f.append("linear rope scaling ×\(factor)") } else if c.ropeFreqFactors != nil { f.append("llama3 rope scaling") }
         features = f
         var byType: [String: Int] = [:]
         func add(_ l: LinearWeight) { byType[l.type.description, default: 0] += l.outFeatures * l.inFeatures }

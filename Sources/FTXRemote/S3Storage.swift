@@ -67,14 +67,11 @@ final class S3Storage: RemoteStorage {
 
     static let emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
-    static func sha256Hex(_ data: Data) -> String { Hex.encode(SHA256.hash(data: data)) }
+    static func sha256Hex(_ data: Data) -> String { SHA256.hash(data: data).hex }
 
     static func sha256Hex(file path: String) throws -> String {
-        guard let h = FileHandle(forReadingAtPath: path) else { throw RemoteError.io("cannot read file to upload", location: path) }
-        defer { try? h.close() }
-        var hasher = SHA256()
-        while let chunk = try h.read(upToCount: 4 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
-        return Hex.encode(hasher.finalize())
+        guard let digest = try SHA256.hash(fileAt: path) else { throw RemoteError.io("cannot read file to upload", location: path) }
+        return digest.hex
     }
 
     // MARK: Operations

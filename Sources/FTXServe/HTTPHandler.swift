@@ -325,5 +325,5 @@ final class HTTPHandler: ChannelInboundHandler {
         server.record(line)
     }
 
-    static func sha256(_ s: String) -> String { Hex.encode(SHA256.hash(data: Data(s.utf8))) }
+    static func sha256(_ s: String) -> String { SHA256.hash(data: Data(s.utf8)).hex }
 }

@@ -45,7 +45,7 @@ public struct StagingIndex: Sendable {
         lines.removeLast()
         let sumLine = lines.removeLast()
         let body = lines.joined(separator: "\n") + "\n"
-        let sum = Hex.encode(SHA256.hash(data: Data(body.utf8)))
+        let sum = SHA256.hash(data: Data(body.utf8)).hex
         guard sumLine == "checksum \(sum)" else {
             throw StoreError.corruptIndex(path: path, reason: "checksum mismatch (file damaged or truncated)")
         }
@@ -70,7 +70,7 @@ public struct StagingIndex: Sendable {
             let e = entries[path]!
             s += "\(e.kind.rawValue) \(e.id.hex) \(e.size) \(e.mtimeNs) \(e.ctimeNs) \(e.inode) \(path)\n"
         }
-        let sum = Hex.encode(SHA256.hash(data: Data(s.utf8)))
+        let sum = SHA256.hash(data: Data(s.utf8)).hex
         s += "checksum \(sum)\n"
         return Data(s.utf8)
     }

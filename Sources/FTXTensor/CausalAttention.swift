@@ -1,8 +1,7 @@
 /// Causal attention of one sequence's query rows for one head, with one arithmetic per element
 /// whatever the number of rows or how they are tiled:
-/// - a score is `dot(q, k) * scale`: 16 lanes over the head dimension, fused multiply-adds chunk
-///   after chunk, then the lanes summed as a tree (half + half, four times: `SIMD.sum()` adds the
-///   16 lanes one after another, which cost more than the products);
+/// - a score is `dotF32(q, k) * scale`: 16 lanes over the head dimension, fused multiply-adds chunk
+///   after chunk, then the lanes summed as a tree (`treeSum`);
 /// - an output element is Σ p·v over the row's visible keys in ascending order, fused, from zero.
 ///
 /// So a prompt token's attention comes out bit-identical whether it is prefilled alone, in a batch
@@ -33,7 +32,7 @@ public enum CausalAttention {
                         into: scores + t * total, lds: total)
             } else {
                 let row = scores + t * total, qt = q + t * ldq
-                for j in lo..<hi { row[j] = dot(qt, keys + j * ldkv, hd) * scale }
+                for j in lo..<hi { row[j] = dotF32(qt, keys + j * ldkv, hd) * scale }
             }
             for i in t..<(t + r) { VectorOps.softmax(scores + i * total + first(i), p0 + i + 1 - first(i)) }
             if r == 4 {
@@ -46,26 +45,7 @@ public enum CausalAttention {
         }
     }
 
-    /// Σ a·b over n values (n ≥ 0): whole 16-lane chunks fused in order, lanes summed by `treeSum`,
-    /// then the remainder one by one (fused, in order).
-    @inline(__always)
-    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
-        var acc = SIMD16<Float>()
-        var i = 0
-        while i + 16 <= n { acc = acc.addingProduct(loadX(a + i), loadX(b + i)); i += 16 }
-        var s = treeSum(acc)
-        while i < n { s = s.addingProduct(a[i], b[i]); i += 1 }
-        return s
-    }
-
-    /// The lanes' sum in a fixed tree order: 8 + 8, 4 + 4, 2 + 2, 1 + 1.
-    @inline(__always)
-    static func treeSum(_ v: SIMD16<Float>) -> Float {
-        let h = v.lowHalf + v.highHalf, q = h.lowHalf + h.highHalf, p = q.lowHalf + q.highHalf
-        return p[0] + p[1]
-    }
-
-    /// scores[i][j] = dot(q_i, k_j) · scale for 4 rows and keys [from, to), each key's chunks
+    /// scores[i][j] = dotF32(q_i, k_j) · scale for 4 rows and keys [from, to), each key's chunks
     /// loaded once for the 4 rows. Requires hd % 16 == 0.
     @inline(__always)
     static func scores4(_ q: UnsafePointer<Float>, ldq: Int, keys: UnsafePointer<Float>, ldkv: Int, hd: Int,
@@ -132,18 +112,13 @@ public enum CausalAttention {
                 a3 = a3.addingProduct(SIMD16(repeating: p3[j]), vj)
             }
             // The rows' own last keys: row i sees visible0 + i keys.
-            for j in visible0..<(visible0 + 1) {
-                let vj = loadX(v + j * ldkv)
-                a1 = a1.addingProduct(SIMD16(repeating: p1[j]), vj)
-                a2 = a2.addingProduct(SIMD16(repeating: p2[j]), vj)
-                a3 = a3.addingProduct(SIMD16(repeating: p3[j]), vj)
-            }
-            for j in (visible0 + 1)..<(visible0 + 2) {
-                let vj = loadX(v + j * ldkv)
-                a2 = a2.addingProduct(SIMD16(repeating: p2[j]), vj)
-                a3 = a3.addingProduct(SIMD16(repeating: p3[j]), vj)
-            }
-            a3 = a3.addingProduct(SIMD16(repeating: p3[visible0 + 2]), loadX(v + (visible0 + 2) * ldkv))
+            let j = visible0, vj = loadX(v + j * ldkv), vj1 = loadX(v + (j + 1) * ldkv)
+            a1 = a1.addingProduct(SIMD16(repeating: p1[j]), vj)
+            a2 = a2.addingProduct(SIMD16(repeating: p2[j]), vj)
+            a3 = a3.addingProduct(SIMD16(repeating: p3[j]), vj)
+            a2 = a2.addingProduct(SIMD16(repeating: p2[j + 1]), vj1)
+            a3 = a3.addingProduct(SIMD16(repeating: p3[j + 1]), vj1)
+            a3 = a3.addingProduct(SIMD16(repeating: p3[j + 2]), loadX(v + (j + 2) * ldkv))
             let o = UnsafeMutableRawPointer(out + d0)
             o.storeBytes(of: a0, as: SIMD16<Float>.self)
             o.storeBytes(of: a1, toByteOffset: ldo * 4, as: SIMD16<Float>.self)

@@ -36,7 +36,9 @@ public func quantMatVecRows(_ type: QuantType, w: UnsafeRawPointer, rowBytes: In
     UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
 }
 
-/// f32 dot product, 16 lanes at a time, fixed order.
+/// f32 dot product in a fixed order: 16 lanes fused chunk after chunk, the lanes summed by
+/// `treeSum`, then the remainder one by one. Attention's scores use it too (`CausalAttention`), so a
+/// score has one arithmetic wherever it is computed.
 @inlinable @inline(__always) public func dotF32(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
     var acc = SIMD16<Float>()
     var i = 0
@@ -44,7 +46,14 @@ public func quantMatVecRows(_ type: QuantType, w: UnsafeRawPointer, rowBytes: In
         acc = acc.addingProduct(loadX(a + i), loadX(b + i))
         i += 16
     }
-    var s = acc.sum()
+    var s = treeSum(acc)
     while i < n { s += a[i] * b[i]; i += 1 }
     return s
+}
+
+/// The lanes' sum in a fixed tree order: 8 + 8, 4 + 4, 2 + 2, 1 + 1. (`SIMD.sum()` adds the 16 lanes
+/// one after another: 15 dependent adds, which cost more than the products of a 64-wide dot.)
+@inlinable @inline(__always) public func treeSum(_ v: SIMD16<Float>) -> Float {
+    let h = v.lowHalf + v.highHalf, q = h.lowHalf + h.highHalf, p = q.lowHalf + q.highHalf
+    return p[0] + p[1]
 }

@@ -14,7 +14,7 @@ final class SHA256Tests: XCTestCase {
              "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"),
         ]
         for (message, hex) in vectors {
-            XCTAssertEqual(Hex.encode(SHA256.hash(data: message)), hex)
+            XCTAssertEqual(SHA256.hash(data: message).hex, hex)
             var h = SHA256()
             var at = 0, step = 1
             while at < message.count {
@@ -24,6 +24,20 @@ final class SHA256Tests: XCTestCase {
             }
             XCTAssertEqual(Hex.encode(h.finalize()), hex, "in pieces, \(message.count) bytes")
         }
+    }
+
+    /// A file is read in 4 MiB pieces: one larger than a piece gives the digest of its bytes whole;
+    /// a file that cannot be opened gives nil.
+    func testFileDigestAndMissingFile() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ftx-sha-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let bytes = Data((0..<(9 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 11) })
+        let file = dir.appendingPathComponent("f.bin")
+        try bytes.write(to: file)
+        XCTAssertEqual(try SHA256.hash(fileAt: file.path), SHA256.hash(data: bytes))
+        XCTAssertEqual(try SHA256.hash(fileAt: file.path)?.hex, Hex.encode(SHA256.hash(data: bytes)))
+        XCTAssertNil(try SHA256.hash(fileAt: dir.appendingPathComponent("missing").path))
     }
 
     /// finalize() leaves the hasher as it was: more input continues the same message.

@@ -36,14 +36,16 @@ public enum GGUFModelExport {
         u32("attention.key_length", c.headDim); u32("attention.value_length", c.headDim); u32("rope.dimension_count", c.headDim)
         w.set("\(a).rope.freq_base", .float32(c.ropeTheta))
         w.set("\(a).attention.layer_norm_rms_epsilon", .float32(c.rmsNormEps))
-        let linearRoPE = c.architecture.slidingWindowLayers
-        if linearRoPE { try gemma3Layout(c, &w, path: path) }
+        if c.architecture.slidingWindowLayers { try gemma3Layout(c, &w, path: path) }
         // One factor for every frequency is linear scaling, which every family reads from these keys;
-        // Llama 3's per-frequency factors go in the rope_freqs tensor below.
-        let uniformFactor = c.ropeFreqFactors.flatMap { f in f.allSatisfy { $0 == f.first } ? f.first : nil }
-        if !linearRoPE, let factor = uniformFactor {
+        // Llama 3's per-frequency factors go in the rope_freqs tensor below (llama.cpp's gemma3 reads
+        // no such tensor).
+        let uniformFactor = c.linearRoPEFactor
+        if let factor = uniformFactor {
             w.set("\(a).rope.scaling.type", .string("linear"))
             w.set("\(a).rope.scaling.factor", .float32(factor))
+        } else if c.ropeFreqFactors != nil && c.architecture.slidingWindowLayers {
+            throw ModelError.unsupported(path: path, "per-frequency RoPE factors for \(a) (llama.cpp reads linear scaling only)")
         }
         w.set("tokenizer.ggml.model", .string(t.kind.rawValue))
         if t.kind == .byteLevelBPE { w.set("tokenizer.ggml.pre", .string(t.preTokenizer.rawValue)) }
@@ -95,7 +97,7 @@ public enum GGUFModelExport {
         try matrix("token_embd.weight", m.tokenEmbedding)
         vector("output_norm.weight", m.outputNorm)
         if m.output !== m.tokenEmbedding { try matrix("output.weight", m.output) }
-        if !linearRoPE && uniformFactor == nil { vector("rope_freqs.weight", c.ropeFreqFactors) }
+        if uniformFactor == nil { vector("rope_freqs.weight", c.ropeFreqFactors) }
         for (i, l) in m.layers.enumerated() {
             let b = "blk.\(i)."
             vector(b + "attn_norm.weight", l.attnNorm)
@@ -116,7 +118,8 @@ public enum GGUFModelExport {
     }
 
     /// Gemma 3's keys as llama.cpp reads them (`LlamaModel.readGemma3Layout`): the window, a layout
-    /// other than every 6th layer global as one bool per layer, the local RoPE base, linear scaling.
+    /// other than every 6th layer global as one bool per layer, the local RoPE base (linear scaling is
+    /// written with every family's, in `write`).
     /// llama.cpp derives the attention scale from the shape, so a model with another one is refused.
     static func gemma3Layout(_ c: LlamaConfig, _ w: inout GGUFWriter, path: String) throws {
         let a = c.architecture.name
@@ -126,13 +129,6 @@ public enum GGUFModelExport {
                 w.set("\(a).attention.sliding_window_pattern", .array(GGUFArray(s.layers.map { .bool($0) })))
             }
             w.set("\(a).rope.freq_base_swa", .float32(s.ropeTheta))
-        }
-        if let f = c.ropeFreqFactors {
-            guard let factor = f.first, f.allSatisfy({ $0 == factor }) else {
-                throw ModelError.unsupported(path: path, "per-frequency RoPE factors for \(a) (llama.cpp reads linear scaling only)")
-            }
-            w.set("\(a).rope.scaling.type", .string("linear"))
-            w.set("\(a).rope.scaling.factor", .float32(factor))
         }
         let llamaCpp = LlamaModel.gemma3LlamaCppAttentionScale(c)
         if abs(c.attentionScaleOrDefault - llamaCpp) > 1e-6 * llamaCpp {
