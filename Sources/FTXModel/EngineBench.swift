@@ -50,7 +50,9 @@ public enum EngineBench {
             let prompt = tokens(s.promptTokens)
             let prefill = try fastest(s.repeats) {
                 let t = Date()
-                _ = try model.forward([ForwardSegment(cache: KVCache(config: model.config, reserve: s.promptTokens), tokens: prompt)], logits: .last)
+                // As generation prefills a prompt: the same matmul numerics as its decoding.
+                _ = try model.forward([ForwardSegment(cache: KVCache(config: model.config, reserve: s.promptTokens), tokens: prompt)],
+                                      logits: .last, matmuls: s.matmuls)
                 return Date().timeIntervalSince(t)
             }
             let short = tokens(16)
@@ -118,7 +120,7 @@ public enum EngineBench {
                         for _ in 0..<(n >= 32 ? 10 : 60) {
                             let t = Date()
                             if variant == "int8" {
-                                q8.quantize(x, rows: n, cols: w.inFeatures, ldx: w.inFeatures)
+                                q8.quantize(x, rows: n, cols: w.inFeatures, ldx: w.inFeatures, layouts: w.type.q8Layout)
                                 w.forward(x, q8: q8, rows: n, into: &y, accumulate: false)
                             } else {
                                 w.forward(x, rows: n, into: &y, accumulate: false)

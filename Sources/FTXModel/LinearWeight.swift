@@ -101,7 +101,7 @@ public final class LinearWeight: @unchecked Sendable {
     /// quantized from `xf32`), through the integer kernel when this weight's type has one; otherwise
     /// (f32, f16, Q5_0/Q5_1, Q2_K/Q3_K) the exact path on `xf32`.
     public func forward(_ xf32: UnsafePointer<Float>, q8 x: Q8Rows, rows n: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool) {
-        guard type.hasQ8Kernel, x.cols == inFeatures, x.rows == n else {
+        guard type.hasQ8Kernel, x.cols == inFeatures, x.rows == n, x.layouts.contains(type.q8Layout) else {
             forward(xf32, rows: n, into: y, accumulate: accumulate); return
         }
         guard n > 0, outFeatures > 0 else { return }
@@ -114,7 +114,7 @@ public final class LinearWeight: @unchecked Sendable {
     /// `forward(_:q8:...)` for several weights reading the same input, in one parallel region.
     public static func forward(_ weights: [LinearWeight], _ xf32: UnsafePointer<Float>, q8 x: Q8Rows, rows n: Int,
                                into ys: [UnsafeMutablePointer<Float>]) {
-        guard n > 0, weights.allSatisfy({ $0.type.hasQ8Kernel && $0.inFeatures == x.cols }), x.rows == n else {
+        guard n > 0, weights.allSatisfy({ $0.type.hasQ8Kernel && $0.inFeatures == x.cols && x.layouts.contains($0.type.q8Layout) }), x.rows == n else {
             for (w, y) in zip(weights, ys) { w.forward(xf32, q8: x, rows: n, into: y, accumulate: false) }
             return
         }

@@ -103,8 +103,9 @@ extension LlamaModel {
         // One 8-bit copy of the current matmul input, shared by the weights that read it.
         let q8store: Q8Rows? = matmuls == .int8 ? scratch.q8 : nil
         func q8(_ src: UnsafePointer<Float>, rows n: Int, cols: Int, for ws: [LinearWeight]) -> Q8Rows? {
-            guard let q8store, cols % 32 == 0, ws.contains(where: { $0.type.hasQ8Kernel }) else { return nil }
-            q8store.quantize(src, rows: n, cols: cols, ldx: cols)
+            let layouts = ws.reduce(into: Q8Rows.Layouts()) { if $1.type.hasQ8Kernel { $0.formUnion($1.type.q8Layout) } }
+            guard let q8store, cols % 32 == 0, !layouts.isEmpty else { return nil }
+            q8store.quantize(src, rows: n, cols: cols, ldx: cols, layouts: layouts)
             return q8store
         }
 

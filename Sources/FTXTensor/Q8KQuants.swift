@@ -1,10 +1,10 @@
 import _Builtin_intrinsics.intel
 
-// K-quant weight blocks for the integer kernels of Q8MatVec.swift. A 256-element block is eight
-// sub-blocks of 32, each against one 32-element activation block of Q8Rows. The sub-block's integer
-// scales multiply vpmaddubsw's 16-bit pair sums inside vpmaddwd, so each sub-block's dot
-// Σ sc·q·x_q is one exact integer (|Σ| ≤ 32·32·128·127 < 2²⁴, exact again as f32), and enters f32
-// once, times d·d_x. Layouts as in Dequantize.swift.
+// K-quant weight blocks for the integer kernel `q8MatVecK`. A 256-element block is eight sub-blocks
+// of 32 against one 256-element block of Q8Rows' `superBlocks` layout (one activation scale d_x, as
+// llama.cpp's Q8_K). The sub-block's integer scales multiply vpmaddubsw's 16-bit pair sums inside
+// vpmaddwd, so the block's dot Σ_j sc_j·(q_j·x_j) is one integer (|Σ| < 8·32·32·128·127 < 2³¹), and
+// enters f32 once, times d·d_x. Layouts as in Dequantize.swift.
 
 /// Q4_K/Q5_K scales: integer scales sc_j (as 16-bit lanes, in both 128-bit halves), mins mc_j,
 /// d and −dmin: w = d·sc_j·q − dmin·mc_j.
@@ -40,9 +40,30 @@ struct KScales {
     return _mm256_and_si256(_mm256_srl_epi16(v, _mm_cvtsi32_si128(Int32(4 * (j & 1)))), _mm256_set1_epi8(0x0F))
 }
 
-protocol Q8DotKQuant: Q8DotBlock where Scales == KScales {}
-extension Q8DotKQuant {
-    static var subBlocks: Int { 8 }
+/// A K-quant block type with an integer kernel: eight sub-blocks of 32 under one d (and dmin).
+protocol Q8DotKQuant {
+    /// A block's scales, decoded once for all its sub-blocks.
+    associatedtype Scales
+    static var blockBytes: Int { get }
+    static var hasMin: Bool { get }
+    static func scales(_ b: UnsafeRawPointer) -> Scales
+    /// The 32 quants of sub-block j as the first operand of `mul`.
+    static func quants(_ b: UnsafeRawPointer, _ j: Int) -> __m256i
+    /// Sixteen 16-bit sums of adjacent products q·x.
+    static func mul(_ q: __m256i, _ x: __m256i) -> __m256i
+    /// Sub-block j's integer scales as sixteen 16-bit factors of `mul`'s pair sums.
+    static func factors(_ s: Scales, _ j: Int) -> __m256i
+    /// The f32 scale d of the block's integer dot.
+    static func d(_ s: Scales) -> Float
+    /// −dmin: w = d·sc_j·q − dmin·mc_j.
+    static func m(_ s: Scales) -> Float
+    /// The eight integer mins mc_j as floats.
+    static func minCounts(_ s: Scales) -> F8
+}
+
+/// Q4_K and Q5_K: 6-bit scales and mins.
+protocol Q8DotKQuantWithMins: Q8DotKQuant where Scales == KScales {}
+extension Q8DotKQuantWithMins {
     static var hasMin: Bool { true }
     @inline(__always) static func scales(_ b: UnsafeRawPointer) -> KScales { kScales(b) }
     @inline(__always) static func mul(_ q: __m256i, _ x: __m256i) -> __m256i { _mm256_maddubs_epi16(q, x) }
@@ -53,13 +74,13 @@ extension Q8DotKQuant {
 }
 
 /// Q4_K (d, dmin, scales[12], qs[128]): sub-block j is nibble j & 1 of qs[32·(j/2) ..< +32].
-struct Q8DotQ4_K: Q8DotKQuant {
+struct Q8DotQ4_K: Q8DotKQuantWithMins {
     static var blockBytes: Int { 144 }
     @inline(__always) static func quants(_ b: UnsafeRawPointer, _ j: Int) -> __m256i { nibblesOf(b + 16 + 32 * (j >> 1), j) }
 }
 
 /// Q5_K (d, dmin, scales[12], qh[32], qs[128]): Q4_K's nibbles plus bit j of qh[l] as the fifth bit.
-struct Q8DotQ5_K: Q8DotKQuant {
+struct Q8DotQ5_K: Q8DotKQuantWithMins {
     static var blockBytes: Int { 176 }
     @inline(__always) static func quants(_ b: UnsafeRawPointer, _ j: Int) -> __m256i {
         let qh = _mm256_loadu_si256((b + 16).assumingMemoryBound(to: __m256i.self))
@@ -72,11 +93,10 @@ struct Q8DotQ5_K: Q8DotKQuant {
 /// Q6_K (ql[128], qh[64], scales[16] int8, d): element 128h + 32k + l (sub-block j = 4h + k) is
 /// nibble k/2 of ql[64h + 32(k & 1) + l] plus bits 2k, 2k+1 of qh[32h + l] as bits 4–5, minus 32;
 /// its first 16 elements have scale sc[8h + 2k], the next 16 sc[8h + 2k + 1]. No min.
-struct Q8DotQ6_K: Q8DotBlock {
+struct Q8DotQ6_K: Q8DotKQuant {
     /// The sixteen int8 scales as 16-bit lanes: sc 0–7 and sc 8–15, each in both 128-bit halves.
     struct Scales { var lo: __m256i, hi: __m256i, d: Float }
     static var blockBytes: Int { 210 }
-    static var subBlocks: Int { 8 }
     static var hasMin: Bool { false }
     @inline(__always) static func scales(_ b: UnsafeRawPointer) -> Scales {
         let lo = _mm_cvtepi8_epi16(_mm_cvtsi64_si128(b.loadUnaligned(fromByteOffset: 192, as: Int64.self)))

@@ -1,54 +1,34 @@
 import _Builtin_intrinsics.intel
 
-// Integer dot products of 32-element weight blocks with 8-bit activation blocks (Q8Rows), as
-// llama.cpp computes decode matvecs on AVX2: vpmaddubsw multiplies unsigned weight bytes by signed
-// activation bytes into 16-bit pair sums (no overflow: 2·31·127 and 2·128·127 < 2¹⁵), vpmaddwd
-// widens them to 32 bits (times the sub-block's integer scales for K-quants, see Q8KQuants.swift).
-// Each 32-element (sub-)block's integer dot is exact; it enters an f32 accumulator once, times
-// d_w·d_x, and the min term of w = q·d + m adds m·(d_x·Σq_x) from the activation's block sum.
-// Error against f32 activations: each activation is rounded to 1/254 of its block's max |x|.
+// Integer dot products of quantized weight blocks with 8-bit activation rows (Q8Rows), as llama.cpp
+// computes them on AVX2: vpmaddubsw multiplies unsigned weight bytes by signed activation bytes into
+// 16-bit pair sums (no overflow: 2·31·127 and 2·128·127 < 2¹⁵), vpmaddwd widens them to 32 bits
+// (times the sub-block's integer scales for K-quants, see Q8KQuants.swift).
+// Here the 32-element block types: each block's integer dot is exact; it enters an f32 accumulator
+// once, times d_w·d_x, and the min term of w = q·d + m adds m·(d_x·Σq_x) from the activation's block
+// sum. Error against f32 activations: each activation is rounded to 1/254 of its block's max |x|.
 //
 // Eight results are computed side by side, one per SIMD lane: eight weight rows against one
 // activation row (decode), or one weight row against eight activation rows (batches). Both do the
 // same operations per (weight row, activation row) — the exact integer dot of each block, then
-// acc = fma(dot, d_w·d_x, acc) and macc = fma(m, s_x, macc) over the blocks in order (K-quants: s_x
-// is the eight sub-blocks' Σ mc_j·s_x,j, summed in one fixed order), then acc + macc
+// acc = fma(dot, d_w·d_x, acc) and macc = fma(m, s_x, macc) over the blocks in order, then acc + macc
 // — so a result does not depend on how many rows are computed together: batched generation equals
 // one-by-one generation bit for bit.
 
+/// A 32-element weight block type with an integer kernel.
 protocol Q8DotBlock {
-    /// A block's scales, decoded once for all its sub-blocks.
-    associatedtype Scales
     static var blockBytes: Int { get }
-    /// 32-element sub-blocks per block, each against one activation block: 1, or 8 (K-quants).
-    static var subBlocks: Int { get }
     static var hasMin: Bool { get }
-    static func scales(_ b: UnsafeRawPointer) -> Scales
-    /// The 32 quants of sub-block j as the first operand of `mul`.
-    static func quants(_ b: UnsafeRawPointer, _ j: Int) -> __m256i
+    /// d and m: w = q·d + m.
+    static func scales(_ b: UnsafeRawPointer) -> BlockDM
+    /// The 32 quants as the first operand of `mul`.
+    static func quants(_ b: UnsafeRawPointer) -> __m256i
     /// Sixteen 16-bit sums of adjacent products q·x.
     static func mul(_ q: __m256i, _ x: __m256i) -> __m256i
-    /// Sixteen 16-bit factors of `mul`'s pair sums in sub-block j: its integer scales (or ones).
-    static func factors(_ s: Scales, _ j: Int) -> __m256i
-    /// The f32 scale d of every sub-block's (factored) integer dot.
-    static func d(_ s: Scales) -> Float
-    /// The min m: w = d·q + m for one sub-block; w = d·sc_j·q + m·mc_j for eight.
-    static func m(_ s: Scales) -> Float
-    /// Eight sub-blocks: their integer mins mc_j as floats.
-    static func minCounts(_ s: Scales) -> F8
 }
 
 /// Scales of a 32-element block: w = q·d + m.
 struct BlockDM { var d: Float, m: Float }
-
-/// Defaults for the one-sub-block types.
-extension Q8DotBlock where Scales == BlockDM {
-    static var subBlocks: Int { 1 }
-    @inline(__always) static func factors(_ s: BlockDM, _ j: Int) -> __m256i { _mm256_set1_epi16(1) }
-    @inline(__always) static func d(_ s: BlockDM) -> Float { s.d }
-    @inline(__always) static func m(_ s: BlockDM) -> Float { s.m }
-    @inline(__always) static func minCounts(_ s: BlockDM) -> F8 { F8() }
-}
 
 @inline(__always) func nibbles32(_ p: UnsafeRawPointer) -> __m256i {
     // Low nibbles are elements 0–15, high nibbles 16–31.
@@ -57,10 +37,9 @@ extension Q8DotBlock where Scales == BlockDM {
 }
 
 struct Q8DotQ4_1: Q8DotBlock {
-    typealias Scales = BlockDM
     static var blockBytes: Int { 20 }
     static var hasMin: Bool { true }
-    @inline(__always) static func quants(_ b: UnsafeRawPointer, _ j: Int) -> __m256i { nibbles32(b + 4) }
+    @inline(__always) static func quants(_ b: UnsafeRawPointer) -> __m256i { nibbles32(b + 4) }
     @inline(__always) static func mul(_ q: __m256i, _ x: __m256i) -> __m256i { _mm256_maddubs_epi16(q, x) }
     @inline(__always) static func scales(_ b: UnsafeRawPointer) -> BlockDM {
         BlockDM(d: halfToFloat(loadU16(b, 0)), m: halfToFloat(loadU16(b, 2)))
@@ -69,10 +48,9 @@ struct Q8DotQ4_1: Q8DotBlock {
 
 /// Q4_0 as unsigned nibbles with min −8·d: w = (q − 8)·d = q·d + (−8d) (−8d is exact).
 struct Q8DotQ4_0: Q8DotBlock {
-    typealias Scales = BlockDM
     static var blockBytes: Int { 18 }
     static var hasMin: Bool { true }
-    @inline(__always) static func quants(_ b: UnsafeRawPointer, _ j: Int) -> __m256i { nibbles32(b + 2) }
+    @inline(__always) static func quants(_ b: UnsafeRawPointer) -> __m256i { nibbles32(b + 2) }
     @inline(__always) static func mul(_ q: __m256i, _ x: __m256i) -> __m256i { _mm256_maddubs_epi16(q, x) }
     @inline(__always) static func scales(_ b: UnsafeRawPointer) -> BlockDM {
         let d = halfToFloat(loadU16(b, 0))
@@ -94,10 +72,9 @@ struct Q8DotQ4_0: Q8DotBlock {
 /// Q5_0 as unsigned 5-bit quants with min −16·d: w = (q − 16)·d = q·d + (−16d) (−16d is exact).
 /// vpmaddubsw's pair sums stay below 2¹⁵ (2·31·127).
 struct Q8DotQ5_0: Q8DotBlock {
-    typealias Scales = BlockDM
     static var blockBytes: Int { 22 }
     static var hasMin: Bool { true }
-    @inline(__always) static func quants(_ b: UnsafeRawPointer, _ j: Int) -> __m256i { fiveBit32(b + 2, b + 6) }
+    @inline(__always) static func quants(_ b: UnsafeRawPointer) -> __m256i { fiveBit32(b + 2, b + 6) }
     @inline(__always) static func mul(_ q: __m256i, _ x: __m256i) -> __m256i { _mm256_maddubs_epi16(q, x) }
     @inline(__always) static func scales(_ b: UnsafeRawPointer) -> BlockDM {
         let d = halfToFloat(loadU16(b, 0))
@@ -106,10 +83,9 @@ struct Q8DotQ5_0: Q8DotBlock {
 }
 
 struct Q8DotQ5_1: Q8DotBlock {
-    typealias Scales = BlockDM
     static var blockBytes: Int { 24 }
     static var hasMin: Bool { true }
-    @inline(__always) static func quants(_ b: UnsafeRawPointer, _ j: Int) -> __m256i { fiveBit32(b + 4, b + 8) }
+    @inline(__always) static func quants(_ b: UnsafeRawPointer) -> __m256i { fiveBit32(b + 4, b + 8) }
     @inline(__always) static func mul(_ q: __m256i, _ x: __m256i) -> __m256i { _mm256_maddubs_epi16(q, x) }
     @inline(__always) static func scales(_ b: UnsafeRawPointer) -> BlockDM {
         BlockDM(d: halfToFloat(loadU16(b, 0)), m: halfToFloat(loadU16(b, 2)))
@@ -122,10 +98,9 @@ struct Q8DotQ5_1: Q8DotBlock {
 }
 
 struct Q8DotQ8_0: Q8DotBlock {
-    typealias Scales = BlockDM
     static var blockBytes: Int { 34 }
     static var hasMin: Bool { false }
-    @inline(__always) static func quants(_ b: UnsafeRawPointer, _ j: Int) -> __m256i {
+    @inline(__always) static func quants(_ b: UnsafeRawPointer) -> __m256i {
         _mm256_loadu_si256((b + 2).assumingMemoryBound(to: __m256i.self))
     }
     @inline(__always) static func mul(_ q: __m256i, _ x: __m256i) -> __m256i { signedMul(q, x) }
@@ -140,6 +115,9 @@ extension QuantType {
         default: return false
         }
     }
+
+    /// The activation layout its integer kernel reads: one scale per 256 values for K-quants.
+    public var q8Layout: Q8Rows.Layouts { blockSize == 256 ? .superBlocks : .blocks }
 }
 
 /// Rows `rowStart..<rowEnd` of Y = X·Wᵀ for the `nVec` quantized activation rows of `x` (Y is
@@ -152,9 +130,9 @@ public func q8MatVecRows(_ type: QuantType, w: UnsafeRawPointer, rowBytes: Int, 
     case .q5_0: q8MatVec(Q8DotQ5_0.self, w, rowBytes, rowStart, rowEnd, x, nVec, y, ldy, accumulate)
     case .q5_1: q8MatVec(Q8DotQ5_1.self, w, rowBytes, rowStart, rowEnd, x, nVec, y, ldy, accumulate)
     case .q8_0: q8MatVec(Q8DotQ8_0.self, w, rowBytes, rowStart, rowEnd, x, nVec, y, ldy, accumulate)
-    case .q4_K: q8MatVec(Q8DotQ4_K.self, w, rowBytes, rowStart, rowEnd, x, nVec, y, ldy, accumulate)
-    case .q5_K: q8MatVec(Q8DotQ5_K.self, w, rowBytes, rowStart, rowEnd, x, nVec, y, ldy, accumulate)
-    case .q6_K: q8MatVec(Q8DotQ6_K.self, w, rowBytes, rowStart, rowEnd, x, nVec, y, ldy, accumulate)
+    case .q4_K: q8MatVecK(Q8DotQ4_K.self, w, rowBytes, rowStart, rowEnd, x, nVec, y, ldy, accumulate)
+    case .q5_K: q8MatVecK(Q8DotQ5_K.self, w, rowBytes, rowStart, rowEnd, x, nVec, y, ldy, accumulate)
+    case .q6_K: q8MatVecK(Q8DotQ6_K.self, w, rowBytes, rowStart, rowEnd, x, nVec, y, ldy, accumulate)
     default: preconditionFailure("q8MatVecRows: no integer kernel for \(type)")
     }
 }
@@ -202,60 +180,65 @@ func llvmPrefetch(_ p: UnsafeRawPointer, _ rw: Int32, _ locality: Int32, _ cache
     }
 }
 
+
+/// Rows first…first+7 of a row-major array, rows past `last` repeating it (lanes whose results are
+/// not stored).
+struct EightRows<P: Strideable> where P.Stride == Int {
+    let p0, p1, p2, p3, p4, p5, p6, p7: P
+    @inline(__always) init(_ base: P, first: Int, last: Int, stride: Int) {
+        func row(_ k: Int) -> P { base.advanced(by: min(first + k, last) * stride) }
+        p0 = row(0); p1 = row(1); p2 = row(2); p3 = row(3); p4 = row(4); p5 = row(5); p6 = row(6); p7 = row(7)
+    }
+}
+
+/// Per-block values (scales or sums) of eight activation rows in lanes: out[g·n + b] lane k is
+/// a[(8g + k)·n + b], rows past `vectors` repeating the last. The batched kernels' lane factors.
+@inline(__always) func gatherLanes(_ a: UnsafePointer<Float>, perRow n: Int, vectors: Int, into out: UnsafeMutablePointer<F8>) {
+    for g in 0..<(vectors + 7) / 8 {
+        for b in 0..<n {
+            var lanes = F8()
+            for k in 0..<8 { lanes[k] = a[min(g * 8 + k, vectors - 1) * n + b] }
+            out[g * n + b] = lanes
+        }
+    }
+}
+
 @inline(__always) func q8MatVec<B: Q8DotBlock>(_: B.Type, _ w: UnsafeRawPointer, _ rowBytes: Int, _ rs: Int, _ re: Int,
                                                _ x: Q8Rows, _ nVec: Int, _ y: UnsafeMutablePointer<Float>, _ ldy: Int, _ accumulate: Bool) {
     guard re > rs, nVec > 0 else { return }
-    let nb = x.blocksPerRow, cols = x.cols
-    let BB = B.blockBytes, S = B.subBlocks, nsb = nb / S
+    let nb = x.blocksPerRow, cols = x.cols, BB = B.blockBytes
+    let ones = _mm256_set1_epi16(1)
     if nVec < 4 {
-        // Lanes are eight weight rows; each activation row in turn. Rows past the end repeat the last.
+        // Lanes are eight weight rows; each activation row in turn.
         for v in 0..<nVec {
             let xq = UnsafePointer(x.qs + v * cols), xd = UnsafePointer(x.d + v * nb), xs = UnsafePointer(x.s + v * nb)
             var r = rs
             while r < re {
                 let n = min(8, re - r)
-                let last = re - 1
-                let w0 = w + r * rowBytes
-                let w1 = w + min(r + 1, last) * rowBytes, w2 = w + min(r + 2, last) * rowBytes
-                let w3 = w + min(r + 3, last) * rowBytes, w4 = w + min(r + 4, last) * rowBytes
-                let w5 = w + min(r + 5, last) * rowBytes, w6 = w + min(r + 6, last) * rowBytes
-                let w7 = w + min(r + 7, last) * rowBytes
+                let wr = EightRows(w, first: r, last: re - 1, stride: rowBytes)
                 // Rows walked in lock step defeat the hardware stream prefetcher: fetch the span of
                 // rows after next while working on these.
-                let ahead = w0 + 16 * rowBytes
+                let ahead = wr.p0 + 16 * rowBytes
                 var acc = F8(), macc = F8()
-                for sb in 0..<nsb {
-                    let o = sb * BB
+                for b in 0..<nb {
+                    let o = b * BB
                     var pf = 0
                     while pf < 8 * BB { prefetch(ahead + 8 * o + pf); pf += 64 }
-                    let k0 = B.scales(w0 + o), k1 = B.scales(w1 + o), k2 = B.scales(w2 + o), k3 = B.scales(w3 + o)
-                    let k4 = B.scales(w4 + o), k5 = B.scales(w5 + o), k6 = B.scales(w6 + o), k7 = B.scales(w7 + o)
-                    let d = F8(B.d(k0), B.d(k1), B.d(k2), B.d(k3), B.d(k4), B.d(k5), B.d(k6), B.d(k7))
-                    for j in 0..<S {
-                        let b = sb * S + j
-                        let xv = loadQ(xq + b * 32)
-                        let p0 = _mm256_madd_epi16(B.mul(B.quants(w0 + o, j), xv), B.factors(k0, j))
-                        let p1 = _mm256_madd_epi16(B.mul(B.quants(w1 + o, j), xv), B.factors(k1, j))
-                        let p2 = _mm256_madd_epi16(B.mul(B.quants(w2 + o, j), xv), B.factors(k2, j))
-                        let p3 = _mm256_madd_epi16(B.mul(B.quants(w3 + o, j), xv), B.factors(k3, j))
-                        let p4 = _mm256_madd_epi16(B.mul(B.quants(w4 + o, j), xv), B.factors(k4, j))
-                        let p5 = _mm256_madd_epi16(B.mul(B.quants(w5 + o, j), xv), B.factors(k5, j))
-                        let p6 = _mm256_madd_epi16(B.mul(B.quants(w6 + o, j), xv), B.factors(k6, j))
-                        let p7 = _mm256_madd_epi16(B.mul(B.quants(w7 + o, j), xv), B.factors(k7, j))
-                        let dots = _mm256_cvtepi32_ps(laneSums8(p0, p1, p2, p3, p4, p5, p6, p7))
-                        acc = acc.addingProduct(dots, d * F8(repeating: xd[b]))
-                    }
+                    let k0 = B.scales(wr.p0 + o), k1 = B.scales(wr.p1 + o), k2 = B.scales(wr.p2 + o), k3 = B.scales(wr.p3 + o)
+                    let k4 = B.scales(wr.p4 + o), k5 = B.scales(wr.p5 + o), k6 = B.scales(wr.p6 + o), k7 = B.scales(wr.p7 + o)
+                    let xv = loadQ(xq + b * 32)
+                    let p0 = _mm256_madd_epi16(B.mul(B.quants(wr.p0 + o), xv), ones)
+                    let p1 = _mm256_madd_epi16(B.mul(B.quants(wr.p1 + o), xv), ones)
+                    let p2 = _mm256_madd_epi16(B.mul(B.quants(wr.p2 + o), xv), ones)
+                    let p3 = _mm256_madd_epi16(B.mul(B.quants(wr.p3 + o), xv), ones)
+                    let p4 = _mm256_madd_epi16(B.mul(B.quants(wr.p4 + o), xv), ones)
+                    let p5 = _mm256_madd_epi16(B.mul(B.quants(wr.p5 + o), xv), ones)
+                    let p6 = _mm256_madd_epi16(B.mul(B.quants(wr.p6 + o), xv), ones)
+                    let p7 = _mm256_madd_epi16(B.mul(B.quants(wr.p7 + o), xv), ones)
+                    let d = F8(k0.d, k1.d, k2.d, k3.d, k4.d, k5.d, k6.d, k7.d)
+                    acc = acc.addingProduct(_mm256_cvtepi32_ps(laneSums8(p0, p1, p2, p3, p4, p5, p6, p7)), d * F8(repeating: xd[b]))
                     if B.hasMin {
-                        let m = F8(B.m(k0), B.m(k1), B.m(k2), B.m(k3), B.m(k4), B.m(k5), B.m(k6), B.m(k7))
-                        if S == 1 {
-                            macc = macc.addingProduct(m, F8(repeating: xs[sb]))
-                        } else {
-                            // Σ_j mc_j·s_x,j per row, then times the row's m.
-                            let sx = load8(xs + sb * 8)
-                            let ms = laneSumsF8(B.minCounts(k0) * sx, B.minCounts(k1) * sx, B.minCounts(k2) * sx, B.minCounts(k3) * sx,
-                                               B.minCounts(k4) * sx, B.minCounts(k5) * sx, B.minCounts(k6) * sx, B.minCounts(k7) * sx)
-                            macc = macc.addingProduct(m, ms)
-                        }
+                        macc = macc.addingProduct(F8(k0.m, k1.m, k2.m, k3.m, k4.m, k5.m, k6.m, k7.m), F8(repeating: xs[b]))
                     }
                 }
                 putLanes(acc + macc, y + v * ldy + r, stride: 1, count: n, accumulate: accumulate)
@@ -264,79 +247,45 @@ func llvmPrefetch(_ p: UnsafeRawPointer, _ rw: Int32, _ locality: Int32, _ cache
         }
         return
     }
-    // Lanes are eight activation rows (vectors past nVec repeat the last); weight rows in tiles that
-    // stay in L1 while every group of eight reads them.
+    // Lanes are eight activation rows; weight rows in tiles that stay in L1 while every group of
+    // eight reads them.
     let groups = (nVec + 7) / 8
     // (Not withUnsafeTemporaryAllocation: inside its closure the AVX2 intrinsics stopped being inlined.)
     let dT = ThreadScratch.buffer(.matmul, 2 * groups * nb, as: F8.self), sT = dT + groups * nb
-    do {
+    gatherLanes(x.d, perRow: nb, vectors: nVec, into: dT)
+    gatherLanes(x.s, perRow: nb, vectors: nVec, into: sT)
+    let tile = max(8, 16 * 1024 / max(1, rowBytes))
+    var t0 = rs
+    while t0 < re {
+        let t1 = min(re, t0 + tile)
         for g in 0..<groups {
-            for b in 0..<nb {
-                var dv = F8(), sv = F8()
-                for k in 0..<8 {
-                    let v = min(g * 8 + k, nVec - 1)
-                    dv[k] = x.d[v * nb + b]; sv[k] = x.s[v * nb + b]
+            let v0 = g * 8, n = min(8, nVec - v0)
+            let xr = EightRows(UnsafePointer(x.qs), first: v0, last: nVec - 1, stride: cols)
+            let gd = dT + g * nb, gs = sT + g * nb
+            // The first group fetches the next tile for all of them.
+            let ahead = g == 0 ? tile * rowBytes : 0
+            for r in t0..<t1 {
+                let row = w + r * rowBytes
+                var acc = F8(), macc = F8()
+                for b in 0..<nb {
+                    let o = b * BB, xo = b * 32
+                    var pf = 0
+                    while pf < BB { prefetch(row + o + ahead + pf); pf += 64 }
+                    let k = B.scales(row + o), q = B.quants(row + o)
+                    let p0 = _mm256_madd_epi16(B.mul(q, loadQ(xr.p0 + xo)), ones)
+                    let p1 = _mm256_madd_epi16(B.mul(q, loadQ(xr.p1 + xo)), ones)
+                    let p2 = _mm256_madd_epi16(B.mul(q, loadQ(xr.p2 + xo)), ones)
+                    let p3 = _mm256_madd_epi16(B.mul(q, loadQ(xr.p3 + xo)), ones)
+                    let p4 = _mm256_madd_epi16(B.mul(q, loadQ(xr.p4 + xo)), ones)
+                    let p5 = _mm256_madd_epi16(B.mul(q, loadQ(xr.p5 + xo)), ones)
+                    let p6 = _mm256_madd_epi16(B.mul(q, loadQ(xr.p6 + xo)), ones)
+                    let p7 = _mm256_madd_epi16(B.mul(q, loadQ(xr.p7 + xo)), ones)
+                    acc = acc.addingProduct(_mm256_cvtepi32_ps(laneSums8(p0, p1, p2, p3, p4, p5, p6, p7)), F8(repeating: k.d) * gd[b])
+                    if B.hasMin { macc = macc.addingProduct(F8(repeating: k.m), gs[b]) }
                 }
-                dT[g * nb + b] = dv; sT[g * nb + b] = sv
+                putLanes(acc + macc, y + v0 * ldy + r, stride: ldy, count: n, accumulate: accumulate)
             }
         }
-        let tile = max(8, 16 * 1024 / max(1, rowBytes))
-        var t0 = rs
-        while t0 < re {
-            let t1 = min(re, t0 + tile)
-            for g in 0..<groups {
-                let v0 = g * 8, n = min(8, nVec - v0)
-                let x0 = UnsafePointer(x.qs + v0 * cols)
-                let x1 = x0 + min(1, n - 1) * cols, x2 = x0 + min(2, n - 1) * cols, x3 = x0 + min(3, n - 1) * cols
-                let x4 = x0 + min(4, n - 1) * cols, x5 = x0 + min(5, n - 1) * cols, x6 = x0 + min(6, n - 1) * cols
-                let x7 = x0 + min(7, n - 1) * cols
-                // Activation sums of the eight rows (for K-quant mins).
-                let s0 = UnsafePointer(x.s + v0 * nb)
-                let s1 = s0 + min(1, n - 1) * nb, s2 = s0 + min(2, n - 1) * nb, s3 = s0 + min(3, n - 1) * nb
-                let s4 = s0 + min(4, n - 1) * nb, s5 = s0 + min(5, n - 1) * nb, s6 = s0 + min(6, n - 1) * nb
-                let s7 = s0 + min(7, n - 1) * nb
-                let gd = dT + g * nb, gs = sT + g * nb
-                // The first group fetches the next tile for all of them.
-                let ahead = g == 0 ? tile * rowBytes : 0
-                for r in t0..<t1 {
-                    let row = w + r * rowBytes
-                    var acc = F8(), macc = F8()
-                    for sb in 0..<nsb {
-                        let o = sb * BB
-                        var pf = 0
-                        while pf < BB { prefetch(row + o + ahead + pf); pf += 64 }
-                        let k = B.scales(row + o)
-                        let d = F8(repeating: B.d(k))
-                        for j in 0..<S {
-                            let b = sb * S + j, xo = b * 32
-                            let q = B.quants(row + o, j), f = B.factors(k, j)
-                            let p0 = _mm256_madd_epi16(B.mul(q, loadQ(x0 + xo)), f)
-                            let p1 = _mm256_madd_epi16(B.mul(q, loadQ(x1 + xo)), f)
-                            let p2 = _mm256_madd_epi16(B.mul(q, loadQ(x2 + xo)), f)
-                            let p3 = _mm256_madd_epi16(B.mul(q, loadQ(x3 + xo)), f)
-                            let p4 = _mm256_madd_epi16(B.mul(q, loadQ(x4 + xo)), f)
-                            let p5 = _mm256_madd_epi16(B.mul(q, loadQ(x5 + xo)), f)
-                            let p6 = _mm256_madd_epi16(B.mul(q, loadQ(x6 + xo)), f)
-                            let p7 = _mm256_madd_epi16(B.mul(q, loadQ(x7 + xo)), f)
-                            let dots = _mm256_cvtepi32_ps(laneSums8(p0, p1, p2, p3, p4, p5, p6, p7))
-                            acc = acc.addingProduct(dots, d * gd[b])
-                        }
-                        if B.hasMin {
-                            let m = F8(repeating: B.m(k))
-                            if S == 1 {
-                                macc = macc.addingProduct(m, gs[sb])
-                            } else {
-                                let mc = B.minCounts(k), so = sb * 8
-                                let ms = laneSumsF8(mc * load8(s0 + so), mc * load8(s1 + so), mc * load8(s2 + so), mc * load8(s3 + so),
-                                                   mc * load8(s4 + so), mc * load8(s5 + so), mc * load8(s6 + so), mc * load8(s7 + so))
-                                macc = macc.addingProduct(m, ms)
-                            }
-                        }
-                    }
-                    putLanes(acc + macc, y + v0 * ldy + r, stride: ldy, count: n, accumulate: accumulate)
-                }
-            }
-            t0 = t1
-        }
+        t0 = t1
     }
 }

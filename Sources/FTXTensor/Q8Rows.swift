@@ -1,68 +1,112 @@
 import FTXCore
 import _Builtin_intrinsics.intel
 
-/// Activation rows quantized to 8-bit blocks of 32, as llama.cpp does for its integer dot products
-/// (its Q8_1 layout, split into three arrays): per block a scale d = max|x|/127, int8 values
-/// q = round(x/d) (ties to even), and s = d·Σq, which carries the min terms of Q4_1, Q5_1, Q4_K and Q5_K
-/// (and Q4_0's −8, Q5_0's −16).
+/// Activation rows quantized to 8 bits for the integer dot products, as llama.cpp does, in one or
+/// both of its two layouts:
+/// - `blocks` (its Q8_1, for Q4_0/Q4_1/Q5_0/Q5_1/Q8_0 weights): a scale d = max|x|/127 per block of
+///   32 (`qs`, `d`, `s`);
+/// - `superBlocks` (its Q8_K, for the K-quants): one scale per block of 256 (`kqs`, `kd`, `ks`), so a
+///   K-quant block's eight sub-block dots sum as one integer before they meet a float.
+/// Values are q = round(x/d) (ties to even); `s`/`ks` hold d·Σq over each 32 values, which carries
+/// the min terms (Q4_1, Q5_1, Q4_K, Q5_K; Q4_0's −8, Q5_0's −16).
 /// Quantize once per matmul input; every weight that reads the same input reuses it.
 public final class Q8Rows: @unchecked Sendable {
-    public private(set) var rows = 0, cols = 0
-    /// rows × cols int8 values.
-    public private(set) var qs: UnsafeMutablePointer<Int8>
-    /// rows × (cols/32) block scales and scale·sums.
-    public private(set) var d: UnsafeMutablePointer<Float>
-    public private(set) var s: UnsafeMutablePointer<Float>
-    private var capQ = 0, capB = 0
-
-    public init() {
-        qs = .allocate(capacity: 32); d = .allocate(capacity: 1); s = .allocate(capacity: 1)
-        capQ = 32; capB = 1
+    public struct Layouts: OptionSet, Sendable {
+        public let rawValue: Int
+        public init(rawValue: Int) { self.rawValue = rawValue }
+        public static let blocks = Layouts(rawValue: 1)
+        public static let superBlocks = Layouts(rawValue: 2)
     }
-    deinit { qs.deallocate(); d.deallocate(); s.deallocate() }
 
-    /// Blocks per row.
+    /// One layout's buffers: int8 values, a scale per scale block, d·Σq per 32 values.
+    final class Buffers {
+        private(set) var qs = UnsafeMutablePointer<Int8>.allocate(capacity: 32)
+        private(set) var d = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+        private(set) var s = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+        private var capQ = 32, capD = 1, capS = 1
+        func reserve(values: Int, scales: Int, sums: Int) {
+            if values > capQ { qs.deallocate(); qs = .allocate(capacity: values); capQ = values }
+            if scales > capD { d.deallocate(); d = .allocate(capacity: scales); capD = scales }
+            if sums > capS { s.deallocate(); s = .allocate(capacity: sums); capS = sums }
+        }
+        deinit { qs.deallocate(); d.deallocate(); s.deallocate() }
+    }
+
+    public private(set) var rows = 0, cols = 0
+    /// The layouts the last `quantize` filled.
+    public private(set) var layouts: Layouts = []
+    let blockBuffers = Buffers(), superBuffers = Buffers()
+
+    public init() {}
+
+    /// `blocks`: rows × cols values, rows × (cols/32) scales and scale·sums.
+    public var qs: UnsafeMutablePointer<Int8> { blockBuffers.qs }
+    public var d: UnsafeMutablePointer<Float> { blockBuffers.d }
+    public var s: UnsafeMutablePointer<Float> { blockBuffers.s }
+    /// `superBlocks`: rows × cols values, rows × (cols/256) scales, rows × (cols/32) scale·sums.
+    public var kqs: UnsafeMutablePointer<Int8> { superBuffers.qs }
+    public var kd: UnsafeMutablePointer<Float> { superBuffers.d }
+    public var ks: UnsafeMutablePointer<Float> { superBuffers.s }
+
+    /// 32-value blocks per row.
     public var blocksPerRow: Int { cols / 32 }
 
-    /// Quantizes `rows` rows of `cols` floats (`cols` a multiple of 32; rows `ldx` apart).
-    public func quantize(_ x: UnsafePointer<Float>, rows: Int, cols: Int, ldx: Int) {
+    /// Quantizes `rows` rows of `cols` floats (rows `ldx` apart) into `layouts`: `cols` a multiple of
+    /// 32, and of 256 for `superBlocks`.
+    public func quantize(_ x: UnsafePointer<Float>, rows: Int, cols: Int, ldx: Int, layouts: Layouts = .blocks) {
         precondition(cols % 32 == 0, "Q8Rows: \(cols) columns is not a whole number of 32-blocks")
-        let nq = rows * cols, nb = rows * (cols / 32)
-        if nq > capQ { qs.deallocate(); qs = .allocate(capacity: nq); capQ = nq }
-        if nb > capB { d.deallocate(); s.deallocate(); d = .allocate(capacity: nb); s = .allocate(capacity: nb); capB = nb }
-        self.rows = rows; self.cols = cols
-        let q = qs, dp = d, sp = s, bpr = cols / 32
-        Threads.parallelFor(rows, maxChunks: nq < 1 << 16 ? 1 : nil) { r0, r1 in
-            for r in r0..<r1 {
-                for b in 0..<bpr {
-                    let (db, sb) = quantizeBlock32(x + r * ldx + b * 32, q + r * cols + b * 32)
-                    dp[r * bpr + b] = db; sp[r * bpr + b] = sb
+        precondition(!layouts.contains(.superBlocks) || cols % 256 == 0, "Q8Rows: \(cols) columns is not a whole number of 256-blocks")
+        self.rows = rows; self.cols = cols; self.layouts = layouts
+        let nq = rows * cols, nb = nq / 32
+        let parallelChunks = nq < 1 << 16 ? 1 : nil as Int?
+        if layouts.contains(.blocks) {
+            blockBuffers.reserve(values: nq, scales: nb, sums: nb)
+            let q = blockBuffers.qs, dp = blockBuffers.d, sp = blockBuffers.s
+            Threads.parallelFor(rows, maxChunks: parallelChunks) { r0, r1 in
+                for b in (r0 * cols / 32)..<(r1 * cols / 32) {
+                    let src = x + (b * 32 / cols) * ldx + b * 32 % cols
+                    let d = absMax32(src) / 127
+                    dp[b] = d; sp[b] = quantizeBlock32(src, q + b * 32, d: d)
+                }
+            }
+        }
+        if layouts.contains(.superBlocks) {
+            superBuffers.reserve(values: nq, scales: nq / 256, sums: nb)
+            let q = superBuffers.qs, dp = superBuffers.d, sp = superBuffers.s
+            Threads.parallelFor(rows, maxChunks: parallelChunks) { r0, r1 in
+                for k in (r0 * cols / 256)..<(r1 * cols / 256) {
+                    let src = x + (k * 256 / cols) * ldx + k * 256 % cols
+                    var amax: Float = 0
+                    for j in 0..<8 { amax = Swift.max(amax, absMax32(src + 32 * j)) }
+                    let d = amax / 127
+                    dp[k] = d
+                    for j in 0..<8 { sp[8 * k + j] = quantizeBlock32(src + 32 * j, q + 256 * k + 32 * j, d: d) }
                 }
             }
         }
     }
 }
 
-/// One 32-block to int8; returns (d, d·Σq).
-@inline(__always) func quantizeBlock32(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Int8>) -> (Float, Float) {
-    let v0 = load8(x), v1 = load8(x + 8), v2 = load8(x + 16), v3 = load8(x + 24)
-    let a = _mm256_max_ps(_mm256_max_ps(abs8(v0), abs8(v1)), _mm256_max_ps(abs8(v2), abs8(v3)))
-    let amax = Swift.max(Swift.max(Swift.max(a[0], a[1]), Swift.max(a[2], a[3])), Swift.max(Swift.max(a[4], a[5]), Swift.max(a[6], a[7])))
-    let d = amax / 127
-    let id: Float = amax > 0 ? 1 / d : 0
-    let iv = F8(repeating: id)
+/// max |x| over 32 values.
+@inline(__always) func absMax32(_ x: UnsafePointer<Float>) -> Float {
+    let a = _mm256_max_ps(_mm256_max_ps(abs8(load8(x)), abs8(load8(x + 8))), _mm256_max_ps(abs8(load8(x + 16)), abs8(load8(x + 24))))
+    return Swift.max(Swift.max(Swift.max(a[0], a[1]), Swift.max(a[2], a[3])), Swift.max(Swift.max(a[4], a[5]), Swift.max(a[6], a[7])))
+}
+
+/// 32 values to int8 at scale d (q = round(x/d), 0 when d is 0); returns d·Σq.
+@inline(__always) func quantizeBlock32(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Int8>, d: Float) -> Float {
+    let iv = F8(repeating: d > 0 ? 1 / d : 0)
     // vcvtps2dq rounds to nearest even (the default MXCSR mode).
-    let i0 = _mm256_cvtps_epi32(v0 * iv), i1 = _mm256_cvtps_epi32(v1 * iv)
-    let i2 = _mm256_cvtps_epi32(v2 * iv), i3 = _mm256_cvtps_epi32(v3 * iv)
+    let i0 = _mm256_cvtps_epi32(load8(x) * iv), i1 = _mm256_cvtps_epi32(load8(x + 8) * iv)
+    let i2 = _mm256_cvtps_epi32(load8(x + 16) * iv), i3 = _mm256_cvtps_epi32(load8(x + 24) * iv)
     let sum32 = _mm256_add_epi32(_mm256_add_epi32(i0, i1), _mm256_add_epi32(i2, i3))
-    let sumLanes = unsafeBitCast(sum32, to: SIMD8<Int32>.self)
-    let total = sumLanes.wrappedSum()
+    let total = unsafeBitCast(sum32, to: SIMD8<Int32>.self).wrappedSum()
     // Pack 32 × i32 → 32 × i8: the packs work within 128-bit lanes, so restore the order after.
     let p16a = _mm256_packs_epi32(i0, i1), p16b = _mm256_packs_epi32(i2, i3)
     let p8 = _mm256_packs_epi16(p16a, p16b)
     let ordered = _mm256_permutevar8x32_epi32(p8, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7))
     _mm256_storeu_si256(UnsafeMutableRawPointer(out).assumingMemoryBound(to: __m256i.self), ordered)
-    return (d, d * Float(total))
+    return d * Float(total)
 }
 
 @inline(__always) func abs8(_ v: F8) -> F8 {

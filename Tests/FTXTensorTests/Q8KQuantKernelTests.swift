@@ -2,7 +2,8 @@ import XCTest
 @testable import FTXTensor
 
 /// The K-quant and five-bit integer kernels against the float64 dot of the bit-exact dequantized
-/// weights (`dequantizeRow`, checked against gguf-py) with the dequantized 8-bit activations d_x·q_x.
+/// weights (`dequantizeRow`, checked against gguf-py) with the dequantized 8-bit activations d_x·q_x
+/// (K-quants: one d_x per 256 values).
 extension Q8KernelTests {
     /// Random bytes for quants, scales and mins; finite f16 d (and dmin) of either sign.
     func kQuantWeights(_ type: QuantType, rows: Int, cols: Int, _ rng: inout RNG) -> [UInt8] {
@@ -42,7 +43,7 @@ extension Q8KernelTests {
                     for accumulate in [false, true] {
                         let x = activations(rows: nVec, cols: cols, &rng)
                         let q8 = Q8Rows()
-                        q8.quantize(x, rows: nVec, cols: cols, ldx: cols)
+                        q8.quantize(x, rows: nVec, cols: cols, ldx: cols, layouts: type.q8Layout)
                         let y0 = (0..<(nVec * rows)).map { _ in accumulate ? Float.random(in: -1...1, using: &rng) : Float.nan }
                         var y = y0
                         run(type, w, cols: cols, rows: 0...(rows - 1), q8, nVec: nVec, ldy: rows, into: &y, accumulate: accumulate)
@@ -50,7 +51,10 @@ extension Q8KernelTests {
                             for r in 0..<rows {
                                 var dot = 0.0, scale = 0.0
                                 for c in 0..<cols {
-                                    let xd = Double(q8.d[v * nb + c / 32]) * Double(q8.qs[v * cols + c])
+                                    // K-quants read the 256-value layout, the others the 32-value one.
+                                    let xd = type.blockSize == 256
+                                        ? Double(q8.kd[(v * cols + c) / 256]) * Double(q8.kqs[v * cols + c])
+                                        : Double(q8.d[v * nb + c / 32]) * Double(q8.qs[v * cols + c])
                                     dot += Double(deq[r * cols + c]) * xd
                                     scale += abs(Double(deq[r * cols + c]) * xd)
                                 }

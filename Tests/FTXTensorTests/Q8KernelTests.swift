@@ -58,6 +58,41 @@ final class Q8KernelTests: XCTestCase {
         XCTAssertTrue((32..<64).allSatisfy { q8.qs[$0] == 0 })
     }
 
+    /// The K-quant layout: one scale per 256 values (max |x| of all 256 over 127), sums per 32; the
+    /// 32-value layout filled in the same call is the one a call of its own gives.
+    func testSuperBlockQuantizeMatchesScalarReference() {
+        var rng = RNG(s: 7)
+        let rows = 3, cols = 512
+        let x = activations(rows: rows, cols: cols, &rng)
+        let both = Q8Rows(), alone = Q8Rows()
+        both.quantize(x, rows: rows, cols: cols, ldx: cols, layouts: [.blocks, .superBlocks])
+        alone.quantize(x, rows: rows, cols: cols, ldx: cols)
+        XCTAssertEqual(both.layouts, [.blocks, .superBlocks]); XCTAssertEqual(alone.layouts, .blocks)
+        XCTAssertEqual((0..<(rows * cols)).map { both.qs[$0] }, (0..<(rows * cols)).map { alone.qs[$0] })
+        XCTAssertEqual((0..<(rows * cols / 32)).map { both.d[$0] }, (0..<(rows * cols / 32)).map { alone.d[$0] })
+        var saturated = 0
+        for r in 0..<rows {
+            for k in 0..<(cols / 256) {
+                let blk = Array(x[(r * cols + k * 256)..<(r * cols + k * 256 + 256)])
+                let d = blk.map(abs).max()! / 127
+                XCTAssertEqual(both.kd[r * 2 + k], d, "row \(r) block \(k)")
+                for j in 0..<8 {
+                    var sum = 0
+                    for i in 0..<32 {
+                        let at = 32 * j + i
+                        let q = Int((blk[at] * (1 / d)).rounded(.toNearestOrEven))
+                        XCTAssertEqual(Int(both.kqs[r * cols + k * 256 + at]), q, "row \(r) block \(k) element \(at)")
+                        if abs(q) == 127 { saturated += 1 }
+                        sum += q
+                    }
+                    XCTAssertEqual(both.ks[r * 16 + k * 8 + j], d * Float(sum), "row \(r) block \(k) sub-block \(j)")
+                }
+            }
+        }
+        // Each block's scale comes from its largest value: at least one ±127 per block.
+        XCTAssertGreaterThanOrEqual(saturated, rows * cols / 256)
+    }
+
     /// Random blocks with sane scales (and mins for Q4_1 and Q5_1); K-quants as `kQuantWeights`.
     func weights(_ type: QuantType, rows: Int, cols: Int, _ rng: inout RNG) -> [UInt8] {
         if type.blockSize == 256 { return kQuantWeights(type, rows: rows, cols: cols, &rng) }
@@ -153,12 +188,12 @@ final class Q8KernelTests: XCTestCase {
             let w = weights(type, rows: rows, cols: cols, &rng)
             let x = activations(rows: nVec, cols: cols, &rng)
             let all = Q8Rows()
-            all.quantize(x, rows: nVec, cols: cols, ldx: cols)
+            all.quantize(x, rows: nVec, cols: cols, ldx: cols, layouts: type.q8Layout)
             var together = [Float](repeating: 0, count: nVec * rows)
             run(type, w, cols: cols, rows: 0...(rows - 1), all, nVec: nVec, ldy: rows, into: &together)
             for v in 0..<nVec {
                 let one = Q8Rows()
-                one.quantize(Array(x[(v * cols)..<((v + 1) * cols)]), rows: 1, cols: cols, ldx: cols)
+                one.quantize(Array(x[(v * cols)..<((v + 1) * cols)]), rows: 1, cols: cols, ldx: cols, layouts: type.q8Layout)
                 var alone = [Float](repeating: 0, count: rows)
                 for range in [0...12, 13...13, 14...(rows - 1)] {   // split row ranges, as threads do
                     run(type, w, cols: cols, rows: range, one, nVec: 1, ldy: rows, into: &alone)
