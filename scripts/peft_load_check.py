@@ -15,7 +15,7 @@ which PEFTLoadTests compares with ftx's training forward, inference forward and 
 
 Regenerate (after changing the writer or the test's adapter values):
   FTX_REGENERATE_FIXTURES=1 swift test --filter PEFTLoadTests      # rewrites the adapter files
-  /work/main/.cache/venv/bin/python scripts/peft_load_check.py       # rewrites peft_logits
+  .cache/venv/bin/python scripts/peft_load_check.py                 # rewrites peft_logits
 """
 import json
 import math

@@ -29,6 +29,35 @@ extension Q8KernelTests {
         checkAgainstFloat64Dot([.q5_0, .q5_1], shapes: [(32, 37), (96, 5), (896, 19)], &rng)
     }
 
+    /// The largest pair sums the 16-bit adds in `blockDots` see: every quant at its maximum (15 or 31)
+    /// against activations of ±127, the worst case that must not wrap.
+    func testNarrowPairSumsAtTheirLimits() {
+        for type in [QuantType.q4_0, .q4_1, .q5_0, .q5_1] {
+            let cols = 64, rows = 9
+            var w = [UInt8](repeating: 0xFF, count: type.rowBytes(cols)! * rows)
+            for blk in 0..<(rows * cols / 32) {   // d = 0.01, and a zero min for Q4_1/Q5_1
+                let off = blk * type.blockBytes, h = floatToHalf(0.01)
+                w[off] = UInt8(h & 0xff); w[off + 1] = UInt8(h >> 8)
+                if type == .q4_1 || type == .q5_1 { w[off + 2] = 0; w[off + 3] = 0 }
+            }
+            var deq = [Float](repeating: 0, count: cols)
+            w.withUnsafeBytes { wb in deq.withUnsafeMutableBufferPointer { dequantizeRow(type, wb.baseAddress!, $0.baseAddress!, count: cols) } }
+            for nVec in [1, 8] {
+                // Rows of +1 and −1: every activation quantizes to ±127.
+                let x = (0..<(nVec * cols)).map { i -> Float in (i / cols) % 2 == 0 ? 1 : -1 }
+                let q8 = Q8Rows()
+                q8.quantize(x, rows: nVec, cols: cols, ldx: cols)
+                var y = [Float](repeating: .nan, count: nVec * rows)
+                run(type, w, cols: cols, rows: 0...(rows - 1), q8, nVec: nVec, ldy: rows, into: &y)
+                let sum = deq.reduce(0.0) { $0 + Double($1) }
+                for v in 0..<nVec {
+                    let want = (v % 2 == 0 ? 1.0 : -1.0) * sum
+                    for r in 0..<rows { XCTAssertEqual(Double(y[v * rows + r]), want, accuracy: 1e-5 * abs(want), "\(type) nVec \(nVec) vector \(v) row \(r)") }
+                }
+            }
+        }
+    }
+
     /// `shapes` are (cols, rows), rows not multiples of 8 for the tails of the eight-row kernel.
     func checkAgainstFloat64Dot(_ types: [QuantType], shapes: [(Int, Int)], _ rng: inout RNG) {
         for type in types {
