@@ -3,8 +3,9 @@ import _Builtin_intrinsics.intel
 // K-quant weight blocks for the integer kernel `q8MatVecK`. A 256-element block is eight sub-blocks
 // of 32 against one 256-element block of Q8Rows' `superBlocks` layout (one activation scale d_x, as
 // llama.cpp's Q8_K). The sub-block's integer scales multiply vpmaddubsw's 16-bit pair sums inside
-// vpmaddwd, so the block's dot Σ_j sc_j·(q_j·x_j) is one integer (|Σ| < 8·32·32·128·127 < 2³¹), and
-// enters f32 once, times d·d_x. Layouts as in Dequantize.swift.
+// vpmaddwd, so the block's dot Σ_j sc_j·(q_j·x_j) is one integer (|Σ| ≤ 8·32·32·128·127 < 2³¹), and
+// enters f32 once, times d·d_x (past 2²⁴ the conversion rounds, the same way whatever the batch).
+// Layouts as in Dequantize.swift.
 
 /// Q4_K/Q5_K scales: integer scales sc_j (as 16-bit lanes, in both 128-bit halves), mins mc_j,
 /// d and −dmin: w = d·sc_j·q − dmin·mc_j.
