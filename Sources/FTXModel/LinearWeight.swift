@@ -98,8 +98,8 @@ public final class LinearWeight: @unchecked Sendable {
     }
 
     /// Y[n×out] (+)= X·Wᵀ with the activations given as 8-bit blocks (`x` holds the n rows,
-    /// quantized from `xf32`), through the integer kernel when this weight's type has one; otherwise
-    /// (f32, f16, Q5_0/Q5_1, Q2_K/Q3_K) the exact path on `xf32`.
+    /// quantized from `xf32` in the layout its type reads), through the integer kernel when this
+    /// weight's type has one; otherwise (f32, f16, bf16, Q2_K/Q3_K) the exact path on `xf32`.
     public func forward(_ xf32: UnsafePointer<Float>, q8 x: Q8Rows, rows n: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool) {
         guard type.hasQ8Kernel, x.cols == inFeatures, x.rows == n, x.layouts.contains(type.q8Layout) else {
             forward(xf32, rows: n, into: y, accumulate: accumulate); return
