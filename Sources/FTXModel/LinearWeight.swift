@@ -97,11 +97,17 @@ public final class LinearWeight: @unchecked Sendable {
         }
     }
 
+    /// Whether the integer kernel of this weight's type can read `x`: one exists, and `x` has this
+    /// weight's input width in the layout the kernel reads.
+    func readsIntegerKernel(_ x: Q8Rows) -> Bool {
+        type.hasQ8Kernel && x.cols == inFeatures && x.layouts.contains(type.q8Layout)
+    }
+
     /// Y[n×out] (+)= X·Wᵀ with the activations given as 8-bit blocks (`x` holds the n rows,
     /// quantized from `xf32` in the layout its type reads), through the integer kernel when this
     /// weight's type has one; otherwise (f32, f16, bf16, Q2_K/Q3_K) the exact path on `xf32`.
     public func forward(_ xf32: UnsafePointer<Float>, q8 x: Q8Rows, rows n: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool) {
-        guard type.hasQ8Kernel, x.cols == inFeatures, x.rows == n, x.layouts.contains(type.q8Layout) else {
+        guard readsIntegerKernel(x), x.rows == n else {
             forward(xf32, rows: n, into: y, accumulate: accumulate); return
         }
         guard n > 0, outFeatures > 0 else { return }
@@ -114,7 +120,7 @@ public final class LinearWeight: @unchecked Sendable {
     /// `forward(_:q8:...)` for several weights reading the same input, in one parallel region.
     public static func forward(_ weights: [LinearWeight], _ xf32: UnsafePointer<Float>, q8 x: Q8Rows, rows n: Int,
                                into ys: [UnsafeMutablePointer<Float>]) {
-        guard n > 0, weights.allSatisfy({ $0.type.hasQ8Kernel && $0.inFeatures == x.cols && x.layouts.contains($0.type.q8Layout) }), x.rows == n else {
+        guard n > 0, weights.allSatisfy({ $0.readsIntegerKernel(x) }), x.rows == n else {
             for (w, y) in zip(weights, ys) { w.forward(xf32, q8: x, rows: n, into: y, accumulate: false) }
             return
         }
