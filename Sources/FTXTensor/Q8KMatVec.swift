@@ -12,7 +12,6 @@ import _Builtin_intrinsics.intel
                                                  _ x: Q8Rows, _ nVec: Int, _ y: UnsafeMutablePointer<Float>, _ ldy: Int, _ accumulate: Bool) {
     guard re > rs, nVec > 0 else { return }
     let cols = x.cols, nk = cols / 256, nb = cols / 32, BB = B.blockBytes
-    let zero = _mm256_setzero_si256()
     if nVec < 4 {
         for v in 0..<nVec {
             let xq = UnsafePointer(x.kqs + v * cols), xd = UnsafePointer(x.kd + v * nk), xs = UnsafePointer(x.ks + v * nb)
@@ -48,45 +47,45 @@ import _Builtin_intrinsics.intel
         return
     }
     let groups = (nVec + 7) / 8
-    let dT = ThreadScratch.buffer(.matmul, groups * nk, as: F8.self)
+    // Lanes are activation rows: their scales per block, and (for the mins) their d·Σq per 32.
+    let dT = ThreadScratch.buffer(.matmul, groups * (nk + (B.hasMin ? nb : 0)), as: F8.self), sT = dT + groups * nk
     gatherLanes(x.kd, perRow: nk, vectors: nVec, into: dT)
-    let tile = max(8, 16 * 1024 / max(1, rowBytes))
+    if B.hasMin { gatherLanes(x.ks, perRow: nb, vectors: nVec, into: sT) }
+    // Each tile of weight rows is decoded once (quants in `superBlockSlot`'s order, factors, d, −dmin,
+    // mins) and then read by every group of eight activation rows, instead of decoded per group.
+    let tile = max(8, 24 * 1024 / (nk * MemoryLayout<KDecoded>.stride))
+    let dec = ThreadScratch.buffer(.tile, tile * nk, as: KDecoded.self)
     var t0 = rs
     while t0 < re {
         let t1 = min(re, t0 + tile)
+        for r in t0..<t1 {
+            let row = w + r * rowBytes
+            var pf = 0
+            while pf < rowBytes { prefetch(row + tile * rowBytes + pf); pf += 64 }
+            for kb in 0..<nk { dec[(r - t0) * nk + kb] = KDecoded(B.self, row + kb * BB) }
+        }
         for g in 0..<groups {
             let v0 = g * 8, n = min(8, nVec - v0)
             let xr = EightRows(UnsafePointer(x.kqs), first: v0, last: nVec - 1, stride: cols)
-            let sr = EightRows(UnsafePointer(x.ks), first: v0, last: nVec - 1, stride: nb)
-            let gd = dT + g * nk
-            let ahead = g == 0 ? tile * rowBytes : 0   // as in q8MatVec
+            let gd = dT + g * nk, gs = sT + g * nb
             for r in t0..<t1 {
-                let row = w + r * rowBytes
+                let rd = UnsafePointer(dec + (r - t0) * nk)
                 var acc = F8(), macc = F8()
                 for kb in 0..<nk {
-                    let o = kb * BB
-                    var pf = 0
-                    while pf < BB { prefetch(row + o + ahead + pf); pf += 64 }
-                    let k = B.scales(row + o)
-                    var i0 = zero, i1 = zero, i2 = zero, i3 = zero, i4 = zero, i5 = zero, i6 = zero, i7 = zero
-                    for j in 0..<8 {
-                        let xo = kb * 256 + j * 32
-                        let q = B.quants(row + o, j), f = B.factors(k, j)
-                        i0 = _mm256_add_epi32(i0, _mm256_madd_epi16(B.mul(q, loadQ(xr.p0 + xo)), f))
-                        i1 = _mm256_add_epi32(i1, _mm256_madd_epi16(B.mul(q, loadQ(xr.p1 + xo)), f))
-                        i2 = _mm256_add_epi32(i2, _mm256_madd_epi16(B.mul(q, loadQ(xr.p2 + xo)), f))
-                        i3 = _mm256_add_epi32(i3, _mm256_madd_epi16(B.mul(q, loadQ(xr.p3 + xo)), f))
-                        i4 = _mm256_add_epi32(i4, _mm256_madd_epi16(B.mul(q, loadQ(xr.p4 + xo)), f))
-                        i5 = _mm256_add_epi32(i5, _mm256_madd_epi16(B.mul(q, loadQ(xr.p5 + xo)), f))
-                        i6 = _mm256_add_epi32(i6, _mm256_madd_epi16(B.mul(q, loadQ(xr.p6 + xo)), f))
-                        i7 = _mm256_add_epi32(i7, _mm256_madd_epi16(B.mul(q, loadQ(xr.p7 + xo)), f))
-                    }
-                    acc = acc.addingProduct(_mm256_cvtepi32_ps(laneSums8(i0, i1, i2, i3, i4, i5, i6, i7)), F8(repeating: B.d(k)) * gd[kb])
+                    let e = rd + kb, xo = kb * 256
+                    let q = e.pointee.q, f = (even: e.pointee.even, odd: e.pointee.odd)
+                    let i0 = kBlockDot(B.self, q, f, xr.p0 + xo), i1 = kBlockDot(B.self, q, f, xr.p1 + xo)
+                    let i2 = kBlockDot(B.self, q, f, xr.p2 + xo), i3 = kBlockDot(B.self, q, f, xr.p3 + xo)
+                    let i4 = kBlockDot(B.self, q, f, xr.p4 + xo), i5 = kBlockDot(B.self, q, f, xr.p5 + xo)
+                    let i6 = kBlockDot(B.self, q, f, xr.p6 + xo), i7 = kBlockDot(B.self, q, f, xr.p7 + xo)
+                    acc = acc.addingProduct(_mm256_cvtepi32_ps(laneSums8(i0, i1, i2, i3, i4, i5, i6, i7)), F8(repeating: e.pointee.d) * gd[kb])
                     if B.hasMin {
-                        let mc = B.minCounts(k), so = kb * 8
-                        let ms = laneSumsF8(mc * load8(sr.p0 + so), mc * load8(sr.p1 + so), mc * load8(sr.p2 + so), mc * load8(sr.p3 + so),
-                                            mc * load8(sr.p4 + so), mc * load8(sr.p5 + so), mc * load8(sr.p6 + so), mc * load8(sr.p7 + so))
-                        macc = macc.addingProduct(F8(repeating: B.m(k)), ms)
+                        // Σ_j mc_j·s_x,j for the eight activation rows at once, added in laneSumsF8's
+                        // order ((0+1)+(2+3))+((4+5)+(6+7)), so the same bits as the one-row path.
+                        let mc = e.pointee.mins, s = gs + kb * 8
+                        @inline(__always) func t(_ j: Int) -> F8 { F8(repeating: mc[j]) * s[j] }
+                        let ms = ((t(0) + t(1)) + (t(2) + t(3))) + ((t(4) + t(5)) + (t(6) + t(7)))
+                        macc = macc.addingProduct(F8(repeating: e.pointee.m), ms)
                     }
                 }
                 putLanes(acc + macc, y + v0 * ldy + r, stride: ldy, count: n, accumulate: accumulate)
@@ -96,12 +95,22 @@ import _Builtin_intrinsics.intel
     }
 }
 
+/// A weight block as the batched kernel reads it, decoded once per tile.
+struct KDecoded {
+    var q: KBlock
+    var even, odd: __m256i
+    var mins: F8
+    var d, m: Float
+    @inline(__always) init<B: Q8DotKQuant>(_: B.Type, _ b: UnsafeRawPointer) {
+        let k = B.scales(b)
+        q = B.quants(b); (even, odd) = B.factors(k); mins = B.minCounts(k); d = B.d(k); m = B.m(k)
+    }
+}
+
 /// One weight block against one activation block: the integer dot's eight partial sums, d, −dmin and
 /// mc_j·s_x,j (the terms of the min, summed by the caller).
 @inline(__always) func kRowDot<B: Q8DotKQuant>(_: B.Type, _ w: UnsafeRawPointer, _ x: UnsafePointer<Int8>, _ sx: F8)
     -> (dot: __m256i, d: Float, m: Float, mins: F8) {
     let k = B.scales(w)
-    var dot = _mm256_setzero_si256()
-    for j in 0..<8 { dot = _mm256_add_epi32(dot, _mm256_madd_epi16(B.mul(B.quants(w, j), loadQ(x + 32 * j)), B.factors(k, j))) }
-    return (dot, B.d(k), B.m(k), B.hasMin ? B.minCounts(k) * sx : F8())
+    return (kBlockDot(B.self, B.quants(w), B.factors(k), x), B.d(k), B.m(k), B.hasMin ? B.minCounts(k) * sx : F8())
 }

@@ -6,7 +6,9 @@ import _Builtin_intrinsics.intel
 /// - `blocks` (its Q8_1, for Q4_0/Q4_1/Q5_0/Q5_1/Q8_0 weights): a scale d = max|x|/127 per block of
 ///   32 (`qs`, `d`, `s`);
 /// - `superBlocks` (its Q8_K, for the K-quants): one scale per block of 256 (`kqs`, `kd`, `ks`), so a
-///   K-quant block's eight sub-block dots sum as one integer before they meet a float.
+///   K-quant block's eight sub-block dots sum as one integer before they meet a float. Each block's
+///   values are stored in `superBlockSlot`'s interleaved order, the order the K-quant kernels
+///   decode their weights into (Q8KQuants.swift); `ks` keeps the natural sub-blocks.
 /// Values are q = round(x/d) (ties to even); `s`/`ks` hold d·Σq over each 32 values, which carries
 /// the min terms (Q4_1, Q5_1, Q4_K, Q5_K; Q4_0's −8, Q5_0's −16).
 /// Quantize once per matmul input; every weight that reads the same input reuses it.
@@ -81,6 +83,7 @@ public final class Q8Rows: @unchecked Sendable {
                     let d = amax / 127
                     dp[k] = d
                     for j in 0..<8 { sp[8 * k + j] = quantizeBlock32(src + 32 * j, q + 256 * k + 32 * j, d: d) }
+                    KBlock(naturalAt: q + 256 * k).store(q + 256 * k)
                 }
             }
         }

@@ -58,6 +58,43 @@ extension Q8KernelTests {
         }
     }
 
+    /// The largest sums the K-quant kernels add in 16 bits (four pair sums per lane, `kBlockDot`):
+    /// Q4_K/Q5_K quants at 15 or 31 under scales of 63, Q6_K quants at −32 under scales of −128,
+    /// against activations of ±127, through both the one-row and the eight-row paths.
+    func testKQuantSixteenBitSumsAtTheirLimits() {
+        // (type, every quant byte, scale bytes, the f16 d's offsets)
+        let cases: [(QuantType, UInt8, Range<Int>, UInt8, [Int])] = [
+            (.q4_K, 0xFF, 4..<16, 0xFF, [0, 2]), (.q5_K, 0xFF, 4..<16, 0xFF, [0, 2]), (.q6_K, 0x00, 192..<208, 0x80, [208]),
+        ]
+        for (type, fill, scaleBytes, scale, halves) in cases {
+            let cols = 512, rows = 9
+            var w = [UInt8](repeating: fill, count: type.rowBytes(cols)! * rows)
+            for blk in 0..<(rows * cols / 256) {
+                let off = blk * type.blockBytes
+                for at in scaleBytes { w[off + at] = scale }
+                for (k, at) in halves.enumerated() {   // d = 0.01; dmin = 0, so the mins add nothing
+                    let h = floatToHalf(k == 0 ? 0.01 : 0)
+                    w[off + at] = UInt8(h & 0xff); w[off + at + 1] = UInt8(h >> 8)
+                }
+            }
+            var deq = [Float](repeating: 0, count: cols)
+            w.withUnsafeBytes { wb in deq.withUnsafeMutableBufferPointer { dequantizeRow(type, wb.baseAddress!, $0.baseAddress!, count: cols) } }
+            let sum = deq.reduce(0.0) { $0 + Double($1) }
+            XCTAssertGreaterThan(abs(sum), 0, "\(type)")
+            for nVec in [1, 8] {
+                let x = (0..<(nVec * cols)).map { i -> Float in (i / cols) % 2 == 0 ? 1 : -1 }
+                let q8 = Q8Rows()
+                q8.quantize(x, rows: nVec, cols: cols, ldx: cols, layouts: type.q8Layout)
+                var y = [Float](repeating: .nan, count: nVec * rows)
+                run(type, w, cols: cols, rows: 0...(rows - 1), q8, nVec: nVec, ldy: rows, into: &y)
+                for v in 0..<nVec {
+                    let want = (v % 2 == 0 ? 1.0 : -1.0) * sum
+                    for r in 0..<rows { XCTAssertEqual(Double(y[v * rows + r]), want, accuracy: 1e-5 * abs(want), "\(type) nVec \(nVec) vector \(v) row \(r)") }
+                }
+            }
+        }
+    }
+
     /// `shapes` are (cols, rows), rows not multiples of 8 for the tails of the eight-row kernel.
     func checkAgainstFloat64Dot(_ types: [QuantType], shapes: [(Int, Int)], _ rng: inout RNG) {
         for type in types {
@@ -80,9 +117,9 @@ extension Q8KernelTests {
                             for r in 0..<rows {
                                 var dot = 0.0, scale = 0.0
                                 for c in 0..<cols {
-                                    // K-quants read the 256-value layout, the others the 32-value one.
+                                    // K-quants read the 256-value layout (interleaved), the others the 32-value one.
                                     let xd = type.blockSize == 256
-                                        ? Double(q8.kd[(v * cols + c) / 256]) * Double(q8.kqs[v * cols + c])
+                                        ? Double(q8.kd[(v * cols + c) / 256]) * Double(q8.kqs[v * cols + c / 256 * 256 + superBlockSlot(c % 256)])
                                         : Double(q8.d[v * nb + c / 32]) * Double(q8.qs[v * cols + c])
                                     dot += Double(deq[r * cols + c]) * xd
                                     scale += abs(Double(deq[r * cols + c]) * xd)

@@ -58,8 +58,9 @@ final class Q8KernelTests: XCTestCase {
         XCTAssertTrue((32..<64).allSatisfy { q8.qs[$0] == 0 })
     }
 
-    /// The K-quant layout: one scale per 256 values (max |x| of all 256 over 127), sums per 32; the
-    /// 32-value layout filled in the same call is the one a call of its own gives.
+    /// The K-quant layout: one scale per 256 values (max |x| of all 256 over 127), values in
+    /// `superBlockSlot`'s order, sums per natural 32; the 32-value layout filled in the same call is
+    /// the one a call of its own gives.
     func testSuperBlockQuantizeMatchesScalarReference() {
         var rng = RNG(s: 7)
         let rows = 3, cols = 512
@@ -81,7 +82,7 @@ final class Q8KernelTests: XCTestCase {
                     for i in 0..<32 {
                         let at = 32 * j + i
                         let q = Int((blk[at] * (1 / d)).rounded(.toNearestOrEven))
-                        XCTAssertEqual(Int(both.kqs[r * cols + k * 256 + at]), q, "row \(r) block \(k) element \(at)")
+                        XCTAssertEqual(Int(both.kqs[r * cols + k * 256 + superBlockSlot(at)]), q, "row \(r) block \(k) element \(at)")
                         if abs(q) == 127 { saturated += 1 }
                         sum += q
                     }
