@@ -33,6 +33,9 @@ protocol Q8DotBlock {
 /// Scales of a 32-element block: w = q·d + m.
 struct BlockDM { var d: Float, m: Float }
 
+/// A weight block as the batched kernel reads it, decoded once per tile.
+struct BlockDecoded { var q: __m256i, k: BlockDM }
+
 @inline(__always) func nibbles32(_ p: UnsafeRawPointer) -> __m256i {
     // Low nibbles are elements 0–15, high nibbles 16–31.
     let v = _mm_loadu_si128(p.assumingMemoryBound(to: __m128i.self))
@@ -285,24 +288,28 @@ struct EightRows<P: Strideable> where P.Stride == Int {
     let dT = ThreadScratch.buffer(.matmul, 2 * groups * nb, as: F8.self), sT = dT + groups * nb
     gatherLanes(x.d, perRow: nb, vectors: nVec, into: dT)
     gatherLanes(x.s, perRow: nb, vectors: nVec, into: sT)
-    let tile = max(8, 16 * 1024 / max(1, rowBytes))
+    // Each tile of weight rows is decoded once (quants, d, m) and then read by every group of eight
+    // activation rows, instead of decoded per group.
+    let tile = max(8, 16 * 1024 / (nb * MemoryLayout<BlockDecoded>.stride))
+    let dec = ThreadScratch.buffer(.tile, tile * nb, as: BlockDecoded.self)
     var t0 = rs
     while t0 < re {
         let t1 = min(re, t0 + tile)
+        for r in t0..<t1 {
+            let row = w + r * rowBytes, at = (r - t0) * nb
+            var pf = 0
+            while pf < rowBytes { prefetch(row + tile * rowBytes + pf); pf += 64 }
+            for b in 0..<nb { dec[at + b] = BlockDecoded(q: B.quants(row + b * BB), k: B.scales(row + b * BB)) }
+        }
         for g in 0..<groups {
             let v0 = g * 8, n = min(8, nVec - v0)
             let xr = EightRows(UnsafePointer(x.qs), first: v0, last: nVec - 1, stride: cols)
             let gd = dT + g * nb, gs = sT + g * nb
-            // The first group fetches the next tile for all of them.
-            let ahead = g == 0 ? tile * rowBytes : 0
             for r in t0..<t1 {
-                let row = w + r * rowBytes
+                let rd = UnsafePointer(dec + (r - t0) * nb)
                 var acc = F8(), macc = F8()
                 for b in 0..<nb {
-                    let o = b * BB, xo = b * 32
-                    var pf = 0
-                    while pf < BB { prefetch(row + o + ahead + pf); pf += 64 }
-                    let k = B.scales(row + o), q = B.quants(row + o)
+                    let xo = b * 32, q = rd[b].q, k = rd[b].k
                     let dots = blockDots(B.self, B.mul(q, loadQ(xr.p0 + xo)), B.mul(q, loadQ(xr.p1 + xo)),
                                          B.mul(q, loadQ(xr.p2 + xo)), B.mul(q, loadQ(xr.p3 + xo)),
                                          B.mul(q, loadQ(xr.p4 + xo)), B.mul(q, loadQ(xr.p5 + xo)),
