@@ -95,7 +95,7 @@ import _Builtin_intrinsics.intel
     }
 }
 
-/// A weight block as the batched kernel reads it, decoded once per tile.
+/// A decoded weight block: what both paths read (the batched one decodes a tile of them once).
 struct KDecoded {
     var q: KBlock
     var even, odd: __m256i
@@ -111,6 +111,6 @@ struct KDecoded {
 /// mc_j·s_x,j (the terms of the min, summed by the caller).
 @inline(__always) func kRowDot<B: Q8DotKQuant>(_: B.Type, _ w: UnsafeRawPointer, _ x: UnsafePointer<Int8>, _ sx: F8)
     -> (dot: __m256i, d: Float, m: Float, mins: F8) {
-    let k = B.scales(w)
-    return (kBlockDot(B.self, B.quants(w), B.factors(k), x), B.d(k), B.m(k), B.hasMin ? B.minCounts(k) * sx : F8())
+    let e = KDecoded(B.self, w)
+    return (kBlockDot(B.self, e.q, (e.even, e.odd), x), e.d, e.m, B.hasMin ? e.mins * sx : F8())
 }
