@@ -15,6 +15,7 @@ import _Builtin_intrinsics.intel
     if nVec < 4 {
         for v in 0..<nVec {
             let xq = UnsafePointer(x.kqs + v * cols), xd = UnsafePointer(x.kd + v * nk), xs = UnsafePointer(x.ks + v * nb)
+            let xg = UnsafePointer(x.kgs + v * (cols / 16))
             var r = rs
             while r < re {
                 let n = min(8, re - r)
@@ -26,11 +27,11 @@ import _Builtin_intrinsics.intel
                     var pf = 0
                     while pf < 8 * BB { prefetch(ahead + 8 * o + pf); pf += 64 }
                     // One weight row at a time: one row's scales live, not eight.
-                    let x0 = xq + kb * 256, sx = load8(xs + kb * 8)
-                    let r0 = kRowDot(B.self, wr.p0 + o, x0, sx), r1 = kRowDot(B.self, wr.p1 + o, x0, sx)
-                    let r2 = kRowDot(B.self, wr.p2 + o, x0, sx), r3 = kRowDot(B.self, wr.p3 + o, x0, sx)
-                    let r4 = kRowDot(B.self, wr.p4 + o, x0, sx), r5 = kRowDot(B.self, wr.p5 + o, x0, sx)
-                    let r6 = kRowDot(B.self, wr.p6 + o, x0, sx), r7 = kRowDot(B.self, wr.p7 + o, x0, sx)
+                    let x0 = xq + kb * 256, g0 = xg + kb * 16, sx = load8(xs + kb * 8)
+                    let r0 = kRowDot(B.self, wr.p0 + o, x0, g0, sx), r1 = kRowDot(B.self, wr.p1 + o, x0, g0, sx)
+                    let r2 = kRowDot(B.self, wr.p2 + o, x0, g0, sx), r3 = kRowDot(B.self, wr.p3 + o, x0, g0, sx)
+                    let r4 = kRowDot(B.self, wr.p4 + o, x0, g0, sx), r5 = kRowDot(B.self, wr.p5 + o, x0, g0, sx)
+                    let r6 = kRowDot(B.self, wr.p6 + o, x0, g0, sx), r7 = kRowDot(B.self, wr.p7 + o, x0, g0, sx)
                     let d = F8(r0.d, r1.d, r2.d, r3.d, r4.d, r5.d, r6.d, r7.d)
                     let dots = laneSums8(r0.dot, r1.dot, r2.dot, r3.dot, r4.dot, r5.dot, r6.dot, r7.dot)
                     acc = acc.addingProduct(_mm256_cvtepi32_ps(dots), d * F8(repeating: xd[kb]))
@@ -67,17 +68,18 @@ import _Builtin_intrinsics.intel
         for g in 0..<groups {
             let v0 = g * 8, n = min(8, nVec - v0)
             let xr = EightRows(UnsafePointer(x.kqs), first: v0, last: nVec - 1, stride: cols)
+            let gr = EightRows(UnsafePointer(x.kgs), first: v0, last: nVec - 1, stride: cols / 16)
             let gd = dT + g * nk, gs = sT + g * nb
             for r in t0..<t1 {
                 let rd = UnsafePointer(dec + (r - t0) * nk)
                 var acc = F8(), macc = F8()
                 for kb in 0..<nk {
-                    let e = rd + kb, xo = kb * 256
-                    let q = e.pointee.q, f = (even: e.pointee.even, odd: e.pointee.odd)
-                    let i0 = kBlockDot(B.self, q, f, xr.p0 + xo), i1 = kBlockDot(B.self, q, f, xr.p1 + xo)
-                    let i2 = kBlockDot(B.self, q, f, xr.p2 + xo), i3 = kBlockDot(B.self, q, f, xr.p3 + xo)
-                    let i4 = kBlockDot(B.self, q, f, xr.p4 + xo), i5 = kBlockDot(B.self, q, f, xr.p5 + xo)
-                    let i6 = kBlockDot(B.self, q, f, xr.p6 + xo), i7 = kBlockDot(B.self, q, f, xr.p7 + xo)
+                    let e = rd + kb, xo = kb * 256, go = kb * 16
+                    let q = e.pointee.q, f = (even: e.pointee.even, odd: e.pointee.odd), b = e.pointee.bias
+                    let i0 = kBlockDot(B.self, q, f, b, xr.p0 + xo, gr.p0 + go), i1 = kBlockDot(B.self, q, f, b, xr.p1 + xo, gr.p1 + go)
+                    let i2 = kBlockDot(B.self, q, f, b, xr.p2 + xo, gr.p2 + go), i3 = kBlockDot(B.self, q, f, b, xr.p3 + xo, gr.p3 + go)
+                    let i4 = kBlockDot(B.self, q, f, b, xr.p4 + xo, gr.p4 + go), i5 = kBlockDot(B.self, q, f, b, xr.p5 + xo, gr.p5 + go)
+                    let i6 = kBlockDot(B.self, q, f, b, xr.p6 + xo, gr.p6 + go), i7 = kBlockDot(B.self, q, f, b, xr.p7 + xo, gr.p7 + go)
                     acc = acc.addingProduct(_mm256_cvtepi32_ps(laneSums8(i0, i1, i2, i3, i4, i5, i6, i7)), F8(repeating: e.pointee.d) * gd[kb])
                     if B.hasMin {
                         // Σ_j mc_j·s_x,j for the eight activation rows at once, added in laneSumsF8's
@@ -98,19 +100,19 @@ import _Builtin_intrinsics.intel
 /// A decoded weight block: what both paths read (the batched one decodes a tile of them once).
 struct KDecoded {
     var q: KBlock
-    var even, odd: __m256i
+    var even, odd, bias: __m256i
     var mins: F8
     var d, m: Float
     @inline(__always) init<B: Q8DotKQuant>(_: B.Type, _ b: UnsafeRawPointer) {
         let k = B.scales(b)
-        q = B.quants(b); (even, odd) = B.factors(k); mins = B.minCounts(k); d = B.d(k); m = B.m(k)
+        q = B.quants(b); (even, odd) = B.factors(k); bias = B.bias(k); mins = B.minCounts(k); d = B.d(k); m = B.m(k)
     }
 }
 
-/// One weight block against one activation block: the integer dot's eight partial sums, d, −dmin and
-/// mc_j·s_x,j (the terms of the min, summed by the caller).
-@inline(__always) func kRowDot<B: Q8DotKQuant>(_: B.Type, _ w: UnsafeRawPointer, _ x: UnsafePointer<Int8>, _ sx: F8)
-    -> (dot: __m256i, d: Float, m: Float, mins: F8) {
+/// One weight block against one activation block (values at x, group sums at g): the integer dot's
+/// eight partial sums, d, −dmin and mc_j·s_x,j (the terms of the min, summed by the caller).
+@inline(__always) func kRowDot<B: Q8DotKQuant>(_: B.Type, _ w: UnsafeRawPointer, _ x: UnsafePointer<Int8>, _ g: UnsafePointer<Int16>,
+                                               _ sx: F8) -> (dot: __m256i, d: Float, m: Float, mins: F8) {
     let e = KDecoded(B.self, w)
-    return (kBlockDot(B.self, e.q, (e.even, e.odd), x), e.d, e.m, B.hasMin ? e.mins * sx : F8())
+    return (kBlockDot(B.self, e.q, (e.even, e.odd), e.bias, x, g), e.d, e.m, B.hasMin ? e.mins * sx : F8())
 }

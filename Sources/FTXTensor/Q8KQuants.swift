@@ -8,9 +8,11 @@ import _Builtin_intrinsics.intel
 // The block's quants and activations are both held in the interleaved order of `superBlockSlot`:
 // eight registers, the first four holding sub-blocks 0, 2, 4, 6 and the last four 1, 3, 5, 7, with
 // each 16-bit lane always from the same sub-block. So vpmaddubsw's pair sums of four registers add up
-// in 16 bits lane by lane (at most 4·2·31·127 or, for Q6_K's signed quants, 4·2·32·127 < 2¹⁵), and
-// one vpmaddwd per four registers applies the sub-block scales: 10 multiplies per block and row pair
-// instead of 16. Layouts as in Dequantize.swift.
+// in 16 bits lane by lane (at most 4·2·31·127 < 2¹⁵), and one vpmaddwd per four registers applies the
+// sub-block scales: 10 multiplies per block and row pair instead of 16. Q6_K multiplies its quants
+// unsigned (q + 32 ≤ 63, so one vpmaddubsw each instead of two sign steps and one), adds pair sums of
+// two registers (2·2·63·127 < 2¹⁵) and subtracts 32·Σ sc·(Σ x per 16) with one more vpmaddwd against
+// the activations' group sums: the same integer as the signed product. Layouts as in Dequantize.swift.
 
 /// The 4×4 transpose of 16-bit units within each 128-bit half: out_m's lane p (of eight per half) is
 /// unit 2m + p/4 of the half of r_(p mod 4). `superBlockSlot`'s order, made from natural registers.
@@ -37,10 +39,14 @@ struct KBlock {
         r4 = _mm256_and_si256(_mm256_srli_epi16(t0, 4), m); r5 = _mm256_and_si256(_mm256_srli_epi16(t1, 4), m)
         r6 = _mm256_and_si256(_mm256_srli_epi16(t2, 4), m); r7 = _mm256_and_si256(_mm256_srli_epi16(t3, 4), m)
     }
-    /// From 256 bytes at p in natural order.
-    @inline(__always) init(naturalAt p: UnsafePointer<Int8>) {
-        self.init(natural: (loadQ(p), loadQ(p + 32), loadQ(p + 64), loadQ(p + 96),
-                            loadQ(p + 128), loadQ(p + 160), loadQ(p + 192), loadQ(p + 224)))
+    /// From the eight natural sub-blocks held as registers (r_j = sub-block j).
+    @inline(__always) init(natural n: KBlock) {
+        self.init(natural: (n.r0, n.r1, n.r2, n.r3, n.r4, n.r5, n.r6, n.r7))
+    }
+    /// The 256 bytes at p as they lie: eight registers of 32, no reordering.
+    @inline(__always) init(unordered p: UnsafePointer<Int8>) {
+        (r0, r1, r2, r3) = (loadQ(p), loadQ(p + 32), loadQ(p + 64), loadQ(p + 96))
+        (r4, r5, r6, r7) = (loadQ(p + 128), loadQ(p + 160), loadQ(p + 192), loadQ(p + 224))
     }
     @inline(__always) func store(_ p: UnsafeMutablePointer<Int8>) {
         @inline(__always) func put(_ k: Int, _ r: __m256i) {
@@ -99,6 +105,12 @@ protocol Q8DotKQuant {
     static func quants(_ b: UnsafeRawPointer) -> KBlock
     /// Sixteen 16-bit sums of adjacent products q·x.
     static func mul(_ q: __m256i, _ x: __m256i) -> __m256i
+    /// Whether four registers' `mul` sums add in 16 bits (else two).
+    static var quadSums: Bool { get }
+    /// Whether `quants` are offset by 32 (Q6_K): the dot then subtracts the activations' group sums
+    /// (`Q8Rows.kgs`) times `bias`, 32·sc per 16 values in `groupSumSlot`'s order.
+    static var hasBias: Bool { get }
+    static func bias(_ s: Scales) -> __m256i
     /// The integer scales as 16-bit factors of the summed pair sums of registers 0–3 (sub-blocks
     /// 0, 2, 4, 6 by lane) and of registers 4–7 (1, 3, 5, 7).
     static func factors(_ s: Scales) -> (even: __m256i, odd: __m256i)
@@ -110,14 +122,24 @@ protocol Q8DotKQuant {
     static func minCounts(_ s: Scales) -> F8
 }
 
-/// One block's integer dot against activations at x (`superBlocks` order): eight 32-bit partial sums.
-@inline(__always) func kBlockDot<B: Q8DotKQuant>(_: B.Type, _ q: KBlock, _ f: (even: __m256i, odd: __m256i),
-                                                 _ x: UnsafePointer<Int8>) -> __m256i {
-    let e = _mm256_add_epi16(_mm256_add_epi16(B.mul(q.r0, loadQ(x)), B.mul(q.r1, loadQ(x + 32))),
-                             _mm256_add_epi16(B.mul(q.r2, loadQ(x + 64)), B.mul(q.r3, loadQ(x + 96))))
-    let o = _mm256_add_epi16(_mm256_add_epi16(B.mul(q.r4, loadQ(x + 128)), B.mul(q.r5, loadQ(x + 160))),
-                             _mm256_add_epi16(B.mul(q.r6, loadQ(x + 192)), B.mul(q.r7, loadQ(x + 224))))
-    return _mm256_add_epi32(_mm256_madd_epi16(e, f.even), _mm256_madd_epi16(o, f.odd))
+/// One block's integer dot against activations at x (`superBlocks` order) and their group sums at g:
+/// eight 32-bit partial sums.
+@inline(__always) func kBlockDot<B: Q8DotKQuant>(_: B.Type, _ q: KBlock, _ f: (even: __m256i, odd: __m256i), _ bias: __m256i,
+                                                 _ x: UnsafePointer<Int8>, _ g: UnsafePointer<Int16>) -> __m256i {
+    let m0 = B.mul(q.r0, loadQ(x)), m1 = B.mul(q.r1, loadQ(x + 32)), m2 = B.mul(q.r2, loadQ(x + 64)), m3 = B.mul(q.r3, loadQ(x + 96))
+    let m4 = B.mul(q.r4, loadQ(x + 128)), m5 = B.mul(q.r5, loadQ(x + 160)), m6 = B.mul(q.r6, loadQ(x + 192)), m7 = B.mul(q.r7, loadQ(x + 224))
+    let dot: __m256i
+    if B.quadSums {
+        let e = _mm256_add_epi16(_mm256_add_epi16(m0, m1), _mm256_add_epi16(m2, m3))
+        let o = _mm256_add_epi16(_mm256_add_epi16(m4, m5), _mm256_add_epi16(m6, m7))
+        dot = _mm256_add_epi32(_mm256_madd_epi16(e, f.even), _mm256_madd_epi16(o, f.odd))
+    } else {
+        let e = _mm256_add_epi32(_mm256_madd_epi16(_mm256_add_epi16(m0, m1), f.even), _mm256_madd_epi16(_mm256_add_epi16(m2, m3), f.even))
+        let o = _mm256_add_epi32(_mm256_madd_epi16(_mm256_add_epi16(m4, m5), f.odd), _mm256_madd_epi16(_mm256_add_epi16(m6, m7), f.odd))
+        dot = _mm256_add_epi32(e, o)
+    }
+    guard B.hasBias else { return dot }
+    return _mm256_sub_epi32(dot, _mm256_madd_epi16(_mm256_loadu_si256(UnsafeRawPointer(g).assumingMemoryBound(to: __m256i.self)), bias))
 }
 
 /// Q4_K and Q5_K: 6-bit scales and mins.
@@ -126,6 +148,9 @@ extension Q8DotKQuantWithMins {
     static var hasMin: Bool { true }
     @inline(__always) static func scales(_ b: UnsafeRawPointer) -> KScales { kScales(b) }
     @inline(__always) static func mul(_ q: __m256i, _ x: __m256i) -> __m256i { _mm256_maddubs_epi16(q, x) }
+    static var quadSums: Bool { true }
+    static var hasBias: Bool { false }
+    @inline(__always) static func bias(_ s: KScales) -> __m256i { _mm256_setzero_si256() }
     /// Lane g + 4q of each half: sc_(2g) (even) or sc_(2g+1) (odd).
     @inline(__always) static func factors(_ s: KScales) -> (even: __m256i, odd: __m256i) {
         let even = _mm256_set1_epi64x(0x0D0C_0908_0504_0100), odd = _mm256_set1_epi64x(0x0F0E_0B0A_0706_0302)
@@ -161,8 +186,9 @@ struct Q8DotQ5_K: Q8DotKQuantWithMins {
 }
 
 /// Q6_K (ql[128], qh[64], scales[16] int8, d): element 128h + 32k + l (sub-block j = 4h + k) is
-/// nibble k/2 of ql[64h + 32(k & 1) + l] plus bits 2k, 2k+1 of qh[32h + l] as bits 4–5, minus 32;
-/// its first 16 elements have scale sc[8h + 2k], the next 16 sc[8h + 2k + 1]. No min.
+/// nibble k/2 of ql[64h + 32(k & 1) + l] plus bits 2k, 2k+1 of qh[32h + l] as bits 4–5, minus 32
+/// (`quants` leaves the 32 to `bias`); its first 16 elements have scale sc[8h + 2k], the next 16
+/// sc[8h + 2k + 1], so natural group g of 16 has sc[g]. No min.
 struct Q8DotQ6_K: Q8DotKQuant {
     /// The sixteen int8 scales, and d.
     struct Scales { var sc: __m128i, d: Float }
@@ -177,12 +203,19 @@ struct Q8DotQ6_K: Q8DotKQuant {
             let low = nibblesOf(b + 64 * h + 32 * (k & 1), k >> 1)
             let qh = load32(b + 128 + 32 * h)
             let high = _mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(Int32(2 * k))), _mm256_set1_epi8(3))
-            return _mm256_sub_epi8(_mm256_or_si256(low, _mm256_slli_epi16(high, 4)), _mm256_set1_epi8(32))
+            return _mm256_or_si256(low, _mm256_slli_epi16(high, 4))
         }
         return KBlock(natural: (sub(0), sub(1), sub(2), sub(3), sub(4), sub(5), sub(6), sub(7)))
     }
-    /// Signed quants (|q| ≤ 32) against signed activations.
-    @inline(__always) static func mul(_ q: __m256i, _ x: __m256i) -> __m256i { signedMul(q, x) }
+    /// Unsigned quants q + 32 (≤ 63) against signed activations.
+    @inline(__always) static func mul(_ q: __m256i, _ x: __m256i) -> __m256i { _mm256_maddubs_epi16(q, x) }
+    static var quadSums: Bool { false }
+    static var hasBias: Bool { true }
+    /// 32·sc[g] in `groupSumSlot`'s order (even groups, then odd).
+    @inline(__always) static func bias(_ s: Scales) -> __m256i {
+        let order = _mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15)
+        return _mm256_slli_epi16(_mm256_cvtepi8_epi16(_mm_shuffle_epi8(s.sc, order)), 5)
+    }
     /// Half h (elements 16h..<16h+16 of each sub-block), lane g + 4q: sc[2·(2g + s) + h].
     @inline(__always) static func factors(_ s: Scales) -> (even: __m256i, odd: __m256i) {
         let even = _mm_setr_epi8(0, 4, 8, 12, 0, 4, 8, 12, 1, 5, 9, 13, 1, 5, 9, 13)

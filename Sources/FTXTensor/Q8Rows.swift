@@ -10,7 +10,8 @@ import _Builtin_intrinsics.intel
 ///   values are stored in `superBlockSlot`'s interleaved order, the order the K-quant kernels
 ///   decode their weights into (Q8KQuants.swift); `ks` keeps the natural sub-blocks.
 /// Values are q = round(x/d) (ties to even); `s`/`ks` hold d·Σq over each 32 values, which carries
-/// the min terms (Q4_1, Q5_1, Q4_K, Q5_K; Q4_0's −8, Q5_0's −16).
+/// the min terms (Q4_1, Q5_1, Q4_K, Q5_K; Q4_0's −8, Q5_0's −16). `superBlocks` also keeps Σq over
+/// each 16 values as an integer (`kgs`), which carries Q6_K's −32 (its kernel multiplies unsigned quants).
 /// Quantize once per matmul input; every weight that reads the same input reuses it.
 public final class Q8Rows: @unchecked Sendable {
     public struct Layouts: OptionSet, Sendable {
@@ -20,18 +21,21 @@ public final class Q8Rows: @unchecked Sendable {
         public static let superBlocks = Layouts(rawValue: 2)
     }
 
-    /// One layout's buffers: int8 values, a scale per scale block, d·Σq per 32 values.
+    /// One layout's buffers: int8 values, a scale per scale block, d·Σq per 32 values, and (for
+    /// `superBlocks`) Σq per 16 values.
     final class Buffers {
         private(set) var qs = UnsafeMutablePointer<Int8>.allocate(capacity: 32)
         private(set) var d = UnsafeMutablePointer<Float>.allocate(capacity: 1)
         private(set) var s = UnsafeMutablePointer<Float>.allocate(capacity: 1)
-        private var capQ = 32, capD = 1, capS = 1
-        func reserve(values: Int, scales: Int, sums: Int) {
+        private(set) var g = UnsafeMutablePointer<Int16>.allocate(capacity: 1)
+        private var capQ = 32, capD = 1, capS = 1, capG = 1
+        func reserve(values: Int, scales: Int, sums: Int, groupSums: Int = 0) {
             if values > capQ { qs.deallocate(); qs = .allocate(capacity: values); capQ = values }
             if scales > capD { d.deallocate(); d = .allocate(capacity: scales); capD = scales }
             if sums > capS { s.deallocate(); s = .allocate(capacity: sums); capS = sums }
+            if groupSums > capG { g.deallocate(); g = .allocate(capacity: groupSums); capG = groupSums }
         }
-        deinit { qs.deallocate(); d.deallocate(); s.deallocate() }
+        deinit { qs.deallocate(); d.deallocate(); s.deallocate(); g.deallocate() }
     }
 
     public private(set) var rows = 0, cols = 0
@@ -49,6 +53,9 @@ public final class Q8Rows: @unchecked Sendable {
     public var kqs: UnsafeMutablePointer<Int8> { superBuffers.qs }
     public var kd: UnsafeMutablePointer<Float> { superBuffers.d }
     public var ks: UnsafeMutablePointer<Float> { superBuffers.s }
+    /// `superBlocks`: rows × (cols/16) integer sums Σq of 16 values, each block's sixteen in
+    /// `groupSumSlot`'s order.
+    public var kgs: UnsafeMutablePointer<Int16> { superBuffers.g }
 
     /// 32-value blocks per row.
     public var blocksPerRow: Int { cols / 32 }
@@ -73,8 +80,8 @@ public final class Q8Rows: @unchecked Sendable {
             }
         }
         if layouts.contains(.superBlocks) {
-            superBuffers.reserve(values: nq, scales: nq / 256, sums: nb)
-            let q = superBuffers.qs, dp = superBuffers.d, sp = superBuffers.s
+            superBuffers.reserve(values: nq, scales: nq / 256, sums: nb, groupSums: nq / 16)
+            let q = superBuffers.qs, dp = superBuffers.d, sp = superBuffers.s, gp = superBuffers.g
             Threads.parallelFor(rows, maxChunks: parallelChunks) { r0, r1 in
                 for k in (r0 * cols / 256)..<(r1 * cols / 256) {
                     let src = x + (k * 256 / cols) * ldx + k * 256 % cols
@@ -83,11 +90,28 @@ public final class Q8Rows: @unchecked Sendable {
                     let d = amax / 127
                     dp[k] = d
                     for j in 0..<8 { sp[8 * k + j] = quantizeBlock32(src + 32 * j, q + 256 * k + 32 * j, d: d) }
-                    KBlock(naturalAt: q + 256 * k).store(q + 256 * k)
+                    let natural = KBlock(unordered: q + 256 * k)
+                    storeGroupSums(natural, gp + 16 * k)
+                    KBlock(natural: natural).store(q + 256 * k)
                 }
             }
         }
     }
+}
+
+/// Where the sum of natural values 16g..<16g+16 (g < 16) of a block sits among its sixteen `kgs`: the
+/// even groups first, then the odd ones (the order two rounds of vphaddd leave them in).
+public func groupSumSlot(_ g: Int) -> Int { g % 2 * 8 + g / 2 }
+
+/// The sixteen sums of 16 of a block's eight natural sub-blocks, as int16 in `groupSumSlot`'s order.
+@inline(__always) func storeGroupSums(_ n: KBlock, _ out: UnsafeMutablePointer<Int16>) {
+    // Sums of 4 per 32-bit lane: lanes 0–3 cover a sub-block's first 16 values, lanes 4–7 the rest.
+    let ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1)
+    @inline(__always) func fours(_ r: __m256i) -> __m256i { _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, r), ones16) }
+    // [g0 g2 g4 g6 | g1 g3 g5 g7] and the same for sub-blocks 4–7; packs keeps the 128-bit halves.
+    let a = _mm256_hadd_epi32(_mm256_hadd_epi32(fours(n.r0), fours(n.r1)), _mm256_hadd_epi32(fours(n.r2), fours(n.r3)))
+    let b = _mm256_hadd_epi32(_mm256_hadd_epi32(fours(n.r4), fours(n.r5)), _mm256_hadd_epi32(fours(n.r6), fours(n.r7)))
+    _mm256_storeu_si256(UnsafeMutableRawPointer(out).assumingMemoryBound(to: __m256i.self), _mm256_packs_epi32(a, b))
 }
 
 /// max |x| over 32 values.

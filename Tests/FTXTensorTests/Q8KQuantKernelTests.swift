@@ -58,13 +58,15 @@ extension Q8KernelTests {
         }
     }
 
-    /// The largest sums the K-quant kernels add in 16 bits (four pair sums per lane, `kBlockDot`):
-    /// Q4_K/Q5_K quants at 15 or 31 under scales of 63, Q6_K quants at −32 under scales of −128,
-    /// against activations of ±127, through both the one-row and the eight-row paths.
+    /// The largest sums the K-quant kernels add in 16 bits (`kBlockDot`: four pair sums per lane, two
+    /// for Q6_K): Q4_K/Q5_K quants at 15 or 31 under scales of 63, Q6_K quants at 31 (unsigned 63, the
+    /// largest pair sums) and at −32 (unsigned 0, all of the dot in the group-sum term) under scales of
+    /// −128, against activations of ±127, through both the one-row and the eight-row paths.
     func testKQuantSixteenBitSumsAtTheirLimits() {
         // (type, every quant byte, scale bytes, the f16 d's offsets)
         let cases: [(QuantType, UInt8, Range<Int>, UInt8, [Int])] = [
-            (.q4_K, 0xFF, 4..<16, 0xFF, [0, 2]), (.q5_K, 0xFF, 4..<16, 0xFF, [0, 2]), (.q6_K, 0x00, 192..<208, 0x80, [208]),
+            (.q4_K, 0xFF, 4..<16, 0xFF, [0, 2]), (.q5_K, 0xFF, 4..<16, 0xFF, [0, 2]),
+            (.q6_K, 0xFF, 192..<208, 0x80, [208]), (.q6_K, 0x00, 192..<208, 0x80, [208]),
         ]
         for (type, fill, scaleBytes, scale, halves) in cases {
             let cols = 512, rows = 9
