@@ -18,6 +18,18 @@ public enum CausalAttention {
                               headDim hd: Int, window: Int?, scale: Float,
                               out: UnsafeMutablePointer<Float>, ldo: Int, scores: UnsafeMutablePointer<Float>) {
         let total = p0 + n
+        var keys = keys, values = values, ldkv = ldkv
+        if n >= 8 && ldkv > hd {
+            // Many rows read every key again: copy the head's keys and values contiguous first. At a
+            // cache's stride (every head of a position side by side, 2 KB or more) one head's
+            // positions share few cache sets, and a long prompt's keys miss L2 on every row tile.
+            let kv = ThreadScratch.buffer(.attentionKV, 2 * total * hd, as: Float.self)
+            for j in 0..<total {
+                (kv + j * hd).update(from: keys + j * ldkv, count: hd)
+                (kv + (total + j) * hd).update(from: values + j * ldkv, count: hd)
+            }
+            keys = UnsafePointer(kv); values = UnsafePointer(kv + total * hd); ldkv = hd
+        }
         func first(_ t: Int) -> Int { window.map { max(0, p0 + t + 1 - $0) } ?? 0 }
         // Tiles of 4 rows where the head dimension is whole 16-lane chunks and the rows share keys.
         let tiled = hd % 16 == 0 && (window ?? Int.max) >= 4
@@ -32,7 +44,11 @@ public enum CausalAttention {
                         into: scores + t * total, lds: total)
             } else {
                 let row = scores + t * total, qt = q + t * ldq
-                for j in lo..<hi { row[j] = dotF32(qt, keys + j * ldkv, hd) * scale }
+                var j = lo
+                if hd % 16 == 0 {
+                    while j + 4 <= hi { scores1x4(qt, keys: keys + j * ldkv, ldkv: ldkv, hd: hd, scale: scale, into: row + j); j += 4 }
+                }
+                while j < hi { row[j] = dotF32(qt, keys + j * ldkv, hd) * scale; j += 1 }
             }
             for i in t..<(t + r) { VectorOps.softmax(scores + i * total + first(i), p0 + i + 1 - first(i)) }
             if r == 4 {
@@ -63,18 +79,50 @@ public enum CausalAttention {
                 a3 = a3.addingProduct(loadX(q3 + d), kd)
                 d += 16
             }
-            s[j] = treeSum(a0) * scale
-            s[lds + j] = treeSum(a1) * scale
-            s[2 * lds + j] = treeSum(a2) * scale
-            s[3 * lds + j] = treeSum(a3) * scale
+            let t = treeSums4(a0, a1, a2, a3) * scale
+            s[j] = t[0]; s[lds + j] = t[1]; s[2 * lds + j] = t[2]; s[3 * lds + j] = t[3]
         }
     }
 
-    /// out = Σ_{j ∈ [from, to)} p_j · v_j for one row, 16 lanes of the head at a time.
+    /// s[i] = dotF32(q, k_i) · scale for the 4 keys at keys + i·ldkv, each q chunk loaded once for
+    /// the 4 (decoding's scores). Requires hd % 16 == 0.
+    @inline(__always)
+    static func scores1x4(_ q: UnsafePointer<Float>, keys: UnsafePointer<Float>, ldkv: Int, hd: Int, scale: Float,
+                          into s: UnsafeMutablePointer<Float>) {
+        let k0 = keys, k1 = keys + ldkv, k2 = keys + 2 * ldkv, k3 = keys + 3 * ldkv
+        var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
+        var d = 0
+        while d < hd {
+            let qd = loadX(q + d)
+            a0 = a0.addingProduct(qd, loadX(k0 + d))
+            a1 = a1.addingProduct(qd, loadX(k1 + d))
+            a2 = a2.addingProduct(qd, loadX(k2 + d))
+            a3 = a3.addingProduct(qd, loadX(k3 + d))
+            d += 16
+        }
+        let t = treeSums4(a0, a1, a2, a3) * scale
+        s[0] = t[0]; s[1] = t[1]; s[2] = t[2]; s[3] = t[3]
+    }
+
+    /// out = Σ_{j ∈ [from, to)} p_j · v_j for one row, 16 lanes of the head at a time. Four chunks
+    /// share each pass over the keys, so four chains of fused adds run at once, not one.
     @inline(__always)
     static func weighted1(_ p: UnsafePointer<Float>, from: Int, to: Int, values: UnsafePointer<Float>, ldkv: Int, hd: Int,
                           out: UnsafeMutablePointer<Float>) {
         var d0 = 0
+        while d0 + 64 <= hd {
+            let v = values + d0
+            var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
+            for j in from..<to {
+                let pj = SIMD16<Float>(repeating: p[j]), vj = v + j * ldkv
+                a0 = a0.addingProduct(pj, loadX(vj)); a1 = a1.addingProduct(pj, loadX(vj + 16))
+                a2 = a2.addingProduct(pj, loadX(vj + 32)); a3 = a3.addingProduct(pj, loadX(vj + 48))
+            }
+            let o = UnsafeMutableRawPointer(out + d0)
+            o.storeBytes(of: a0, as: SIMD16<Float>.self); o.storeBytes(of: a1, toByteOffset: 64, as: SIMD16<Float>.self)
+            o.storeBytes(of: a2, toByteOffset: 128, as: SIMD16<Float>.self); o.storeBytes(of: a3, toByteOffset: 192, as: SIMD16<Float>.self)
+            d0 += 64
+        }
         while d0 + 16 <= hd {
             var acc = SIMD16<Float>()
             for j in from..<to { acc = acc.addingProduct(SIMD16(repeating: p[j]), loadX(values + j * ldkv + d0)) }

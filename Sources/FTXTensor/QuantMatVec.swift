@@ -2,6 +2,8 @@
 // directly: each 32-block is decoded once into registers and used for up to four vectors.
 // Activations stay f32 (no activation quantization), so results match an f32 reference to ~1e-6.
 
+import _Builtin_intrinsics.intel
+
 /// Computes rows `rowStart..<rowEnd` of Y = X·Wᵀ for `nVec` vectors (X is nVec×cols, stride ldx;
 /// Y is nVec×outStride). `w` points at row 0 of the weight; rows are `rowBytes` apart.
 public func quantMatVecRows(_ type: QuantType, w: UnsafeRawPointer, rowBytes: Int, cols: Int,
@@ -56,4 +58,19 @@ public func quantMatVecRows(_ type: QuantType, w: UnsafeRawPointer, rowBytes: In
 @inlinable @inline(__always) public func treeSum(_ v: SIMD16<Float>) -> Float {
     let h = v.lowHalf + v.highHalf, q = h.lowHalf + h.highHalf, p = q.lowHalf + q.highHalf
     return p[0] + p[1]
+}
+
+/// `treeSum` of four vectors at once, the same additions in the same pairs (so the same bits), with
+/// the lanes of two or four vectors side by side in each step instead of one vector's lanes narrowing.
+@inline(__always) func treeSums4(_ a: SIMD16<Float>, _ b: SIMD16<Float>, _ c: SIMD16<Float>, _ d: SIMD16<Float>) -> SIMD4<Float> {
+    let ha = a.lowHalf + a.highHalf, hb = b.lowHalf + b.highHalf, hc = c.lowHalf + c.highHalf, hd = d.lowHalf + d.highHalf
+    // [q_a | q_b]: lane i + lane i + 4 of each.
+    let qab = SIMD8(lowHalf: ha.lowHalf, highHalf: hb.lowHalf) + SIMD8(lowHalf: ha.highHalf, highHalf: hb.highHalf)
+    let qcd = SIMD8(lowHalf: hc.lowHalf, highHalf: hd.lowHalf) + SIMD8(lowHalf: hc.highHalf, highHalf: hd.highHalf)
+    // [p_a0 p_a1 p_c0 p_c1 | p_b0 p_b1 p_d0 p_d1]: lane i + lane i + 2.
+    let x = _mm256_castps_pd(qab), y = _mm256_castps_pd(qcd)
+    let p = _mm256_castpd_ps(_mm256_unpacklo_pd(x, y)) + _mm256_castpd_ps(_mm256_unpackhi_pd(x, y))
+    // Lanes 0, 4, 2, 6: p0 + p1 of a, b, c, d.
+    let s = p + _mm256_movehdup_ps(p)
+    return SIMD4(s[0], s[4], s[2], s[6])
 }

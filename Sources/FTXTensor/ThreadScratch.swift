@@ -16,6 +16,8 @@ public enum ThreadScratch {
         case tile
         /// Attention's scores of one (sequence, head) task.
         case attention
+        /// That task's keys and values, copied contiguous (`CausalAttention.attend`).
+        case attentionKV
     }
 
     /// `count` values of `T` (at least 64-byte aligned; contents undefined) for this thread's `slot`.

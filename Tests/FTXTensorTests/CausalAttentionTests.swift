@@ -33,6 +33,22 @@ final class CausalAttentionTests: XCTestCase {
         return out
     }
 
+    /// The four-at-once reduction of the scores adds the same pairs as `treeSum`, so the same bits;
+    /// lanes of very different magnitudes make any other pairing round differently.
+    func testTreeSums4GivesTreeSumsBits() {
+        let raw = values(64 * 50, seed: 11)
+        for t in 0..<50 {
+            let v = (0..<4).map { k in SIMD16<Float>((0..<16).map { i in raw[t * 64 + k * 16 + i] * (i % 3 == 0 ? 1e7 : 1) }) }
+            let got = treeSums4(v[0], v[1], v[2], v[3])
+            for k in 0..<4 {
+                XCTAssertEqual(got[k].bitPattern, treeSum(v[k]).bitPattern, "trial \(t) vector \(k)")
+                // treeSum's own pairs, written out: (i, i + 8), then (i, i + 4), (i, i + 2), (0, 1).
+                let h = (0..<8).map { v[k][$0] + v[k][$0 + 8] }, q = (0..<4).map { h[$0] + h[$0 + 4] }, p = (0..<2).map { q[$0] + q[$0 + 2] }
+                XCTAssertEqual(got[k].bitPattern, (p[0] + p[1]).bitPattern, "trial \(t) vector \(k)")
+            }
+        }
+    }
+
     /// Against a loop-by-loop float64 softmax(q·k·scale)·v over each row's visible keys; and the
     /// same bits whether the rows come 4 at a time (the tiled kernel), in uneven groups, or one by
     /// one (decode): the property that makes generation independent of its batch.
