@@ -49,12 +49,13 @@ import _Builtin_intrinsics.intel
     }
     let groups = (nVec + 7) / 8
     // Lanes are activation rows: their scales per block, and (for the mins) their d·Σq per 32.
-    let dT = ThreadScratch.buffer(.matmul, groups * (nk + (B.hasMin ? nb : 0)), as: F8.self), sT = dT + groups * nk
-    gatherLanes(x.kd, perRow: nk, vectors: nVec, into: dT)
-    if B.hasMin { gatherLanes(x.ks, perRow: nb, vectors: nVec, into: sT) }
     // Each tile of weight rows is decoded once (quants in `superBlockSlot`'s order, factors, d, −dmin,
     // mins) and then read by every group of eight activation rows, instead of decoded per group.
     let tile = max(8, 24 * 1024 / (nk * MemoryLayout<KDecoded>.stride))
+    let sums = groups * (nk + (B.hasMin ? nb : 0))
+    let dT = ThreadScratch.buffer(.matmul, sums + tile, as: F8.self), sT = dT + groups * nk, stage = dT + sums
+    gatherLanes(x.kd, perRow: nk, vectors: nVec, into: dT)
+    if B.hasMin { gatherLanes(x.ks, perRow: nb, vectors: nVec, into: sT) }
     let dec = ThreadScratch.buffer(.tile, tile * nk, as: KDecoded.self)
     var t0 = rs
     while t0 < re {
@@ -90,8 +91,9 @@ import _Builtin_intrinsics.intel
                         macc = macc.addingProduct(F8(repeating: e.pointee.m), ms)
                     }
                 }
-                putLanes(acc + macc, y + v0 * ldy + r, stride: ldy, count: n, accumulate: accumulate)
+                stage[r - t0] = acc + macc
             }
+            putTransposed(stage, rows: t1 - t0, count: n, y + v0 * ldy + t0, ldy: ldy, accumulate: accumulate)
         }
         t0 = t1
     }

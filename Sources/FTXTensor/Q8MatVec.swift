@@ -202,17 +202,59 @@ func llvmPrefetch(_ p: UnsafeRawPointer, _ rw: Int32, _ locality: Int32, _ cache
     return _mm256_blendv_ps(v0, v1, _mm256_castsi256_ps(_mm256_setr_epi32(0, 0, 0, 0, -1, -1, -1, -1)))
 }
 
+/// y[k·stride] (+)= v[k] for the first `count` lanes.
 @inline(__always) func putLanes(_ v: F8, _ y: UnsafeMutablePointer<Float>, stride: Int, count: Int, accumulate: Bool) {
     if stride == 1 && count == 8 && !accumulate {
         UnsafeMutableRawPointer(y).storeBytes(of: v, as: F8.self)
         return
     }
-    for k in 0..<count {
+    var k = 0
+    while k < count {
         let p = y + k * stride
         p.pointee = accumulate ? p.pointee + v[k] : v[k]
+        k += 1
     }
 }
 
+/// The batched kernels' outputs of one tile of weight rows for one group of activation rows:
+/// stage[t] lane k is y[k·ldy + t]. Written (or added) eight weight rows at a time through an 8×8
+/// transpose, one contiguous store per activation row, instead of a scalar store ldy apart per
+/// weight row and lane; the sums are the same.
+@inline(__always) func putTransposed(_ stage: UnsafePointer<F8>, rows: Int, count: Int, _ y: UnsafeMutablePointer<Float>,
+                                     ldy: Int, accumulate: Bool) {
+    var t = 0
+    if count == 8 {
+        while t + 8 <= rows {
+            let c = transpose8x8(stage + t)
+            @inline(__always) func put(_ k: Int, _ v: F8) {
+                let p = UnsafeMutableRawPointer(y + k * ldy + t)
+                p.storeBytes(of: accumulate ? p.loadUnaligned(as: F8.self) + v : v, as: F8.self)
+            }
+            put(0, c.0); put(1, c.1); put(2, c.2); put(3, c.3); put(4, c.4); put(5, c.5); put(6, c.6); put(7, c.7)
+            t += 8
+        }
+    }
+    while t < rows { putLanes(stage[t], y + t, stride: ldy, count: count, accumulate: accumulate); t += 1 }
+}
+
+/// Column k of the 8×8 matrix whose rows are m[0..<8], as the k-th vector.
+@inline(__always) func transpose8x8(_ m: UnsafePointer<F8>) -> (F8, F8, F8, F8, F8, F8, F8, F8) {
+    @inline(__always) func pd(_ v: F8) -> __m256d { _mm256_castps_pd(v) }
+    @inline(__always) func ps(_ v: __m256d) -> F8 { _mm256_castpd_ps(v) }
+    // Within 128-bit halves: t = pairs of rows interleaved, u = four rows' column j (and j + 4).
+    let t0 = _mm256_unpacklo_ps(m[0], m[1]), t1 = _mm256_unpackhi_ps(m[0], m[1])
+    let t2 = _mm256_unpacklo_ps(m[2], m[3]), t3 = _mm256_unpackhi_ps(m[2], m[3])
+    let t4 = _mm256_unpacklo_ps(m[4], m[5]), t5 = _mm256_unpackhi_ps(m[4], m[5])
+    let t6 = _mm256_unpacklo_ps(m[6], m[7]), t7 = _mm256_unpackhi_ps(m[6], m[7])
+    let u0 = ps(_mm256_unpacklo_pd(pd(t0), pd(t2))), u1 = ps(_mm256_unpackhi_pd(pd(t0), pd(t2)))
+    let u2 = ps(_mm256_unpacklo_pd(pd(t1), pd(t3))), u3 = ps(_mm256_unpackhi_pd(pd(t1), pd(t3)))
+    let u4 = ps(_mm256_unpacklo_pd(pd(t4), pd(t6))), u5 = ps(_mm256_unpackhi_pd(pd(t4), pd(t6)))
+    let u6 = ps(_mm256_unpacklo_pd(pd(t5), pd(t7))), u7 = ps(_mm256_unpackhi_pd(pd(t5), pd(t7)))
+    // u0 = [rows 0–3 of column 0 | of column 4], u4 the same for rows 4–7; likewise columns 1/5 …
+    @inline(__always) func low(_ a: F8, _ b: F8) -> F8 { F8(lowHalf: a.lowHalf, highHalf: b.lowHalf) }
+    @inline(__always) func high(_ a: F8, _ b: F8) -> F8 { F8(lowHalf: a.highHalf, highHalf: b.highHalf) }
+    return (low(u0, u4), low(u1, u5), low(u2, u6), low(u3, u7), high(u0, u4), high(u1, u5), high(u2, u6), high(u3, u7))
+}
 
 /// Rows first…first+7 of a row-major array, rows past `last` repeating it (lanes whose results are
 /// not stored).
@@ -285,12 +327,12 @@ struct EightRows<P: Strideable> where P.Stride == Int {
     // eight reads them.
     let groups = (nVec + 7) / 8
     // (Not withUnsafeTemporaryAllocation: inside its closure the AVX2 intrinsics stopped being inlined.)
-    let dT = ThreadScratch.buffer(.matmul, 2 * groups * nb, as: F8.self), sT = dT + groups * nb
-    gatherLanes(x.d, perRow: nb, vectors: nVec, into: dT)
-    gatherLanes(x.s, perRow: nb, vectors: nVec, into: sT)
     // Each tile of weight rows is decoded once (quants, d, m) and then read by every group of eight
     // activation rows, instead of decoded per group.
     let tile = max(8, 16 * 1024 / (nb * MemoryLayout<BlockDecoded>.stride))
+    let dT = ThreadScratch.buffer(.matmul, 2 * groups * nb + tile, as: F8.self), sT = dT + groups * nb, stage = sT + groups * nb
+    gatherLanes(x.d, perRow: nb, vectors: nVec, into: dT)
+    gatherLanes(x.s, perRow: nb, vectors: nVec, into: sT)
     let dec = ThreadScratch.buffer(.tile, tile * nb, as: BlockDecoded.self)
     var t0 = rs
     while t0 < re {
@@ -317,8 +359,9 @@ struct EightRows<P: Strideable> where P.Stride == Int {
                     acc = acc.addingProduct(_mm256_cvtepi32_ps(dots), F8(repeating: k.d) * gd[b])
                     if B.hasMin { macc = macc.addingProduct(F8(repeating: k.m), gs[b]) }
                 }
-                putLanes(acc + macc, y + v0 * ldy + r, stride: ldy, count: n, accumulate: accumulate)
+                stage[r - t0] = acc + macc
             }
+            putTransposed(stage, rows: t1 - t0, count: n, y + v0 * ldy + t0, ldy: ldy, accumulate: accumulate)
         }
         t0 = t1
     }

@@ -67,11 +67,19 @@ public enum VectorOps {
     @inline(__always)
     public static func softmax(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
         guard n > 0 else { return }
-        var m = -Float.infinity
-        for i in 0..<n where x[i] > m { m = x[i] }
+        // The maximum 16 lanes at a time (a NaN never replaces it, as in the scalar loop after).
+        var lanes = SIMD16<Float>(repeating: -.infinity)
+        var i = 0
+        while i + 16 <= n {
+            let v = loadX(UnsafePointer(x + i))
+            lanes.replace(with: v, where: v .> lanes)
+            i += 16
+        }
+        var m = lanes.max()
+        while i < n { if x[i] > m { m = x[i] }; i += 1 }
         let mv = SIMD16<Float>(repeating: m)
         var acc = SIMD16<Float>()
-        var i = 0
+        i = 0
         while i + 16 <= n {
             let e = simdExp(loadX(UnsafePointer(x + i)) - mv)
             UnsafeMutableRawPointer(x + i).storeBytes(of: e, as: SIMD16<Float>.self)
