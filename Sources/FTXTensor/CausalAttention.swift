@@ -46,7 +46,11 @@ public enum CausalAttention {
                 let row = scores + t * total, qt = q + t * ldq
                 var j = lo
                 if hd % 16 == 0 {
-                    while j + 4 <= hi { scores1x4(qt, keys: keys + j * ldkv, ldkv: ldkv, hd: hd, scale: scale, into: row + j); j += 4 }
+                    while j + 4 <= hi {
+                        let t = dots4(qt, qStep: 0, keys + j * ldkv, kStep: ldkv, hd: hd) * scale
+                        row[j] = t[0]; row[j + 1] = t[1]; row[j + 2] = t[2]; row[j + 3] = t[3]
+                        j += 4
+                    }
                 }
                 while j < hi { row[j] = dotF32(qt, keys + j * ldkv, hd) * scale; j += 1 }
             }
@@ -66,42 +70,27 @@ public enum CausalAttention {
     @inline(__always)
     static func scores4(_ q: UnsafePointer<Float>, ldq: Int, keys: UnsafePointer<Float>, ldkv: Int, hd: Int,
                         from: Int, to: Int, scale: Float, into s: UnsafeMutablePointer<Float>, lds: Int) {
-        let q0 = q, q1 = q + ldq, q2 = q + 2 * ldq, q3 = q + 3 * ldq
         for j in from..<to {
-            let k = keys + j * ldkv
-            var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
-            var d = 0
-            while d < hd {
-                let kd = loadX(k + d)
-                a0 = a0.addingProduct(loadX(q0 + d), kd)
-                a1 = a1.addingProduct(loadX(q1 + d), kd)
-                a2 = a2.addingProduct(loadX(q2 + d), kd)
-                a3 = a3.addingProduct(loadX(q3 + d), kd)
-                d += 16
-            }
-            let t = treeSums4(a0, a1, a2, a3) * scale
+            let t = dots4(q, qStep: ldq, keys + j * ldkv, kStep: 0, hd: hd) * scale
             s[j] = t[0]; s[lds + j] = t[1]; s[2 * lds + j] = t[2]; s[3 * lds + j] = t[3]
         }
     }
 
-    /// s[i] = dotF32(q, k_i) · scale for the 4 keys at keys + i·ldkv, each q chunk loaded once for
-    /// the 4 (decoding's scores). Requires hd % 16 == 0.
+    /// Lane i = dotF32(q + i·qStep, k + i·kStep) in its arithmetic: four rows against one key (kStep 0,
+    /// prefill) or one row against four keys (qStep 0, decoding), a shared vector loaded once for the
+    /// four. Requires hd % 16 == 0.
     @inline(__always)
-    static func scores1x4(_ q: UnsafePointer<Float>, keys: UnsafePointer<Float>, ldkv: Int, hd: Int, scale: Float,
-                          into s: UnsafeMutablePointer<Float>) {
-        let k0 = keys, k1 = keys + ldkv, k2 = keys + 2 * ldkv, k3 = keys + 3 * ldkv
+    static func dots4(_ q: UnsafePointer<Float>, qStep: Int, _ k: UnsafePointer<Float>, kStep: Int, hd: Int) -> SIMD4<Float> {
         var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
         var d = 0
         while d < hd {
-            let qd = loadX(q + d)
-            a0 = a0.addingProduct(qd, loadX(k0 + d))
-            a1 = a1.addingProduct(qd, loadX(k1 + d))
-            a2 = a2.addingProduct(qd, loadX(k2 + d))
-            a3 = a3.addingProduct(qd, loadX(k3 + d))
+            a0 = a0.addingProduct(loadX(q + d), loadX(k + d))
+            a1 = a1.addingProduct(loadX(q + qStep + d), loadX(k + kStep + d))
+            a2 = a2.addingProduct(loadX(q + 2 * qStep + d), loadX(k + 2 * kStep + d))
+            a3 = a3.addingProduct(loadX(q + 3 * qStep + d), loadX(k + 3 * kStep + d))
             d += 16
         }
-        let t = treeSums4(a0, a1, a2, a3) * scale
-        s[0] = t[0]; s[1] = t[1]; s[2] = t[2]; s[3] = t[3]
+        return treeSums4(a0, a1, a2, a3)
     }
 
     /// out = Σ_{j ∈ [from, to)} p_j · v_j for one row, 16 lanes of the head at a time. Four chunks
