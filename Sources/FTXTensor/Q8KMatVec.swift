@@ -51,9 +51,14 @@ import _Builtin_intrinsics.intel
     // Lanes are activation rows: their scales per block, and (for the mins) their d·Σq per 32.
     // Each tile of weight rows is decoded once (quants in `superBlockSlot`'s order, factors, d, −dmin,
     // mins) and then read by every group of eight activation rows, instead of decoded per group.
-    let tile = max(8, 24 * 1024 / (nk * MemoryLayout<KDecoded>.stride))
+    // A pass over the tile reads `span` blocks of a group's activations (8·256·span bytes), which stay in
+    // L1 while every row of the tile reads them; between passes a row's two running sums wait in `stage`
+    // and `mstage`. Without the split, a 4096-wide row's group (32 KB) came from L2 once per weight row.
+    let span = min(nk, 4)
+    let tile = max(8, 24 * 1024 / (span * MemoryLayout<KDecoded>.stride))
     let sums = groups * (nk + (B.hasMin ? nb : 0))
-    let dT = ThreadScratch.buffer(.matmul, sums + tile, as: F8.self), sT = dT + groups * nk, stage = dT + sums
+    let dT = ThreadScratch.buffer(.matmul, sums + 2 * tile, as: F8.self), sT = dT + groups * nk
+    let stage = dT + sums, mstage = stage + tile
     gatherLanes(x.kd, perRow: nk, vectors: nVec, into: dT)
     if B.hasMin { gatherLanes(x.ks, perRow: nb, vectors: nVec, into: sT) }
     let dec = ThreadScratch.buffer(.tile, tile * nk, as: KDecoded.self)
@@ -71,27 +76,32 @@ import _Builtin_intrinsics.intel
             let xr = EightRows(UnsafePointer(x.kqs), first: v0, last: nVec - 1, stride: cols)
             let gr = EightRows(UnsafePointer(x.kgs), first: v0, last: nVec - 1, stride: cols / 16)
             let gd = dT + g * nk, gs = sT + g * nb
-            for r in t0..<t1 {
-                let rd = UnsafePointer(dec + (r - t0) * nk)
-                var acc = F8(), macc = F8()
-                for kb in 0..<nk {
-                    let e = rd + kb, xo = kb * 256, go = kb * 16
-                    let q = e.pointee.q, f = (even: e.pointee.even, odd: e.pointee.odd), b = e.pointee.bias
-                    let i0 = kBlockDot(B.self, q, f, b, xr.p0 + xo, gr.p0 + go), i1 = kBlockDot(B.self, q, f, b, xr.p1 + xo, gr.p1 + go)
-                    let i2 = kBlockDot(B.self, q, f, b, xr.p2 + xo, gr.p2 + go), i3 = kBlockDot(B.self, q, f, b, xr.p3 + xo, gr.p3 + go)
-                    let i4 = kBlockDot(B.self, q, f, b, xr.p4 + xo, gr.p4 + go), i5 = kBlockDot(B.self, q, f, b, xr.p5 + xo, gr.p5 + go)
-                    let i6 = kBlockDot(B.self, q, f, b, xr.p6 + xo, gr.p6 + go), i7 = kBlockDot(B.self, q, f, b, xr.p7 + xo, gr.p7 + go)
-                    acc = acc.addingProduct(_mm256_cvtepi32_ps(laneSums8(i0, i1, i2, i3, i4, i5, i6, i7)), F8(repeating: e.pointee.d) * gd[kb])
-                    if B.hasMin {
-                        // Σ_j mc_j·s_x,j for the eight activation rows at once, added in laneSumsF8's
-                        // order ((0+1)+(2+3))+((4+5)+(6+7)), so the same bits as the one-row path.
-                        let mc = e.pointee.mins, s = gs + kb * 8
-                        @inline(__always) func t(_ j: Int) -> F8 { F8(repeating: mc[j]) * s[j] }
-                        let ms = ((t(0) + t(1)) + (t(2) + t(3))) + ((t(4) + t(5)) + (t(6) + t(7)))
-                        macc = macc.addingProduct(F8(repeating: e.pointee.m), ms)
+            var k0 = 0
+            while k0 < nk {
+                let k1 = min(nk, k0 + span)
+                for r in t0..<t1 {
+                    let rd = UnsafePointer(dec + (r - t0) * nk)
+                    var acc = k0 == 0 ? F8() : stage[r - t0], macc = k0 == 0 ? F8() : mstage[r - t0]
+                    for kb in k0..<k1 {
+                        let e = rd + kb, xo = kb * 256, go = kb * 16
+                        let q = e.pointee.q, f = (even: e.pointee.even, odd: e.pointee.odd), b = e.pointee.bias
+                        let i0 = kBlockDot(B.self, q, f, b, xr.p0 + xo, gr.p0 + go), i1 = kBlockDot(B.self, q, f, b, xr.p1 + xo, gr.p1 + go)
+                        let i2 = kBlockDot(B.self, q, f, b, xr.p2 + xo, gr.p2 + go), i3 = kBlockDot(B.self, q, f, b, xr.p3 + xo, gr.p3 + go)
+                        let i4 = kBlockDot(B.self, q, f, b, xr.p4 + xo, gr.p4 + go), i5 = kBlockDot(B.self, q, f, b, xr.p5 + xo, gr.p5 + go)
+                        let i6 = kBlockDot(B.self, q, f, b, xr.p6 + xo, gr.p6 + go), i7 = kBlockDot(B.self, q, f, b, xr.p7 + xo, gr.p7 + go)
+                        acc = acc.addingProduct(_mm256_cvtepi32_ps(laneSums8(i0, i1, i2, i3, i4, i5, i6, i7)), F8(repeating: e.pointee.d) * gd[kb])
+                        if B.hasMin {
+                            // Σ_j mc_j·s_x,j for the eight activation rows at once, added in laneSumsF8's
+                            // order ((0+1)+(2+3))+((4+5)+(6+7)), so the same bits as the one-row path.
+                            let mc = e.pointee.mins, s = gs + kb * 8
+                            @inline(__always) func t(_ j: Int) -> F8 { F8(repeating: mc[j]) * s[j] }
+                            let ms = ((t(0) + t(1)) + (t(2) + t(3))) + ((t(4) + t(5)) + (t(6) + t(7)))
+                            macc = macc.addingProduct(F8(repeating: e.pointee.m), ms)
+                        }
                     }
+                    if k1 < nk { stage[r - t0] = acc; mstage[r - t0] = macc } else { stage[r - t0] = acc + macc }
                 }
-                stage[r - t0] = acc + macc
+                k0 = k1
             }
             putTransposed(stage, rows: t1 - t0, count: n, y + v0 * ldy + t0, ldy: ldy, accumulate: accumulate)
         }

@@ -184,11 +184,12 @@ final class Q8KernelTests: XCTestCase {
     }
 
     /// A result does not depend on the batch: each (row, vector) alone, or any row range, gives the
-    /// same bits as all of them together; accumulate adds onto Y.
+    /// same bits as all of them together; accumulate adds onto Y. K-quant rows are six blocks long, so
+    /// the batched kernel's passes over a tile (four blocks, then two) are covered too.
     func testResultsIndependentOfBatchAndRowRange() {
         var rng = RNG(s: 5)
         for type in [QuantType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K] {
-            let rows = 29, cols = type.blockSize == 256 ? 512 : 64, nVec = 11
+            let rows = 29, cols = type.blockSize == 256 ? 1536 : 64, nVec = 11
             let w = weights(type, rows: rows, cols: cols, &rng)
             let x = activations(rows: nVec, cols: cols, &rng)
             let all = Q8Rows()
