@@ -137,21 +137,42 @@ public enum Threads {
     }
 
     /// Run parallel regions on persistent spinning workers (`WorkerPool`) instead of
-    /// `concurrentPerform`. Default: on when the machine is not oversubscribed when first asked (1-minute
-    /// load average below the core count); FTX_WORKER_POOL=1 / 0 forces it. Measured on the 2-core
-    /// development machine: at load 1.2–1.5 decode went from 110–123 to 148–199 tok/s and batched
-    /// generation from 358–382 to 382–419; at load 3.3–3.5 the spinning made decode slower (72–80 vs
-    /// 105–116 tok/s). Results are the same bits either way (fixed chunks).
+    /// `concurrentPerform`. Default: on when the machine is not oversubscribed when first asked (fewer
+    /// other tasks runnable than there are cores, `othersRunnable`); FTX_WORKER_POOL=1 / 0 forces it.
+    /// Measured on the 2-core development machine: at a load average of 1.2–1.5 decode went from
+    /// 110–123 to 148–199 tok/s and batched generation from 358–382 to 382–419; at 3.3–3.5 the spinning
+    /// made decode slower (72–80 vs 105–116 tok/s). Results are the same bits
+    /// either way (fixed chunks). The count is read now, not averaged: the 1-minute load average still
+    /// counts a command that has just finished, so it turned the pool off for the next ftx command in a
+    /// script (in `bench/engine/run.sh`, for every round after llama.cpp's first).
     nonisolated(unsafe) public static var useWorkerPool: Bool = {
         switch ProcessInfo.processInfo.environment["FTX_WORKER_POOL"] {
         case "1": return true
         case "0": return false
-        default:
-            guard let s = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8),
-                  let load = s.split(separator: " ").first.flatMap({ Double($0) }) else { return false }
-            return load < Double(cores)
+        default: return (othersRunnable() ?? cores) < cores
         }
     }()
+
+    /// Tasks runnable now besides the calling thread: the fewest of three readings of /proc/stat's
+    /// `procs_running`, 2 ms apart, so a short-lived process (a shell's `cat`) does not count. nil where
+    /// /proc/stat cannot be read.
+    public static func othersRunnable() -> Int? {
+        var fewest: Int?
+        for i in 0..<3 {
+            if i > 0 { usleep(2000) }
+            guard let s = try? String(contentsOfFile: "/proc/stat", encoding: .utf8), let n = procsRunning(s) else { return nil }
+            fewest = min(fewest ?? n, n)
+        }
+        return fewest.map { max(0, $0 - 1) }
+    }
+
+    /// The `procs_running` count of a /proc/stat text.
+    static func procsRunning(_ stat: String) -> Int? {
+        for line in stat.split(separator: "\n") where line.hasPrefix("procs_running ") {
+            return Int(line.dropFirst("procs_running ".count).trimmingCharacters(in: .whitespaces))
+        }
+        return nil
+    }
     nonisolated(unsafe) private static var pool: WorkerPool?
     private static let poolLock = NSLock()
 

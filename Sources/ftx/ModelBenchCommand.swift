@@ -25,7 +25,7 @@ struct ModelBenchCommand: ParsableCommand {
     @Option(help: "Least weight rows per dequantized tile in batched matmuls (tuning; larger tiles are used when they fit).") var tileRows: Int?
     @Flag(help: "Time single matmuls of one block's weights instead (kernel tuning).") var kernels = false
     @Option(help: "Only these weights in --kernels (comma-separated: \(EngineBench.kernelWeights.joined(separator: ","))).") var only: String?
-    @Flag(inversion: .prefixedNo, help: "Run parallel regions on persistent spinning workers, or not (default: on when the load average is below the core count; FTX_WORKER_POOL=1/0).") var workerPool: Bool?
+    @Flag(inversion: .prefixedNo, help: "Run parallel regions on persistent spinning workers, or not (default: on when fewer other tasks are runnable than there are cores; FTX_WORKER_POOL=1/0).") var workerPool: Bool?
     @Flag(help: "Prefill, decode and batched generation with f32 activations instead of 8-bit activation blocks.") var exactMatmuls = false
     @Flag(help: "Print as JSON.") var json = false
 
