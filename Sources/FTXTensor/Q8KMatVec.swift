@@ -5,8 +5,9 @@ import _Builtin_intrinsics.intel
 // adds its eight sub-block dots as integers, so the lane reduction and the float step happen once per
 // 256 values instead of once per 32, as in llama.cpp's K-quant dot products. Per (weight row,
 // activation row) the operations are the same in both layouts and whatever the row count: the
-// integer block dot, acc = fma(dot, d_w·d_x, acc), macc = fma(−dmin, Σ_j mc_j·s_x,j, macc) over the
-// blocks in order, then acc + macc. So batched output equals one-by-one output bit for bit.
+// integer block dot, acc = fma(dot, d_w·d_x, acc), macc = fma(Σ_j mc_j·Σq_j, −dmin·d_x, macc) over the
+// blocks in order (both sums exact integers, pairDots8's for the mins), then acc + macc. So batched
+// output equals one-by-one output bit for bit.
 
 @inline(__always) func q8MatVecK<B: Q8DotKQuant>(_: B.Type, _ w: UnsafeRawPointer, _ rowBytes: Int, _ rs: Int, _ re: Int,
                                                  _ x: Q8Rows, _ nVec: Int, _ y: UnsafeMutablePointer<Float>, _ ldy: Int, _ accumulate: Bool) {
@@ -14,7 +15,7 @@ import _Builtin_intrinsics.intel
     let cols = x.cols, nk = cols / 256, nb = cols / 32, BB = B.blockBytes
     if nVec < 4 {
         for v in 0..<nVec {
-            let xq = UnsafePointer(x.kqs + v * cols), xd = UnsafePointer(x.kd + v * nk), xs = UnsafePointer(x.ks + v * nb)
+            let xq = UnsafePointer(x.kqs + v * cols), xd = UnsafePointer(x.kd + v * nk)
             let xg = UnsafePointer(x.kgs + v * (cols / 16))
             var r = rs
             while r < re {
@@ -27,18 +28,22 @@ import _Builtin_intrinsics.intel
                     var pf = 0
                     while pf < 8 * BB { prefetch(ahead + 8 * o + pf); pf += 64 }
                     // One weight row at a time: one row's scales live, not eight.
-                    let x0 = xq + kb * 256, g0 = xg + kb * 16, sx = load8(xs + kb * 8)
-                    let r0 = kRowDot(B.self, wr.p0 + o, x0, g0, sx), r1 = kRowDot(B.self, wr.p1 + o, x0, g0, sx)
-                    let r2 = kRowDot(B.self, wr.p2 + o, x0, g0, sx), r3 = kRowDot(B.self, wr.p3 + o, x0, g0, sx)
-                    let r4 = kRowDot(B.self, wr.p4 + o, x0, g0, sx), r5 = kRowDot(B.self, wr.p5 + o, x0, g0, sx)
-                    let r6 = kRowDot(B.self, wr.p6 + o, x0, g0, sx), r7 = kRowDot(B.self, wr.p7 + o, x0, g0, sx)
+                    let x0 = xq + kb * 256, g0 = xg + kb * 16
+                    let r0 = kRowDot(B.self, wr.p0 + o, x0, g0), r1 = kRowDot(B.self, wr.p1 + o, x0, g0)
+                    let r2 = kRowDot(B.self, wr.p2 + o, x0, g0), r3 = kRowDot(B.self, wr.p3 + o, x0, g0)
+                    let r4 = kRowDot(B.self, wr.p4 + o, x0, g0), r5 = kRowDot(B.self, wr.p5 + o, x0, g0)
+                    let r6 = kRowDot(B.self, wr.p6 + o, x0, g0), r7 = kRowDot(B.self, wr.p7 + o, x0, g0)
                     let d = F8(r0.d, r1.d, r2.d, r3.d, r4.d, r5.d, r6.d, r7.d)
                     let dots = laneSums8(r0.dot, r1.dot, r2.dot, r3.dot, r4.dot, r5.dot, r6.dot, r7.dot)
                     acc = acc.addingProduct(_mm256_cvtepi32_ps(dots), d * F8(repeating: xd[kb]))
                     if B.hasMin {
-                        // Σ_j mc_j·s_x,j per weight row, then times the row's −dmin.
-                        let ms = laneSumsF8(r0.mins, r1.mins, r2.mins, r3.mins, r4.mins, r5.mins, r6.mins, r7.mins)
-                        macc = macc.addingProduct(F8(r0.m, r1.m, r2.m, r3.m, r4.m, r5.m, r6.m, r7.m), ms)
+                        // Σ_j mc_j·Σq_j per weight row (lanes), then times the row's −dmin·d_x.
+                        let bs = subBlockSums(g0), b = _mm256_set_m128i(bs, bs)
+                        @inline(__always) func pair(_ lo: __m256i, _ hi: __m256i) -> __m256i {
+                            _mm256_set_m128i(_mm256_castsi256_si128(hi), _mm256_castsi256_si128(lo))
+                        }
+                        let ms = pairDots8(pair(r0.mc, r4.mc), pair(r1.mc, r5.mc), pair(r2.mc, r6.mc), pair(r3.mc, r7.mc), b)
+                        macc = macc.addingProduct(_mm256_cvtepi32_ps(ms), F8(r0.m, r1.m, r2.m, r3.m, r4.m, r5.m, r6.m, r7.m) * F8(repeating: xd[kb]))
                     }
                 }
                 putLanes(acc + macc, y + v * ldy + r, stride: 1, count: n, accumulate: accumulate)
@@ -48,7 +53,8 @@ import _Builtin_intrinsics.intel
         return
     }
     let groups = (nVec + 7) / 8
-    // Lanes are activation rows: their scales per block, and (for the mins) their d·Σq per 32.
+    // Lanes are activation rows: their scales per block, and (for the mins) their Σq per 32 in
+    // `pairDots8`'s pairs (`gatherSubBlockSums`).
     // Each tile of weight rows is decoded once (quants in `superBlockSlot`'s order, factors, d, −dmin,
     // mins) and then read by every group of eight activation rows, instead of decoded per group.
     // A pass over the tile reads `span` blocks of a group's activations (8·256·span bytes), which stay in
@@ -56,11 +62,11 @@ import _Builtin_intrinsics.intel
     // and `mstage`. Without the split, a 4096-wide row's group (32 KB) came from L2 once per weight row.
     let span = min(nk, 4)
     let tile = max(8, 24 * 1024 / (span * MemoryLayout<KDecoded>.stride))
-    let sums = groups * (nk + (B.hasMin ? nb : 0))
+    let sums = groups * nk * (B.hasMin ? 5 : 1)
     let dT = ThreadScratch.buffer(.matmul, sums + 2 * tile, as: F8.self), sT = dT + groups * nk
     let stage = dT + sums, mstage = stage + tile
     gatherLanes(x.kd, perRow: nk, vectors: nVec, into: dT)
-    if B.hasMin { gatherLanes(x.ks, perRow: nb, vectors: nVec, into: sT) }
+    if B.hasMin { gatherSubBlockSums(x.kgs, blocks: nk, vectors: nVec, into: sT) }
     let dec = ThreadScratch.buffer(.tile, tile * nk, as: KDecoded.self)
     var t0 = rs
     while t0 < re {
@@ -75,7 +81,7 @@ import _Builtin_intrinsics.intel
             let v0 = g * 8, n = min(8, nVec - v0)
             let xr = EightRows(UnsafePointer(x.kqs), first: v0, last: nVec - 1, stride: cols)
             let gr = EightRows(UnsafePointer(x.kgs), first: v0, last: nVec - 1, stride: cols / 16)
-            let gd = dT + g * nk, gs = sT + g * nb
+            let gd = dT + g * nk, gs = sT + g * nk * 4
             var k0 = 0
             while k0 < nk {
                 let k1 = min(nk, k0 + span)
@@ -91,12 +97,12 @@ import _Builtin_intrinsics.intel
                         let i6 = kBlockDot(B.self, q, f, b, xr.p6 + xo, gr.p6 + go), i7 = kBlockDot(B.self, q, f, b, xr.p7 + xo, gr.p7 + go)
                         acc = acc.addingProduct(_mm256_cvtepi32_ps(laneSums8(i0, i1, i2, i3, i4, i5, i6, i7)), F8(repeating: e.pointee.d) * gd[kb])
                         if B.hasMin {
-                            // Σ_j mc_j·s_x,j for the eight activation rows at once, added in laneSumsF8's
-                            // order ((0+1)+(2+3))+((4+5)+(6+7)), so the same bits as the one-row path.
-                            let mc = e.pointee.mins, s = gs + kb * 8
-                            @inline(__always) func t(_ j: Int) -> F8 { F8(repeating: mc[j]) * s[j] }
-                            let ms = ((t(0) + t(1)) + (t(2) + t(3))) + ((t(4) + t(5)) + (t(6) + t(7)))
-                            macc = macc.addingProduct(F8(repeating: e.pointee.m), ms)
+                            // Σ_j mc_j·Σq_j for the eight activation rows at once, the same integers as
+                            // the one-row path's, times −dmin·d_x.
+                            let s = gs + kb * 4
+                            @inline(__always) func sums(_ k: Int) -> __m256i { _mm256_castps_si256(s[k]) }
+                            let ms = pairDots8(sums(0), sums(1), sums(2), sums(3), e.pointee.mins)
+                            macc = macc.addingProduct(_mm256_cvtepi32_ps(ms), F8(repeating: e.pointee.m) * gd[kb])
                         }
                     }
                     if k1 < nk { stage[r - t0] = acc; mstage[r - t0] = macc } else { stage[r - t0] = acc + macc }
@@ -112,8 +118,7 @@ import _Builtin_intrinsics.intel
 /// A decoded weight block: what both paths read (the batched one decodes a tile of them once).
 struct KDecoded {
     var q: KBlock
-    var even, odd, bias: __m256i
-    var mins: F8
+    var even, odd, bias, mins: __m256i
     var d, m: Float
     @inline(__always) init<B: Q8DotKQuant>(_: B.Type, _ b: UnsafeRawPointer) {
         let k = B.scales(b)
@@ -122,9 +127,25 @@ struct KDecoded {
 }
 
 /// One weight block against one activation block (values at x, group sums at g): the integer dot's
-/// eight partial sums, d, −dmin and mc_j·s_x,j (the terms of the min, summed by the caller).
-@inline(__always) func kRowDot<B: Q8DotKQuant>(_: B.Type, _ w: UnsafeRawPointer, _ x: UnsafePointer<Int8>, _ g: UnsafePointer<Int16>,
-                                               _ sx: F8) -> (dot: __m256i, d: Float, m: Float, mins: F8) {
+/// eight partial sums, d, −dmin and the integer mins mc_j (`minCounts`).
+@inline(__always) func kRowDot<B: Q8DotKQuant>(_: B.Type, _ w: UnsafeRawPointer, _ x: UnsafePointer<Int8>, _ g: UnsafePointer<Int16>)
+    -> (dot: __m256i, d: Float, m: Float, mc: __m256i) {
     let e = KDecoded(B.self, w)
-    return (kBlockDot(B.self, e.q, (e.even, e.odd), e.bias, x, g), e.d, e.m, B.hasMin ? e.mins * sx : F8())
+    return (kBlockDot(B.self, e.q, (e.even, e.odd), e.bias, x, g), e.d, e.m, e.mins)
+}
+
+/// For the batched kernel's min terms: per group of eight activation rows (8g + k) and block, four
+/// registers, register k holding row 8g + k's eight sub-block sums Σq_j (16-bit) in its low half and
+/// row 8g + k + 4's in its high half (`pairDots8`'s a_k), rows past `vectors` repeating the last.
+/// out[(g·blocks + b)·4 + k], the registers stored as F8 (the scratch's type).
+@inline(__always) func gatherSubBlockSums(_ kgs: UnsafePointer<Int16>, blocks: Int, vectors: Int, into out: UnsafeMutablePointer<F8>) {
+    for g in 0..<(vectors + 7) / 8 {
+        for b in 0..<blocks {
+            for k in 0..<4 {
+                let lo = min(8 * g + k, vectors - 1), hi = min(8 * g + k + 4, vectors - 1)
+                let v = _mm256_set_m128i(subBlockSums(kgs + (hi * blocks + b) * 16), subBlockSums(kgs + (lo * blocks + b) * 16))
+                out[(g * blocks + b) * 4 + k] = _mm256_castsi256_ps(v)
+            }
+        }
+    }
 }

@@ -64,11 +64,11 @@ public func superBlockSlot(_ n: Int) -> Int {
     return 32 * (4 * s + m) + 16 * h + 2 * (g + 4 * q) + e
 }
 
-/// Q4_K/Q5_K scales: integer scales sc_j (as 16-bit lanes, in both 128-bit halves), mins mc_j,
-/// d and −dmin: w = d·sc_j·q − dmin·mc_j.
+/// Q4_K/Q5_K scales: integer scales sc_j and mins mc_j (each as 16-bit lanes, in both 128-bit
+/// halves), d and −dmin: w = d·sc_j·q − dmin·mc_j.
 struct KScales {
     var sc: __m256i
-    var mins: F8
+    var mc: __m256i
     var d: Float, negDmin: Float
 }
 
@@ -82,8 +82,8 @@ struct KScales {
     let sc = UInt64(u0 & 0x3f3f_3f3f) | UInt64((u2 & 0x0f0f_0f0f) | ((u0 >> 6) & 0x0303_0303) << 4) << 32
     let mn = UInt64(u1 & 0x3f3f_3f3f) | UInt64(((u2 >> 4) & 0x0f0f_0f0f) | ((u1 >> 6) & 0x0303_0303) << 4) << 32
     let sc16 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(Int64(bitPattern: sc)))
-    let mins = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128(Int64(bitPattern: mn))))
-    return KScales(sc: _mm256_set_m128i(sc16, sc16), mins: mins,
+    let mc16 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(Int64(bitPattern: mn)))
+    return KScales(sc: _mm256_set_m128i(sc16, sc16), mc: _mm256_set_m128i(mc16, mc16),
                    d: halfToFloat(loadU16(b, 0)), negDmin: -halfToFloat(loadU16(b, 2)))
 }
 
@@ -118,8 +118,8 @@ protocol Q8DotKQuant {
     static func d(_ s: Scales) -> Float
     /// −dmin: w = d·sc_j·q − dmin·mc_j.
     static func m(_ s: Scales) -> Float
-    /// The eight integer mins mc_j as floats.
-    static func minCounts(_ s: Scales) -> F8
+    /// The eight integer mins mc_j as 16-bit lanes, in both 128-bit halves.
+    static func minCounts(_ s: Scales) -> __m256i
 }
 
 /// One block's integer dot against activations at x (`superBlocks` order) and their group sums at g:
@@ -142,6 +142,24 @@ protocol Q8DotKQuant {
     return _mm256_sub_epi32(dot, _mm256_madd_epi16(_mm256_loadu_si256(UnsafeRawPointer(g).assumingMemoryBound(to: __m256i.self)), bias))
 }
 
+/// The min term's integer Σ_j mc_j·Σq_j for eight (weight row, activation row) pairs at once: a_k
+/// holds pair k's eight 16-bit factors in its low half and pair k + 4's in its high half, b the other
+/// factors of every pair (in both halves). Lane p of the result is pair p's sum, exact in 32 bits
+/// (|Σ| ≤ 8·63·32·128 < 2³¹): four vpmaddwd and three vphaddd, where the float terms were eight
+/// multiplies and seven adds per eight pairs.
+@inline(__always) func pairDots8(_ a0: __m256i, _ a1: __m256i, _ a2: __m256i, _ a3: __m256i, _ b: __m256i) -> __m256i {
+    let h01 = _mm256_hadd_epi32(_mm256_madd_epi16(a0, b), _mm256_madd_epi16(a1, b))
+    let h23 = _mm256_hadd_epi32(_mm256_madd_epi16(a2, b), _mm256_madd_epi16(a3, b))
+    return _mm256_hadd_epi32(h01, h23)
+}
+
+/// A block's eight sub-block sums Σq_j (16-bit) from its sixteen group sums in `groupSumSlot`'s
+/// order (the first halves of sub-blocks 0–7, then their second halves).
+@inline(__always) func subBlockSums(_ g: UnsafePointer<Int16>) -> __m128i {
+    @inline(__always) func half(_ p: UnsafePointer<Int16>) -> __m128i { _mm_loadu_si128(UnsafeRawPointer(p).assumingMemoryBound(to: __m128i.self)) }
+    return _mm_add_epi16(half(g), half(g + 8))
+}
+
 /// Q4_K and Q5_K: 6-bit scales and mins.
 protocol Q8DotKQuantWithMins: Q8DotKQuant where Scales == KScales {}
 extension Q8DotKQuantWithMins {
@@ -158,7 +176,7 @@ extension Q8DotKQuantWithMins {
     }
     @inline(__always) static func d(_ s: KScales) -> Float { s.d }
     @inline(__always) static func m(_ s: KScales) -> Float { s.negDmin }
-    @inline(__always) static func minCounts(_ s: KScales) -> F8 { s.mins }
+    @inline(__always) static func minCounts(_ s: KScales) -> __m256i { s.mc }
 }
 
 @inline(__always) func load32(_ p: UnsafeRawPointer) -> __m256i { _mm256_loadu_si256(p.assumingMemoryBound(to: __m256i.self)) }
@@ -224,5 +242,5 @@ struct Q8DotQ6_K: Q8DotKQuant {
     }
     @inline(__always) static func d(_ s: Scales) -> Float { s.d }
     @inline(__always) static func m(_ s: Scales) -> Float { 0 }
-    @inline(__always) static func minCounts(_ s: Scales) -> F8 { F8() }
+    @inline(__always) static func minCounts(_ s: Scales) -> __m256i { _mm256_setzero_si256() }
 }
