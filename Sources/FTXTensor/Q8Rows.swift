@@ -5,13 +5,14 @@ import _Builtin_intrinsics.intel
 /// both of its two layouts:
 /// - `blocks` (its Q8_1, for Q4_0/Q4_1/Q5_0/Q5_1/Q8_0 weights): a scale d = max|x|/127 per block of
 ///   32 (`qs`, `d`, `s`);
-/// - `superBlocks` (its Q8_K, for the K-quants): one scale per block of 256 (`kqs`, `kd`, `ks`), so a
+/// - `superBlocks` (its Q8_K, for the K-quants): one scale per block of 256 (`kqs`, `kd`), so a
 ///   K-quant block's eight sub-block dots sum as one integer before they meet a float. Each block's
 ///   values are stored in `superBlockSlot`'s interleaved order, the order the K-quant kernels
-///   decode their weights into (Q8KQuants.swift); `ks` keeps the natural sub-blocks.
-/// Values are q = round(x/d) (ties to even); `s`/`ks` hold d·Σq over each 32 values, which carries
-/// the min terms (Q4_1, Q5_1, Q4_K, Q5_K; Q4_0's −8, Q5_0's −16). `superBlocks` also keeps Σq over
-/// each 16 values as an integer (`kgs`), which carries Q6_K's −32 (its kernel multiplies unsigned quants).
+///   decode their weights into (Q8KQuants.swift).
+/// Values are q = round(x/d) (ties to even); `s` holds d·Σq over each 32 values, which carries the
+/// min terms (Q4_1, Q5_1; Q4_0's −8, Q5_0's −16). `superBlocks` keeps Σq over each 16 values as an
+/// integer instead (`kgs`), which carries Q4_K's and Q5_K's mins (as sums of 32, `subBlockSums`) and
+/// Q6_K's −32 (its kernel multiplies unsigned quants).
 /// Quantize once per matmul input; every weight that reads the same input reuses it.
 public final class Q8Rows: @unchecked Sendable {
     public struct Layouts: OptionSet, Sendable {
@@ -49,10 +50,9 @@ public final class Q8Rows: @unchecked Sendable {
     public var qs: UnsafeMutablePointer<Int8> { blockBuffers.qs }
     public var d: UnsafeMutablePointer<Float> { blockBuffers.d }
     public var s: UnsafeMutablePointer<Float> { blockBuffers.s }
-    /// `superBlocks`: rows × cols values, rows × (cols/256) scales, rows × (cols/32) scale·sums.
+    /// `superBlocks`: rows × cols values, rows × (cols/256) scales.
     public var kqs: UnsafeMutablePointer<Int8> { superBuffers.qs }
     public var kd: UnsafeMutablePointer<Float> { superBuffers.d }
-    public var ks: UnsafeMutablePointer<Float> { superBuffers.s }
     /// `superBlocks`: rows × (cols/16) integer sums Σq of 16 values, each block's sixteen in
     /// `groupSumSlot`'s order.
     public var kgs: UnsafeMutablePointer<Int16> { superBuffers.g }
@@ -80,8 +80,8 @@ public final class Q8Rows: @unchecked Sendable {
             }
         }
         if layouts.contains(.superBlocks) {
-            superBuffers.reserve(values: nq, scales: nq / 256, sums: nb, groupSums: nq / 16)
-            let q = superBuffers.qs, dp = superBuffers.d, sp = superBuffers.s, gp = superBuffers.g
+            superBuffers.reserve(values: nq, scales: nq / 256, sums: 0, groupSums: nq / 16)
+            let q = superBuffers.qs, dp = superBuffers.d, gp = superBuffers.g
             Threads.parallelFor(rows, maxChunks: parallelChunks) { r0, r1 in
                 for k in (r0 * cols / 256)..<(r1 * cols / 256) {
                     let src = x + (k * 256 / cols) * ldx + k * 256 % cols
@@ -89,7 +89,7 @@ public final class Q8Rows: @unchecked Sendable {
                     for j in 0..<8 { amax = Swift.max(amax, absMax32(src + 32 * j)) }
                     let d = amax / 127
                     dp[k] = d
-                    for j in 0..<8 { sp[8 * k + j] = quantizeBlock32(src + 32 * j, q + 256 * k + 32 * j, d: d) }
+                    for j in 0..<8 { _ = quantizeBlock32(src + 32 * j, q + 256 * k + 32 * j, d: d) }
                     let natural = KBlock(unordered: q + 256 * k)
                     storeGroupSums(natural, gp + 16 * k)
                     KBlock(natural: natural).store(q + 256 * k)

@@ -78,15 +78,14 @@ final class Q8KernelTests: XCTestCase {
                 let d = blk.map(abs).max()! / 127
                 XCTAssertEqual(both.kd[r * 2 + k], d, "row \(r) block \(k)")
                 for j in 0..<8 {
-                    var sum = 0, halves = [0, 0]
+                    var halves = [0, 0]
                     for i in 0..<32 {
                         let at = 32 * j + i
                         let q = Int((blk[at] * (1 / d)).rounded(.toNearestOrEven))
                         XCTAssertEqual(Int(both.kqs[r * cols + k * 256 + superBlockSlot(at)]), q, "row \(r) block \(k) element \(at)")
                         if abs(q) == 127 { saturated += 1 }
-                        sum += q; halves[i / 16] += q
+                        halves[i / 16] += q
                     }
-                    XCTAssertEqual(both.ks[r * 16 + k * 8 + j], d * Float(sum), "row \(r) block \(k) sub-block \(j)")
                     for h in 0..<2 {
                         XCTAssertEqual(Int(both.kgs[r * 32 + k * 16 + groupSumSlot(2 * j + h)]), halves[h], "row \(r) block \(k) group \(2 * j + h)")
                     }
