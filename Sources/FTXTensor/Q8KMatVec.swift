@@ -12,7 +12,7 @@ import _Builtin_intrinsics.intel
 @inline(__always) func q8MatVecK<B: Q8DotKQuant>(_: B.Type, _ w: UnsafeRawPointer, _ rowBytes: Int, _ rs: Int, _ re: Int,
                                                  _ x: Q8Rows, _ nVec: Int, _ y: UnsafeMutablePointer<Float>, _ ldy: Int, _ accumulate: Bool) {
     guard re > rs, nVec > 0 else { return }
-    let cols = x.cols, nk = cols / 256, nb = cols / 32, BB = B.blockBytes
+    let cols = x.cols, nk = cols / 256, BB = B.blockBytes
     if nVec < 4 {
         for v in 0..<nVec {
             let xq = UnsafePointer(x.kqs + v * cols), xd = UnsafePointer(x.kd + v * nk)

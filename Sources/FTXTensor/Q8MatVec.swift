@@ -192,16 +192,6 @@ func llvmPrefetch(_ p: UnsafeRawPointer, _ rw: Int32, _ locality: Int32, _ cache
     return _mm256_blendv_epi8(va, vb, _mm256_setr_epi32(0, 0, 0, 0, -1, -1, -1, -1))
 }
 
-/// Lane k = the sum of the eight lanes of p_k, always in the order ((0+1)+(2+3)) + ((4+5)+(6+7)).
-@inline(__always) func laneSumsF8(_ p0: F8, _ p1: F8, _ p2: F8, _ p3: F8, _ p4: F8, _ p5: F8, _ p6: F8, _ p7: F8) -> F8 {
-    let u0 = _mm256_hadd_ps(_mm256_hadd_ps(p0, p1), _mm256_hadd_ps(p2, p3))
-    let u1 = _mm256_hadd_ps(_mm256_hadd_ps(p4, p5), _mm256_hadd_ps(p6, p7))
-    let swap = _mm256_setr_epi32(4, 5, 6, 7, 0, 1, 2, 3)
-    let v0 = u0 + _mm256_permutevar8x32_ps(u0, swap)   // [low + high | high + low] of p0..p3
-    let v1 = u1 + _mm256_permutevar8x32_ps(u1, swap)
-    return _mm256_blendv_ps(v0, v1, _mm256_castsi256_ps(_mm256_setr_epi32(0, 0, 0, 0, -1, -1, -1, -1)))
-}
-
 /// y[k·stride] (+)= v[k] for the first `count` lanes.
 @inline(__always) func putLanes(_ v: F8, _ y: UnsafeMutablePointer<Float>, stride: Int, count: Int, accumulate: Bool) {
     if stride == 1 && count == 8 && !accumulate {
