@@ -141,10 +141,10 @@ public enum Threads {
     /// other tasks runnable than there are cores, `othersRunnable`); FTX_WORKER_POOL=1 / 0 forces it.
     /// Measured on the 2-core development machine: at a load average of 1.2–1.5 decode went from
     /// 110–123 to 148–199 tok/s and batched generation from 358–382 to 382–419; at 3.3–3.5 the spinning
-    /// made decode slower (72–80 vs 105–116 tok/s). Results are the same bits
-    /// either way (fixed chunks). The count is read now, not averaged: the 1-minute load average still
-    /// counts a command that has just finished, so it turned the pool off for the next ftx command in a
-    /// script (in `bench/engine/run.sh`, for every round after llama.cpp's first).
+    /// made decode slower (72–80 vs 105–116 tok/s). Results are the same bits either way (fixed
+    /// chunks). The count is read now, not averaged: the 1-minute load average still counts a command
+    /// that has just finished, so it turned the pool off for the next ftx command in a script (in
+    /// `bench/engine/run.sh`, for every round after llama.cpp's first).
     nonisolated(unsafe) public static var useWorkerPool: Bool = {
         switch ProcessInfo.processInfo.environment["FTX_WORKER_POOL"] {
         case "1": return true
