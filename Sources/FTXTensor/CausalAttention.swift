@@ -1,3 +1,5 @@
+import _Builtin_intrinsics.intel
+
 /// Causal attention of one sequence's query rows for one head, with one arithmetic per element
 /// whatever the number of rows or how they are tiled:
 /// - a score is `dotF32(q, k) * scale`: 16 lanes over the head dimension, fused multiply-adds chunk
@@ -48,7 +50,7 @@ public enum CausalAttention {
                 if hd % 16 == 0 {
                     while j + 4 <= hi {
                         let t = dots4(qt, qStep: 0, keys + j * ldkv, kStep: ldkv, hd: hd) * scale
-                        row[j] = t[0]; row[j + 1] = t[1]; row[j + 2] = t[2]; row[j + 3] = t[3]
+                        UnsafeMutableRawPointer(row + j).storeBytes(of: t, as: SIMD4<Float>.self)
                         j += 4
                     }
                 }
@@ -70,9 +72,24 @@ public enum CausalAttention {
     @inline(__always)
     static func scores4(_ q: UnsafePointer<Float>, ldq: Int, keys: UnsafePointer<Float>, ldkv: Int, hd: Int,
                         from: Int, to: Int, scale: Float, into s: UnsafeMutablePointer<Float>, lds: Int) {
-        for j in from..<to {
-            let t = dots4(q, qStep: ldq, keys + j * ldkv, kStep: 0, hd: hd) * scale
+        @inline(__always) func key(_ j: Int) -> SIMD4<Float> { dots4(q, qStep: ldq, keys + j * ldkv, kStep: 0, hd: hd) * scale }
+        var j = from
+        // Four keys at a time: a 4×4 transpose turns lanes = rows into lanes = keys, so each row's
+        // four scores are one store instead of four lane extractions.
+        while j + 4 <= to {
+            let t0 = key(j), t1 = key(j + 1), t2 = key(j + 2), t3 = key(j + 3)
+            let a = _mm_unpacklo_ps(t0, t1), b = _mm_unpackhi_ps(t0, t1)
+            let c = _mm_unpacklo_ps(t2, t3), d = _mm_unpackhi_ps(t2, t3)
+            @inline(__always) func put(_ i: Int, _ v: SIMD4<Float>) {
+                UnsafeMutableRawPointer(s + i * lds + j).storeBytes(of: v, as: SIMD4<Float>.self)
+            }
+            put(0, _mm_movelh_ps(a, c)); put(1, _mm_movehl_ps(c, a)); put(2, _mm_movelh_ps(b, d)); put(3, _mm_movehl_ps(d, b))
+            j += 4
+        }
+        while j < to {
+            let t = key(j)
             s[j] = t[0]; s[lds + j] = t[1]; s[2 * lds + j] = t[2]; s[3 * lds + j] = t[3]
+            j += 1
         }
     }
 
