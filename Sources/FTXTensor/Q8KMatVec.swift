@@ -140,12 +140,12 @@ struct KDecoded {
 /// out[(g·blocks + b)·4 + k], the registers stored as F8 (the scratch's type).
 @inline(__always) func gatherSubBlockSums(_ kgs: UnsafePointer<Int16>, blocks: Int, vectors: Int, into out: UnsafeMutablePointer<F8>) {
     for g in 0..<(vectors + 7) / 8 {
+        let rows = EightRows(kgs, first: 8 * g, last: vectors - 1, stride: blocks * 16)
         for b in 0..<blocks {
-            for k in 0..<4 {
-                let lo = min(8 * g + k, vectors - 1), hi = min(8 * g + k + 4, vectors - 1)
-                let v = _mm256_set_m128i(subBlockSums(kgs + (hi * blocks + b) * 16), subBlockSums(kgs + (lo * blocks + b) * 16))
-                out[(g * blocks + b) * 4 + k] = _mm256_castsi256_ps(v)
+            @inline(__always) func put(_ k: Int, _ lo: UnsafePointer<Int16>, _ hi: UnsafePointer<Int16>) {
+                out[(g * blocks + b) * 4 + k] = _mm256_castsi256_ps(_mm256_set_m128i(subBlockSums(hi + b * 16), subBlockSums(lo + b * 16)))
             }
+            put(0, rows.p0, rows.p4); put(1, rows.p1, rows.p5); put(2, rows.p2, rows.p6); put(3, rows.p3, rows.p7)
         }
     }
 }

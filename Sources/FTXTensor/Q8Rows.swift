@@ -22,15 +22,15 @@ public final class Q8Rows: @unchecked Sendable {
         public static let superBlocks = Layouts(rawValue: 2)
     }
 
-    /// One layout's buffers: int8 values, a scale per scale block, d·Σq per 32 values, and (for
-    /// `superBlocks`) Σq per 16 values.
+    /// One layout's buffers: int8 values, a scale per scale block, and the sums its kernels read:
+    /// d·Σq per 32 values (`blocks`) or Σq per 16 values (`superBlocks`).
     final class Buffers {
         private(set) var qs = UnsafeMutablePointer<Int8>.allocate(capacity: 32)
         private(set) var d = UnsafeMutablePointer<Float>.allocate(capacity: 1)
         private(set) var s = UnsafeMutablePointer<Float>.allocate(capacity: 1)
         private(set) var g = UnsafeMutablePointer<Int16>.allocate(capacity: 1)
         private var capQ = 32, capD = 1, capS = 1, capG = 1
-        func reserve(values: Int, scales: Int, sums: Int, groupSums: Int = 0) {
+        func reserve(values: Int, scales: Int, sums: Int = 0, groupSums: Int = 0) {
             if values > capQ { qs.deallocate(); qs = .allocate(capacity: values); capQ = values }
             if scales > capD { d.deallocate(); d = .allocate(capacity: scales); capD = scales }
             if sums > capS { s.deallocate(); s = .allocate(capacity: sums); capS = sums }
@@ -80,7 +80,7 @@ public final class Q8Rows: @unchecked Sendable {
             }
         }
         if layouts.contains(.superBlocks) {
-            superBuffers.reserve(values: nq, scales: nq / 256, sums: 0, groupSums: nq / 16)
+            superBuffers.reserve(values: nq, scales: nq / 256, groupSums: nq / 16)
             let q = superBuffers.qs, dp = superBuffers.d, gp = superBuffers.g
             Threads.parallelFor(rows, maxChunks: parallelChunks) { r0, r1 in
                 for k in (r0 * cols / 256)..<(r1 * cols / 256) {
@@ -89,6 +89,7 @@ public final class Q8Rows: @unchecked Sendable {
                     for j in 0..<8 { amax = Swift.max(amax, absMax32(src + 32 * j)) }
                     let d = amax / 127
                     dp[k] = d
+                    // The sums of 32 are not kept: the K-quant kernels read the integer sums of 16.
                     for j in 0..<8 { _ = quantizeBlock32(src + 32 * j, q + 256 * k + 32 * j, d: d) }
                     let natural = KBlock(unordered: q + 256 * k)
                     storeGroupSums(natural, gp + 16 * k)
